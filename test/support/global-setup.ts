@@ -15,7 +15,7 @@ export async function setup(project: TestProject) {
   const port = await freePort();
   pgDir = path.join(root, '.data', `test-pg-${process.pid}`);
   await rm(pgDir, { recursive: true, force: true });
-  const bundlePath = path.join(root, '.data', 'test-workflow-bundle.js');
+  const bundlePath = path.join(root, '.data', `test-workflow-bundle-${process.pid}.js`);
   const [pgStarted, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: pgDir, port, databases: [], ephemeral: true }),
     bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: quietLogger }),
@@ -29,6 +29,7 @@ export async function setup(project: TestProject) {
 
 export async function teardown() {
   await pgHandle?.stop();
+  await rm(path.join(root, '.data', `test-workflow-bundle-${process.pid}.js`), { force: true });
   if (pgDir) await rm(pgDir, { recursive: true, force: true });
 }
 
