@@ -83,7 +83,7 @@ function withFileSecrets(env: NodeJS.ProcessEnv): Record<string, string | undefi
   for (const [key, value] of Object.entries(env)) {
     if (!key.endsWith('_FILE') || !value) continue;
     const target = key.slice(0, -'_FILE'.length);
-    if (out[target]) continue;
+    if (!(target in schema.shape) || out[target]) continue;
     try {
       out[target] = readFileSync(value, 'utf8').trim();
     } catch (err) {

@@ -9,7 +9,7 @@ export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: st
 
 export interface CliArgs {
   positionals: string[];
-  values: Record<string, string | boolean | string[] | undefined>;
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
 }
 
 export interface CliContext {

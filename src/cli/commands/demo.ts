@@ -1,0 +1,31 @@
+import { NIGHTLY_PIPELINE } from '../../pipelines/registry.js';
+import { requirePipeline } from '../args.js';
+import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
+import { runAndReport } from '../start-run.js';
+import type { CliCommand } from '../types.js';
+
+export const command: CliCommand = {
+  name: 'demo',
+  summary: 'the main job on embedded defaults: local Temporal + Postgres + worker, sample data, the nightly pipeline',
+  usage: 'learnsync demo [--pipeline NAME]',
+  options: { pipeline: { type: 'string' } },
+  async run(ctx, { values }) {
+    const def = requirePipeline(typeof values.pipeline === 'string' ? values.pipeline : NIGHTLY_PIPELINE);
+    const stack = await startLocalSession(ctx);
+    const interrupted = new Promise<number>((resolve) => process.once('SIGINT', () => resolve(130)));
+    try {
+      describeStack(ctx, stack);
+      const { to } = await seedSamples(ctx, stack);
+      ctx.print();
+      // Forced: the sample was just rewritten, so yesterday's ledger entries must not skip it.
+      const code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);
+      if (stack.started.some((s) => s.startsWith('Temporal'))) {
+        ctx.print('(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)');
+      }
+      return code;
+    } finally {
+      ctx.print('stopping what the demo started…');
+      await stack.stop();
+    }
+  },
+};

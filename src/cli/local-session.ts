@@ -1,0 +1,34 @@
+// Shared by `demo` and `dev`: bring up the local stack with a worker and load the sample sources.
+import { addDays, dayBefore } from '../pipelines/dates.js';
+import { DEMO_SEEDERS } from '../sample/demo-seeders.js';
+import { startLocalStack } from '../stack/local-stack.js';
+import { maskUrl } from '../logging.js';
+import type { CliContext } from './types.js';
+
+export async function startLocalSession(ctx: CliContext) {
+  ctx.print('starting the local stack (whatever is already running is reused)…');
+  const t0 = Date.now();
+  const stack = await startLocalStack(ctx.config, ctx.logger, { worker: true });
+  for (const s of stack.started) ctx.print(`  started ${s}`);
+  ctx.print(`  ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return stack;
+}
+
+export async function seedSamples(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
+  const to = dayBefore(Date.now());
+  const from = addDays(to, -(ctx.config.sample.days - 1));
+  ctx.print(`loading sample sources for ${from}..${to}…`);
+  for (const seeder of DEMO_SEEDERS) {
+    const t = Date.now();
+    const summary = await seeder.seed({ config: ctx.config, oltp: stack.deps!.oltp, warehouse: stack.deps!.warehouse, from, to });
+    ctx.print(`  ${seeder.name}: ${summary} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  }
+  return { from, to };
+}
+
+export function describeStack(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
+  ctx.print(`Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`);
+  if (stack.uiUrl) ctx.print(`Web UI:        ${stack.uiUrl}`);
+  ctx.print(`Warehouse:     ${maskUrl(stack.warehouseUrl)}`);
+  ctx.print(`OLTP source:   ${maskUrl(stack.oltpUrl)}`);
+}
