@@ -3,6 +3,9 @@
 import type pg from 'pg';
 import * as m001 from './migrations/001_ledger.js';
 import * as m002 from './migrations/002_learning_sample.js';
+import * as m030 from './migrations/030_api_sources.js';
+import * as m031 from './migrations/031_school.js';
+import * as m032 from './migrations/032_github.js';
 
 export interface Migration {
   version: number;
@@ -13,6 +16,9 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: m001.sql },
   { version: 2, name: 'learning_sample', sql: m002.sql },
+  { version: 30, name: 'api_sources', sql: m030.sql },
+  { version: 31, name: 'school', sql: m031.sql },
+  { version: 32, name: 'github', sql: m032.sql },
 ];
 
 const LOCK_KEY = 727_001;
