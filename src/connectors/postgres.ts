@@ -3,6 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { AuthError, ConfigError } from '../errors.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -43,12 +44,16 @@ export async function copyBetween(
   target: pg.PoolClient,
   targetTable: string,
   columns: readonly string[],
+  opts: { analyze?: boolean } = {},
 ): Promise<number> {
   const srcClient = 'release' in source ? source : await source.connect();
   try {
     const out = srcClient.query(copyTo(`COPY (${selectSql}) TO STDOUT`));
     const into = target.query(copyFrom(`COPY ${targetTable} (${columns.join(', ')}) FROM STDIN`));
     await pipeline(out, into);
+    // Fresh staging rows have no statistics: without them the planner guesses a handful of rows
+    // and picks nested loops that turn a one-second transform into minutes.
+    if (opts.analyze !== false) await target.query(`ANALYZE ${targetTable}`);
     return Number(into.rowCount ?? 0);
   } finally {
     if (!('release' in source)) srcClient.release();
@@ -58,4 +63,18 @@ export async function copyBetween(
 /** A SQL literal for a value already validated (dates, identifiers we own): COPY takes no parameters. */
 export function sqlLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Postgres errors that no retry can fix become non-retryable: bad credentials (SQLSTATE 28…),
+ * SQL that does not match the schema (42…), a missing database (3D000). The rest (connection
+ * loss, deadlocks, serialization failures) stay retryable.
+ */
+export function classifyPgError(err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return err;
+  const message = `${(err as Error).message} (SQLSTATE ${code})`;
+  if (code.startsWith('28')) return new AuthError(message);
+  if (code.startsWith('42') || code === '3D000') return new ConfigError(message);
+  return err;
 }

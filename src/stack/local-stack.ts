@@ -2,7 +2,7 @@
 // with its Web UI), Postgres (given or embedded) and, optionally, a worker in this process.
 // Only what this process started is stopped by stop().
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities/deps.js';
 import type { Config } from '../config.js';
@@ -55,6 +55,7 @@ export async function startLocalStack(
 ): Promise<LocalStack & { worker?: Worker; workerDone?: Promise<void> }> {
   const stoppers: Array<() => Promise<void>> = [];
   const started: string[] = [];
+  installQuietRuntime(config.log.level);
   try {
     const [temporal, pgs] = await Promise.all([startTemporal(config, logger), startPostgres(config, logger)]);
     if (temporal.startedHere) {
@@ -104,4 +105,13 @@ export async function startLocalStack(
 async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
   for (const stop of stoppers.reverse()) await stop().catch(() => {});
   stoppers.length = 0;
+}
+
+let runtimeInstalled = false;
+/** The in-process worker of demo/dev would otherwise print every state change over the CLI's output. */
+function installQuietRuntime(level: Config['log']['level']): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdkLevel = level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : 'ERROR';
+  Runtime.install({ logger: new DefaultLogger(sdkLevel) });
 }

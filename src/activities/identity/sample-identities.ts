@@ -7,10 +7,10 @@ import { runLedgeredJob } from '../ledger/job-runner.js';
 import { requireDate } from '../require-date.js';
 
 const REJECT_REASON = `CASE
-    WHEN nullif(trim(email), '') IS NULL THEN 'missing email'
-    WHEN exam_code IS NULL THEN 'missing exam code'
-    WHEN score IS NULL OR score < 0 OR score > 100 THEN 'score out of range 0..100'
-    WHEN taken_at IS NULL THEN 'missing taken_at'
+    WHEN nullif(trim(s.email), '') IS NULL THEN 'missing email'
+    WHEN s.exam_code IS NULL THEN 'missing exam code'
+    WHEN s.score IS NULL OR s.score < 0 OR s.score > 100 THEN 'score out of range 0..100'
+    WHEN s.taken_at IS NULL THEN 'missing taken_at'
   END`;
 
 export function createSampleIdentityActivities({ warehouse }: ActivityDeps) {

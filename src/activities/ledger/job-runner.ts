@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
+import { classifyPgError } from '../../connectors/postgres.js';
 import type { NodeResult } from '../../pipelines/types.js';
 
 export interface JobCounts {
@@ -105,7 +106,7 @@ export async function runLedgeredJob(
         )
         .catch(() => {});
     }
-    throw err;
+    throw classifyPgError(err);
   } finally {
     client.release();
   }
