@@ -60,6 +60,29 @@ const schema = z.object({
   SLEEP_BETWEEN_CALLS: secondsFromEnv(0.6),
   API_BACKOFF_SCALE: z.coerce.number().min(0).max(10).default(1),
   SAMPLE_API_CHANGES_PER_MINUTE: z.coerce.number().int().min(0).default(5),
+  // Kusto / learning ROI (issue 4). No cluster URLs → the built-in sample source answers over the Kusto protocol.
+  KUSTO_ANALYTICS_CLUSTER_URL: httpUrl,
+  KUSTO_EXAM_CLUSTER_URL: httpUrl,
+  KUSTO_EXAM_DATABASE: z.string().min(1).default('ACE'),
+  KUSTO_AUTH: z.enum(['default', 'app-key', 'managed-identity', 'access-token']).default('default'),
+  KUSTO_TENANT_ID: z.string().optional(),
+  KUSTO_CLIENT_ID: z.string().optional(),
+  KUSTO_CLIENT_SECRET: z.string().optional(),
+  KUSTO_ACCESS_TOKEN: z.string().optional(),
+  KUSTO_QUERY_TIMEOUT_SECONDS: intFromEnv(300),
+  KUSTO_WINDOW_DAYS: z.coerce.number().int().min(1).max(366).optional(),
+  KUSTO_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
+  KUSTO_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(366).default(3),
+  KUSTO_HISTORY_START: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD').default('2021-07-01'),
+  LEARNING_ROI_SAMPLE_SCALE: z.coerce.number().positive().max(50).default(1),
+  LEARNING_ROI_LIVE_CACHE_SECONDS: z.coerce.number().int().min(0).default(300),
+  LEARNING_ROI_PROFILE_PORT: intFromEnv(8787),
+  LEARNING_ROI_ROW_BAND: z.coerce.number().min(0).max(10).default(0.25),
+  LEARNING_ROI_ROW_GATE: z.enum(['warn', 'fail']).default('warn'),
+  LEARNING_ROI_IDENTITY_MIN_RATE: z.coerce.number().min(0).max(1).default(0.65),
+  LEARNING_ROI_IDENTITY_GATE: z.enum(['warn', 'fail']).default('fail'),
+  LEARNING_ROI_SCORE_COVERAGE_MIN: z.coerce.number().min(0).max(1).default(0.95),
+  LEARNING_ROI_SCORE_GATE: z.enum(['warn', 'fail']).default('fail'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEARNSYNC_PRETTY_LOGS: boolFromEnv(false),
 });
@@ -121,6 +144,8 @@ export interface Config {
   /** Multiplies every API wait (Retry-After, backoff); tests set it near 0. */
   apiBackoffScale: number;
   sampleApi: { changesPerMinute: number };
+  kusto: KustoConfig;
+  learningRoi: LearningRoiConfig;
   log: { level: RawConfig['LOG_LEVEL']; pretty: boolean };
 }
 
@@ -189,6 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schoolApi: schoolApiSection(e),
     apiBackoffScale: e.API_BACKOFF_SCALE,
     sampleApi: { changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE },
+    kusto: kustoSection(e),
+    learningRoi: learningRoiSection(e),
     log: { level: e.LOG_LEVEL, pretty: e.LEARNSYNC_PRETTY_LOGS },
   };
 }
@@ -211,6 +238,101 @@ function schoolApiSection(e: RawConfig): Config['schoolApi'] {
     sleepBetweenCallsMs: Math.round(e.SLEEP_BETWEEN_CALLS * 1000),
     scope: { cursusId: e.SCHOOL_API_CURSUS_ID, userKind: e.SCHOOL_API_USER_KIND, includeAlumni: e.SCHOOL_API_INCLUDE_ALUMNI },
     sample,
+  };
+}
+
+export type GateMode = 'warn' | 'fail';
+
+export interface KustoConfig {
+  /** 'sample' when no cluster is configured: a local server speaking the Kusto protocol serves the built-in sample. */
+  mode: 'live' | 'sample';
+  /** gh-analytics: ace, canonical, hydro, snapshots databases. */
+  analyticsClusterUrl?: string;
+  /** cse-analytics: the FY26+ Pearson exam results. */
+  examClusterUrl?: string;
+  examDatabase: string;
+  auth:
+    | { kind: 'default' }
+    | { kind: 'app-key'; tenantId: string; clientId: string; clientSecret: string }
+    | { kind: 'managed-identity'; clientId?: string }
+    | { kind: 'access-token'; accessToken: string };
+  queryTimeoutMs: number;
+  /** Overrides every time-windowed source's window size. */
+  windowDays?: number;
+  /** Hash partitions of the snapshot sources (emails, signups). */
+  partitions: number;
+  /** Days before the target date re-extracted on every run, for late-arriving rows. */
+  lookbackDays: number;
+  /** First day a source is read from when it has never been loaded (FY22 starts 2021-07-01). */
+  historyStart: string;
+}
+
+export interface LearningRoiConfig {
+  /** 1 → about 84,000 learners and 120,000 exams in sample mode. */
+  sampleScale: number;
+  liveCacheSeconds: number;
+  profilePort: number;
+  gates: {
+    rowBand: number;
+    rowMode: GateMode;
+    identityMinRate: number;
+    identityMode: GateMode;
+    scoreCoverageMin: number;
+    scoreMode: GateMode;
+  };
+}
+
+function kustoSection(e: RawConfig): KustoConfig {
+  const analytics = e.KUSTO_ANALYTICS_CLUSTER_URL?.replace(/\/+$/, '');
+  const exam = e.KUSTO_EXAM_CLUSTER_URL?.replace(/\/+$/, '');
+  if (!analytics !== !exam) {
+    throw new ConfigError('set both KUSTO_ANALYTICS_CLUSTER_URL and KUSTO_EXAM_CLUSTER_URL, or neither to use the built-in sample source');
+  }
+  let auth: KustoConfig['auth'];
+  switch (e.KUSTO_AUTH) {
+    case 'app-key':
+      if (!e.KUSTO_TENANT_ID || !e.KUSTO_CLIENT_ID || !e.KUSTO_CLIENT_SECRET) {
+        throw new ConfigError('KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)');
+      }
+      auth = { kind: 'app-key', tenantId: e.KUSTO_TENANT_ID, clientId: e.KUSTO_CLIENT_ID, clientSecret: e.KUSTO_CLIENT_SECRET };
+      break;
+    case 'managed-identity':
+      auth = { kind: 'managed-identity', clientId: e.KUSTO_CLIENT_ID };
+      break;
+    case 'access-token':
+      if (!e.KUSTO_ACCESS_TOKEN) throw new ConfigError('KUSTO_AUTH=access-token needs KUSTO_ACCESS_TOKEN (or KUSTO_ACCESS_TOKEN_FILE)');
+      auth = { kind: 'access-token', accessToken: e.KUSTO_ACCESS_TOKEN };
+      break;
+    default:
+      auth = { kind: 'default' };
+  }
+  return {
+    mode: analytics ? 'live' : 'sample',
+    analyticsClusterUrl: analytics,
+    examClusterUrl: exam,
+    examDatabase: e.KUSTO_EXAM_DATABASE,
+    auth,
+    queryTimeoutMs: e.KUSTO_QUERY_TIMEOUT_SECONDS * 1000,
+    windowDays: e.KUSTO_WINDOW_DAYS,
+    partitions: e.KUSTO_PARTITIONS,
+    lookbackDays: e.KUSTO_LOOKBACK_DAYS,
+    historyStart: e.KUSTO_HISTORY_START,
+  };
+}
+
+function learningRoiSection(e: RawConfig): LearningRoiConfig {
+  return {
+    sampleScale: e.LEARNING_ROI_SAMPLE_SCALE,
+    liveCacheSeconds: e.LEARNING_ROI_LIVE_CACHE_SECONDS,
+    profilePort: e.LEARNING_ROI_PROFILE_PORT,
+    gates: {
+      rowBand: e.LEARNING_ROI_ROW_BAND,
+      rowMode: e.LEARNING_ROI_ROW_GATE,
+      identityMinRate: e.LEARNING_ROI_IDENTITY_MIN_RATE,
+      identityMode: e.LEARNING_ROI_IDENTITY_GATE,
+      scoreCoverageMin: e.LEARNING_ROI_SCORE_COVERAGE_MIN,
+      scoreMode: e.LEARNING_ROI_SCORE_GATE,
+    },
   };
 }
 
