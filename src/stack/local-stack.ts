@@ -113,5 +113,5 @@ function installQuietRuntime(level: Config['log']['level']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdkLevel = level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : 'ERROR';
-  Runtime.install({ logger: new DefaultLogger(sdkLevel) });
+  Runtime.install({ logger: new DefaultLogger(sdkLevel), telemetryOptions: { logging: { filter: { core: sdkLevel, other: sdkLevel } } } });
 }

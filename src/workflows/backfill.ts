@@ -18,7 +18,7 @@ import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from './search-attributes.j
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 
-export interface BackfillResult extends BackfillProgress {}
+export type BackfillResult = BackfillProgress;
 
 export const DEFAULT_MAX_CHILDREN_PER_RUN = 50;
 
