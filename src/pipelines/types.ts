@@ -17,6 +17,8 @@ export interface PipelineNode {
   retryClass?: RetryClass;
   /** Overrides of the class defaults, for nodes that need them. */
   retry?: { maximumAttempts?: number; initialIntervalSeconds?: number; maximumIntervalSeconds?: number };
+  /** Overrides of the class timeouts; a short heartbeat timeout notices a dead worker sooner. */
+  timeouts?: { startToCloseSeconds?: number; heartbeatSeconds?: number };
   /** Small static parameters handed to the activity (never rows). */
   input?: Record<string, JsonValue>;
 }

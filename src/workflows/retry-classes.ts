@@ -24,8 +24,11 @@ export const RETRY_CLASSES: Record<RetryClass, ActivityOptions> = {
 export function activityOptionsFor(node: PipelineNode): ActivityOptions {
   const base = RETRY_CLASSES[node.retryClass ?? 'standard'];
   const o = node.retry ?? {};
+  const t = node.timeouts ?? {};
   return {
     ...base,
+    ...(t.startToCloseSeconds !== undefined && { startToCloseTimeout: t.startToCloseSeconds * 1000 }),
+    ...(t.heartbeatSeconds !== undefined && { heartbeatTimeout: t.heartbeatSeconds * 1000 }),
     retry: {
       ...base.retry,
       nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
