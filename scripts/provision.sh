@@ -19,8 +19,11 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [ ! -f "node_modules/.learnsync-$lock_hash" ]; then
-  echo "learnsync setup: installing npm packages (npm ci)..."
-  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed: check that the npm registry is reachable."
+  echo "learnsync setup: installing npm packages from package-lock.json..."
+  # Not `npm ci`: the lock lists @swc/core's builds for other platforms, which some registry
+  # mirrors do not carry, and `npm ci` refuses to skip them; `npm install` keeps the locked
+  # versions and leaves the lock untouched.
+  npm install --no-audit --no-fund --loglevel=error || fail "npm install failed: check that the npm registry is reachable."
   touch "node_modules/.learnsync-$lock_hash"
 fi
 
