@@ -41,6 +41,10 @@ const schema = z.object({
   LEARNSYNC_ROWS_DROP_ALERT: z.coerce.number().min(0).max(1).default(0.5),
   SAMPLE_DAYS: intFromEnv(7),
   SAMPLE_EXAMS_PER_DAY: intFromEnv(2000),
+  // Warehouse ETL (issue 3): size of the generated OLTP source the demo seeds.
+  OLTP_SAMPLE_TENANTS: intFromEnv(10),
+  OLTP_SAMPLE_LEARNERS: intFromEnv(10_000),
+  OLTP_SAMPLE_EVENTS_PER_DAY: z.coerce.number().int().min(20).default(200_000),
   // API sources (issue 5). No credentials → the local sample servers stand in for the APIs.
   GITHUB_TOKEN: z.string().optional(),
   GITHUB_ORG: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login').optional(),
@@ -118,6 +122,8 @@ export interface Config {
   outputDir: string;
   alerts: { rowsDropShare: number };
   sample: { days: number; examsPerDay: number };
+  /** Scale of the generated OLTP source (demo): tenants, learners, session events a day. */
+  oltpSample: { tenants: number; learners: number; eventsPerDay: number };
   github: {
     /** undefined together with apiUrl → sample mode (the local GitHub sample server). */
     token?: string;
@@ -202,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputDir: path.resolve(e.LEARNSYNC_OUTPUT_DIR),
     alerts: { rowsDropShare: e.LEARNSYNC_ROWS_DROP_ALERT },
     sample: { days: e.SAMPLE_DAYS, examsPerDay: e.SAMPLE_EXAMS_PER_DAY },
+    oltpSample: { tenants: e.OLTP_SAMPLE_TENANTS, learners: e.OLTP_SAMPLE_LEARNERS, eventsPerDay: e.OLTP_SAMPLE_EVENTS_PER_DAY },
     github: {
       token: e.GITHUB_TOKEN,
       org: e.GITHUB_ORG,

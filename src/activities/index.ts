@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps.js';
 import { createSampleExtractActivities } from './extract/sample-source.js';
 import { createSampleIdentityActivities } from './identity/sample-identities.js';
 import { createDashboardLoadActivities } from './load/dashboard-files.js';
+import { createWarehouseActivities } from './warehouse/index.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSampleIdentityActivities(deps),
     ...createSampleAggregateActivities(deps),
     ...createDashboardLoadActivities(deps),
+    ...createWarehouseActivities(deps),
   };
 }
 

@@ -1,5 +1,7 @@
 // Sections of `learnsync status`, beyond the ledger and running workflows. Each pipeline family
 // may add one (API hits, sync_status.json, alerts …). `json` feeds `status --json`.
+import { standingRowDropAlerts } from '../warehouse/row-drop-alerts.js';
+import { apiHitsSection } from '../activities/ledger/api-hits-status.js';
 import type { CliContext } from './types.js';
 
 export interface StatusSection {
@@ -8,4 +10,17 @@ export interface StatusSection {
   json(ctx: CliContext): Promise<unknown>;
 }
 
-export const STATUS_SECTIONS: StatusSection[] = [];
+/** Jobs whose latest successful run processed far fewer rows than their 7-day median (LEARNSYNC_ROWS_DROP_ALERT). */
+const rowDropAlerts: StatusSection = {
+  title: 'Row-count alerts (latest runs, last 7 days)',
+  async render(ctx) {
+    const rows = await standingRowDropAlerts(await ctx.warehouse());
+    if (!rows.length) return ['none'];
+    return rows.map((r) => `${r.job_name.padEnd(34)} ${(r.target_date ?? 'undated').padEnd(10)}  ${r.alert}`);
+  },
+  async json(ctx) {
+    return standingRowDropAlerts(await ctx.warehouse());
+  },
+};
+
+export const STATUS_SECTIONS: StatusSection[] = [rowDropAlerts, apiHitsSection];

@@ -2,8 +2,15 @@
 // before starting anything) and the workflows (to run them by name from schedules and the CLI).
 import { learningSample, learningSampleIncremental } from './learning-sample.js';
 import type { PipelineDefinition } from './types.js';
+import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse.js';
 
-const PIPELINES: readonly PipelineDefinition[] = [learningSample, learningSampleIncremental];
+const PIPELINES: readonly PipelineDefinition[] = [
+  learningSample,
+  learningSampleIncremental,
+  warehouseDimensions,
+  warehouseFacts,
+  warehouseNightly,
+];
 
 export const NIGHTLY_PIPELINE = 'learning-sample';
 

@@ -26,6 +26,18 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
     description: 'Incremental sync every 15 minutes',
     every: '15m',
   },
+  {
+    id: 'learnsync-warehouse-dimensions',
+    pipeline: 'warehouse-dimensions',
+    description: 'Warehouse dimensions (SCD2 tenant and learner, users, subjects, skills) every hour',
+    every: '1h',
+  },
+  {
+    id: 'learnsync-warehouse-facts',
+    pipeline: 'warehouse-facts',
+    description: 'Warehouse facts for yesterday at 02:00 UTC',
+    cron: ['0 2 * * *'],
+  },
 ];
 
 /** How far back a schedule catches up after the server or workers were down. */

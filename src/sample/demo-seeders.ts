@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
 import { seedSampleSource } from './learning-sample-data.js';
+import { seedWarehouseDemo } from './oltp-demo.js';
 
 export interface DemoSeedContext {
   config: Config;
@@ -26,5 +27,9 @@ export const DEMO_SEEDERS: DemoSeeder[] = [
       const r = await seedSampleSource(oltp, { from, to, examsPerDay: config.sample.examsPerDay });
       return `${r.exams.toLocaleString('en-US')} exam results, ${r.emails.toLocaleString('en-US')} user emails`;
     },
+  },
+  {
+    name: 'warehouse',
+    seed: ({ oltp, warehouse, from, to, config }) => seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
   },
 ];

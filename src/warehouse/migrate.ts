@@ -3,6 +3,9 @@
 import type pg from 'pg';
 import * as m001 from './migrations/001_ledger.js';
 import * as m002 from './migrations/002_learning_sample.js';
+import * as m010 from './migrations/010_warehouse_dimensions.js';
+import * as m011 from './migrations/011_warehouse_facts.js';
+import * as m012 from './migrations/012_ledger_alerts.js';
 import * as m030 from './migrations/030_api_sources.js';
 import * as m031 from './migrations/031_school.js';
 import * as m032 from './migrations/032_github.js';
@@ -16,6 +19,9 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: m001.sql },
   { version: 2, name: 'learning_sample', sql: m002.sql },
+  { version: 10, name: 'warehouse_dimensions', sql: m010.sql },
+  { version: 11, name: 'warehouse_facts', sql: m011.sql },
+  { version: 12, name: 'ledger_alerts', sql: m012.sql },
   { version: 30, name: 'api_sources', sql: m030.sql },
   { version: 31, name: 'school', sql: m031.sql },
   { version: 32, name: 'github', sql: m032.sql },

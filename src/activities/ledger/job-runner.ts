@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { classifyPgError } from '../../connectors/postgres.js';
 import type { NodeResult } from '../../pipelines/types.js';
+import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from '../../warehouse/row-drop-alerts.js';
 
 export interface JobCounts {
   processed: number;
@@ -21,6 +22,8 @@ export interface JobSpec {
   pipeline?: string;
   targetDate?: string;
   force?: boolean;
+  /** Flag the run when rows processed fall by more than this share against the 7-day median (config alerts.rowsDropShare). */
+  rowsDropShare?: number;
 }
 
 function activityInfo(): { workflowId?: string; attempt?: number } {
@@ -40,6 +43,10 @@ export async function runLedgeredJob(
   const { workflowId, attempt } = activityInfo();
   const started = Date.now();
   const client = await pool.connect();
+  // A checked-out client whose server goes away emits 'error'; unheard, that would kill the
+  // worker. The failing query rejects anyway, which is what fails (and retries) the job.
+  const onConnectionError = () => {};
+  client.on('error', onConnectionError);
   let runId: string | undefined;
   try {
     await client.query('BEGIN');
@@ -74,9 +81,10 @@ export async function runLedgeredJob(
       [runId, spec.jobName, spec.pipeline ?? null, spec.targetDate ?? null, workflowId ?? null, attempt ?? null],
     );
     const counts = await work(client);
+    const alert = await rowDropAlert(client, spec, counts.processed, spec.rowsDropShare ?? DEFAULT_ROWS_DROP_SHARE);
     await client.query(
       `UPDATE etl_job_runs SET status = 'SUCCESS', rows_processed = $2, rows_inserted = $3, rows_updated = $4,
-         rows_deleted = $5, rows_rejected = $6, duration_ms = $7, completed_at = now() WHERE id = $1`,
+         rows_deleted = $5, rows_rejected = $6, duration_ms = $7, alert = $8, completed_at = now() WHERE id = $1`,
       [
         runId,
         counts.processed,
@@ -85,6 +93,7 @@ export async function runLedgeredJob(
         counts.deleted ?? 0,
         counts.rejected ?? 0,
         Date.now() - started,
+        alert ?? null,
       ],
     );
     await client.query('COMMIT');
@@ -94,7 +103,7 @@ export async function runLedgeredJob(
       updated: counts.updated,
       deleted: counts.deleted,
       rejected: counts.rejected,
-      detail: counts.detail,
+      detail: alert ? { ...counts.detail, alert } : counts.detail,
     };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
@@ -108,6 +117,7 @@ export async function runLedgeredJob(
     }
     throw classifyPgError(err);
   } finally {
+    client.removeListener('error', onConnectionError);
     client.release();
   }
 }
