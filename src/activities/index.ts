@@ -1,10 +1,17 @@
 // Every activity the worker registers, built from its dependencies. Node activities all have the
 // NodeActivity signature so that a pipeline can name any of them.
+import { createLearningRoiAggregateActivities } from './aggregate/learning-roi-datasets.js';
 import { createSampleAggregateActivities } from './aggregate/sample-daily.js';
 import type { ActivityDeps } from './deps.js';
+import { createGithubActivities } from './extract/github.js';
+import { createKustoExtractActivities } from './extract/kusto-extract.js';
+import { createSchoolApiActivities } from './extract/school-api.js';
 import { createSampleExtractActivities } from './extract/sample-source.js';
+import { createLearnerIdentityActivities } from './identity/learners.js';
 import { createSampleIdentityActivities } from './identity/sample-identities.js';
 import { createDashboardLoadActivities } from './load/dashboard-files.js';
+import { createLearningRoiExportActivities } from './load/learning-roi-export.js';
+import { createLearningRoiQualityActivities } from './quality/learning-roi-gates.js';
 import { createWarehouseActivities } from './warehouse/index.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -15,7 +22,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createSampleIdentityActivities(deps),
     ...createSampleAggregateActivities(deps),
     ...createDashboardLoadActivities(deps),
+    ...createSchoolApiActivities(deps),
+    ...createGithubActivities(deps),
     ...createWarehouseActivities(deps),
+    ...createKustoExtractActivities(deps),
+    ...createLearnerIdentityActivities(deps),
+    ...createLearningRoiAggregateActivities(deps),
+    ...createLearningRoiExportActivities(deps),
+    ...createLearningRoiQualityActivities(deps),
   };
 }
 

@@ -38,6 +38,38 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
     description: 'Warehouse facts for yesterday at 02:00 UTC',
     cron: ['0 2 * * *'],
   },
+  {
+    id: 'learnsync-school-api-nightly',
+    pipeline: 'school-api-nightly',
+    description: 'School API reference tables and the day\'s changes at 02:30 UTC',
+    cron: ['30 2 * * *'],
+  },
+  {
+    id: 'learnsync-school-api-incremental',
+    pipeline: 'school-api-incremental',
+    description: 'School API changes since the stored cursors every 15 minutes',
+    every: '15m',
+  },
+  {
+    id: 'learnsync-github-nightly',
+    pipeline: 'github-nightly',
+    description: 'GitHub Copilot metrics, Skills enrolments and learners\' events at 03:00 UTC',
+    cron: ['0 3 * * *'],
+  },
+  {
+    id: 'learnsync-github-incremental',
+    pipeline: 'github-incremental',
+    description: 'Learners\' new GitHub events every hour (conditional requests)',
+    every: '1h',
+  },
+  {
+    id: 'learnsync-learning-roi',
+    pipeline: 'learning-roi',
+    // Forced: each run re-extracts the lookback windows (late rows) and rebuilds the datasets.
+    description: 'Learning ROI sync from Kusto every 6 hours (lookback windows, identities, datasets, files, gates)',
+    cron: ['0 */6 * * *'],
+    force: true,
+  },
 ];
 
 /** How far back a schedule catches up after the server or workers were down. */
