@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
 import { seedSampleSource } from './learning-sample-data.js';
+import { apiSourcesSeeder } from './servers/demo-seed.js';
 import { seedWarehouseDemo } from './oltp-demo.js';
 
 export interface DemoSeedContext {
@@ -32,4 +33,5 @@ export const DEMO_SEEDERS: DemoSeeder[] = [
     name: 'warehouse',
     seed: ({ oltp, warehouse, from, to, config }) => seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
   },
+  apiSourcesSeeder,
 ];

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS api_http_cache (
 CREATE TABLE IF NOT EXISTS api_extract_progress (
   job_name        VARCHAR(100) NOT NULL,
   resource        TEXT NOT NULL,
+  run_key         TEXT NOT NULL,             -- target date of a nightly run, 'incremental' otherwise
   state           VARCHAR(10) NOT NULL CHECK (state IN ('running', 'complete', 'idle')),
   mode            VARCHAR(10) NOT NULL CHECK (mode IN ('full', 'window')),
   window_start    TIMESTAMPTZ,

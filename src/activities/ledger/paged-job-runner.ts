@@ -1,0 +1,133 @@
+// A variant of runLedgeredJob for extractions that commit page by page: each page's rows, its
+// progress marker and the API hits it cost commit in their own transaction, so a crash loses at
+// most the page in flight. The ledger row stays RUNNING until the work returns; SUCCESS is then
+// written in one last transaction together with whatever the job hands to onSuccess. The same
+// skip rule applies: a dated job that already succeeded is SKIPPED unless forced.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { NodeResult } from '../../pipelines/types.js';
+import { activityContext } from './activity-context.js';
+import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
+import type { JobCounts, JobSpec } from './job-runner.js';
+
+export interface PagedJob {
+  /** The etl_job_runs id of this attempt (api_hits rows point at it). */
+  runId: string;
+  /** Runs fn in its own transaction, together with the API hits spent since the last commit. */
+  commit<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T>;
+}
+
+export interface PagedJobSpec extends JobSpec {
+  hits?: ApiHitRecorder;
+}
+
+// Two-key advisory locks (class, job) so these never collide with runLedgeredJob's one-key locks.
+const LOCK_CLASS = 727_005;
+
+export async function runPagedLedgeredJob(
+  pool: pg.Pool,
+  spec: PagedJobSpec,
+  work: (job: PagedJob) => Promise<JobCounts>,
+  opts: { onSuccess?: (tx: pg.PoolClient) => Promise<void> } = {},
+): Promise<NodeResult> {
+  const info = activityContext()?.info;
+  const started = Date.now();
+  const client = await pool.connect();
+  let runId: string | undefined;
+  let inTx = false;
+  const hitRun = (): HitRun => ({ runId: runId!, jobName: spec.jobName, pipeline: spec.pipeline, source: spec.hits?.source ?? 'api' });
+  const tx = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN');
+    inTx = true;
+    const result = await fn();
+    await client.query('COMMIT');
+    inTx = false;
+    return result;
+  };
+  try {
+    // One run of a job at a time, across dates: its progress rows are per job. Held for the whole run.
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]);
+    if (spec.targetDate && !spec.force) {
+      const done = await client.query(
+        `SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`,
+        [spec.jobName, spec.targetDate],
+      );
+      if (done.rowCount) {
+        await client.query(
+          `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, duration_ms, workflow_id, attempt, completed_at)
+           VALUES ($1, $2, $3, $4, 'SKIPPED', 0, $5, $6, now())`,
+          [randomUUID(), spec.jobName, spec.pipeline ?? null, spec.targetDate, info?.workflowExecution?.workflowId ?? null, info?.attempt ?? null],
+        );
+        return { rows: 0, skipped: true };
+      }
+    }
+    // We hold the job's lock, so RUNNING rows of this job belong to attempts that died.
+    await client.query(
+      `UPDATE etl_job_runs SET status = 'FAILED', error_message = 'abandoned: its worker stopped before finishing', completed_at = now()
+       WHERE job_name = $1 AND status = 'RUNNING'`,
+      [spec.jobName],
+    );
+    runId = randomUUID();
+    await client.query(
+      `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, workflow_id, attempt)
+       VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6)`,
+      [runId, spec.jobName, spec.pipeline ?? null, spec.targetDate ?? null, info?.workflowExecution?.workflowId ?? null, info?.attempt ?? null],
+    );
+    const job: PagedJob = {
+      runId,
+      commit: async (fn) => {
+        let taken: ReturnType<ApiHitRecorder['takePending']> | undefined;
+        try {
+          return await tx(async () => {
+            const result = await fn(client);
+            taken = spec.hits?.takePending();
+            if (taken) await writeHits(client, hitRun(), taken);
+            return result;
+          });
+        } catch (err) {
+          if (inTx) await client.query('ROLLBACK').catch(() => {});
+          inTx = false;
+          if (taken) spec.hits!.restore(taken);
+          throw err;
+        }
+      },
+    };
+    const counts = await work(job);
+    await tx(async () => {
+      await opts.onSuccess?.(client);
+      const taken = spec.hits?.takePending();
+      if (taken) await writeHits(client, hitRun(), taken);
+      await client.query(
+        `UPDATE etl_job_runs SET status = 'SUCCESS', rows_processed = $2, rows_inserted = $3, rows_updated = $4,
+           rows_deleted = $5, rows_rejected = $6, duration_ms = $7, completed_at = now() WHERE id = $1`,
+        [runId, counts.processed, counts.inserted ?? 0, counts.updated ?? 0, counts.deleted ?? 0, counts.rejected ?? 0, Date.now() - started],
+      );
+    });
+    return {
+      rows: counts.processed,
+      inserted: counts.inserted,
+      updated: counts.updated,
+      deleted: counts.deleted,
+      rejected: counts.rejected,
+      detail: counts.detail,
+    };
+  } catch (err) {
+    if (inTx) await client.query('ROLLBACK').catch(() => {});
+    if (runId) {
+      // Calls spent after the last commit were spent all the same: record them with the failure.
+      const taken = spec.hits?.takePending();
+      if (taken) await writeHits(pool, hitRun(), taken).catch(() => {});
+      await pool
+        .query(`UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now() WHERE id = $1`, [
+          runId,
+          (err as Error).message.slice(0, 4000),
+          Date.now() - started,
+        ])
+        .catch(() => {});
+    }
+    throw err;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]).catch(() => {});
+    client.release();
+  }
+}
