@@ -1,0 +1,179 @@
+// `learnsync` end to end, in-process, against a real dev server, a worker with the real
+// activities and real Postgres: bad input is refused before anything starts; run, backfill,
+// status and schedules do what they print.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { main } from '../../src/client.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logging.js';
+import { seedSampleSource } from '../../src/sample/learning-sample-data.js';
+import { freePort, type TemporalHandle } from '../../src/stack/temporal-dev-server.js';
+import { createTestDatabases, type TestDatabases } from '../support/databases.js';
+import { bundledWorkerOptions, startDevServer, Worker } from '../support/temporal.js';
+
+let server: TemporalHandle;
+let db: TestDatabases;
+let client: Client;
+let connection: Connection;
+let worker: Worker;
+let workerRun: Promise<void>;
+const TASK_QUEUE = 'learnsync-cli-test';
+
+beforeAll(async () => {
+  [server, db] = await Promise.all([startDevServer(), createTestDatabases()]);
+  await seedSampleSource(db.oltp, { from: '2026-05-01', to: '2026-05-05', examsPerDay: 60, users: 100 });
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    WAREHOUSE_DATABASE_URL: db.warehouseUrl,
+    OLTP_DATABASE_URL: db.oltpUrl,
+    LOG_LEVEL: 'error',
+  });
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
+  worker = await Worker.create({
+    connection: native,
+    taskQueue: TASK_QUEUE,
+    activities: createActivities({
+      warehouse: db.warehouse,
+      oltp: db.oltp,
+      outputDir: mkdtempSync(path.join(tmpdir(), 'cli-out-')),
+      logger: createLogger({ level: 'silent' }),
+      config: loadConfig({}),
+    }),
+    ...bundledWorkerOptions(),
+  });
+  workerRun = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await connection?.close();
+  await db?.close();
+  await server?.stop();
+});
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    const code = await main(argv, (l = '') => out.push(l));
+    return { code, out: out.join('\n'), err: err.mock.calls.map((c) => c.join(' ')).join('\n') };
+  } finally {
+    err.mockRestore();
+  }
+}
+
+async function workflowCount(): Promise<number> {
+  let n = 0;
+  for await (const _ of client.workflow.list()) n++;
+  return n;
+}
+
+describe('bad input: one clear line, exit 2, nothing started', () => {
+  it.each([
+    [['run', 'no-such-pipeline'], /unknown pipeline "no-such-pipeline": known pipelines are .*learning-sample/],
+    [['run', 'learning-sample', '--date', '2026-02-30'], /--date must be a calendar date as YYYY-MM-DD, got "2026-02-30"/],
+    [['run', 'learning-sample', '--date', 'yesterday'], /--date must be a calendar date/],
+    [['run', 'learning-sample-incremental', '--date', '2026-05-01'], /incremental and takes no --date/],
+    [['backfill', 'learning-sample', '--from', '2026-05-03', '--to', '2026-05-01'], /--from 2026-05-03 is after --to 2026-05-01/],
+    [['backfill', 'learning-sample', '--from', '2026-05-01'], /--to YYYY-MM-DD is required/],
+    [['backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-02', '--concurrency', '0'], /--concurrency must be a whole number/],
+    [['backfill', 'learning-sample-incremental', '--from', '2026-05-01', '--to', '2026-05-02'], /only dated pipelines can be backfilled/],
+    [['run-job', 'no_such_job', '--date', '2026-05-01'], /unknown job "no_such_job"/],
+    [['run', 'learning-sample', '--colour'], /Unknown option '--colour'/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['schedules', 'pause'], /schedules pause needs a schedule id/],
+  ])('%j', async (argv, message) => {
+    const before = await workflowCount();
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toMatch(message);
+    expect(r.out).toBe('');
+    expect(await workflowCount()).toBe(before);
+  });
+
+  it('an unreachable server', async () => {
+    const saved = process.env.TEMPORAL_ADDRESS;
+    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${await freePort()}`;
+    try {
+      const r = await cli('run', 'learning-sample', '--date', '2026-05-01');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^learnsync run: cannot reach Temporal at 127\.0\.0\.1:\d+: start the local stack with `learnsync dev`/);
+      expect(r.err.split('\n')).toHaveLength(1);
+    } finally {
+      process.env.TEMPORAL_ADDRESS = saved;
+    }
+  });
+});
+
+describe('commands against a live stack', () => {
+  it('run prints every DAG node with its state and rows, and the result', async () => {
+    const r = await cli('run', 'learning-sample', '--date', '2026-05-02');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/started learning-sample for 2026-05-02: workflow learnsync-learning-sample-2026-05-02/);
+    for (const node of ['extract_exam_results', 'extract_user_emails', 'resolve_identities', 'aggregate_daily_exam_stats', 'load_dashboard']) {
+      expect(r.out).toMatch(new RegExp(`✓ ${node} +succeeded +[\\d,]+`));
+    }
+    expect(r.out).toMatch(/✓ extract_exam_results +succeeded +60 /);
+    expect(r.out).toMatch(/result: SUCCESS — [\d,]+ rows, \d+ rejected/);
+    const again = await cli('run', 'learning-sample', '--date', '2026-05-02');
+    expect(again.out).toMatch(/↷ extract_exam_results +skipped +0 /);
+    const forced = await cli('run', 'learning-sample', '--date', '2026-05-02', '--force');
+    expect(forced.out).toMatch(/✓ extract_exam_results +succeeded +60 /);
+  });
+
+  it('run --no-wait returns at once and says how to follow the run', async () => {
+    const r = await cli('run', 'learning-sample-incremental', '--no-wait');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/temporal workflow describe -w learnsync-learning-sample-incremental-/);
+  });
+
+  it('run-job runs one node through the ledger', async () => {
+    const r = await cli('run-job', 'extract_exam_results', '--date', '2026-05-04');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/✓ extract_exam_results +succeeded +60 /);
+  });
+
+  it('backfill runs every date and reports them', async () => {
+    const r = await cli('backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-05', '--concurrency', '2');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/started backfill of learning-sample: 5 dates 2026-05-01..2026-05-05, 2 at a time/);
+    expect(r.out).toMatch(/\] 5\/5 dates/);
+    expect(r.out).toMatch(/result: SUCCESS — 5 dates/);
+  });
+
+  it('status --json shows the ledger, the daily success rate and running workflows', async () => {
+    const r = await cli('status', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    const jobs = new Set(s.recentRuns.map((x: { job_name: string }) => x.job_name));
+    expect(jobs).toContain('resolve_identities');
+    expect(s.dailySuccessRate[0].success_count).toBeGreaterThan(0);
+    expect(Array.isArray(s.runningWorkflows)).toBe(true);
+    const text = await cli('status');
+    expect(text.out).toMatch(/Recent job runs/);
+    expect(text.out).toMatch(/Daily job success rate/);
+  });
+
+  it('schedules apply twice changes nothing the second time; pause, trigger, delete', async () => {
+    const first = await cli('schedules', 'apply');
+    expect(first.out).toMatch(/learnsync-nightly +created/);
+    const second = await cli('schedules', 'apply');
+    expect(second.out).toMatch(/nothing changed/);
+    expect(second.out).not.toMatch(/created|updated/);
+    expect((await cli('schedules', 'pause', 'learnsync-nightly')).out).toBe('learnsync-nightly: paused');
+    expect((await client.schedule.getHandle('learnsync-nightly').describe()).state.paused).toBe(true);
+    expect((await cli('schedules', 'unpause', 'learnsync-nightly')).code).toBe(0);
+    expect((await cli('schedules', 'delete', 'learnsync-nightly')).code).toBe(0);
+    const gone = await cli('schedules', 'trigger', 'learnsync-nightly');
+    expect(gone.code).toBe(2);
+    expect(gone.err).toMatch(/no schedule "learnsync-nightly"/);
+  });
+});
