@@ -1,6 +1,7 @@
 // School REST API → warehouse, against the local sample server with the real fetch client:
 // bootstrap, incremental windows, pagination edges, OAuth expiry and refresh, 429/5xx handling,
 // malformed pages, boundary timestamps and resuming a crashed extraction without refetching.
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSchoolApiActivities } from '../../src/activities/extract/school-api.js';
 import type { Config } from '../../src/config.js';
@@ -221,6 +222,18 @@ describe('school API rate limits and server errors', () => {
 });
 
 describe('school API resumable extraction', () => {
+  it('heartbeats each page with the rows already committed', async () => {
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    const beats: { table: string; page: number; rowsCommitted: number }[] = [];
+    env.on('heartbeat', (d: (typeof beats)[number]) => {
+      if (d && typeof d.page === 'number') beats.push(d);
+    });
+    await env.run(() => bootstrap(['projects_users']));
+    const pages = Math.floor(server.count('projects_users', { cursusId: 21 }) / 10) + 1;
+    expect(beats.map((b) => b.page)).toEqual(Array.from({ length: pages }, (_, i) => i + 1));
+    expect(beats.map((b) => b.rowsCommitted)).toEqual(Array.from({ length: pages }, (_, i) => i * 10));
+  });
+
   it('after a crash mid-pagination, resumes at the first uncommitted page: no committed page is fetched twice', async () => {
     await bootstrap(['projects_users']);
     const before = await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental');
