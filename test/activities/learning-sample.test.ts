@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
-import type { NodeInput } from '../../src/pipelines/types.js';
+import type { NodeActivity, NodeInput, NodeResult } from '../../src/pipelines/types.js';
 import { seedSampleSource } from '../../src/sample/learning-sample-data.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 
@@ -15,6 +15,7 @@ let db: TestDatabases;
 let acts: ReturnType<typeof createActivities>;
 let outputDir: string;
 const env = new MockActivityEnvironment();
+const call = (fn: NodeActivity, i: NodeInput): Promise<NodeResult> => env.run(fn, i);
 const DATE = '2026-02-10';
 const input = (nodeId: string, extra: Partial<NodeInput> = {}): NodeInput => ({ pipeline: 'learning-sample', nodeId, targetDate: DATE, force: false, params: {}, ...extra });
 
@@ -29,11 +30,11 @@ afterAll(async () => {
 });
 
 async function runDay(force = false) {
-  const exams = await env.run(acts.extractSampleExams, input('extract_exam_results', { force }));
-  const emails = await env.run(acts.extractSampleUserEmails, input('extract_user_emails', { force }));
-  const resolved = await env.run(acts.resolveSampleIdentities, input('resolve_identities', { force }));
-  const stats = await env.run(acts.aggregateSampleDaily, input('aggregate_daily_exam_stats', { force }));
-  const file = await env.run(acts.loadSampleDashboard, input('load_dashboard', { force }));
+  const exams = await call(acts.extractSampleExams, input('extract_exam_results', { force }));
+  const emails = await call(acts.extractSampleUserEmails, input('extract_user_emails', { force }));
+  const resolved = await call(acts.resolveSampleIdentities, input('resolve_identities', { force }));
+  const stats = await call(acts.aggregateSampleDaily, input('aggregate_daily_exam_stats', { force }));
+  const file = await call(acts.loadSampleDashboard, input('load_dashboard', { force }));
   return { exams, emails, resolved, stats, file };
 }
 
@@ -106,7 +107,7 @@ describe('learning-sample activities', () => {
   });
 
   it('incremental sync: the cursor follows committed rows and rows sharing the boundary timestamp are not lost', async () => {
-    const first = await env.run(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
+    const first = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
     expect(first.rows).toBe(1200);
     const cursor1 = (await db.warehouse.query(`SELECT value FROM etl_cursors WHERE name = 'sample_source.exam_results.updated_at'`)).rows[0].value;
     const maxSource = (await db.oltp.query(`SELECT max(updated_at) AS m FROM sample_source.exam_results`)).rows[0].m as Date;
@@ -118,12 +119,12 @@ describe('learning-sample activities', () => {
       [maxSource],
     );
     await db.oltp.query(`UPDATE sample_source.exam_results SET score = 12, updated_at = $1::timestamptz + interval '1 minute' WHERE id = (SELECT min(id) FROM sample_source.exam_results WHERE id <> 999999999)`, [maxSource]);
-    const second = await env.run(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
+    const second = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
     expect(second.inserted).toBe(1);
     expect(second.updated).toBe(1);
     const live = await db.warehouse.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE result_id = 999999999)::int AS late FROM mart.sample_exam_results_live`);
     expect(live.rows[0]).toEqual({ n: 1201, late: 1 });
-    const third = await env.run(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
+    const third = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
     expect(third.inserted ?? 0).toBe(0);
     expect(third.updated ?? 0).toBe(0);
   });
