@@ -3,6 +3,7 @@ import { addDays, dayBefore } from '../pipelines/dates.js';
 import { DEMO_SEEDERS } from '../sample/demo-seeders.js';
 import { startLocalStack } from '../stack/local-stack.js';
 import { maskUrl } from '../logging.js';
+import { EMBEDDED_PASSWORD } from '../stack/embedded-postgres.js';
 import type { CliContext } from './types.js';
 
 export async function startLocalSession(ctx: CliContext) {
@@ -29,6 +30,9 @@ export async function seedSamples(ctx: CliContext, stack: Awaited<ReturnType<typ
 export function describeStack(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
   ctx.print(`Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`);
   if (stack.uiUrl) ctx.print(`Web UI:        ${stack.uiUrl}`);
-  ctx.print(`Warehouse:     ${maskUrl(stack.warehouseUrl)}`);
-  ctx.print(`OLTP source:   ${maskUrl(stack.oltpUrl)}`);
+  ctx.print(`Warehouse:     ${shown(stack.warehouseUrl)}`);
+  ctx.print(`OLTP source:   ${shown(stack.oltpUrl)}`);
 }
+
+/** The embedded cluster's fixed loopback password is no secret and other tools need it; a URL the user gave is masked. */
+const shown = (url: string) => (url.includes(`:${EMBEDDED_PASSWORD}@`) ? url : maskUrl(url));
