@@ -60,6 +60,8 @@ export interface SchoolApiServerOptions {
   sizes?: Partial<SchoolSizes>;
   /** The cursus most records belong to (42's main curriculum is 21). */
   mainCursusId?: number;
+  /** Share of users and enrolments in the main cursus (the rest in others); default 0.85. */
+  mainCursusShare?: number;
   clientId?: string;
   clientSecret?: string;
   tokenTtlSeconds?: number;
@@ -93,8 +95,8 @@ export interface SchoolApiServer {
   revokeTokens(): void;
   /** Marks records as updated at `at` (default now); returns their ids. */
   touch(resource: SchoolResource, ids: number[], at?: Date | string): number[];
-  /** Touches `count` deterministic pseudo-random records of a resource. */
-  touchRandom(resource: SchoolResource, count: number, at?: Date | string): number[];
+  /** Touches `count` deterministic pseudo-random records; with spreadMs their times spread evenly over (at - spreadMs, at]. */
+  touchRandom(resource: SchoolResource, count: number, at?: Date | string, spreadMs?: number): number[];
   /** Changes fields of one record and marks it updated. */
   update(resource: SchoolResource, id: number, patch: Record<string, unknown>, at?: Date | string): void;
   /** Records a full read of the resource would return with the given filters (as the API would count them). */
@@ -116,7 +118,7 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
   const clientSecret = opts.clientSecret ?? 'sample-secret';
   const ttl = opts.tokenTtlSeconds ?? 7200;
   const hourlyLimit = opts.hourlyLimit ?? 100_000;
-  const store = generate(seed, sizes, main);
+  const store = generate(seed, sizes, main, opts.mainCursusShare ?? 0.85);
   const byId = new Map(SCHOOL_RESOURCES.map((r) => [r, new Map(store[r].map((rec) => [rec.id, rec]))]));
   const tokens = new Map<string, number>();
   let issued = 0;
@@ -299,13 +301,16 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     clearFailures: () => failures.clear(),
     revokeTokens: () => tokens.clear(),
     touch,
-    touchRandom(resource, count, when) {
+    touchRandom(resource, count, when, spreadMs = 0) {
       const rows = store[resource];
       if (count > rows.length) throw new Error(`${resource} has only ${rows.length} records`);
       const rnd = prng(seed ^ (version * 7919 + count));
       const picked = new Set<number>();
       while (picked.size < count) picked.add(rows[Math.floor(rnd() * rows.length)]!.id);
-      return touch(resource, [...picked], when);
+      if (!spreadMs) return touch(resource, [...picked], when);
+      const end = at(when);
+      [...picked].forEach((id, i) => touch(resource, [id], new Date(end - spreadMs + Math.round(((i + 1) * spreadMs) / count))));
+      return [...picked];
     },
     update(resource, id, patch, when) {
       const rec = byId.get(resource)!.get(id);
@@ -328,7 +333,7 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
 }
 
 /** The whole deterministic data set: same seed and sizes → same records on every machine. */
-function generate(seed: number, s: SchoolSizes, main: number): Record<SchoolResource, Rec[]> {
+function generate(seed: number, s: SchoolSizes, main: number, share: number): Record<SchoolResource, Rec[]> {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   const past = (maxDays: number) => ANCHOR - Math.floor(rnd() * maxDays * DAY / 1000) * 1000;
@@ -372,7 +377,7 @@ function generate(seed: number, s: SchoolSizes, main: number): Record<SchoolReso
     return {
       id,
       u,
-      cursusIds: inMain(0.85),
+      cursusIds: inMain(share),
       data: {
         login: `student${id}`,
         email: `student${id}@student.example.org`,
@@ -395,7 +400,7 @@ function generate(seed: number, s: SchoolSizes, main: number): Record<SchoolReso
     return {
       id,
       u,
-      cursusIds: inMain(0.85),
+      cursusIds: inMain(share),
       data: { occurrence: Math.floor(rnd() * 3), final_mark: mark, status: mark === null ? 'in_progress' : 'finished', 'validated?': mark === null ? null : mark >= 50, project: { id: pid, name: `Project ${pid}`, slug: `project-${pid}` }, user: { id: uid, login: `student${uid}` }, marked_at: mark === null ? null : iso(u), created_at: iso(u - 14 * DAY) },
     };
   });
