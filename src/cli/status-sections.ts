@@ -2,6 +2,7 @@
 // may add one (API hits, sync_status.json, alerts …). `json` feeds `status --json`.
 import { standingRowDropAlerts } from '../warehouse/row-drop-alerts.js';
 import { apiHitsSection } from '../activities/ledger/api-hits-status.js';
+import { learningRoiStatusSection } from '../activities/load/learning-roi-status.js';
 import type { CliContext } from './types.js';
 
 export interface StatusSection {
@@ -23,4 +24,4 @@ const rowDropAlerts: StatusSection = {
   },
 };
 
-export const STATUS_SECTIONS: StatusSection[] = [rowDropAlerts, apiHitsSection];
+export const STATUS_SECTIONS: StatusSection[] = [rowDropAlerts, apiHitsSection, learningRoiStatusSection];

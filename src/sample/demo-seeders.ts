@@ -2,6 +2,7 @@
 // a sample source registers a seeder here. Seeders are idempotent (rerunning rewrites the same data).
 import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
+import { learningRoiSeeder } from './kusto-demo-seed.js';
 import { seedSampleSource } from './learning-sample-data.js';
 import { apiSourcesSeeder } from './servers/demo-seed.js';
 import { seedWarehouseDemo } from './oltp-demo.js';
@@ -34,4 +35,5 @@ export const DEMO_SEEDERS: DemoSeeder[] = [
     seed: ({ oltp, warehouse, from, to, config }) => seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
   },
   apiSourcesSeeder,
+  learningRoiSeeder,
 ];

@@ -3,6 +3,7 @@
 // warehouse (the truth) and written atomically, by whichever stage changed something — so it also
 // tells the truth when a run failed before reaching its export.
 import path from 'node:path';
+import type { StatusSection } from '../../cli/status-sections.js';
 import { writeFileAtomic } from '../../connectors/files.js';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
 import type { SourceName } from '../extract/kusto-sources.js';
@@ -151,9 +152,10 @@ export async function buildSyncStatus(db: Db): Promise<SyncStatus> {
     checked_at: Date;
     target_date: string | null;
   }>(
+    // One check writes all its gates in one statement, so they share checked_at.
     `SELECT g.gate, g.mode, g.status, g.observed, g.expected, g.note, g.checked_at, to_char(g.target_date, 'YYYY-MM-DD') AS target_date
        FROM etl_quality_gates g
-      WHERE g.pipeline = $1 AND g.run_id = (SELECT run_id FROM etl_quality_gates WHERE pipeline = $1 ORDER BY id DESC LIMIT 1)
+      WHERE g.pipeline = $1 AND g.checked_at = (SELECT max(checked_at) FROM etl_quality_gates WHERE pipeline = $1)
       ORDER BY g.id`,
     [PIPELINE_NAME],
   );
@@ -198,3 +200,31 @@ export async function recordSourceSync(
     [s.source, s.status, s.targetDate ?? null, s.rows ?? null, s.rejected ?? null, s.windows ?? null, s.durationMs ?? null, s.error ?? null],
   );
 }
+
+const fmt = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'));
+
+/** The `learnsync status` section: the same content as sync_status.json, read from the warehouse. */
+export const learningRoiStatusSection: StatusSection = {
+  title: 'Learning ROI (sync_status.json)',
+  async render(ctx) {
+    const s = await buildSyncStatus(await ctx.warehouse());
+    const lines = DATASETS.map((name) => {
+      const d = s.datasets[name];
+      return (
+        `${name.padEnd(18)} ${d.status.padEnd(12)} ${fmt(d.rows).padStart(9)} rows  last ok ${d.last_successful_sync?.slice(0, 19) ?? 'never'}` +
+        `${d.duration_ms !== null ? `  ${d.duration_ms} ms` : ''}${d.errors.length ? `  ${d.errors.join('; ').slice(0, 120)}` : ''}`
+      );
+    });
+    for (const [name, src] of Object.entries(s.sources)) {
+      lines.push(
+        `source ${name.padEnd(21)} ${src.status.padEnd(8)} ${fmt(src.rows).padStart(9)} rows  ${src.windows} windows` +
+          `${src.rejected ? `  ${fmt(src.rejected)} rejected` : ''}${src.errors.length ? `  ${src.errors[0]!.slice(0, 120)}` : ''}`,
+      );
+    }
+    for (const g of s.quality_gates) lines.push(`gate ${g.gate.padEnd(32)} ${g.status.padEnd(5)} ${g.note} (expected ${g.expected}, ${g.mode} mode)`);
+    return lines.length ? lines : ['never run — try `learnsync run learning-roi`'];
+  },
+  async json(ctx) {
+    return buildSyncStatus(await ctx.warehouse());
+  },
+};

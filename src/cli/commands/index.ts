@@ -4,9 +4,10 @@ import { command as backfill } from './backfill.js';
 import { command as demo } from './demo.js';
 import { command as dev } from './dev.js';
 import { command as plan } from './plan.js';
+import { command as profile } from './profile.js';
 import { command as run } from './run.js';
 import { command as runJob } from './run-job.js';
 import { command as schedules } from './schedules.js';
 import { command as status } from './status.js';
 
-export const COMMANDS: CliCommand[] = [demo, dev, run, runJob, backfill, status, schedules, plan];
+export const COMMANDS: CliCommand[] = [demo, dev, run, runJob, backfill, status, schedules, plan, profile];
