@@ -14,9 +14,12 @@ import { createLearningRoiExportActivities } from '../../src/activities/load/lea
 import { loadConfig } from '../../src/config.js';
 import { withTransaction } from '../../src/connectors/postgres.js';
 import { createLogger } from '../../src/logging.js';
+import type { NodeActivity, NodeInput, NodeResult } from '../../src/pipelines/types.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 
 let db: TestDatabases;
+// MockActivityEnvironment.run cannot infer the result type of a NodeActivity.
+const runNode = (env: MockActivityEnvironment, fn: NodeActivity, i: NodeInput) => env.run(fn, i) as Promise<NodeResult>;
 let outputDir: string;
 const DATE = '2026-02-01';
 const dir = () => path.join(outputDir, 'learning-roi');
@@ -74,7 +77,7 @@ describe('learning ROI datasets', () => {
   it('exports the CSV files with the expected content', async () => {
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
     const acts = createLearningRoiExportActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: loadConfig({}) });
-    const r = await env.run(acts.exportLearningRoiFiles, { pipeline: 'learning-roi', nodeId: 'roi_export_files', targetDate: DATE, force: false, params: {} });
+    const r = await runNode(env, acts.exportLearningRoiFiles, { pipeline: 'learning-roi', nodeId: 'roi_export_files', targetDate: DATE, force: false, params: {} });
     expect(r.rows).toBe(5 + 3 + 2 + 2 + 3);
     expect(csv('individual_exams')).toBe(
       [

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import type { Info } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KustoClusters } from '../../src/activities/extract/kusto-clusters.js';
@@ -15,10 +16,10 @@ import { KustoCluster } from '../../src/connectors/kusto/client.js';
 import { KustoQueryError } from '../../src/connectors/kusto/errors.js';
 import { ValidationError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
-import type { NodeInput } from '../../src/pipelines/types.js';
+import type { NodeActivity, NodeInput, NodeResult } from '../../src/pipelines/types.js';
 import { LearningSample } from '../../src/sample/kusto-sample-data.js';
 import { createSampleKustoHandler } from '../../src/sample/kusto-sample-source.js';
-import { startKustoServer, type KustoHandler, type KustoServerHandle } from '../../src/sample/kusto-server.js';
+import { startKustoServer, type KustoHandler, type KustoReply, type KustoRequest, type KustoServerHandle } from '../../src/sample/kusto-server.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 
 const NOW = () => Date.parse('2026-11-23T12:00:00Z');
@@ -30,7 +31,7 @@ let db: TestDatabases;
 let outputDir: string;
 const sample = new LearningSample(0.05);
 const sampleHandler = createSampleKustoHandler(sample);
-let fault: KustoHandler | undefined;
+let fault: ((req: KustoRequest) => KustoReply | undefined) | undefined;
 const servers: KustoServerHandle[] = [];
 
 async function serve(opts: { maxRecords?: number; handler?: KustoHandler } = {}): Promise<KustoServerHandle> {
@@ -59,10 +60,12 @@ const input = (source: string, extra: Partial<NodeInput> = {}): NodeInput => ({
 });
 
 function envFor(runId: string, extra: Partial<Info> = {}) {
-  const env = new MockActivityEnvironment({ activityId: '1', workflowExecution: { workflowId: 'wf', runId }, ...extra } as Partial<Info>);
+  const env = new MockActivityEnvironment({ activityId: '1', workflowExecution: { workflowId: 'wf', runId }, ...extra } as Partial<Info>, { logger: new DefaultLogger('ERROR') });
   const beats: ExtractHeartbeat[] = [];
   env.on('heartbeat', (d: ExtractHeartbeat) => beats.push(d));
-  return { env, beats };
+  // MockActivityEnvironment.run cannot infer the result type of a NodeActivity.
+  const run = (fn: NodeActivity, i: NodeInput) => env.run(fn, i) as Promise<NodeResult>;
+  return { env: { run }, beats };
 }
 
 const count = async (sql: string, params: unknown[] = []) => (await db.warehouse.query<{ n: number }>(sql, params)).rows[0]!.n;

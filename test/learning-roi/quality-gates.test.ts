@@ -10,6 +10,7 @@ import { createLearningRoiQualityActivities, evaluateGates } from '../../src/act
 import { loadConfig } from '../../src/config.js';
 import { ValidationError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
+import type { NodeActivity, NodeResult } from '../../src/pipelines/types.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 
 let db: TestDatabases;
@@ -47,13 +48,13 @@ async function check(env: Record<string, string> = {}) {
   const c = config(env);
   const acts = createLearningRoiQualityActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: c });
   const targetDate = `2026-01-${String(++day).padStart(2, '0')}`;
-  const run = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(acts.checkLearningRoiQuality, {
+  const run = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(acts.checkLearningRoiQuality as NodeActivity, {
     pipeline: 'learning-roi',
     nodeId: 'roi_quality_gates',
     targetDate,
     force: false,
     params: {},
-  });
+  }) as Promise<NodeResult>;
   return { run, targetDate };
 }
 
