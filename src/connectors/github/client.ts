@@ -54,7 +54,8 @@ export class GithubClient {
       auth: opts.token,
       baseUrl: opts.baseUrl,
       userAgent: 'learnsync',
-      log: { debug: quiet, info: quiet, warn: (m: string) => notice(m, {}), error: (m: string) => notice(m, {}) },
+      // A 304 surfaces as a request "error" in Octokit's request log; it is a cache hit, not news.
+      log: { debug: quiet, info: quiet, warn: (m: string) => notice(m, {}), error: (m: string) => (/ - 304 /.test(m) ? undefined : notice(m, {})) },
       throttle: {
         retryAfterBaseValue: 1000 * scale,
         onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
