@@ -11,8 +11,15 @@ export function activityContext(): Context | undefined {
   }
 }
 
+// The latest position each running activity reported, so that a keep-alive repeats it rather than
+// overwriting it with something vaguer.
+const lastDetails = new WeakMap<Context, unknown>();
+
 export function heartbeat(details: unknown): void {
-  activityContext()?.heartbeat(details);
+  const ctx = activityContext();
+  if (!ctx) return;
+  lastDetails.set(ctx, details);
+  ctx.heartbeat(details);
 }
 
 /** What the previous attempt last heartbeated, if this is a retry. */
@@ -25,14 +32,15 @@ export function cancellationSignal(): AbortSignal | undefined {
 }
 
 /**
- * Heartbeats the latest details every `everyMs` while an activity waits on things it does not
- * control (a rate-limit reset, a long Retry-After), so the server does not declare it dead.
- * Every HTTP request has its own timeout, so a truly stuck call still fails. Returns a stop function.
+ * Repeats the latest heartbeat (or `fallback()` before there is one) every `everyMs` while an
+ * activity waits on things it does not control (a rate-limit reset, a long Retry-After, another
+ * attempt's lock), so the server does not declare it dead. Every HTTP request has its own
+ * timeout, so a truly stuck call still fails. Returns a stop function.
  */
-export function heartbeatWhileRunning(details: () => unknown, everyMs = 10_000): () => void {
+export function heartbeatWhileRunning(fallback: () => unknown, everyMs = 10_000): () => void {
   const ctx = activityContext();
   if (!ctx) return () => {};
-  const timer = setInterval(() => ctx.heartbeat(details()), everyMs);
+  const timer = setInterval(() => ctx.heartbeat(lastDetails.has(ctx) ? lastDetails.get(ctx) : fallback()), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

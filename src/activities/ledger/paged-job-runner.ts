@@ -35,6 +35,7 @@ export async function runPagedLedgeredJob(
   const client = await pool.connect();
   let runId: string | undefined;
   let inTx = false;
+  let failed = false;
   const hitRun = (): HitRun => ({ runId: runId!, jobName: spec.jobName, pipeline: spec.pipeline, source: spec.hits?.source ?? 'api' });
   const tx = async <T>(fn: () => Promise<T>): Promise<T> => {
     await client.query('BEGIN');
@@ -112,6 +113,7 @@ export async function runPagedLedgeredJob(
       detail: counts.detail,
     };
   } catch (err) {
+    failed = true;
     if (inTx) await client.query('ROLLBACK').catch(() => {});
     if (runId) {
       // Calls spent after the last commit were spent all the same: record them with the failure.
@@ -128,6 +130,7 @@ export async function runPagedLedgeredJob(
     throw err;
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]).catch(() => {});
-    client.release();
+    // After a failure the connection may be the broken thing: discard it rather than pool it.
+    client.release(failed);
   }
 }
