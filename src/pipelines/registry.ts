@@ -2,11 +2,20 @@
 // before starting anything) and the workflows (to run them by name from schedules and the CLI).
 import { learningRoi } from './learning-roi.js';
 import { learningSample, learningSampleIncremental } from './learning-sample.js';
-import { API_SOURCE_PIPELINES } from './api-sources.js';
+import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './api-sources.js';
+import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
 import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse.js';
 
+/** What the night runs, and what `learnsync demo` shows: every dated pipeline in one DAG. */
+export const nightly = composePipelines(
+  'nightly',
+  'Everything dated, side by side: warehouse dimensions then facts, learning ROI from Kusto, the school API and GitHub',
+  [warehouseNightly, learningRoi, schoolApiNightly, githubNightly],
+);
+
 const PIPELINES: readonly PipelineDefinition[] = [
+  nightly,
   learningSample,
   learningSampleIncremental,
   warehouseDimensions,
@@ -16,7 +25,7 @@ const PIPELINES: readonly PipelineDefinition[] = [
   learningRoi,
 ];
 
-export const NIGHTLY_PIPELINE = 'learning-sample';
+export const NIGHTLY_PIPELINE = nightly.name;
 
 export function getPipeline(name: string): PipelineDefinition | undefined {
   return PIPELINES.find((p) => p.name === name);

@@ -16,14 +16,16 @@ export const SCHEDULE_ID_PREFIX = 'learnsync-';
 export const SCHEDULES: readonly ScheduleSpecConfig[] = [
   {
     id: 'learnsync-nightly',
-    pipeline: 'learning-sample',
+    pipeline: 'nightly',
+    // One DAG for the whole night (warehouse facts, learning ROI, school API, GitHub), so their
+    // jobs share one run, one Web UI page and one target date.
     description: 'Nightly pipeline for yesterday at 02:00 UTC',
     cron: ['0 2 * * *'],
   },
   {
     id: 'learnsync-incremental',
-    pipeline: 'learning-sample-incremental',
-    description: 'Incremental sync every 15 minutes',
+    pipeline: 'school-api-incremental',
+    description: 'School API changes since the stored cursors every 15 minutes',
     every: '15m',
   },
   {
@@ -31,30 +33,6 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
     pipeline: 'warehouse-dimensions',
     description: 'Warehouse dimensions (SCD2 tenant and learner, users, subjects, skills) every hour',
     every: '1h',
-  },
-  {
-    id: 'learnsync-warehouse-facts',
-    pipeline: 'warehouse-facts',
-    description: 'Warehouse facts for yesterday at 02:00 UTC',
-    cron: ['0 2 * * *'],
-  },
-  {
-    id: 'learnsync-school-api-nightly',
-    pipeline: 'school-api-nightly',
-    description: 'School API reference tables and the day\'s changes at 02:30 UTC',
-    cron: ['30 2 * * *'],
-  },
-  {
-    id: 'learnsync-school-api-incremental',
-    pipeline: 'school-api-incremental',
-    description: 'School API changes since the stored cursors every 15 minutes',
-    every: '15m',
-  },
-  {
-    id: 'learnsync-github-nightly',
-    pipeline: 'github-nightly',
-    description: 'GitHub Copilot metrics, Skills enrolments and learners\' events at 03:00 UTC',
-    cron: ['0 3 * * *'],
   },
   {
     id: 'learnsync-github-incremental',
