@@ -282,7 +282,7 @@ export class LearningSample {
   person(p: number): SamplePerson {
     let x = this.cache.get(p);
     if (!x) {
-      if (this.cache.size > 20_000) this.cache.clear();
+      if (this.cache.size > 100_000) this.cache.clear();
       x = buildPerson(p);
       this.cache.set(p, x);
     }
@@ -353,8 +353,7 @@ export class LearningSample {
   userEmailRows(partition: number, partitions: number): unknown[][] {
     const out: unknown[][] = [];
     for (const [x, i] of this.partitionRows(this.emailIdx, partition, partitions)) {
-      const [id, email, primary, verified, updated] = x.verifiedEmails[i]!;
-      out.push([id, email, primary, verified, iso(updated)]);
+      out.push(emailRow(x, i));
     }
     return out;
   }
@@ -363,8 +362,7 @@ export class LearningSample {
   signupRows(partition: number, partitions: number): unknown[][] {
     const out: unknown[][] = [];
     for (const [x, i] of this.partitionRows(this.signupIdx, partition, partitions)) {
-      const [ts, actor, email] = x.signups[i]!;
-      out.push([iso(ts), actor, email]);
+      out.push(signupRow(x, i));
     }
     return out;
   }
@@ -393,6 +391,24 @@ export class LearningSample {
     }
     return { ace, pearson };
   }
+}
+
+/** Every row one person contributes to the exam and identity tables, in the columns of learnsync's queries. */
+export function personRows(x: SamplePerson): { ace: unknown[][]; pearson: unknown[][]; emails: unknown[][]; signups: unknown[][] } {
+  const ace: unknown[][] = [];
+  const pearson: unknown[][] = [];
+  x.attempts.forEach((a, i) => (a.at < PEARSON_FROM ? ace.push(aceRow(x, i)) : pearson.push(pearsonRow(x, i))));
+  return { ace, pearson, emails: x.verifiedEmails.map((_, i) => emailRow(x, i)), signups: x.signups.map((_, i) => signupRow(x, i)) };
+}
+
+function emailRow(x: SamplePerson, i: number): unknown[] {
+  const [id, email, primary, verified, updated] = x.verifiedEmails[i]!;
+  return [id, email, primary, verified, iso(updated)];
+}
+
+function signupRow(x: SamplePerson, i: number): unknown[] {
+  const [ts, actor, email] = x.signups[i]!;
+  return [iso(ts), actor, email];
 }
 
 function aceRow(x: SamplePerson, i: number): unknown[] {

@@ -64,7 +64,7 @@ describe('learning ROI datasets', () => {
     expect(b.rejected).toBe(5);
     expect(b.loaded + b.rejected).toBe(b.read);
     expect(b.usageRowsOutsideLearners).toBe(1);
-    const rejects = await db.warehouse.query(`SELECT reason, coalesce(raw->>'exam_id', raw->>'registration_id', raw->>'product') AS id FROM etl_rejects WHERE job_name = 'roi_build_datasets' ORDER BY reason`);
+    const rejects = await db.warehouse.query(`SELECT reason, coalesce(raw->>'exam_id', raw->>'registration_id', raw->>'attempt_id', raw->>'product') AS id FROM etl_rejects WHERE job_name = 'roi_build_datasets' ORDER BY reason`);
     expect(rejects.rows).toEqual([
       { reason: 'duplicate attempt id', id: 'A1' },
       { reason: 'missing or invalid email', id: 'A5' },

@@ -101,6 +101,18 @@ describe('windowed Kusto extract', () => {
     expect(cursor.rows[0].value).toBe('2024-07-01T00:00:00.000Z');
   });
 
+  it('a backfill of an old date re-extracts only the windows of that date and its lookback', async () => {
+    const server = await serve();
+    const before = await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results');
+    const r = await envFor('run-bf').env.run(activities(server).extractKustoSource, input('ace_exam_results', { targetDate: '2024-03-15', force: true }));
+    expect(r.detail).toMatchObject({ from: '2024-03-13T00:00:00.000Z', to: '2024-03-16T00:00:00.000Z', windows: 1 });
+    expect(r.rows).toBe(sample.aceRows(Date.parse('2024-03-13T00:00:00Z'), Date.parse('2024-03-16T00:00:00Z')).length);
+    expect(server.requests.map((q) => [q.parameters.windowStart, q.parameters.windowEnd])).toEqual([['2024-03-13T00:00:00.000Z', '2024-03-16T00:00:00.000Z']]);
+    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before); // replaced, not added
+    const cursor = await db.warehouse.query(`SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`);
+    expect(cursor.rows[0].value).toBe('2024-07-01T00:00:00.000Z'); // a backfill never moves the watermark back
+  });
+
   it('resumes after a crash in the middle of the windows without loading any window twice', async () => {
     const server = await serve();
     let usageRequests = 0;

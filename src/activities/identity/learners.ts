@@ -35,6 +35,8 @@ export interface IdentityCounts {
 export async function resolveLearners(tx: PoolClient, job: string, date: string): Promise<IdentityCounts> {
   // Serialises rebuilds (backfill children run this stage for several dates at once).
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('learning-roi:identities'))`);
+  // Sorts and hashes over millions of e-mails stay in memory instead of spilling to disk.
+  await tx.query(`SET LOCAL work_mem = '256MB'`);
   await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, date]);
 
   await tx.query(`CREATE TEMP TABLE roi_learners ON COMMIT DROP AS
