@@ -1,6 +1,8 @@
 // Versioned migrations, applied in order, each in its own transaction, under an advisory lock
 // so that several workers starting at once apply each migration exactly once.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { ConfigError } from '../errors.js';
 import * as m001 from './migrations/001_ledger.js';
 import * as m002 from './migrations/002_learning_sample.js';
 import * as m010 from './migrations/010_warehouse_dimensions.js';
@@ -35,6 +37,8 @@ export const MIGRATIONS: readonly Migration[] = [
 
 const LOCK_KEY = 727_001;
 
+const checksum = (m: Migration) => createHash('sha256').update(m.sql).digest('hex').slice(0, 16);
+
 export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
@@ -42,14 +46,26 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
-    const done = new Set(rows.map((r) => r.version));
+    await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT');
+    const { rows } = await client.query<{ version: number; checksum: string | null }>('SELECT version, checksum FROM schema_migrations');
+    const done = new Map(rows.map((r) => [r.version, r.checksum]));
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (done.has(m.version)) continue;
+      if (done.has(m.version)) {
+        // An applied migration edited afterwards would leave this database silently behind the code.
+        const stored = done.get(m.version);
+        if (stored && stored !== checksum(m)) {
+          throw new ConfigError(
+            `migration ${m.version} (${m.name}) changed after it was applied to this database: ` +
+              'add a new migration instead of editing an applied one (or, for a local embedded database, delete .data/pg)',
+          );
+        }
+        if (!stored) await client.query('UPDATE schema_migrations SET checksum = $2 WHERE version = $1', [m.version, checksum(m)]);
+        continue;
+      }
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, checksum(m)]);
         await client.query('COMMIT');
         applied.push(m.version);
       } catch (err) {

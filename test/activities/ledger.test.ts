@@ -86,4 +86,10 @@ describe('migrate', () => {
     const { rows } = await db.warehouse.query('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
   });
+
+  it('refuses to run when an applied migration was edited afterwards', async () => {
+    const edited = MIGRATIONS.map((m) => (m.version === 1 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
+    await expect(migrate(db.warehouse, edited)).rejects.toThrow(/migration 1 \(ledger\) changed after it was applied/);
+    await expect(migrate(db.warehouse, edited)).rejects.toBeInstanceOf(ConfigError);
+  });
 });

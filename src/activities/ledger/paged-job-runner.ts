@@ -9,6 +9,7 @@ import type { NodeResult } from '../../pipelines/types.js';
 import { activityContext } from './activity-context.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-runner.js';
+import { classifyPgError } from '../../connectors/postgres.js';
 
 export interface PagedJob {
   /** The etl_job_runs id of this attempt (api_hits rows point at it). */
@@ -127,7 +128,7 @@ export async function runPagedLedgeredJob(
         ])
         .catch(() => {});
     }
-    throw err;
+    throw classifyPgError(err);
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]).catch(() => {});
     // After a failure the connection may be the broken thing: discard it rather than pool it.
