@@ -193,7 +193,8 @@ export async function startKustoServer(opts: KustoServerOptions): Promise<KustoS
         authorization: req.headers.authorization,
       };
       const log = (status: number, rows: number) => {
-        requests.push({ ...request, authorization: request.authorization ? '[present]' : undefined, status, rows });
+        // The log keeps the query's head only: enough to tell queries apart, bounded in memory.
+        requests.push({ ...request, csl: request.csl.slice(0, 200), authorization: request.authorization ? '[present]' : undefined, status, rows });
         if (requests.length > REQUEST_LOG_LIMIT) requests.splice(0, requests.length - REQUEST_LOG_LIMIT);
       };
       if (opts.requireToken && request.authorization !== `Bearer ${opts.requireToken}`) {

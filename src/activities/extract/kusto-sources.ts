@@ -3,6 +3,11 @@
 // windows. The KQL filters to learners on the Kusto side (the e-mail and activity tables hold every
 // GitHub user), so only rows the warehouse needs cross the wire; identity is decided in SQL later.
 //
+// The seed documents name the tables but not their columns: the column names below (exam_date,
+// correct_answers, CandidateEmail, Score, actor.id, activity_count …) are this module's assumptions,
+// kept here and nowhere else so that adapting to the real schemas is a one-file change. A schema
+// that does not match fails the extract with a ValidationError naming the missing column.
+//
 // Each query starts with `// learnsync query=<name>`: it names the query in Kusto's own query log
 // (.show queries) and lets the sample server recognise it.
 import type { KustoConfig } from '../../config.js';
