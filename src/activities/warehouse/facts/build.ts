@@ -47,7 +47,8 @@ export async function buildFact(oltp: Pool, tx: pg.PoolClient, spec: FactSpec, d
   hb?.stage('transform', staged);
   const cols = spec.columns.join(', ');
   const { rows } = await tx.query<{ read: number; rejected: number; inserted: number }>(
-    `WITH c AS MATERIALIZED (${spec.candidates(day)}),
+    // The leading comment names the job in pg_stat_activity and in slow-query logs.
+    `/* ${job} ${date} */ WITH c AS MATERIALIZED (${spec.candidates(day)}),
      rej AS (INSERT INTO etl_rejects (job_name, target_date, reason, raw)
              SELECT $1, $2::date, reject_reason, to_jsonb(src) FROM c WHERE reject_reason IS NOT NULL RETURNING 1),
      ins AS (INSERT INTO ${spec.table} (${cols}) SELECT ${cols} FROM c WHERE reject_reason IS NULL RETURNING 1)
