@@ -209,8 +209,16 @@ export class LearnerProfileService {
   }
 }
 
-/** GET /api/learners/<email>/exams[?refresh=1] → LearnerProfile as JSON; GET /healthz → ok. */
-export async function startProfileServer(service: LearnerProfileService, port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * GET /api/learners/<email>/exams[?refresh=1] → LearnerProfile as JSON; GET /api/sync-status →
+ * sync_status.json as the warehouse has it now (when given); GET /healthz → ok.
+ */
+export async function startProfileServer(
+  service: LearnerProfileService,
+  port: number,
+  opts: { host?: string; syncStatus?: () => Promise<unknown> } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const host = opts.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body, null, 2);
@@ -219,6 +227,10 @@ export async function startProfileServer(service: LearnerProfileService, port: n
     };
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { ok: true });
+    if (req.method === 'GET' && url.pathname === '/api/sync-status' && opts.syncStatus) {
+      opts.syncStatus().then((st) => send(200, st), (err: Error) => send(503, { error: err.message }));
+      return;
+    }
     const m = /^\/api\/learners\/([^/]+)\/exams$/.exec(url.pathname);
     if (req.method !== 'GET' || !m) return send(404, { error: 'not found: try GET /api/learners/<email>/exams' });
     service

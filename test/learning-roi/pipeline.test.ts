@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { kustoClustersFor, type KustoClusters } from '../../src/activities/extract/kusto-clusters.js';
+import { buildSyncStatus } from '../../src/activities/load/learning-roi-status.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { KustoCluster } from '../../src/connectors/kusto/client.js';
 import { LearnerProfileService, startProfileServer } from '../../src/live/learner-profile.js';
@@ -141,7 +142,7 @@ describe('live learner profile', () => {
     expect(p.exams).toHaveLength(synced.rows[0].n);
     expect(p.dotcomId).not.toBeNull();
 
-    const http = await startProfileServer(service, 0);
+    const http = await startProfileServer(service, 0, { syncStatus: () => buildSyncStatus(db.warehouse) });
     try {
       const res = await fetch(`${http.url}/api/learners/${encodeURIComponent(learner)}/exams`);
       expect(res.status).toBe(200);
@@ -149,6 +150,8 @@ describe('live learner profile', () => {
       expect(body.source).toBe('warehouse');
       expect(body.exams).toHaveLength(synced.rows[0].n);
       expect((await fetch(`${http.url}/api/learners/not-an-email/exams`)).status).toBe(400);
+      const st = (await (await fetch(`${http.url}/api/sync-status`)).json()) as { datasets: Record<string, { status: string }> };
+      expect(st.datasets.individual_exams!.status).toBe('success');
     } finally {
       await http.close();
     }

@@ -2,6 +2,7 @@
 // when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
 // HTTP: GET /api/learners/<email>/exams.
 import { kustoClustersFor } from '../../activities/extract/kusto-clusters.js';
+import { buildSyncStatus } from '../../activities/load/learning-roi-status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
 import { LearnerProfileService, startProfileServer, type LearnerProfile } from '../../live/learner-profile.js';
@@ -47,12 +48,13 @@ export const command: CliCommand = {
   usage: 'learnsync profile <email> [--json] [--refresh] | learnsync profile --serve [--port N]',
   options: { json: { type: 'boolean' }, refresh: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' } },
   async run(ctx, { positionals, values }) {
-    const service = new LearnerProfileService({ warehouse: await warehouseOrUndefined(ctx), clusters: () => kustoClustersFor(ctx.config), config: ctx.config });
+    const warehouse = await warehouseOrUndefined(ctx);
+    const service = new LearnerProfileService({ warehouse, clusters: () => kustoClustersFor(ctx.config), config: ctx.config });
     if (values.serve) {
       const port = values.port === undefined ? ctx.config.learningRoi.profilePort : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${String(values.port)}"`);
-      const server = await startProfileServer(service, port);
-      ctx.print(`learner profiles at ${server.url}/api/learners/<email>/exams (Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`);
+      const server = await startProfileServer(service, port, { syncStatus: warehouse ? () => buildSyncStatus(warehouse) : undefined });
+      ctx.print(`learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status (Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
