@@ -11,7 +11,6 @@ import { seedWarehouseDemo } from '../../src/sample/oltp-demo.js';
 import { OLTP_TABLES } from '../../src/sample/oltp-schema.js';
 import { planDag } from '../../src/workflows/plan.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
-import { activityDeps } from './helpers.js';
 
 const SEED_JOBS = [
   'sync_dim_tenant', 'sync_dim_learner', 'sync_dim_user', 'sync_dim_subject', 'sync_dim_skill',

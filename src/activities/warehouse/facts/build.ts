@@ -32,6 +32,8 @@ export async function buildFact(oltp: Pool, tx: pg.PoolClient, spec: FactSpec, d
   const day = factDay(date);
   const hb = opts.heartbeat;
 
+  // Room for the transform's hashes and sorts of a million-event day without spilling to disk (this transaction only).
+  await tx.query(`SET LOCAL work_mem = '64MB'`);
   hb?.stage('delete partition');
   const deleted = await tx.query(`DELETE FROM ${spec.table} WHERE date_key = $1`, [day.dateKey]);
   await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2::date', [job, date]);
