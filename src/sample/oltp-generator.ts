@@ -11,7 +11,7 @@ import { createOltpSchema, OLTP_TABLES, truncateOltp } from './oltp-schema.js';
 import { checkScale, type OltpScale } from './oltp-scale.js';
 
 export type { OltpScale } from './oltp-scale.js';
-export { BENCH_SCALE, DEMO_SCALE } from './oltp-scale.js';
+export { BENCH_SCALE } from './oltp-scale.js';
 
 /** Empties the source and writes the entities as they stood at midnight UTC of `from`. */
 export async function seedOltpBaseline(oltp: pg.Pool, scale: OltpScale, from: string): Promise<void> {

@@ -7,8 +7,7 @@ export interface OltpScale {
   eventsPerDay: number;
 }
 
-/** The demo default: 10 tenants, 10,000 learners, 200,000 session events a day. */
-export const DEMO_SCALE: OltpScale = { tenants: 10, learners: 10_000, eventsPerDay: 200_000 };
+// The demo's scale (10 tenants, 10,000 learners, 200,000 events a day by default) is config: OLTP_SAMPLE_*.
 /** Benchmark scale: a million session events a day. */
 export const BENCH_SCALE: OltpScale = { tenants: 50, learners: 100_000, eventsPerDay: 1_000_000 };
 
