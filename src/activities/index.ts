@@ -6,8 +6,6 @@ import type { ActivityDeps } from './deps.js';
 import { createGithubActivities } from './extract/github.js';
 import { createKustoExtractActivities } from './extract/kusto-extract.js';
 import { createSchoolApiActivities } from './extract/school-api.js';
-import { createGithubActivities } from './extract/github.js';
-import { createSchoolApiActivities } from './extract/school-api.js';
 import { createSampleExtractActivities } from './extract/sample-source.js';
 import { createLearnerIdentityActivities } from './identity/learners.js';
 import { createSampleIdentityActivities } from './identity/sample-identities.js';
