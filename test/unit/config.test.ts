@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { readFileSync as readText } from 'node:fs';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { maskUrl } from '../../src/logging.js';
 
@@ -44,5 +45,14 @@ describe('loadConfig', () => {
 
   it('masks passwords in URLs shown to people', () => {
     expect(maskUrl('postgresql://etl:s3cret@db:5432/warehouse')).toBe('postgresql://etl:***@db:5432/warehouse');
+  });
+});
+
+describe('README', () => {
+  it('documents every configuration variable', () => {
+    const readme = readText(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('<!-- config:start -->'), readme.indexOf('<!-- config:end -->'));
+    const missing = CONFIG_VARIABLES.filter((v) => !table.includes(`\`${v}\``));
+    expect(missing).toEqual([]);
   });
 });
