@@ -3,10 +3,9 @@
 // most the page in flight. The ledger row stays RUNNING until the work returns; SUCCESS is then
 // written in one last transaction together with whatever the job hands to onSuccess. The same
 // skip rule applies: a dated job that already succeeded is SKIPPED unless forced.
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { NodeResult } from '../../pipelines/types.js';
-import { activityContext } from './activity-context.js';
+import { closeAbandoned, insertRunning, markFailed, skipIfDone } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-runner.js';
 import { classifyPgError } from '../../connectors/postgres.js';
@@ -31,7 +30,6 @@ export async function runPagedLedgeredJob(
   work: (job: PagedJob) => Promise<JobCounts>,
   opts: { onSuccess?: (tx: pg.PoolClient) => Promise<void> } = {},
 ): Promise<NodeResult> {
-  const info = activityContext()?.info;
   const started = Date.now();
   const client = await pool.connect();
   let runId: string | undefined;
@@ -49,32 +47,10 @@ export async function runPagedLedgeredJob(
   try {
     // One run of a job at a time, across dates: its progress rows are per job. Held for the whole run.
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]);
-    if (spec.targetDate && !spec.force) {
-      const done = await client.query(
-        `SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`,
-        [spec.jobName, spec.targetDate],
-      );
-      if (done.rowCount) {
-        await client.query(
-          `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, duration_ms, workflow_id, attempt, completed_at)
-           VALUES ($1, $2, $3, $4, 'SKIPPED', 0, $5, $6, now())`,
-          [randomUUID(), spec.jobName, spec.pipeline ?? null, spec.targetDate, info?.workflowExecution?.workflowId ?? null, info?.attempt ?? null],
-        );
-        return { rows: 0, skipped: true };
-      }
-    }
+    if (await skipIfDone(client, spec)) return { rows: 0, skipped: true };
     // We hold the job's lock, so RUNNING rows of this job belong to attempts that died.
-    await client.query(
-      `UPDATE etl_job_runs SET status = 'FAILED', error_message = 'abandoned: its worker stopped before finishing', completed_at = now()
-       WHERE job_name = $1 AND status = 'RUNNING'`,
-      [spec.jobName],
-    );
-    runId = randomUUID();
-    await client.query(
-      `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, workflow_id, attempt)
-       VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6)`,
-      [runId, spec.jobName, spec.pipeline ?? null, spec.targetDate ?? null, info?.workflowExecution?.workflowId ?? null, info?.attempt ?? null],
-    );
+    await closeAbandoned(client, spec, 'job');
+    runId = await insertRunning(client, spec);
     const job: PagedJob = {
       runId,
       commit: async (fn) => {
@@ -120,13 +96,7 @@ export async function runPagedLedgeredJob(
       // Calls spent after the last commit were spent all the same: record them with the failure.
       const taken = spec.hits?.takePending();
       if (taken) await writeHits(pool, hitRun(), taken).catch(() => {});
-      await pool
-        .query(`UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now() WHERE id = $1`, [
-          runId,
-          (err as Error).message.slice(0, 4000),
-          Date.now() - started,
-        ])
-        .catch(() => {});
+      await markFailed(pool, runId, err, Date.now() - started);
     }
     throw classifyPgError(err);
   } finally {
