@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createPool, type Pool } from '../connectors/postgres.js';
 import { startPostgres } from '../stack/local-stack.js';
+import { ensureSearchAttributes } from '../stack/temporal-dev-server.js';
 import { migrate } from '../warehouse/migrate.js';
 import { UsageError, type CliContext } from './types.js';
 
@@ -48,6 +49,11 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
           );
         }
         closers.push(() => connection.close());
+        // Runs and schedules carry learnsync's search attributes: a server of the user's own gets
+        // them here. Where registering is not allowed (e.g. a managed namespace), an admin adds them.
+        await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) =>
+          logger.warn({ err: err.message }, 'could not register learnsync search attributes'),
+        );
         return new Client({ connection, namespace: config.temporal.namespace });
       })();
       return client;
