@@ -28,6 +28,8 @@ const schema = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: intFromEnv(8),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intFromEnv(8),
   WORKER_SHUTDOWN_GRACE_SECONDS: intFromEnv(30),
@@ -105,6 +107,9 @@ export interface Config {
     uiUrl?: string;
     cliPath?: string;
     testServerPath?: string;
+    /** API key for Temporal Cloud or another server that asks for one (a secret: env or _FILE only). */
+    apiKey?: string;
+    tls: boolean;
   };
   worker: {
     maxConcurrentActivities: number;
@@ -191,6 +196,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: e.TEMPORAL_UI_URL,
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+      apiKey: e.TEMPORAL_API_KEY,
+      // An API key only travels over TLS; plain TLS (mTLS-free) can be asked for on its own.
+      tls: e.TEMPORAL_TLS ? ['true', '1', 'yes'].includes(e.TEMPORAL_TLS) : e.TEMPORAL_API_KEY !== undefined,
     },
     worker: {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,

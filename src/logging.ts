@@ -5,6 +5,8 @@ export const REDACT_PATHS = [
   'password',
   'token',
   'accessToken',
+  'apiKey',
+  '*.apiKey',
   'clientSecret',
   'secret',
   'authorization',

@@ -13,6 +13,11 @@ import { createPool } from './connectors/postgres.js';
 import { createLogger } from './logging.js';
 import { migrate } from './warehouse/migrate.js';
 
+/** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
+export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
+  return { ...(config.temporal.tls && { tls: true }), ...(config.temporal.apiKey && { apiKey: config.temporal.apiKey }) };
+}
+
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 export const DEFAULT_BUNDLE_PATH = (config: Config) => path.join(config.projectRoot, 'dist', 'workflow-bundle.js');
 
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   if (!config.temporal.address || !config.postgres.warehouseUrl || !config.postgres.oltpUrl) {
     throw new Error('the standalone worker needs TEMPORAL_ADDRESS and WAREHOUSE_DATABASE_URL (or DATABASE_URL); `learnsync dev` runs a local stack with its own worker');
   }
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect({ address: config.temporal.address, ...temporalSecurity(config) });
   const deps = await createActivityDeps(config, { warehouseUrl: config.postgres.warehouseUrl, oltpUrl: config.postgres.oltpUrl }, logger);
   const worker = await createWorker(config, connection, deps);
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');

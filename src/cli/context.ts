@@ -6,6 +6,7 @@ import { createPool, type Pool } from '../connectors/postgres.js';
 import { startPostgres } from '../stack/local-stack.js';
 import { ensureSearchAttributes } from '../stack/temporal-dev-server.js';
 import { migrate } from '../warehouse/migrate.js';
+import { temporalSecurity } from '../worker.js';
 import { UsageError, type CliContext } from './types.js';
 
 export interface ManagedContext extends CliContext {
@@ -41,7 +42,7 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
         const address = temporalAddressOf(config);
         let connection: Connection;
         try {
-          connection = await Connection.connect({ address, connectTimeout: 3000 });
+          connection = await Connection.connect({ address, connectTimeout: 3000, ...temporalSecurity(config) });
           await connection.workflowService.getSystemInfo({});
         } catch {
           throw new UsageError(

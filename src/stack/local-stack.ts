@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities/deps.js';
 import type { Config } from '../config.js';
-import { closeActivityDeps, createActivityDeps, createWorker } from '../worker.js';
+import { closeActivityDeps, createActivityDeps, createWorker, temporalSecurity } from '../worker.js';
 import { OLTP_DB, startEmbeddedPostgres, WAREHOUSE_DB, type PostgresHandle } from './embedded-postgres.js';
 import { ensureSearchAttributes, startTemporalDevServer, waitForTemporal, type TemporalHandle } from './temporal-dev-server.js';
 import { temporalCliPath } from './tools.js';
@@ -66,7 +66,7 @@ export async function startLocalStack(
       started.push(`embedded Postgres on 127.0.0.1:${pgs.handle.port}`);
       stoppers.push(pgs.handle.stop);
     }
-    const connection = await NativeConnection.connect({ address: temporal.address });
+    const connection = await NativeConnection.connect({ address: temporal.address, ...(temporal.startedHere ? {} : temporalSecurity(config)) });
     stoppers.push(() => connection.close());
     await ensureSearchAttributes(connection, config.temporal.namespace);
     let worker: Worker | undefined;

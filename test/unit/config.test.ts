@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SOME_TOOL_CONFIG_FILE: '/nonexistent' })).not.toThrow();
   });
 
+  it('connects over TLS when an API key is given', () => {
+    expect(loadConfig({}).temporal.tls).toBe(false);
+    const cloud = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k-123' });
+    expect(cloud.temporal).toMatchObject({ tls: true, apiKey: 'k-123' });
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal.tls).toBe(true);
+  });
+
   it('says which variable is wrong and why', () => {
     expect(() => loadConfig({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(ConfigError);
     expect(() => loadConfig({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(/TEMPORAL_ADDRESS: must be host:port/);
