@@ -14,8 +14,11 @@ export function createPool(connectionString: string, opts: { max?: number; appli
     max: opts.max ?? 8,
     application_name: opts.applicationName ?? 'learnsync',
   });
-  // An idle client losing its server must not crash the worker; the next checkout reconnects.
+  // A client losing its server emits 'error'; unheard, that kills the process. Idle clients report
+  // through the pool, checked-out ones through themselves: their failing query rejects anyway,
+  // which is what fails (and retries) the job.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
