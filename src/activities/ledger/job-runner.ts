@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { classifyPgError } from '../../connectors/postgres.js';
 import type { NodeResult } from '../../pipelines/types.js';
 import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from '../../warehouse/row-drop-alerts.js';
-import { closeAbandoned, insertRunning, markFailed, skipIfDone } from './ledger-rows.js';
+import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
 
 export interface JobCounts {
   processed: number;
@@ -32,10 +32,6 @@ export async function runLedgeredJob(
 ): Promise<NodeResult> {
   const started = Date.now();
   const client = await pool.connect();
-  // A checked-out client whose server goes away emits 'error'; unheard, that would kill the
-  // worker. The failing query rejects anyway, which is what fails (and retries) the job.
-  const onConnectionError = () => {};
-  client.on('error', onConnectionError);
   let runId: string | undefined;
   try {
     await client.query('BEGIN');
@@ -50,35 +46,14 @@ export async function runLedgeredJob(
     runId = await insertRunning(pool, spec);
     const counts = await work(client);
     const alert = await rowDropAlert(client, spec, counts.processed, spec.rowsDropShare ?? DEFAULT_ROWS_DROP_SHARE);
-    await client.query(
-      `UPDATE etl_job_runs SET status = 'SUCCESS', rows_processed = $2, rows_inserted = $3, rows_updated = $4,
-         rows_deleted = $5, rows_rejected = $6, duration_ms = $7, alert = $8, completed_at = now() WHERE id = $1`,
-      [
-        runId,
-        counts.processed,
-        counts.inserted ?? 0,
-        counts.updated ?? 0,
-        counts.deleted ?? 0,
-        counts.rejected ?? 0,
-        Date.now() - started,
-        alert ?? null,
-      ],
-    );
+    await markSucceeded(client, runId, counts, Date.now() - started, alert);
     await client.query('COMMIT');
-    return {
-      rows: counts.processed,
-      inserted: counts.inserted,
-      updated: counts.updated,
-      deleted: counts.deleted,
-      rejected: counts.rejected,
-      detail: alert ? { ...counts.detail, alert } : counts.detail,
-    };
+    return toNodeResult(counts, alert);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (runId) await markFailed(pool, runId, err, Date.now() - started);
     throw classifyPgError(err);
   } finally {
-    client.removeListener('error', onConnectionError);
     client.release();
   }
 }

@@ -1,9 +1,10 @@
 // The etl_job_runs rows both job runners write: SKIPPED when a dated job already succeeded,
-// abandoned RUNNING rows closed, the RUNNING row of this attempt, and FAILED with its error.
+// abandoned RUNNING rows closed, the RUNNING row of this attempt, and SUCCESS or FAILED at the end.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { activityContext } from './activity-context.js';
-import type { JobSpec } from './job-runner.js';
+import type { NodeResult } from '../../pipelines/types.js';
+import type { JobCounts, JobSpec } from './job-runner.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -61,4 +62,25 @@ export async function markFailed(pool: pg.Pool, runId: string, err: unknown, dur
       durationMs,
     ])
     .catch(() => {});
+}
+
+/** The SUCCESS row, written inside the transaction that commits the job's last writes. */
+export async function markSucceeded(db: Db, runId: string, counts: JobCounts, durationMs: number, alert: string | null = null): Promise<void> {
+  await db.query(
+    `UPDATE etl_job_runs SET status = 'SUCCESS', rows_processed = $2, rows_inserted = $3, rows_updated = $4,
+       rows_deleted = $5, rows_rejected = $6, duration_ms = $7, alert = $8, completed_at = now() WHERE id = $1`,
+    [runId, counts.processed, counts.inserted ?? 0, counts.updated ?? 0, counts.deleted ?? 0, counts.rejected ?? 0, durationMs, alert],
+  );
+}
+
+/** What the workflow gets back: the counts, never the rows; an alert travels in the detail. */
+export function toNodeResult(counts: JobCounts, alert?: string | null): NodeResult {
+  return {
+    rows: counts.processed,
+    inserted: counts.inserted,
+    updated: counts.updated,
+    deleted: counts.deleted,
+    rejected: counts.rejected,
+    detail: alert ? { ...counts.detail, alert } : counts.detail,
+  };
 }

@@ -5,7 +5,7 @@
 // skip rule applies: a dated job that already succeeded is SKIPPED unless forced.
 import type pg from 'pg';
 import type { NodeResult } from '../../pipelines/types.js';
-import { closeAbandoned, insertRunning, markFailed, skipIfDone } from './ledger-rows.js';
+import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-runner.js';
 import { classifyPgError } from '../../connectors/postgres.js';
@@ -75,20 +75,9 @@ export async function runPagedLedgeredJob(
       await opts.onSuccess?.(client);
       const taken = spec.hits?.takePending();
       if (taken) await writeHits(client, hitRun(), taken);
-      await client.query(
-        `UPDATE etl_job_runs SET status = 'SUCCESS', rows_processed = $2, rows_inserted = $3, rows_updated = $4,
-           rows_deleted = $5, rows_rejected = $6, duration_ms = $7, completed_at = now() WHERE id = $1`,
-        [runId, counts.processed, counts.inserted ?? 0, counts.updated ?? 0, counts.deleted ?? 0, counts.rejected ?? 0, Date.now() - started],
-      );
+      await markSucceeded(client, runId!, counts, Date.now() - started);
     });
-    return {
-      rows: counts.processed,
-      inserted: counts.inserted,
-      updated: counts.updated,
-      deleted: counts.deleted,
-      rejected: counts.rejected,
-      detail: counts.detail,
-    };
+    return toNodeResult(counts);
   } catch (err) {
     failed = true;
     if (inTx) await client.query('ROLLBACK').catch(() => {});

@@ -30,8 +30,6 @@ export async function stageFromSource(source: pg.PoolClient, tx: pg.PoolClient, 
  */
 export async function withSourceSnapshot<T>(oltp: Pool, fn: (source: pg.PoolClient) => Promise<T>): Promise<T> {
   const source = await oltp.connect();
-  const onConnectionError = () => {}; // the failing query rejects; an unheard 'error' event would kill the worker
-  source.on('error', onConnectionError);
   let broken: Error | undefined;
   try {
     await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -44,7 +42,6 @@ export async function withSourceSnapshot<T>(oltp: Pool, fn: (source: pg.PoolClie
     broken = err as Error;
     throw err;
   } finally {
-    source.removeListener('error', onConnectionError);
     source.release(broken);
   }
 }
