@@ -2,7 +2,7 @@
 // its declaration in its memo, so `apply` updates only what changed and a second apply is a no-op.
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { CATCHUP_WINDOW, SCHEDULES, type ScheduleSpecConfig } from '../pipelines/schedules.js';
+import { CATCHUP_WINDOW, SCHEDULE_ID_PREFIX, SCHEDULES, type ScheduleSpecConfig } from '../pipelines/schedules.js';
 import { PIPELINE_KEY } from '../workflows/search-attributes.js';
 
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
@@ -83,7 +83,7 @@ export async function listSchedules(client: Client): Promise<ScheduleSummary[]> 
   const declared = new Set(SCHEDULES.map((s) => s.id));
   const out: ScheduleSummary[] = [];
   for await (const s of client.schedule.list()) {
-    if (!s.scheduleId.startsWith('learnsync-')) continue;
+    if (!s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) continue;
     const d = await client.schedule.getHandle(s.scheduleId).describe();
     const args = d.action.type === 'startWorkflow' ? (d.action.args as Array<{ pipeline?: string }> | undefined) : undefined;
     out.push({
