@@ -15,6 +15,7 @@ import { startSchoolApiServer, type SchoolApiServer } from '../src/pipelines/sch
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 
 const PACING_S = 0.6;
 const root = path.resolve(import.meta.dirname, '..');
@@ -94,7 +95,7 @@ async function scenario(url: string, size: number, results: Record<string, Measu
       SLEEP_BETWEEN_CALLS: '0',
       SCHOOL_API_PAGE_SIZE: '100',
     });
-    const act = createSchoolApiActivities({ warehouse: pool, oltp: pool, outputDir: '/tmp', logger: pino({ level: 'silent' }), config });
+    const act = createSchoolApiActivities({ warehouse: pool, oltp: pool, outputDir: '/tmp', logger: pino({ level: 'silent' }), config, sources: createSourceClients(config) });
     const tables = ['projects_users'];
     let day = 0;
     const measure = async (label: string, node: string, opts: { targetDate?: string; force?: boolean }) => {

@@ -33,6 +33,7 @@ import { sampleKustoServer } from '../src/pipelines/learning-roi/sample/source.j
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const PEOPLE_AT_1X = 82_000; // kusto-sample-data.ts PEOPLE_PER_SCALE
@@ -138,7 +139,7 @@ async function pipelineRun(url: string, scale: number): Promise<PipelineFigures>
   await migrate(pool);
   const outputDir = path.join(root, '.data', `bench-identity-out-${process.pid}-${scale}`);
   const config = loadConfig({ LEARNING_ROI_SAMPLE_SCALE: String(scale), LEARNSYNC_OUTPUT_DIR: outputDir, LOG_LEVEL: 'warn' });
-  const deps: ActivityDeps = { warehouse: pool, oltp: pool, outputDir, logger: createLogger({ level: 'warn' }), config };
+  const deps: ActivityDeps = { warehouse: pool, oltp: pool, outputDir, logger: createLogger({ level: 'warn' }), config, sources: createSourceClients(config) };
   const acts: Record<string, (i: NodeInput) => Promise<NodeResult>> = {
     ...createKustoExtractActivities(deps),
     ...createLearnerIdentityActivities(deps),

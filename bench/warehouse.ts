@@ -32,6 +32,7 @@ import { applyOltpDay, BENCH_SCALE, seedOltpBaseline } from '../src/pipelines/wa
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 
 const SMALL_DAY = '2026-03-09';
 const BIG_DAY = '2026-03-10';
@@ -51,7 +52,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 
 /** Runs the five fact jobs for a date in parallel, forced, as warehouse-facts does. */
 async function buildFacts(oltp: Pool, warehouse: Pool, date: string): Promise<Record<string, NodeResult & { ms: number }>> {
-  const acts = createWarehouseActivities({ oltp, warehouse, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig({}) });
+  const acts = createWarehouseActivities({ oltp, warehouse, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig({}), sources: createSourceClients(loadConfig({})) });
   const entries = await Promise.all(
     warehouseFacts.nodes.map(async (n) => {
       const activity = acts[n.activity as keyof typeof acts];

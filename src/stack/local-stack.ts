@@ -6,7 +6,9 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../runtime/deps.js';
 import type { Config } from '../config.js';
-import { closeActivityDeps, createActivityDeps, createWorker, temporalSecurity } from '../worker.js';
+import { createActivities } from '../activities/index.js';
+import { createWorker, temporalSecurity } from '../runtime/worker-options.js';
+import { closeActivityDeps, createActivityDeps } from './activity-deps.js';
 import { OLTP_DB, startEmbeddedPostgres, WAREHOUSE_DB, type PostgresHandle } from './embedded-postgres.js';
 import { ensureSearchAttributes, startTemporalDevServer, waitForTemporal, type TemporalHandle } from './temporal-dev-server.js';
 import { temporalCliPath } from './tools.js';
@@ -76,7 +78,7 @@ export async function startLocalStack(
       deps = await createActivityDeps(config, pgs, logger);
       const d = deps;
       stoppers.push(() => closeActivityDeps(d));
-      worker = await createWorker(config, connection, deps);
+      worker = await createWorker(config, connection, createActivities(deps));
       const w = worker;
       workerDone = w.run();
       started.push(`worker on task queue "${config.temporal.taskQueue}"`);

@@ -15,6 +15,7 @@ import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/sou
 import { freePort, type TemporalHandle } from '../../src/stack/temporal-dev-server.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, startDevServer, Worker } from '../support/temporal.js';
+import { createSourceClients } from '../../src/stack/source-clients.js';
 
 let server: TemporalHandle;
 let db: TestDatabases;
@@ -46,6 +47,7 @@ beforeAll(async () => {
       outputDir: mkdtempSync(path.join(tmpdir(), 'cli-out-')),
       logger: createLogger({ level: 'silent' }),
       config: loadConfig({}),
+      sources: createSourceClients(loadConfig({})),
     }),
     ...bundledWorkerOptions(),
   });

@@ -8,6 +8,7 @@ import type { NodeInput } from '../../src/pipelines/types.js';
 import type { GithubServer } from '../../src/pipelines/github/sample/server.js';
 import type { SchoolApiServer } from '../../src/pipelines/school-api/sample/server.js';
 import type { TestDatabases } from './databases.js';
+import { createSourceClients } from '../../src/stack/source-clients.js';
 
 export const quietLogger = pino({ level: 'silent' });
 
@@ -38,7 +39,7 @@ export function githubConfig(server: GithubServer, env: Record<string, string> =
 }
 
 export function depsFor(db: TestDatabases, config: Config): ActivityDeps {
-  return { warehouse: db.warehouse, oltp: db.oltp, outputDir: '/tmp', logger: quietLogger, config };
+  return { warehouse: db.warehouse, oltp: db.oltp, outputDir: '/tmp', logger: quietLogger, config, sources: createSourceClients(config) };
 }
 
 export function nodeInput(nodeId: string, params: NodeInput['params'], opts: { targetDate?: string; force?: boolean; pipeline?: string } = {}): NodeInput {

@@ -13,6 +13,7 @@ import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/sou
 import { backfillPipeline } from '../../src/workflows/backfill.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../support/temporal.js';
+import { createSourceClients } from '../../src/stack/source-clients.js';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabases;
@@ -51,6 +52,7 @@ it('backfills 60 dates 4 at a time with one SUCCESS per job and date; a repeat o
       outputDir: mkdtempSync(path.join(tmpdir(), 'bf-out-')),
       logger: createLogger({ level: 'silent' }),
       config: loadConfig({}),
+      sources: createSourceClients(loadConfig({})),
     }),
     maxConcurrentActivityTaskExecutions: 8,
     ...bundledWorkerOptions(),

@@ -7,7 +7,6 @@ import { planSchoolNode, type PlanLine } from '../../pipelines/school-api/plan.j
 import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
 import type { SchoolApiClient } from '../../connectors/school-api/client.js';
 import { dayBefore } from '../../pipelines/dates.js';
-import { sampleGithub } from '../../stack/sample-servers.js';
 import { optionalDate, requirePipeline } from '../args.js';
 import { UsageError, type CliCommand } from '../types.js';
 
@@ -25,8 +24,8 @@ export const command: CliCommand = {
     const warehouse = await ctx.warehouse();
     const probes = new ApiHitRecorder('school-api');
     let client: Promise<SchoolApiClient> | undefined;
-    const probe = () => (client ??= createSchoolApiClient(ctx.config, probes));
-    const sampleUsers = ctx.config.github.sample ? (await sampleGithub(ctx.config)).usernames : [];
+    const probe = () => (client ??= ctx.sources.schoolApi().then((ep) => createSchoolApiClient(ep, ctx.config, probes)));
+    const sampleUsers = ctx.config.github.sample ? ((await ctx.sources.github()).sampleUsers ?? []) : [];
 
     const lines: PlanLine[] = [];
     const other: string[] = [];

@@ -1,7 +1,6 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
 // when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
 // HTTP: GET /api/learners/<email>/exams.
-import { kustoClustersFor } from '../../pipelines/learning-roi/clusters.js';
 import { buildSyncStatus } from '../../pipelines/learning-roi/status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
@@ -49,7 +48,7 @@ export const command: CliCommand = {
   options: { json: { type: 'boolean' }, refresh: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' } },
   async run(ctx, { positionals, values }) {
     const warehouse = await warehouseOrUndefined(ctx);
-    const service = new LearnerProfileService({ warehouse, clusters: () => kustoClustersFor(ctx.config), config: ctx.config });
+    const service = new LearnerProfileService({ warehouse, clusters: ctx.sources.kusto, config: ctx.config });
     if (values.serve) {
       const port = values.port === undefined ? ctx.config.learningRoi.profilePort : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${String(values.port)}"`);

@@ -10,9 +10,9 @@ import type { Config } from '../../config.js';
 import { GithubClient, nextLink } from '../../connectors/github/client.js';
 import { ConfigError } from '../../errors.js';
 import type { NodeInput, NodeResult } from '../types.js';
-import { sampleGithub } from '../../stack/sample-servers.js';
-import type { ActivityDeps } from '../../runtime/deps.js';
-import { cancellationSignal, heartbeat, heartbeatWhileRunning } from '../../runtime/activity-context.js';
+import type { ActivityDeps, GithubEndpoint } from '../../runtime/deps.js';
+import { cancellationSignal } from '../../runtime/activity-context.js';
+import { reportPosition, startHeartbeat } from '../../runtime/heartbeat.js';
 import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
 import type { JobCounts } from '../../runtime/ledger/job-runner.js';
 import { runPagedLedgeredJob, type PagedJob } from '../../runtime/ledger/paged-job-runner.js';
@@ -43,21 +43,17 @@ export interface GithubTarget {
   sampleUsers?: string[];
 }
 
-/** The API to talk to: github.com (or GITHUB_API_URL) with the token, or the sample server. */
-export async function githubTarget(config: Config, hits: ApiHitRecorder, logger: Logger, signal?: AbortSignal): Promise<GithubTarget> {
-  const g = config.github;
+/** A client for the endpoint the edge chose (github.com, GITHUB_API_URL or the sample server). */
+export function githubTarget(ep: GithubEndpoint, config: Config, hits: ApiHitRecorder, logger: Logger, signal?: AbortSignal): GithubTarget {
   const common = {
-    maxRetries: g.maxRetries,
+    maxRetries: config.github.maxRetries,
     backoffScale: config.apiBackoffScale,
     onCall: hits.record,
     onNotice: (msg: string, fields: Record<string, unknown>) => logger.warn(fields, `github: ${msg}`),
     signal,
   };
-  if (g.sample) {
-    const s = await sampleGithub(config);
-    return { client: new GithubClient({ ...common, baseUrl: s.url, token: s.token }), org: s.org, skillsOrg: s.skillsOrg, sampleUsers: s.usernames };
-  }
-  return { client: new GithubClient({ ...common, baseUrl: g.apiUrl ?? 'https://api.github.com', token: g.token }), org: g.org, skillsOrg: g.skillsOrg };
+  const client = new GithubClient({ ...common, baseUrl: ep.baseUrl, token: ep.token });
+  return { client, org: ep.org, skillsOrg: ep.skillsOrg, sampleUsers: ep.sampleUsers };
 }
 
 const status = (err: unknown) => (err as { status?: number }).status;
@@ -137,28 +133,27 @@ function counts(t: Tally, hits: ApiHitRecorder, extra: Record<string, string | n
   };
 }
 
-export function createGithubActivities({ warehouse, config, logger }: ActivityDeps) {
+export function createGithubActivities({ warehouse, config, logger, sources }: ActivityDeps) {
   /** Runs a GitHub job: hit accounting, heartbeats during long waits, the paged ledger. */
   async function githubJob(input: NodeInput, what: string, work: (job: PagedJob, target: GithubTarget, hits: ApiHitRecorder) => Promise<JobCounts>): Promise<NodeResult> {
     const hits = new ApiHitRecorder('github');
-    let position: unknown = { what };
-    const stop = heartbeatWhileRunning(() => position);
+    const hb = startHeartbeat({ what });
     try {
       const result = await runPagedLedgeredJob(
         warehouse,
         { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force, hits },
         async (job) => {
-          const target = await githubTarget(config, hits, logger, cancellationSignal());
+          const target = githubTarget(await sources.github(), config, hits, logger, cancellationSignal());
           return work(job, target, hits);
         },
         { onSuccess: idleAll(input.nodeId) },
       );
       const h = hits.total();
       logger.info({ job: input.nodeId, calls: h.calls, cacheHits: h.cacheHits, throttled: h.throttled, rateLimitRemaining: h.rateLimitRemaining, rateLimit: h.rateLimitLimit }, `github ${what} synced`);
-      position = { what, done: true };
+      hb.report({ what, done: true });
       return result;
     } finally {
-      stop();
+      hb.stop();
     }
   }
 
@@ -228,7 +223,7 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
         let unchanged = 0;
         for (const [i, { username }] of users.entries()) {
           if (after !== null && username <= after) continue;
-          heartbeat({ user: username, index: i, of: users.length });
+          reportPosition({ user: username, index: i, of: users.length });
           const key = `github:events:${username}`;
           const cached = await cachedResponse(warehouse, key);
           const route = '/users/{username}/events';
@@ -363,7 +358,7 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
       page = 2;
     }
     for (; ; page++) {
-      heartbeat({ course: course.name, page });
+      reportPosition({ course: course.name, page });
       const res = await client.get<unknown>(route, { owner: org, repo: course.name, sort: 'newest', per_page: PER_PAGE, page });
       if (res.status !== 200 || (await commitForkPage(res.data, page))) return;
     }

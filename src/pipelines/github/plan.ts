@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../../config.js';
 import type { PipelineNode } from '../types.js';
 import { PER_PAGE } from './activities.js';
-import { alreadySucceeded, pagesFor, type PlanLine, type PlanRun } from '../school-api/plan.js';
+import { alreadySucceeded, pagesFor, type PlanLine, type PlanRun } from '../../runtime/plan-lines.js';
 
 export async function planGithubNode(warehouse: pg.Pool, config: Config, node: PipelineNode, run: PlanRun, sampleUsers: string[] = []): Promise<PlanLine[]> {
   if (await alreadySucceeded(warehouse, node.id, run)) {

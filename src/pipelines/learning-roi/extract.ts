@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Context } from '@temporalio/activity';
+import type { Context } from '@temporalio/activity';
 import { from as copyFrom } from 'pg-copy-streams';
 import { KustoLimitsError } from '../../connectors/kusto/errors.js';
 import type { KustoCluster, KustoTable } from '../../connectors/kusto/client.js';
@@ -19,7 +19,9 @@ import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { recordSourceSync, writeSyncStatus } from './status.js';
 import { requireDate } from '../../runtime/require-date.js';
-import { kustoClustersFor, type KustoClusters } from './clusters.js';
+import { activityContext } from '../../runtime/activity-context.js';
+import { startHeartbeat, type Heartbeat } from '../../runtime/heartbeat.js';
+import type { KustoClusters } from './clusters.js';
 import { sourceSpec, type KustoSourceSpec, type SourceColumn } from './sources.js';
 
 export interface ExtractHeartbeat {
@@ -31,17 +33,8 @@ export interface ExtractHeartbeat {
   rows: number;
 }
 
-const HEARTBEAT_MS = 15_000;
 const WATERMARK = (source: string) => `kusto:${source}:loaded_through`;
 const PRUNE_AFTER_DAYS = 30;
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // called outside an activity (CLI run-job, tests, bench)
-  }
-}
 
 /** Stable across retries of one activity, different for every new run: the key of the window log. */
 function runKeyOf(ctx: Context | undefined): string {
@@ -92,7 +85,7 @@ export interface KustoExtractOptions {
 
 export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtractOptions = {}) {
   const { warehouse, config, logger, outputDir } = deps;
-  const clusters = opts.clusters ?? (() => kustoClustersFor(config));
+  const clusters = opts.clusters ?? (() => deps.sources.kusto());
   const now = opts.now ?? Date.now;
 
   return {
@@ -103,9 +96,10 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       if (!spec) throw new ValidationError(`${input.nodeId}: params.source must name a Kusto source, got ${JSON.stringify(input.params.source)}`);
       const ctx = activityContext();
       const started = Date.now();
+      const hb = startHeartbeat();
       try {
         const result = await runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, (tx) =>
-          extract(tx, input.nodeId, date, spec, ctx),
+          extract(tx, input.nodeId, date, spec, ctx, hb),
         );
         if (!result.skipped) {
           await recordSourceSync(warehouse, {
@@ -125,13 +119,15 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
           .then(() => writeSyncStatus(warehouse, outputDir))
           .catch((e: Error) => logger.warn({ err: e.message }, 'could not record the failed Kusto source in sync_status'));
         throw err;
+      } finally {
+        hb.stop();
       }
     },
   };
 
-  async function extract(tx: PoolClient, job: string, date: string, spec: KustoSourceSpec, ctx: Context | undefined) {
+  async function extract(tx: PoolClient, job: string, date: string, spec: KustoSourceSpec, ctx: Context | undefined, hb: Heartbeat) {
     const runKey = runKeyOf(ctx);
-    const beat = (d: Omit<ExtractHeartbeat, 'runKey' | 'source'>) => ctx?.heartbeat({ runKey, source: spec.name, ...d } satisfies ExtractHeartbeat);
+    const beat = (d: Omit<ExtractHeartbeat, 'runKey' | 'source'>) => hb.report({ runKey, source: spec.name, ...d } satisfies ExtractHeartbeat);
     await waitForSourceLock(tx, spec.name, () => beat({ windowsDone: 0, windowsPlanned: 0, rows: 0 }));
     await recordSourceSync(warehouse, { source: spec.name, status: 'running', targetDate: date });
 
@@ -247,7 +243,7 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     if (state === 'loaded') return { read: 0, loaded: 0, rejected: 0 };
     if (state !== 'split') {
       const started = Date.now();
-      const timer = setInterval(heartbeat, HEARTBEAT_MS);
+      heartbeat();
       let table: KustoTable;
       try {
         table = await cluster.query({
@@ -269,8 +265,6 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         );
         committed.set(w.key, 'split');
         return loadWindow(cluster, spec, job, date, runKey, w, committed, heartbeat);
-      } finally {
-        clearInterval(timer);
       }
       const result = await commitWindow(spec, job, date, runKey, w, table, Date.now() - started);
       committed.set(w.key, 'loaded');

@@ -5,8 +5,6 @@
 //   score_coverage_fy22_25     share of FY22-25 exams with a score computed from their answers
 // Results go to etl_quality_gates (committed even when the gate then fails the job, so the ledger
 // keeps why) and to sync_status.json; a failing gate fails the node with a non-retryable error.
-import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import type { GateMode, LearningRoiConfig } from '../../config.js';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
@@ -15,6 +13,7 @@ import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { DATASETS, PIPELINE_NAME, writeSyncStatus } from './status.js';
 import { requireDate } from '../../runtime/require-date.js';
+import { workflowRunKey } from '../../runtime/activity-context.js';
 
 export interface GateResult {
   gate: string;
@@ -93,15 +92,6 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
   return out;
 }
 
-function runIdOf(): string {
-  try {
-    const wf = Context.current().info.workflowExecution;
-    if (wf) return `${wf.workflowId}/${wf.runId}`;
-  } catch {
-    // outside an activity
-  }
-  return `local/${randomUUID()}`;
-}
 
 export function createLearningRoiQualityActivities({ warehouse, config, outputDir, logger }: ActivityDeps) {
   return {
@@ -109,7 +99,7 @@ export function createLearningRoiQualityActivities({ warehouse, config, outputDi
       const date = requireDate(input);
       return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
         const results = await evaluateGates(tx, config.learningRoi.gates);
-        const runId = runIdOf();
+        const runId = workflowRunKey();
         // Through the pool, not tx: a failing gate rolls tx back, and its result must stay.
         await warehouse.query(
           `INSERT INTO etl_quality_gates (pipeline, job_name, target_date, run_id, gate, mode, status, observed, expected, note, details)

@@ -3,12 +3,13 @@
 // warehouse (the truth) and written atomically, by whichever stage changed something — so it also
 // tells the truth when a run failed before reaching its export.
 import path from 'node:path';
-import type { StatusSection } from '../../cli/status-sections.js';
+import type { StatusSection } from '../../runtime/status-section.js';
 import { writeFileAtomic } from '../../connectors/files.js';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
 import type { SourceName } from './sources.js';
+import { learningRoi } from './definition.js';
 
-export const PIPELINE_NAME = 'learning-roi';
+export const PIPELINE_NAME = learningRoi.name;
 
 export const DATASETS = ['certified_users', 'unified_users', 'individual_exams', 'product_usage', 'learning_activity'] as const;
 export type DatasetName = (typeof DATASETS)[number];

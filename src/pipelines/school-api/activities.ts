@@ -3,29 +3,18 @@
 // reference tables whole; incremental runs use their own cursors; a forced run (the bootstrap)
 // reads everything. Each table commits page by page and resumes where a failed attempt stopped.
 import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
-import { cancellationSignal, heartbeatWhileRunning, lastHeartbeat } from '../../runtime/activity-context.js';
+import { cancellationSignal, lastHeartbeat } from '../../runtime/activity-context.js';
+import { startHeartbeat } from '../../runtime/heartbeat.js';
 import { runPagedLedgeredJob } from '../../runtime/ledger/paged-job-runner.js';
 import type { Config } from '../../config.js';
 import { SchoolApiClient } from '../../connectors/school-api/client.js';
 import { ValidationError } from '../../errors.js';
 import type { NodeInput, NodeResult } from '../types.js';
-import { sampleSchoolApi } from '../../stack/sample-servers.js';
-import type { ActivityDeps } from '../../runtime/deps.js';
+import type { ActivityDeps, SchoolApiEndpoint } from '../../runtime/deps.js';
 import { readProgress, syncTable, type Lane, type TableOutcome } from './sync.js';
 import { schoolTable, type SchoolTableSpec } from './tables.js';
 
-/** Connection settings of the school API, or of the local sample server in sample mode. */
-export async function schoolApiEndpoint(config: Config): Promise<{ baseUrl: string; tokenUrl: string; clientId: string; clientSecret: string }> {
-  const c = config.schoolApi;
-  if (c.sample) {
-    const s = await sampleSchoolApi(config);
-    return { baseUrl: s.url, tokenUrl: s.tokenUrl, clientId: s.clientId, clientSecret: s.clientSecret };
-  }
-  return { baseUrl: c.baseUrl!, tokenUrl: c.tokenUrl!, clientId: c.clientId!, clientSecret: c.clientSecret! };
-}
-
-export async function createSchoolApiClient(config: Config, hits: ApiHitRecorder, signal?: AbortSignal): Promise<SchoolApiClient> {
-  const ep = await schoolApiEndpoint(config);
+export function createSchoolApiClient(ep: SchoolApiEndpoint, config: Config, hits: ApiHitRecorder, signal?: AbortSignal): SchoolApiClient {
   return new SchoolApiClient({
     ...ep,
     sleepBetweenCallsMs: config.schoolApi.sleepBetweenCallsMs,
@@ -50,15 +39,14 @@ export function tablesOf(input: NodeInput): SchoolTableSpec[] {
 
 export const laneOf = (input: NodeInput): Lane => (input.targetDate ? 'nightly' : 'incremental');
 
-export function createSchoolApiActivities({ warehouse, config, logger }: ActivityDeps) {
+export function createSchoolApiActivities({ warehouse, config, logger, sources }: ActivityDeps) {
   return {
     async syncSchoolTables(input: NodeInput): Promise<NodeResult> {
       const specs = tablesOf(input);
       const hits = new ApiHitRecorder('school-api');
       const lane = laneOf(input);
       const outcomes: TableOutcome[] = [];
-      let position: unknown = { tables: specs.map((s) => s.name) };
-      const stopTicker = heartbeatWhileRunning(() => position);
+      const hb = startHeartbeat({ tables: specs.map((s) => s.name) });
       try {
         const result = await runPagedLedgeredJob(
           warehouse,
@@ -66,10 +54,10 @@ export function createSchoolApiActivities({ warehouse, config, logger }: Activit
           async (job) => {
             const previous = lastHeartbeat<unknown>();
             if (previous) logger.info({ job: input.nodeId, heartbeat: previous }, 'retrying after an attempt that stopped');
-            const client = await createSchoolApiClient(config, hits, cancellationSignal());
+            const client = createSchoolApiClient(await sources.schoolApi(), config, hits, cancellationSignal());
             const progress = await readProgress(warehouse, input.nodeId);
             for (const spec of specs) {
-              position = { table: spec.name };
+              hb.report({ table: spec.name });
               const o = await syncTable(
                 {
                   job,
@@ -119,7 +107,7 @@ export function createSchoolApiActivities({ warehouse, config, logger }: Activit
         );
         return result;
       } finally {
-        stopTicker();
+        hb.stop();
       }
     },
   };

@@ -8,29 +8,9 @@ import type { SchoolApiClient } from '../../connectors/school-api/client.js';
 import type { PipelineNode } from '../types.js';
 import { readCursor, readProgress, type Lane, type Mode } from './sync.js';
 import { schoolTable, type SchoolTableSpec } from './tables.js';
+import { alreadySucceeded, pagesFor, type PlanLine, type PlanRun } from '../../runtime/plan-lines.js';
 
-export interface PlanLine {
-  job: string;
-  endpoint: string;
-  mode: string;
-  /** null when it cannot be known without spending the calls themselves. */
-  calls: number | null;
-  basis: string;
-}
-
-export interface PlanRun {
-  targetDate?: string;
-  force: boolean;
-}
-
-/** Pages until a short page: a table of n rows in pages of `size` takes floor(n / size) + 1 calls. */
-export const pagesFor = (rows: number, size: number) => Math.floor(rows / size) + 1;
-
-export async function alreadySucceeded(db: pg.Pool, jobName: string, run: PlanRun): Promise<boolean> {
-  if (!run.targetDate || run.force) return false;
-  const r = await db.query(`SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`, [jobName, run.targetDate]);
-  return (r.rowCount ?? 0) > 0;
-}
+export type { PlanLine, PlanRun } from '../../runtime/plan-lines.js';
 
 export async function planSchoolNode(warehouse: pg.Pool, config: Config, node: PipelineNode, run: PlanRun, probe: () => Promise<SchoolApiClient>): Promise<PlanLine[]> {
   const tables = (node.input?.tables as string[] | undefined) ?? [];

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { SchoolApiClient } from '../../connectors/school-api/client.js';
-import { heartbeat } from '../../runtime/activity-context.js';
+import { reportPosition } from '../../runtime/heartbeat.js';
 import type { PagedJob } from '../../runtime/ledger/paged-job-runner.js';
 import { completeRow, upsertSql, type Scope, type SchoolTableSpec } from './tables.js';
 
@@ -104,7 +104,7 @@ export async function syncTable(ctx: SyncContext, spec: SchoolTableSpec, existin
   let malformedInARow = 0;
 
   for (let page = progress.next_page; ; page++) {
-    heartbeat({ table: spec.name, page, rowsCommitted: progress.rows_committed + out.loaded });
+    reportPosition({ table: spec.name, page, rowsCommitted: progress.rows_committed + out.loaded });
     const res = await ctx.client.getPage({ path: ep.path, endpoint: ep.endpoint, query, page, size: ctx.pageSize });
     const r = await ctx.job.commit(async (tx) => {
       const c = { read: 0, loaded: 0, inserted: 0, rejected: 0, outOfScope: 0, deleted: 0, last: false, maxUpdated: null as string | null };

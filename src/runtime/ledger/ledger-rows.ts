@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { activityContext } from '../activity-context.js';
 import type { NodeResult } from '../../pipelines/types.js';
-import type { JobCounts, JobSpec } from './job-runner.js';
+import type { JobCounts, JobSpec } from './job-types.js';
 
 type Db = pg.Pool | pg.PoolClient;
 

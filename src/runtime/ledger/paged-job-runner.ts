@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { NodeResult } from '../../pipelines/types.js';
 import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
-import type { JobCounts, JobSpec } from './job-runner.js';
+import type { JobCounts, JobSpec } from './job-types.js';
 import { classifyPgError } from '../../connectors/postgres.js';
 
 export interface PagedJob {

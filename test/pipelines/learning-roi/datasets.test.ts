@@ -16,6 +16,7 @@ import { withTransaction } from '../../../src/connectors/postgres.js';
 import { createLogger } from '../../../src/logging.js';
 import type { NodeActivity, NodeInput, NodeResult } from '../../../src/pipelines/types.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 // MockActivityEnvironment.run cannot infer the result type of a NodeActivity.
@@ -76,7 +77,7 @@ describe('learning ROI datasets', () => {
 
   it('exports the CSV files with the expected content', async () => {
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-    const acts = createLearningRoiExportActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: loadConfig({}) });
+    const acts = createLearningRoiExportActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: loadConfig({}), sources: createSourceClients(loadConfig({})) });
     const r = await runNode(env, acts.exportLearningRoiFiles, { pipeline: 'learning-roi', nodeId: 'roi_export_files', targetDate: DATE, force: false, params: {} });
     expect(r.rows).toBe(5 + 3 + 2 + 2 + 3);
     expect(csv('individual_exams')).toBe(

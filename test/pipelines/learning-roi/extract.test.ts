@@ -21,6 +21,7 @@ import { LearningSample } from '../../../src/pipelines/learning-roi/sample/data.
 import { createSampleKustoHandler } from '../../../src/pipelines/learning-roi/sample/source.js';
 import { startKustoServer, type KustoHandler, type KustoReply, type KustoRequest, type KustoServerHandle } from '../../../src/pipelines/learning-roi/sample/kusto-server.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 const NOW = () => Date.parse('2026-11-23T12:00:00Z');
 const DATE = '2024-06-30';
@@ -43,9 +44,9 @@ async function serve(opts: { maxRecords?: number; handler?: KustoHandler } = {})
 function activities(server: KustoServerHandle, env: Record<string, string> = {}) {
   const config: Config = loadConfig({ KUSTO_HISTORY_START: '2024-01-01', KUSTO_LOOKBACK_DAYS: '3', LEARNSYNC_OUTPUT_DIR: outputDir, ...env });
   const c = new KustoCluster({ label: 'test', url: server.url, auth: { kind: 'access-token', accessToken: 't' }, queryTimeoutMs: 60_000 });
-  const clusters: KustoClusters = { mode: 'sample', analytics: c, exam: c, describe: () => 'test server' };
+  const clusters: KustoClusters = { mode: 'sample', analytics: c, exam: c };
   return createKustoExtractActivities(
-    { warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config },
+    { warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config, sources: createSourceClients(config) },
     { clusters: async () => clusters, now: NOW },
   );
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities/index.js';
-import { kustoClustersFor, type KustoClusters } from '../../../src/pipelines/learning-roi/clusters.js';
+import type { KustoClusters } from '../../../src/pipelines/learning-roi/clusters.js';
 import { buildSyncStatus } from '../../../src/pipelines/learning-roi/status.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { KustoCluster } from '../../../src/connectors/kusto/client.js';
@@ -20,6 +20,7 @@ import { freePort } from '../../../src/stack/temporal-dev-server.js';
 import { runPipeline } from '../../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 const SCALE = '0.02';
 let env: TestWorkflowEnvironment;
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 async function runOnce(taskQueue: string, force: boolean) {
-  const activities = createActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config });
+  const activities = createActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config, sources: createSourceClients(config) });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities, ...bundledWorkerOptions() });
   return worker.runUntil(
     env.client.workflow.execute(runPipeline, {
@@ -111,7 +112,7 @@ describe('live learner profile', () => {
 
   it('reads Kusto live, then serves the same answer from its cache for five minutes', async () => {
     let now = Date.parse('2026-11-23T12:00:00Z');
-    const service = new LearnerProfileService({ warehouse: db.warehouse, clusters: () => kustoClustersFor(config), config, now: () => now });
+    const service = new LearnerProfileService({ warehouse: db.warehouse, clusters: createSourceClients(config).kusto, config, now: () => now });
     const { server } = await sampleKustoServer(Number(SCALE));
     const before = server.requests.length;
     const live = await service.profile(`  ${learner.toUpperCase()} `);
@@ -132,7 +133,7 @@ describe('live learner profile', () => {
 
   it('falls back to the last synced data, and says so, when Kusto is down — also over HTTP', async () => {
     const down = new KustoCluster({ label: 'down', url: `http://127.0.0.1:${await freePort()}`, auth: { kind: 'access-token', accessToken: 'x' }, queryTimeoutMs: 5000 });
-    const clusters: KustoClusters = { mode: 'live', analytics: down, exam: down, describe: () => 'down' };
+    const clusters: KustoClusters = { mode: 'live', analytics: down, exam: down };
     const service = new LearnerProfileService({ warehouse: db.warehouse, clusters: async () => clusters, config });
     const p = await service.profile(learner);
     expect(p.source).toBe('warehouse');

@@ -12,6 +12,7 @@ import { ValidationError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logging.js';
 import type { NodeActivity, NodeResult } from '../../../src/pipelines/types.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 let outputDir: string;
@@ -46,7 +47,7 @@ const config = (env: Record<string, string> = {}) => loadConfig({ LEARNSYNC_OUTP
 
 async function check(env: Record<string, string> = {}) {
   const c = config(env);
-  const acts = createLearningRoiQualityActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: c });
+  const acts = createLearningRoiQualityActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: c, sources: createSourceClients(c) });
   const targetDate = `2026-01-${String(++day).padStart(2, '0')}`;
   const run = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(acts.checkLearningRoiQuality as NodeActivity, {
     pipeline: 'learning-roi',

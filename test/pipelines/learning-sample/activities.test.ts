@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/logging.js';
 import type { NodeActivity, NodeInput, NodeResult } from '../../../src/pipelines/types.js';
 import { seedSampleSource } from '../../../src/pipelines/learning-sample/sample/source-data.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 let acts: ReturnType<typeof createActivities>;
@@ -22,7 +23,7 @@ const input = (nodeId: string, extra: Partial<NodeInput> = {}): NodeInput => ({ 
 beforeAll(async () => {
   db = await createTestDatabases();
   outputDir = mkdtempSync(path.join(tmpdir(), 'ls-out-'));
-  acts = createActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: loadConfig({}) });
+  acts = createActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: loadConfig({}), sources: createSourceClients(loadConfig({})) });
   await seedSampleSource(db.oltp, { from: '2026-02-09', to: '2026-02-11', examsPerDay: 400, users: 300 });
 });
 afterAll(async () => {

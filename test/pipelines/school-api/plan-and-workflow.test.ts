@@ -17,6 +17,7 @@ import { runPipeline } from '../../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
 import { count, depsFor, githubConfig, hitsOf, nodeInput, quietLogger, schoolConfig } from '../../support/api-sources.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 let school: SchoolApiServer;
@@ -41,6 +42,7 @@ function cliContext(config: Config, out: string[]): CliContext {
     warehouse: async () => db.warehouse,
     oltp: async () => db.oltp,
     print: (line = '') => out.push(line),
+    sources: createSourceClients(config),
   };
 }
 

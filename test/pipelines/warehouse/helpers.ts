@@ -6,6 +6,7 @@ import type { ActivityDeps } from '../../../src/runtime/deps.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Pool } from '../../../src/connectors/postgres.js';
 import type { TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 export const FACT_TABLES = [
   'dw.fact_sessions',
@@ -16,7 +17,7 @@ export const FACT_TABLES = [
 ] as const;
 
 export function activityDeps(dbs: TestDatabases, env: Record<string, string> = {}): ActivityDeps {
-  return { warehouse: dbs.warehouse, oltp: dbs.oltp, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig(env) };
+  return { warehouse: dbs.warehouse, oltp: dbs.oltp, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig(env), sources: createSourceClients(loadConfig(env)) };
 }
 
 export type WarehouseActivities = ReturnType<typeof createWarehouseActivities>;

@@ -3,11 +3,10 @@
 // their forks (the enrolments). It answers conditional requests (ETag / If-None-Match,
 // Last-Modified / If-Modified-Since) with 304s that do not count against the rate limit, sends
 // x-ratelimit-* headers, refuses with 403 when the budget is spent, and paginates with Link.
-import { prng } from '../../learning-sample/sample/source-data.js';
+import { fnv1a, prng } from '../../../stack/sample-kit/random.js';
 import {
   chaosFor,
   FailureInjector,
-  fnv1a,
   json,
   listen,
   pageOf,

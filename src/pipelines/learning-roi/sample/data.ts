@@ -8,7 +8,7 @@
 // Everything about person p comes from a PRNG seeded by p, so any row can be rebuilt on demand:
 // the indexes below keep only (time or hash, person, item) per row, and a window's rows are
 // regenerated when a query asks for them. That keeps 10× the sample in a few tens of MB.
-import { prng } from '../../learning-sample/sample/source-data.js';
+import { fnv1a, prng } from '../../../stack/sample-kit/random.js';
 
 const DAY_MS = 86_400_000;
 export const SAMPLE_START = Date.parse('2021-07-01T00:00:00Z');
@@ -82,15 +82,6 @@ function messUp(r: () => number, email: string): string {
   if (v < 0.17) return `\t${email.replace(/^(.)/, (c) => c.toUpperCase())}`;
   if (v < 0.19) return `${email}\u00a0`;
   return email;
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** The sample's stand-in for Kusto's hash(): any stable hash works, as long as every query uses it. */

@@ -6,20 +6,10 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { dateRange } from '../../dates.js';
+import { prng } from '../../../stack/sample-kit/random.js';
 
 export const EXAM_CODES = ['GH-100', 'GH-200', 'GH-300', 'GH-400', 'GH-500'] as const;
 
-/** mulberry32: tiny, fast and the same on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SampleOptions {
   from: string;

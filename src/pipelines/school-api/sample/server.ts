@@ -3,7 +3,7 @@
 // and filter[...] parameters, hourly and per-second rate limits with their headers, and
 // deterministic data that can change over time (changesPerMinute) or on demand (touch).
 import { randomBytes } from 'node:crypto';
-import { prng } from '../../learning-sample/sample/source-data.js';
+import { prng } from '../../../stack/sample-kit/random.js';
 import {
   chaosFor,
   FailureInjector,

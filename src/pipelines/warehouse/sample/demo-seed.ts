@@ -9,6 +9,7 @@ import { addDays } from '../../dates.js';
 import { migrate } from '../../../warehouse/migrate.js';
 import { seedOltpSource } from './generator.js';
 import type { OltpScale } from './scale.js';
+import type { DemoSeeder } from '../../../stack/sample-kit/demo-seeder.js';
 
 export interface WarehouseDemoSeed {
   oltp: Pool;
@@ -47,3 +48,9 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
   }
   return summary;
 }
+
+/** `learnsync demo`/`dev`: the generated OLTP platform, sized by OLTP_SAMPLE_*. */
+export const warehouseSeeder: DemoSeeder = {
+  name: 'warehouse',
+  seed: ({ oltp, warehouse, from, to, config }) => seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
+};
