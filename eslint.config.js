@@ -27,7 +27,12 @@ const IO_MODULES = [
 ];
 
 /** Files bundled into the workflow sandbox. */
-export const DETERMINISTIC_FILES = ['src/workflows/**/*.ts', 'src/pipelines/*.ts', 'src/pipelines/*/definition.ts', 'src/errors.ts'];
+export const DETERMINISTIC_FILES = [
+  'src/workflows/**/*.ts',
+  'src/pipelines/*.ts',
+  'src/pipelines/*/definition.ts',
+  'src/errors.ts',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'output/', 'bin/', 'test-output/'] },

@@ -17,7 +17,8 @@ export function zoneOf(absFile) {
   if ((m = rel.match(/^src\/pipelines\/([^/]+)\/definition\.(ts|js)$/))) return { zone: 'definition', family: m[1] };
   if ((m = rel.match(/^src\/pipelines\/([^/]+)\//))) return { zone: 'family', family: m[1] };
   if (rel.startsWith('src/pipelines/')) return { zone: 'engine' };
-  if (rel.startsWith('src/stack/sample-kit/') || rel === 'src/stack/sample-servers.ts') return { zone: 'sample', family: '*' };
+  if (rel.startsWith('src/stack/sample-kit/') || rel === 'src/stack/sample-servers.ts')
+    return { zone: 'sample', family: '*' };
   if (rel.startsWith('src/stack/')) return { zone: 'wiring' };
   if (rel === 'src/worker.ts') return { zone: 'wiring' };
   if (rel.startsWith('src/runtime/')) return { zone: 'runtime' };
@@ -57,7 +58,8 @@ function check(context, node, source, typeOnly) {
   const from = zoneOf(context.filename);
   if (from.zone === 'outside') return;
   if (!spec.startsWith('.')) {
-    if (from.zone === 'connectors' && /^@temporalio\//.test(spec)) context.report({ node, messageId: 'connectorTemporal', data: { spec } });
+    if (from.zone === 'connectors' && /^@temporalio\//.test(spec))
+      context.report({ node, messageId: 'connectorTemporal', data: { spec } });
     return;
   }
   const to = zoneOf(path.resolve(path.dirname(context.filename), spec));
@@ -80,14 +82,21 @@ const boundaries = {
     docs: { description: 'learnsync layer boundaries (see the README architecture section)' },
     schema: [],
     messages: {
-      family: "'{{spec}}': the {{from}} family imports the {{to}} family. Families never import each other: move what both need to src/runtime or src/connectors.",
-      sample: "'{{spec}}' is sample code: only the wiring (src/stack) chooses sample mode. Take the client from ActivityDeps.sources (or CliContext.sources) instead.",
-      direction: "'{{spec}}': {{from}} code must not import {{to}} code (arrows: cli/server → families → runtime → connectors; workflows see families through definition.ts only).",
-      connectorTemporal: "'{{spec}}': connectors are protocol clients and know nothing of Temporal; heartbeats and retries belong to src/runtime.",
+      family:
+        "'{{spec}}': the {{from}} family imports the {{to}} family. Families never import each other: move what both need to src/runtime or src/connectors.",
+      sample:
+        "'{{spec}}' is sample code: only the wiring (src/stack) chooses sample mode. Take the client from ActivityDeps.sources (or CliContext.sources) instead.",
+      direction:
+        "'{{spec}}': {{from}} code must not import {{to}} code (arrows: cli/server → families → runtime → connectors; workflows see families through definition.ts only).",
+      connectorTemporal:
+        "'{{spec}}': connectors are protocol clients and know nothing of Temporal; heartbeats and retries belong to src/runtime.",
     },
   },
   create(context) {
-    const typeOnlyDecl = (n) => n.importKind === 'type' || n.exportKind === 'type' || (n.specifiers?.length > 0 && n.specifiers.every((s) => s.importKind === 'type'));
+    const typeOnlyDecl = (n) =>
+      n.importKind === 'type' ||
+      n.exportKind === 'type' ||
+      (n.specifiers?.length > 0 && n.specifiers.every((s) => s.importKind === 'type'));
     return {
       ImportDeclaration: (n) => check(context, n, n.source, typeOnlyDecl(n)),
       ExportNamedDeclaration: (n) => n.source && check(context, n, n.source, typeOnlyDecl(n)),

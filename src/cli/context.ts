@@ -38,7 +38,8 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
     logger,
     print,
     sources: createSourceClients(config),
-    uiUrl: () => config.temporal.uiUrl ?? (config.temporal.address ? undefined : `http://127.0.0.1:${config.temporal.uiPort}`),
+    uiUrl: () =>
+      config.temporal.uiUrl ?? (config.temporal.address ? undefined : `http://127.0.0.1:${config.temporal.uiPort}`),
     temporal: () => {
       client ??= (async () => {
         const address = temporalAddressOf(config);

@@ -6,7 +6,10 @@ import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
 import type { SourceClients } from '../runtime/deps.js';
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
+export type OptionSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
+>;
 
 export interface CliArgs {
   positionals: string[];

@@ -42,7 +42,7 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
   {
     id: 'learnsync-github-incremental',
     pipeline: githubIncremental.name,
-    description: 'Learners\' new GitHub events every hour (conditional requests)',
+    description: "Learners' new GitHub events every hour (conditional requests)",
     every: '1h',
   },
   {

@@ -10,15 +10,19 @@ const hostOf = (url: string) => new URL(url).host;
 
 export function liveKustoClusters(config: Config): KustoClusterPair {
   const k = config.kusto;
-  if (!k.analyticsClusterUrl || !k.examClusterUrl) throw new ConfigError('Kusto: set KUSTO_ANALYTICS_CLUSTER_URL and KUSTO_EXAM_CLUSTER_URL');
-  const cluster = (url: string) => new KustoCluster({ label: hostOf(url), url, auth: k.auth, queryTimeoutMs: k.queryTimeoutMs });
+  if (!k.analyticsClusterUrl || !k.examClusterUrl)
+    throw new ConfigError('Kusto: set KUSTO_ANALYTICS_CLUSTER_URL and KUSTO_EXAM_CLUSTER_URL');
+  const cluster = (url: string) =>
+    new KustoCluster({ label: hostOf(url), url, auth: k.auth, queryTimeoutMs: k.queryTimeoutMs });
   return { mode: 'live', analytics: cluster(k.analyticsClusterUrl), exam: cluster(k.examClusterUrl) };
 }
 
 export function liveSchoolApi(config: Config): SchoolApiEndpoint {
   const c = config.schoolApi;
   if (!c.baseUrl || !c.tokenUrl || !c.clientId || !c.clientSecret) {
-    throw new ConfigError('school API: set SCHOOL_API_URL, SCHOOL_API_TOKEN_URL, SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET');
+    throw new ConfigError(
+      'school API: set SCHOOL_API_URL, SCHOOL_API_TOKEN_URL, SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET',
+    );
   }
   return { baseUrl: c.baseUrl, tokenUrl: c.tokenUrl, clientId: c.clientId, clientSecret: c.clientSecret };
 }

@@ -21,6 +21,9 @@ export const pagesFor = (rows: number, size: number) => Math.floor(rows / size) 
 
 export async function alreadySucceeded(db: pg.Pool, jobName: string, run: PlanRun): Promise<boolean> {
   if (!run.targetDate || run.force) return false;
-  const r = await db.query(`SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`, [jobName, run.targetDate]);
+  const r = await db.query(
+    `SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`,
+    [jobName, run.targetDate],
+  );
   return (r.rowCount ?? 0) > 0;
 }

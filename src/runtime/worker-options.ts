@@ -10,7 +10,10 @@ import type { Config } from '../config.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
 export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
-  return { ...(config.temporal.tls && { tls: true }), ...(config.temporal.apiKey && { apiKey: config.temporal.apiKey }) };
+  return {
+    ...(config.temporal.tls && { tls: true }),
+    ...(config.temporal.apiKey && { apiKey: config.temporal.apiKey }),
+  };
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -20,7 +23,8 @@ export const DEFAULT_BUNDLE_PATH = (config: Config) => path.join(config.projectR
 export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   const bundle = config.worker.bundlePath ?? DEFAULT_BUNDLE_PATH(config);
   if (config.worker.bundlePath || (process.env.NODE_ENV === 'production' && existsSync(bundle))) {
-    if (!existsSync(bundle)) throw new Error(`WORKFLOW_BUNDLE_PATH ${bundle} does not exist: run \`npm run build:bundle\``);
+    if (!existsSync(bundle))
+      throw new Error(`WORKFLOW_BUNDLE_PATH ${bundle} does not exist: run \`npm run build:bundle\``);
     return { workflowBundle: { codePath: bundle } };
   }
   return { workflowsPath: WORKFLOWS_PATH };

@@ -7,7 +7,11 @@ import type { ActivityDeps } from '../runtime/deps.js';
 import { migrate } from '../warehouse/migrate.js';
 import { createSourceClients } from './source-clients.js';
 
-export async function createActivityDeps(config: Config, urls: { warehouseUrl: string; oltpUrl: string }, logger: Logger): Promise<ActivityDeps> {
+export async function createActivityDeps(
+  config: Config,
+  urls: { warehouseUrl: string; oltpUrl: string },
+  logger: Logger,
+): Promise<ActivityDeps> {
   const poolSize = config.worker.maxConcurrentActivities + 2;
   const warehouse = createPool(urls.warehouseUrl, { max: poolSize, applicationName: 'learnsync-worker' });
   const oltp = createPool(urls.oltpUrl, { max: poolSize, applicationName: 'learnsync-worker' });

@@ -9,4 +9,10 @@ import type { DemoSeeder } from './sample-kit/demo-seeder.js';
 
 export type { DemoSeedContext, DemoSeeder } from './sample-kit/demo-seeder.js';
 
-export const DEMO_SEEDERS: DemoSeeder[] = [learningSampleSeeder, warehouseSeeder, githubSeeder, schoolApiSeeder, learningRoiSeeder];
+export const DEMO_SEEDERS: DemoSeeder[] = [
+  learningSampleSeeder,
+  warehouseSeeder,
+  githubSeeder,
+  schoolApiSeeder,
+  learningRoiSeeder,
+];

@@ -6,7 +6,7 @@ import type { PipelineDefinition } from '../types.js';
 export const githubNightly: PipelineDefinition = {
   name: 'github-nightly',
   kind: 'nightly',
-  description: 'GitHub: Copilot metrics, Skills courses and enrolments, learners\' events (conditional requests)',
+  description: "GitHub: Copilot metrics, Skills courses and enrolments, learners' events (conditional requests)",
   nodes: [
     { id: 'github_copilot_metrics', activity: 'syncGithubCopilotMetrics', retryClass: 'long' },
     { id: 'github_skills', activity: 'syncGithubSkills', retryClass: 'long' },
@@ -17,7 +17,7 @@ export const githubNightly: PipelineDefinition = {
 export const githubIncremental: PipelineDefinition = {
   name: 'github-incremental',
   kind: 'incremental',
-  description: 'GitHub: learners\' new events since the last run (ETag: unchanged users cost no rate limit)',
+  description: "GitHub: learners' new events since the last run (ETag: unchanged users cost no rate limit)",
   nodes: [{ id: 'github_user_events_incremental', activity: 'syncGithubUserEvents', retryClass: 'long' }],
 };
 

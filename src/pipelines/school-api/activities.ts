@@ -14,7 +14,12 @@ import type { ActivityDeps, SchoolApiEndpoint } from '../../runtime/deps.js';
 import { readProgress, syncTable, type Lane, type TableOutcome } from './sync.js';
 import { schoolTable, type SchoolTableSpec } from './tables.js';
 
-export function createSchoolApiClient(ep: SchoolApiEndpoint, config: Config, hits: ApiHitRecorder, signal?: AbortSignal): SchoolApiClient {
+export function createSchoolApiClient(
+  ep: SchoolApiEndpoint,
+  config: Config,
+  hits: ApiHitRecorder,
+  signal?: AbortSignal,
+): SchoolApiClient {
   return new SchoolApiClient({
     ...ep,
     sleepBetweenCallsMs: config.schoolApi.sleepBetweenCallsMs,
@@ -53,7 +58,8 @@ export function createSchoolApiActivities({ warehouse, config, logger, sources }
           { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force, hits },
           async (job) => {
             const previous = lastHeartbeat<unknown>();
-            if (previous) logger.info({ job: input.nodeId, heartbeat: previous }, 'retrying after an attempt that stopped');
+            if (previous)
+              logger.info({ job: input.nodeId, heartbeat: previous }, 'retrying after an attempt that stopped');
             const client = createSchoolApiClient(await sources.schoolApi(), config, hits, cancellationSignal());
             const progress = await readProgress(warehouse, input.nodeId);
             for (const spec of specs) {
@@ -78,11 +84,23 @@ export function createSchoolApiActivities({ warehouse, config, logger, sources }
               outcomes.push(o);
               const h = hits.total();
               logger.info(
-                { job: input.nodeId, table: o.table, mode: o.mode, pages: o.pages, rows: o.loaded, rejected: o.rejected, deleted: o.deleted, cursor: o.cursor, calls: h.calls, rateLimitRemaining: h.rateLimitRemaining },
+                {
+                  job: input.nodeId,
+                  table: o.table,
+                  mode: o.mode,
+                  pages: o.pages,
+                  rows: o.loaded,
+                  rejected: o.rejected,
+                  deleted: o.deleted,
+                  cursor: o.cursor,
+                  calls: h.calls,
+                  rateLimitRemaining: h.rateLimitRemaining,
+                },
                 'school API table synced',
               );
             }
-            const sum = (k: 'read' | 'inserted' | 'updated' | 'rejected' | 'deleted') => outcomes.reduce((s, o) => s + o[k], 0);
+            const sum = (k: 'read' | 'inserted' | 'updated' | 'rejected' | 'deleted') =>
+              outcomes.reduce((s, o) => s + o[k], 0);
             const total = hits.total();
             return {
               processed: sum('read'),
@@ -101,7 +119,9 @@ export function createSchoolApiActivities({ warehouse, config, logger, sources }
           },
           {
             onSuccess: async (tx) => {
-              await tx.query(`UPDATE api_extract_progress SET state = 'idle', updated_at = now() WHERE job_name = $1`, [input.nodeId]);
+              await tx.query(`UPDATE api_extract_progress SET state = 'idle', updated_at = now() WHERE job_name = $1`, [
+                input.nodeId,
+              ]);
             },
           },
         );

@@ -12,17 +12,25 @@ const ACTIVE_TABLES = ['users', 'projects_users', 'achievements_users', 'coaliti
 export const schoolApiNightly: PipelineDefinition = {
   name: 'school-api-nightly',
   kind: 'nightly',
-  description: 'School API: reference tables (full) then users, enrolments, achievements, coalitions changed since the last nightly; --force = bootstrap',
+  description:
+    'School API: reference tables (full) then users, enrolments, achievements, coalitions changed since the last nightly; --force = bootstrap',
   nodes: [
     { id: 'school_reference', activity: 'syncSchoolTables', retryClass: 'long', input: { tables: REFERENCE_TABLES } },
-    { id: 'school_active', activity: 'syncSchoolTables', retryClass: 'long', dependsOn: ['school_reference'], input: { tables: ACTIVE_TABLES } },
+    {
+      id: 'school_active',
+      activity: 'syncSchoolTables',
+      retryClass: 'long',
+      dependsOn: ['school_reference'],
+      input: { tables: ACTIVE_TABLES },
+    },
   ],
 };
 
 export const schoolApiIncremental: PipelineDefinition = {
   name: 'school-api-incremental',
   kind: 'incremental',
-  description: 'School API: users, project enrolments and achievements changed since the stored cursors (every 15 minutes)',
+  description:
+    'School API: users, project enrolments and achievements changed since the stored cursors (every 15 minutes)',
   nodes: [
     {
       id: 'school_active_incremental',

@@ -35,7 +35,12 @@ export async function runPagedLedgeredJob(
   let runId: string | undefined;
   let inTx = false;
   let failed = false;
-  const hitRun = (): HitRun => ({ runId: runId!, jobName: spec.jobName, pipeline: spec.pipeline, source: spec.hits?.source ?? 'api' });
+  const hitRun = (): HitRun => ({
+    runId: runId!,
+    jobName: spec.jobName,
+    pipeline: spec.pipeline,
+    source: spec.hits?.source ?? 'api',
+  });
   const tx = async <T>(fn: () => Promise<T>): Promise<T> => {
     await client.query('BEGIN');
     inTx = true;

@@ -10,7 +10,8 @@ const n = (x: number) => x.toLocaleString('en-US');
 export const learningRoiSeeder: DemoSeeder = {
   name: learningRoi.name,
   async seed({ config, warehouse }) {
-    if (config.kusto.mode === 'live') return `Kusto configured (${config.kusto.analyticsClusterUrl}, ${config.kusto.examClusterUrl}): no sample`;
+    if (config.kusto.mode === 'live')
+      return `Kusto configured (${config.kusto.analyticsClusterUrl}, ${config.kusto.examClusterUrl}): no sample`;
     const { server, sample } = await sampleKustoServer(config.learningRoi.sampleScale);
     await warehouse.query(`DELETE FROM etl_cursors WHERE name LIKE 'kusto:%:loaded_through'`);
     const c = sample.counts();

@@ -10,7 +10,6 @@ import { prng } from '../../../stack/sample-kit/random.js';
 
 export const EXAM_CODES = ['GH-100', 'GH-200', 'GH-300', 'GH-400', 'GH-500'] as const;
 
-
 export interface SampleOptions {
   from: string;
   to: string;
@@ -78,10 +77,10 @@ export async function seedSampleSource(oltp: pg.Pool, opts: SampleOptions): Prom
       Readable.from(userEmailLines(users)),
       client.query(copyFrom('COPY sample_source.user_emails (email, user_id, verified) FROM STDIN')),
     );
-    await client.query(`DELETE FROM sample_source.exam_results WHERE taken_at >= $1::date AND taken_at < $2::date + 1`, [
-      opts.from,
-      opts.to,
-    ]);
+    await client.query(
+      `DELETE FROM sample_source.exam_results WHERE taken_at >= $1::date AND taken_at < $2::date + 1`,
+      [opts.from, opts.to],
+    );
     for (const date of dateRange(opts.from, opts.to)) {
       await pipeline(
         Readable.from(examLines(date, opts.examsPerDay, users)),

@@ -22,7 +22,9 @@ export interface WarehouseDemoSeed {
 export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: WarehouseDemoSeed): Promise<string> {
   await migrate(warehouse);
   // A warehouse that already has dimensions keeps them: replaying old days over newer versions would rewrite history.
-  const { rows } = await warehouse.query<{ n: number }>('SELECT (SELECT count(*) FROM dw.dim_tenant) + (SELECT count(*) FROM dw.dim_learner) AS n');
+  const { rows } = await warehouse.query<{ n: number }>(
+    'SELECT (SELECT count(*) FROM dw.dim_tenant) + (SELECT count(*) FROM dw.dim_learner) AS n',
+  );
   const replay = Number(rows[0]!.n) === 0;
   const counts = await seedOltpSource(oltp, {
     from,
@@ -31,7 +33,8 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
     afterStep: replay
       ? async ({ kind, date }) => {
           const asOf = `${kind === 'baseline' ? date : addDays(date, 1)}T00:00:00Z`;
-          for (const spec of DIMENSIONS) await withTransaction(warehouse, (tx) => syncDimension(oltp, tx, spec, { asOf }));
+          for (const spec of DIMENSIONS)
+            await withTransaction(warehouse, (tx) => syncDimension(oltp, tx, spec, { asOf }));
         }
       : undefined,
   });
@@ -52,5 +55,6 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
 /** `learnsync demo`/`dev`: the generated OLTP platform, sized by OLTP_SAMPLE_*. */
 export const warehouseSeeder: DemoSeeder = {
   name: 'warehouse',
-  seed: ({ oltp, warehouse, from, to, config }) => seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
+  seed: ({ oltp, warehouse, from, to, config }) =>
+    seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
 };
