@@ -66,6 +66,13 @@ const schema = z.object({
     .default('skills'),
   GITHUB_TRACKED_USERS: z.string().optional(),
   GITHUB_MAX_RETRIES: intFromEnv(4),
+  // Copilot metrics: the usage-metrics reports API (github.com, GHE.com) or, for GitHub Enterprise
+  // Server versions that still have it, the retired /orgs/{org}/copilot/metrics endpoint.
+  GITHUB_COPILOT_API: z.enum(['reports', 'legacy']).default('reports'),
+  GITHUB_ENTERPRISE: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub enterprise slug')
+    .optional(),
   SCHOOL_API_URL: httpUrl,
   SCHOOL_API_TOKEN_URL: httpUrl,
   SCHOOL_API_CLIENT_ID: z.string().optional(),
@@ -154,6 +161,10 @@ export interface Config {
     trackedUsers: string[];
     maxRetries: number;
     sample: boolean;
+    /** 'reports': the Copilot usage metrics reports API; 'legacy': /orgs/{org}/copilot/metrics (old GHES). */
+    copilotApi: 'reports' | 'legacy';
+    /** Enterprise slug: its Copilot reports are read too (reports API only). */
+    enterprise?: string;
   };
   schoolApi: {
     baseUrl?: string;
@@ -247,6 +258,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
       maxRetries: e.GITHUB_MAX_RETRIES,
       sample: !e.GITHUB_TOKEN && !e.GITHUB_API_URL,
+      copilotApi: e.GITHUB_COPILOT_API,
+      enterprise: e.GITHUB_ENTERPRISE,
     },
     schoolApi: schoolApiSection(e),
     apiBackoffScale: e.API_BACKOFF_SCALE,

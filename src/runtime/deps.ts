@@ -26,6 +26,8 @@ export interface GithubEndpoint {
   baseUrl: string;
   token?: string;
   org?: string;
+  /** Enterprise whose Copilot reports are read as well (GITHUB_ENTERPRISE). */
+  enterprise?: string;
   skillsOrg: string;
   /** Learners the sample server knows, tracked in sample mode only. */
   sampleUsers?: string[];
