@@ -108,6 +108,48 @@ describe('GitHub nightly', () => {
   });
 });
 
+describe('GitHub schema edges', () => {
+  it('events and forks with null type / created_at (nullable in GitHub’s schema) load, not reject', async () => {
+    act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: 'learner-1' })));
+    const event = (id: string, type: string | null, created: string | null) => ({
+      id,
+      type,
+      actor: { id: 1, login: 'learner-1' },
+      repo: { id: 2, name: 'learner-1/x' },
+      payload: {},
+      public: true,
+      created_at: created,
+    });
+    server.inject({
+      path: '/users/learner-1/events',
+      times: 1,
+      respond: {
+        status: 200,
+        body: [event('91', null, '2026-01-01T00:00:00Z'), event('90', 'PushEvent', null)],
+      },
+    });
+    const course = server.courseNames[0]!;
+    server.inject({
+      path: `/repos/skills/${course}/forks`,
+      times: 1,
+      respond: { status: 200, body: [{ id: 77, owner: { login: 'someone', id: 5 }, created_at: null }] },
+    });
+    const events = await run('syncGithubUserEvents', 'gh_events', {});
+    const skills = await run('syncGithubSkills', 'gh_skills');
+    expect(events.rejected).toBe(0);
+    expect(skills.rejected).toBe(0);
+    expect(
+      await count(db.warehouse, `SELECT count(*) FROM github.activity WHERE (type IS NULL) <> (created_at IS NULL)`),
+    ).toBe(2);
+    expect(
+      await count(
+        db.warehouse,
+        `SELECT count(*) FROM github.skills_enrollments WHERE fork_id = 77 AND created_at IS NULL`,
+      ),
+    ).toBe(1);
+  });
+});
+
 describe('GitHub rate limits and errors', () => {
   it('honours the primary rate limit: waits for the reset announced in the headers, then carries on', async () => {
     act = createGithubActivities(
@@ -169,6 +211,24 @@ describe('GitHub rate limits and errors', () => {
     expect(await count(db.warehouse, `SELECT count(*) FROM github.activity WHERE username <> 'learner-4'`)).toBe(
       totalEvents() - server.eventCount('learner-4'),
     );
+  });
+
+  it('401 Bad credentials on repositories and forks is an AuthError too, sent once', async () => {
+    act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TOKEN: 'wrong' })));
+    await expect(run('syncGithubSkills', 'gh_skills')).rejects.toMatchObject({ name: 'AuthError' });
+    expect(server.stats.total).toBe(1);
+    server.stats.reset();
+    server.inject({
+      path: `/repos/skills/${server.courseNames[0]}/forks`,
+      times: 1,
+      respond: { status: 401, body: { message: 'Bad credentials' } },
+    });
+    act = createGithubActivities(depsFor(db, githubConfig(server)));
+    await expect(run('syncGithubSkills', 'gh_skills')).rejects.toMatchObject({
+      name: 'AuthError',
+      message: expect.stringContaining('GITHUB_TOKEN'),
+    });
+    expect(server.stats.count(`/repos/skills/${server.courseNames[0]}/forks`)).toBe(1);
   });
 
   it('refuses a bad token as a 401 without retrying', async () => {

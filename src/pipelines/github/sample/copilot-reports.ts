@@ -35,7 +35,7 @@ const zero = (): Counts => ({
   loc_deleted_sum: 0,
 });
 function addInto(a: Counts, b: Counts): void {
-  for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k];
+  for (const k of Object.keys(zero()) as (keyof Counts)[]) a[k] += b[k];
 }
 
 /** One user's record for one day, in the documented user-level shape; undefined when the user was idle. */
