@@ -16,6 +16,7 @@ import * as m031 from './migrations/031_school.js';
 import * as m032 from './migrations/032_github.js';
 import * as m033 from './migrations/033_github_copilot_reports.js';
 import * as m034 from './migrations/034_github_nullable_events.js';
+import * as m035 from './migrations/035_output_files.js';
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 32, name: 'github', sql: m032.sql },
   { version: 33, name: 'github_copilot_reports', sql: m033.sql },
   { version: 34, name: 'github_nullable_events', sql: m034.sql },
+  { version: 35, name: 'output_files', sql: m035.sql },
 ];
 
 const LOCK_KEY = 727_001;

@@ -19,6 +19,7 @@ import { runPagedLedgeredJob, type PagedJob } from '../../runtime/ledger/paged-j
 import { loadCopilotReport, scopeKey } from './copilot-reports.js';
 import type { CopilotReport, CopilotScope } from '../../connectors/github/reports.js';
 import { withAnnouncedWait } from '../../runtime/announced-wait.js';
+import { createGithubExportActivities } from './export.js';
 import {
   cachedResponse,
   copilotDayItem,
@@ -150,7 +151,11 @@ function counts(t: Tally, hits: ApiHitRecorder, extra: Record<string, string | n
   };
 }
 
-export function createGithubActivities({ warehouse, config, logger, sources }: ActivityDeps) {
+export function createGithubActivities(deps: ActivityDeps) {
+  return { ...createGithubSyncActivities(deps), ...createGithubExportActivities(deps) };
+}
+
+function createGithubSyncActivities({ warehouse, config, logger, sources }: ActivityDeps) {
   /** Runs a GitHub job: hit accounting, heartbeats during long waits, the paged ledger. */
   async function githubJob(
     input: NodeInput,
