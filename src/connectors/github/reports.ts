@@ -6,7 +6,7 @@
 // that has expired by the time we use it is replaced by asking the API for fresh links.
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { classifyHttpFailure } from '../http-errors.js';
+import { announcedWaitMs, classifyHttpFailure } from '../http-errors.js';
 import type { GithubClient } from './client.js';
 
 export type CopilotReport = 'organization-1-day' | 'users-1-day' | 'organization-28-day' | 'users-28-day';
@@ -152,8 +152,9 @@ async function downloadLines(
   client.reportCall({ endpoint, status: res.status, error: res.status >= 500 });
   if (!res.ok) {
     const detail = (await res.text().catch(() => '')).slice(0, 300);
-    if (res.status === 400 || res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410)
-      throw new LinkRefused(res.status, detail);
+    // A refused signed link is usually an expired one: ask for fresh links. A throttled one is not.
+    const throttled = res.status === 429 || announcedWaitMs(res.headers) !== undefined;
+    if (!throttled && [400, 401, 403, 404, 410].includes(res.status)) throw new LinkRefused(res.status, detail);
     throw classifyHttpFailure({
       service: 'GitHub report download',
       endpoint: `${route} file ${file}`,

@@ -26,6 +26,8 @@ interface Frame {
 
 // QueryCompletionInformation levels: 1 Critical, 2 Error, 3 Warning, 4 Info, 5 Verbose, 6 Stats.
 const ERROR_LEVEL = 2;
+/** Payload texts that say nothing about a failure (seen in recorded error frames). */
+const GENERIC_TEXT = /^\s*query\s*completed\s*successfully\s*$/i;
 
 function unwrap(e: { error?: OneApiError } | OneApiError): OneApiError {
   return 'error' in e && e.error ? e.error : (e as OneApiError);
@@ -40,14 +42,18 @@ function completionErrors(frame: Frame): OneApiError[] {
   for (const row of frame.Rows ?? []) {
     if (!Array.isArray(row) || level < 0 || typeof row[level] !== 'number' || row[level] > ERROR_LEVEL) continue;
     const text = String(row[payload] ?? '');
+    const statusName = typeof row[status] === 'string' && row[status] ? (row[status] as string) : undefined;
     let parsed: OneApiError | undefined;
     try {
       const j = JSON.parse(text) as { Text?: string; error?: OneApiError };
-      parsed = j.error ?? (j.Text ? { message: j.Text } : undefined);
+      // A Payload "Text" such as "Querycompletedsuccessfully" is the event's boilerplate, not the
+      // error: the StatusCodeName carries the service's own description then.
+      const boilerplate = !j.Text || GENERIC_TEXT.test(j.Text);
+      parsed = j.error ?? (boilerplate ? (statusName ? { message: statusName } : undefined) : { message: j.Text });
     } catch {
       // Payload is free text in older services
     }
-    out.push(parsed ?? { message: text || String(row[status] ?? 'error') });
+    out.push(parsed ?? { message: (text && !GENERIC_TEXT.test(text) ? text : statusName) ?? 'error' });
   }
   return out;
 }
@@ -63,10 +69,11 @@ export function readPrimaryResult(raw: unknown, where: string): KustoTable {
   let primary: Frame | undefined;
   let completion: Frame | undefined;
   const errors: OneApiError[] = [];
+  const infoErrors: OneApiError[] = [];
   for (const f of frames) {
     if (f.FrameType === 'DataTable' && f.TableKind === 'PrimaryResult' && !primary) primary = f;
     else if (f.FrameType === 'DataTable' && f.TableKind === 'QueryCompletionInformation')
-      errors.push(...completionErrors(f));
+      infoErrors.push(...completionErrors(f));
     else if (f.FrameType === 'DataSetCompletion') completion = f;
   }
   if (completion?.HasErrors) errors.push(...(completion.OneApiErrors ?? []).map(unwrap));
@@ -78,6 +85,9 @@ export function readPrimaryResult(raw: unknown, where: string): KustoTable {
       errors.push(...(inline.OneApiErrors ? inline.OneApiErrors.map(unwrap) : [unwrap(inline)]));
     }
   }
+  // The DataSetCompletion / inline OneApiErrors carry the service's own text; the completion-info
+  // rows are the fallback when they are all there is.
+  if (!errors.length) errors.push(...infoErrors);
   if (errors.length) throw fromOneApiErrors(dedupe(errors), where);
   if (completion?.Cancelled) throw new KustoQueryError(`${where}: the query was cancelled by the service`, 'transient');
   if (!completion)

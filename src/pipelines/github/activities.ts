@@ -18,7 +18,6 @@ import type { JobCounts } from '../../runtime/ledger/job-runner.js';
 import { runPagedLedgeredJob, type PagedJob } from '../../runtime/ledger/paged-job-runner.js';
 import { loadCopilotReport, scopeKey } from './copilot-reports.js';
 import type { CopilotReport, CopilotScope } from '../../connectors/github/reports.js';
-import { withAnnouncedWait } from '../../runtime/announced-wait.js';
 import { createGithubExportActivities } from './export.js';
 import {
   cachedResponse,
@@ -188,9 +187,6 @@ function createGithubSyncActivities({ warehouse, config, logger, sources }: Acti
       );
       hb.report({ what, done: true });
       return result;
-    } catch (err) {
-      // A rate limit that outlasted the client's retries: retry when GitHub said it would answer.
-      throw withAnnouncedWait(err);
     } finally {
       hb.stop();
     }
