@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { readCopilotReport, type CopilotReport, type CopilotScope } from '../../connectors/github/reports.js';
 import type { GithubClient } from '../../connectors/github/client.js';
+import { reportPosition } from '../../runtime/heartbeat.js';
 import { issuesOf, reject } from './load.js';
 
 const count = z
@@ -135,6 +136,8 @@ export async function loadCopilotReport(
         ]);
     },
     onLine: async (l) => {
+      // Long reports (large organisations, 28 days of users) heartbeat where they are.
+      if (l.line % 1000 === 0) reportPosition({ report: what, file: l.file, line: l.line });
       const at = `file ${l.file} line ${l.line}`;
       if ('error' in l) {
         out.read++;
