@@ -33,7 +33,8 @@ describe('determinism rule', () => {
   it('allows type-only imports of activities and the workflow SDK', async () => {
     expect(
       await lintWorkflow(
-        `import type { Activities } from '../activities/index.js';\nimport { sleep } from '@temporalio/workflow';\nexport type A = Activities;\nexport const s = sleep;\n`,
+        `import type { Activities } from '../activities/index.js';\nimport { sleep } from ` +
+          `'@temporalio/workflow';\nexport type A = Activities;\nexport const s = sleep;\n`,
       ),
     ).toEqual([]);
   });
