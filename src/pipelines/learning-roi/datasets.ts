@@ -260,8 +260,8 @@ export async function buildDatasets(
   );
   const read = await tx.query<{ exams: number; activity: number }>(
     `SELECT (SELECT count(*) FROM roi_exam_rows)::int AS exams,
-            ((SELECT count(*) FROM staging.kusto_product_usage) + (SELECT count(*)
-              FROM staging.kusto_page_views))::int AS activity`,
+            ((SELECT count(*) FROM staging.kusto_product_usage)
+             + (SELECT count(*) FROM staging.kusto_page_views))::int AS activity`,
   );
 
   await tx.query(`TRUNCATE ${TABLES.join(', ')}`);
@@ -277,10 +277,11 @@ export async function buildDatasets(
     }
   }
   const outside = await tx.query<{ n: number }>(
-    `SELECT ((SELECT count(*) FROM staging.kusto_product_usage u WHERE u.user_id > 0 AND NOT EXISTS (SELECT 1
-      FROM roi_accounts a WHERE a.dotcom_id = u.user_id))
-           + (SELECT count(*) FROM staging.kusto_page_views v WHERE v.actor_id > 0 AND NOT EXISTS (SELECT 1
-             FROM roi_accounts a WHERE a.dotcom_id = v.actor_id)))::int AS n`,
+    `SELECT ((SELECT count(*) FROM staging.kusto_product_usage u
+               WHERE u.user_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = u.user_id))
+           + (SELECT count(*) FROM staging.kusto_page_views v
+               WHERE v.actor_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = v.actor_id))
+           )::int AS n`,
   );
   const valid = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM roi_exam_rows WHERE reason IS NULL'))
     .rows[0]!.n;

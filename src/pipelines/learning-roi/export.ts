@@ -125,10 +125,12 @@ export function createLearningRoiExportActivities({ warehouse, outputDir }: Acti
             if (!built.rowCount) {
               // Exported without a build in this run (e.g. run-job export alone): still a sync of what the tables hold.
               await tx.query(
-                `INSERT INTO learning_roi.dataset_syncs (dataset, target_date, status, rows, export_ms, source, file,
-                    synced_at)
-               VALUES ($1, $2, 'success', $3, $4, coalesce((SELECT source FROM learning_roi.dataset_syncs
-                 WHERE dataset = $1 ORDER BY id DESC LIMIT 1), 'warehouse'), $5, now())`,
+                `INSERT INTO learning_roi.dataset_syncs
+                   (dataset, target_date, status, rows, export_ms, source, file, synced_at)
+               VALUES ($1, $2, 'success', $3, $4,
+                       coalesce((SELECT source FROM learning_roi.dataset_syncs
+                                  WHERE dataset = $1 ORDER BY id DESC LIMIT 1), 'warehouse'),
+                       $5, now())`,
                 [name, date, rows, Date.now() - t0, path.relative(dir, file)],
               );
             }

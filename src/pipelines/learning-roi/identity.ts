@@ -15,8 +15,8 @@ import type { PoolClient } from '../../connectors/postgres.js';
 
 /** The e-mail snapshot of the latest extract run that finished (a half-loaded newer one is ignored). */
 const LATEST_SNAPSHOT = (source: string) =>
-  `(SELECT run_key FROM etl_kusto_runs WHERE source = '${source}' AND finished_at IS NOT NULL ORDER BY finished_at DESC
-    LIMIT 1)`;
+  `(SELECT run_key FROM etl_kusto_runs WHERE source = '${source}' AND finished_at IS NOT NULL
+     ORDER BY finished_at DESC LIMIT 1)`;
 
 const EMAIL_REJECT = (emailCol: string, idCol: string) => `CASE
     WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(${emailCol})) THEN 'missing or invalid email'

@@ -306,8 +306,8 @@ export function upsertSql(spec: SchoolTableSpec): string {
         : `${n} = EXCLUDED.${n}`,
     );
   return `WITH incoming AS (
-      SELECT DISTINCT ON (id) * FROM jsonb_to_recordset($1::jsonb) AS
-        x(${spec.columns.map((c) => `${c.name} ${c.type}`).join(', ')})
+      SELECT DISTINCT ON (id) *
+        FROM jsonb_to_recordset($1::jsonb) AS x(${spec.columns.map((c) => `${c.name} ${c.type}`).join(', ')})
        ORDER BY id${hasUpdated ? ', updated_at DESC NULLS LAST' : ''})
     INSERT INTO ${spec.table} AS t (${names.join(', ')}, synced_at) SELECT ${names.join(', ')}, now() FROM incoming
     ON CONFLICT (id) DO UPDATE SET ${set.join(', ')}, synced_at = now()

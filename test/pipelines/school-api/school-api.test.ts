@@ -166,8 +166,8 @@ describe('school API incremental', () => {
     await bootstrap(['coalitions_users']);
     const boundary = await count(
       db.warehouse,
-      `SELECT count(*) FROM school.coalitions_users WHERE updated_at = (SELECT max(updated_at)
-        FROM school.coalitions_users) AND id NOT IN (3, 4)`,
+      `SELECT count(*) FROM school.coalitions_users
+        WHERE updated_at = (SELECT max(updated_at) FROM school.coalitions_users) AND id NOT IN (3, 4)`,
     );
     const t = new Date(Date.now() - 5000);
     server.touch('coalitions_users', [3, 4], t);

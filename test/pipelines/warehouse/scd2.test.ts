@@ -79,11 +79,12 @@ async function versions(id: string): Promise<Version[]> {
 /** The invariants the issue asks for, checked on the whole table. */
 async function expectInvariants(table = 'dw.dim_learner', key = 'learner_id') {
   const { rows } = await dbs.warehouse.query<{ multi_current: number; overlaps: number; open_not_current: number }>(
-    `SELECT (SELECT count(*) FROM (SELECT ${key} FROM ${table} WHERE is_current GROUP BY ${key}
-      HAVING count(*) > 1) m)::int AS multi_current,
+    `SELECT (SELECT count(*)
+               FROM (SELECT ${key} FROM ${table} WHERE is_current GROUP BY ${key} HAVING count(*) > 1) m
+            )::int AS multi_current,
             (SELECT count(*) FROM ${table} a JOIN ${table} b ON a.${key} = b.${key} AND a.ctid < b.ctid
-              AND tstzrange(a.effective_from, a.effective_to) && tstzrange(b.effective_from,
-                b.effective_to))::int AS overlaps,
+              AND tstzrange(a.effective_from, a.effective_to) && tstzrange(b.effective_from, b.effective_to)
+            )::int AS overlaps,
             (SELECT count(*) FROM ${table} WHERE is_current <> (effective_to IS NULL))::int AS open_not_current`,
   );
   expect(rows[0]).toEqual({ multi_current: 0, overlaps: 0, open_not_current: 0 });
