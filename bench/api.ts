@@ -75,8 +75,8 @@ async function main() {
   );
   console.log(`calls grow with the changes: 2,000 vs 1,000 changes → ×${growth.toFixed(2)} calls`);
   console.log(
-    `not with the table: 1,000 changes in 200,000 vs in 100,000 records ` +
-      `→ ×${tableGrowth.toFixed(2)} calls (bootstrap ×${(lb.calls / b.calls).toFixed(2)})`,
+    `not with the table: 1,000 changes in 200,000 vs in 100,000 records → ×${tableGrowth.toFixed(2)} calls ` +
+      `(bootstrap ×${(lb.calls / b.calls).toFixed(2)})`,
   );
   console.log(`nightly (3,000 changes since the last nightly) / bootstrap calls: ${(n.calls / b.calls).toFixed(4)}`);
   console.log(

@@ -264,14 +264,14 @@ async function main() {
     console.log('whole pipeline — baseline at 1× the sample');
     const pl1 = await pipelineRun(pg.url('bench_pipeline_1x'), 1);
     console.log(
-      `  ${fmt(pl1.rowsMoved)} rows through the DAG ` +
-        `in ${pl1.totalSeconds} s: ${fmt(pl1.rowsPerSecond)} rows/s (gates: ${pl1.gates})`,
+      `  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ${fmt(pl1.rowsPerSecond)} rows/s ` +
+        `(gates: ${pl1.gates})`,
     );
     console.log('whole pipeline — 10× the sample');
     const pl10 = await pipelineRun(pg.url('bench_pipeline_10x'), 10);
     console.log(
-      `  ${fmt(pl10.rowsMoved)} rows through the DAG ` +
-        `in ${pl10.totalSeconds} s: ${fmt(pl10.rowsPerSecond)} rows/s (gates: ${pl10.gates})`,
+      `  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ${fmt(pl10.rowsPerSecond)} rows/s ` +
+        `(gates: ${pl10.gates})`,
     );
     console.log('');
     console.log(

@@ -195,8 +195,8 @@ async function main(): Promise<void> {
     }
     const moveRatio = median(ours) / median(raw);
     console.log(
-      `move: ours ${fmt(median(ours))} rows/s vs raw COPY ` +
-        `pipe ${fmt(median(raw))} rows/s → ratio ${moveRatio.toFixed(3)} (target ≥ 0.8)`,
+      `move: ours ${fmt(median(ours))} rows/s vs raw COPY pipe ${fmt(median(raw))} rows/s → ratio ` +
+        `${moveRatio.toFixed(3)} (target ≥ 0.8)`,
     );
 
     // 2. build
@@ -221,12 +221,12 @@ async function main(): Promise<void> {
     const rssRatio = big.peakRssMb / small.peakRssMb;
     const heapRatio = big.peakHeapMb / small.peakHeapMb;
     console.log(
-      `memory, ${fmt(SMALL_EVENTS)}-event day: peak ` +
-        `RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
+      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ` +
+        `${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
     );
     console.log(
-      `memory, ${fmt(BIG_EVENTS)}-event day: peak ` +
-        `RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
+      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ` +
+        `${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
     );
     console.log(
       `memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`,

@@ -52,8 +52,8 @@ export const command: CliCommand = {
         ],
       });
       ctx.print(
-        `started backfill ` +
-          `of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
+          `time${values.force ? ', forced' : ''}`,
       );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -95,8 +95,8 @@ export const command: CliCommand = {
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
       ctx.print(
-        `the backfill goes on in Temporal. Follow it with \`learnsync ` +
-          `backfill ${def.name} --from ${from} --to ${to}\`,`,
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ` +
+          `${from} --to ${to}\`,`,
       );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;

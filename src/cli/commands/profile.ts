@@ -19,8 +19,8 @@ function describe(p: LearnerProfile): string {
       return 'from the 5-minute cache of a live Kusto read';
     case 'warehouse':
       return (
-        `from the warehouse, last ` +
-        `synced ${p.syncedAt ?? 'never'} — Kusto unreachable: ${p.kustoError ?? 'unknown error'}`
+        `from the warehouse, last synced ${p.syncedAt ?? 'never'} — Kusto unreachable: ` +
+        `${p.kustoError ?? 'unknown error'}`
       );
   }
 }

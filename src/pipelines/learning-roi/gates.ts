@@ -70,8 +70,8 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
         observed: cur,
         expected,
         note:
-          `${cur} rows vs ${prev} at the previous ` +
-          `sync (${change === Infinity ? 'from zero' : `${change >= 0 ? '+' : ''}${pct(change)}`})`,
+          `${cur} rows vs ${prev} at the previous sync ` +
+          `(${change === Infinity ? 'from zero' : `${change >= 0 ? '+' : ''}${pct(change)}`})`,
         details: { previous: prev, change: Number.isFinite(change) ? change : null },
       });
     }
