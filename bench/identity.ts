@@ -264,19 +264,19 @@ async function main() {
     console.log('whole pipeline — baseline at 1× the sample');
     const pl1 = await pipelineRun(pg.url('bench_pipeline_1x'), 1);
     console.log(
-      `  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ${fmt(pl1.rowsPerSecond)} rows/s ` +
-        `(gates: ${pl1.gates})`,
+      `  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ` +
+        `${fmt(pl1.rowsPerSecond)} rows/s (gates: ${pl1.gates})`,
     );
     console.log('whole pipeline — 10× the sample');
     const pl10 = await pipelineRun(pg.url('bench_pipeline_10x'), 10);
     console.log(
-      `  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ${fmt(pl10.rowsPerSecond)} rows/s ` +
-        `(gates: ${pl10.gates})`,
+      `  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ` +
+        `${fmt(pl10.rowsPerSecond)} rows/s (gates: ${pl10.gates})`,
     );
     console.log('');
     console.log(
-      `${'stage'.padEnd(28)} ${'1× s'.padStart(8)} ${'10× s'.padStart(8)} ${'10× rows'.padStart(11)} ` +
-        `${'10× rows/s'.padStart(11)}`,
+      `${'stage'.padEnd(28)} ${'1× s'.padStart(8)} ${'10× s'.padStart(8)} ` +
+        `${'10× rows'.padStart(11)} ${'10× rows/s'.padStart(11)}`,
     );
     for (const [id, s] of Object.entries(pl10.stages)) {
       console.log(

@@ -164,8 +164,8 @@ async function main(): Promise<void> {
       await withTransaction(oltp, (tx) => deliverLateEvents(tx, addDays(BIG_DAY, 3)));
     });
     console.log(
-      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events ` +
-        `in ${secs(seed.ms)} s`,
+      `seeded OLTP: ${fmt(scale.learners)} learners, ` +
+        `${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
     );
     await migrate(warehouse);
     const dims = await timed(async () => {
@@ -189,8 +189,8 @@ async function main(): Promise<void> {
       raw.push(r.value / (r.ms / 1000));
       ours.push(o.value / (o.ms / 1000));
       console.log(
-        `move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} ` +
-          `rows)`,
+        `move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ` +
+          `ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} rows)`,
       );
     }
     const moveRatio = median(ours) / median(raw);

@@ -337,8 +337,8 @@ function kustoSection(e: RawConfig): KustoConfig {
     case 'app-key':
       if (!e.KUSTO_TENANT_ID || !e.KUSTO_CLIENT_ID || !e.KUSTO_CLIENT_SECRET) {
         throw new ConfigError(
-          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or ' +
-            'KUSTO_CLIENT_SECRET_FILE)',
+          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, ' +
+            'KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)',
         );
       }
       auth = {

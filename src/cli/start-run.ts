@@ -58,8 +58,8 @@ export async function runAndReport(
   const { handle, workflowId, targetDate } = await startPipelineRun(ctx, client, def, opts);
   const url = workflowUrl(ctx.uiUrl(), ctx.config.temporal.namespace, workflowId);
   ctx.print(
-    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: workflow ` +
-      `${workflowId}`,
+    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: ` +
+      `workflow ${workflowId}`,
   );
   if (opts.noWait) {
     if (url) ctx.print(`follow it: ${url}`);

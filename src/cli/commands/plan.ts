@@ -67,8 +67,8 @@ export const command: CliCommand = {
     if (!lines.length) ctx.print('  (no API nodes in this pipeline)');
     for (const l of lines) {
       ctx.print(
-        `  ${l.job.padEnd(30)} ${l.endpoint.padEnd(32)} ${(l.calls === null ? '?' : String(l.calls)).padStart(7)} ` +
-          `calls  ${l.mode} — ${l.basis}`,
+        `  ${l.job.padEnd(30)} ${l.endpoint.padEnd(32)} ` +
+          `${(l.calls === null ? '?' : String(l.calls)).padStart(7)} calls  ${l.mode} — ${l.basis}`,
       );
     }
     ctx.print(

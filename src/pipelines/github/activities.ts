@@ -76,8 +76,8 @@ interface Progress {
 
 async function progressOf(db: pg.Pool, jobName: string): Promise<Map<string, Progress>> {
   const { rows } = await db.query<Progress>(
-    'SELECT resource, run_key, state, mode, window_start, next_page, position FROM api_extract_progress WHERE ' +
-      'job_name = $1',
+    'SELECT resource, run_key, state, mode, window_start, next_page, position ' +
+      'FROM api_extract_progress WHERE job_name = $1',
     [jobName],
   );
   return new Map(rows.map((r) => [r.resource, r]));

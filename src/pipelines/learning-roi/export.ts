@@ -70,8 +70,8 @@ const JSON_NOTES: Record<string, string> = {
   pass_rate_by_exam_month:
     'Exam attempts and passes per exam code and calendar month (UTC); avg_score over attempts with a score.',
   certified_learners_by_fiscal_year:
-    'Per Microsoft fiscal year (FY26 = Jul 2025 – Jun 2026); a learner is newly certified in the year of their first ' +
-    'pass.',
+    'Per Microsoft fiscal year (FY26 = Jul 2025 – Jun 2026); ' +
+    'a learner is newly certified in the year of their first pass.',
   usage_certified_vs_not_yet_certified:
     'GitHub accounts of resolved learners; averages include accounts without usage (as zero).',
   usage_before_after_certification:

@@ -452,8 +452,8 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       const read = table.rows.length;
       if (read !== loaded + rejects.length)
         throw new Error(
-          `reconciliation failed for ${spec.name} window ${w.key}: read ${read} ≠ loaded ${loaded} + rejected ` +
-            `${rejects.length}`,
+          `reconciliation failed for ${spec.name} window ${w.key}: ` +
+            `read ${read} ≠ loaded ${loaded} + rejected ${rejects.length}`,
         );
       await wtx.query(
         `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no,

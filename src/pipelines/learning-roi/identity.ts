@@ -111,8 +111,8 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   await tx.query('ANALYZE learning_roi.learner_identities');
 
   const by = await tx.query<{ resolved_by: string; n: number }>(
-    'SELECT resolved_by, count(*)::int AS n FROM learning_roi.learner_identities GROUP BY resolved_by ORDER BY ' +
-      'resolved_by',
+    'SELECT resolved_by, count(*)::int AS n FROM learning_roi.learner_identities ' +
+      'GROUP BY resolved_by ORDER BY resolved_by',
   );
   const bySource = Object.fromEntries(by.rows.map((r) => [r.resolved_by, r.n]));
   const learners = by.rows.reduce((s, r) => s + r.n, 0);

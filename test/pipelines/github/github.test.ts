@@ -68,8 +68,8 @@ describe('GitHub nightly', () => {
   );
 
   it(
-    'sends the stored ETags back: unchanged resources answer 304, count as cache hits, cost no rate limit and reuse ' +
-      'what is stored',
+    'sends the stored ETags back: unchanged resources answer 304, ' +
+      'count as cache hits, cost no rate limit and reuse what is stored',
     async () => {
       await run('syncGithubCopilotMetrics', 'gh_copilot');
       await run('syncGithubSkills', 'gh_skills');

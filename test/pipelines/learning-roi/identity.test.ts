@@ -77,8 +77,8 @@ describe('learner identity resolution', () => {
 
   it('records each conflict with every candidate, best first', async () => {
     const { rows } = await db.warehouse.query(
-      'SELECT email, chosen_dotcom_id::int AS chosen, chosen_source, candidates FROM learning_roi.identity_conflicts ' +
-        'ORDER BY email',
+      'SELECT email, chosen_dotcom_id::int AS chosen, chosen_source, candidates ' +
+        'FROM learning_roi.identity_conflicts ORDER BY email',
     );
     expect(rows).toEqual([
       {

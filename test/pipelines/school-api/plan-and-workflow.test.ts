@@ -145,12 +145,12 @@ describe('school API in Temporal', () => {
   });
 
   it(
-    'bootstraps through the nightly pipeline, then a failed attempt of the incremental node is retried and resumes ' +
-      'mid-pagination',
+    'bootstraps through the nightly pipeline, ' +
+      'then a failed attempt of the incremental node is retried and resumes mid-pagination',
     async () => {
       await db.warehouse.query(
-        `TRUNCATE school.users, school.projects_users, school.achievements_users, etl_cursors, api_extract_progress, ` +
-          `etl_job_runs, api_hits`,
+        `TRUNCATE school.users, school.projects_users, school.achievements_users, ` +
+          `etl_cursors, api_extract_progress, etl_job_runs, api_hits`,
       );
       const config = schoolConfig(school);
       const activities = createSchoolApiActivities(depsFor(db, config));

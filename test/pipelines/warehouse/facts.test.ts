@@ -189,8 +189,8 @@ describe('fact builds', () => {
   );
 
   it(
-    'a day with far fewer rows than its 7-day median is flagged in the ledger and in status; the threshold is ' +
-      'configurable',
+    'a day with far fewer rows than its 7-day median is flagged in the ledger and in status; ' +
+      'the threshold is configurable',
     async () => {
       for (const d of ['2026-02-01', '2026-02-04']) await run('buildFactSessions', 'build_fact_sessions', d);
       await applyOltpDay(dbs.oltp, SCALE, '2026-02-06', { eventsPerDay: 2_000 }); // a tenth of the usual day

@@ -58,8 +58,8 @@ async function statusCounts() {
 
 describe('warehouse pipelines', () => {
   it(
-    'backfills warehouse-nightly over 30 days: exactly one SUCCESS per job per date; a rerun skips, a forced one ' +
-      'rebuilds identically',
+    'backfills warehouse-nightly over 30 days: exactly one SUCCESS per job per date; ' +
+      'a rerun skips, a forced one rebuilds identically',
     async () => {
       const w = await worker('wh-backfill');
       await w.runUntil(async () => {
@@ -104,8 +104,8 @@ describe('warehouse pipelines', () => {
   );
 
   it(
-    'a worker lost in the middle of a fact build: the partition is never half-written, and the retry leaves exactly ' +
-      'one copy',
+    'a worker lost in the middle of a fact build: ' +
+      'the partition is never half-written, and the retry leaves exactly one copy',
     async () => {
       const D = '2026-01-20';
       // Built by the backfill above; built here when this test runs alone (then the first ledger row is this one).
@@ -173,8 +173,8 @@ describe('warehouse pipelines', () => {
       const after = await factChecksum(dbs.warehouse, 'dw.fact_sessions', 20260120);
       expect(after).toEqual(original);
       const dup = await dbs.warehouse.query<{ rows: number; sessions: number }>(
-        'SELECT count(*)::int AS rows, count(DISTINCT session_id)::int AS sessions FROM dw.fact_sessions WHERE ' +
-          'date_key = 20260120',
+        'SELECT count(*)::int AS rows, count(DISTINCT session_id)::int AS sessions FROM dw.fact_sessions ' +
+          'WHERE date_key = 20260120',
       );
       expect(dup.rows[0]).toEqual({ rows: original.rows, sessions: original.rows });
       const runs = await dbs.warehouse.query<{ status: string; error_message: string | null }>(

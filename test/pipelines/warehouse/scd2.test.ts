@@ -303,8 +303,8 @@ describe('SCD2 dimensions', () => {
     await event(2, '2026-03-02T09:00:00Z', '2026-03-03T15:00:00Z');
     expect(await build()).toMatchObject({ processed: 2, inserted: 2, deleted: 1, rejected: 0 });
     const { rows } = await dbs.warehouse.query(
-      'SELECT event_id::int, learner_key, is_late_arrival FROM dw.fact_focus_events WHERE date_key = 20260302 ORDER ' +
-        'BY event_id',
+      'SELECT event_id::int, learner_key, is_late_arrival FROM dw.fact_focus_events ' +
+        'WHERE date_key = 20260302 ORDER BY event_id',
     );
     expect(rows).toEqual([
       { event_id: 1, learner_key: v2!.key, is_late_arrival: false },

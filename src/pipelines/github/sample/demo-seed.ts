@@ -13,8 +13,8 @@ export const githubSeeder: DemoSeeder = {
       [gh.sampleUsers],
     );
     return (
-      `${gh.sampleUsers.length} sample GitHub learners tracked (${r.rowCount ?? 0} new), GitHub sample API ` +
-      `at ${gh.baseUrl}`
+      `${gh.sampleUsers.length} sample GitHub learners tracked (${r.rowCount ?? 0} new), ` +
+      `GitHub sample API at ${gh.baseUrl}`
     );
   },
 };

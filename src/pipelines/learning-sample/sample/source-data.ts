@@ -86,8 +86,8 @@ export async function seedSampleSource(oltp: pg.Pool, opts: SampleOptions): Prom
         Readable.from(examLines(date, opts.examsPerDay, users)),
         client.query(
           copyFrom(
-            'COPY sample_source.exam_results (id, email, exam_code, score, passed, source_user_id, taken_at, ' +
-              'updated_at) FROM STDIN',
+            'COPY sample_source.exam_results (id, email, exam_code, score, ' +
+              'passed, source_user_id, taken_at, updated_at) FROM STDIN',
           ),
         ),
       );

@@ -50,8 +50,8 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
           (SELECT count(*) FROM dw.dim_learner)::int AS learners`,
     );
     summary +=
-      `; dimension history replayed: ${n(v.rows[0]!.tenants)} tenant and ${n(v.rows[0]!.learners)} ` +
-      `learner versions`;
+      `; dimension history replayed: ` +
+      `${n(v.rows[0]!.tenants)} tenant and ${n(v.rows[0]!.learners)} learner versions`;
   }
   return summary;
 }
