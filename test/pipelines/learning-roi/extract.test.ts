@@ -156,8 +156,8 @@ describe('windowed Kusto extract', () => {
     expect(server.requests.map((q) => [q.parameters.windowStart, q.parameters.windowEnd])).toEqual([
       ['2024-03-13T00:00:00.000Z', '2024-03-16T00:00:00.000Z'],
     ]);
-    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before); // replaced, not
-    // added
+    // replaced, not added
+    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before);
     const cursor = await db.warehouse.query(
       `SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`,
     );

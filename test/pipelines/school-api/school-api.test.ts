@@ -318,8 +318,8 @@ describe('school API resumable extraction', () => {
         `SELECT state, next_page, pages_committed FROM api_extract_progress WHERE job_name = 'school_inc'`,
       );
       expect(progress.rows).toEqual([{ state: 'running', next_page: 4, pages_committed: 3 }]);
-      expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).toBe(before); // never
-      // moves after a failure
+      // never moves after a failure
+      expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).toBe(before);
       const failed = await db.warehouse.query(`SELECT status FROM etl_job_runs WHERE job_name = 'school_inc'`);
       expect(failed.rows).toEqual([{ status: 'FAILED' }]);
       const spentBefore = (await hitsOf(db.warehouse, 'school_inc'))['/v2/projects_users']!.calls;

@@ -197,8 +197,8 @@ describe('SCD2 dimensions', () => {
   it(
     'a change the source did not stamp opens at the sync time; ' + 'a rejected update keeps the last good version',
     async () => {
-      await dbs.oltp.query(`UPDATE platform.learners SET grade_level = 4 WHERE learner_id = $1`, [A]); // updated_at
-      // untouched
+      // updated_at untouched
+      await dbs.oltp.query(`UPDATE platform.learners SET grade_level = 4 WHERE learner_id = $1`, [A]);
       await sync(DIM_LEARNER, '2026-03-03T06:00:00Z');
       expect((await versions(A)).map(({ grade, from }) => [grade, from])).toEqual([
         [3, '2025-06-01T00:00'],
