@@ -205,7 +205,8 @@ function routeHints(route: string): { scope?: string; setting?: string } {
   if (route.startsWith('/orgs/{org}/copilot/metrics/reports'))
     return {
       scope:
-        'read:org (classic token) or the "View Organization Copilot Metrics" permission, and the organisation\'s "Copilot usage metrics" policy enabled',
+        'read:org (classic token) or the "View Organization Copilot Metrics" permission, and the ' +
+        'organisation\'s "Copilot usage metrics" policy enabled',
       setting: 'GITHUB_ORG (on a GitHub Enterprise Server without the reports API set GITHUB_COPILOT_API=legacy)',
     };
   if (route.startsWith('/enterprises/{enterprise}/copilot/metrics/reports'))

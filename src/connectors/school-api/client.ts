@@ -192,7 +192,8 @@ export class SchoolApiClient {
       if (s === 401) {
         if (endpoint === TOKEN_ENDPOINT)
           throw new AuthError(
-            `the school API refused the client credentials (401): check SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET`,
+            `the school API refused the client credentials (401): ` +
+              `check SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET`,
           );
         if (refreshed)
           throw new AuthError(`the school API refused a freshly issued token for ${endpoint} (401): ${detail}`);

@@ -7,7 +7,8 @@ export const githubNightly: PipelineDefinition = {
   name: 'github-nightly',
   kind: 'nightly',
   description:
-    "GitHub: Copilot usage metrics reports, Skills courses and enrolments, learners' events (conditional requests) → five CSV files",
+    "GitHub: Copilot usage metrics reports, Skills courses and enrolments, learners' events " +
+    '(conditional requests) → five CSV files',
   nodes: [
     { id: 'github_copilot_metrics', activity: 'syncGithubCopilotMetrics', retryClass: 'long' },
     { id: 'github_skills', activity: 'syncGithubSkills', retryClass: 'long' },

@@ -38,9 +38,11 @@ export const GITHUB_CSVS: GithubCsv[] = [
       'lines_deleted',
       'chat_interactions',
     ],
-    select: `SELECT org, to_char(day, 'YYYY-MM-DD'), metrics_source, total_active_users, weekly_active_users, monthly_active_users,
+    select: `SELECT org, to_char(day, 'YYYY-MM-DD'), metrics_source, total_active_users, weekly_active_users,
+      monthly_active_users,
                     total_engaged_users, code_suggestions, code_acceptances,
-                    round(code_acceptances::numeric / nullif(code_suggestions, 0), 4), lines_suggested, lines_accepted, lines_deleted,
+                    round(code_acceptances::numeric / nullif(code_suggestions, 0), 4), lines_suggested,
+                      lines_accepted, lines_deleted,
                     ide_chats, org AS k1, day AS k2
                FROM github.copilot_daily WHERE $KEY ORDER BY org, day`,
     key: ['org', 'day'],
@@ -57,7 +59,8 @@ export const GITHUB_CSVS: GithubCsv[] = [
       'lines_suggested',
       'lines_accepted',
     ],
-    select: `SELECT org, to_char(day, 'YYYY-MM-DD'), language, engaged_users, code_suggestions, code_acceptances, lines_suggested,
+    select: `SELECT org, to_char(day, 'YYYY-MM-DD'), language, engaged_users, code_suggestions, code_acceptances,
+      lines_suggested,
                     lines_accepted, org AS k1, day AS k2, language AS k3
                FROM github.copilot_languages WHERE $KEY ORDER BY org, day, language`,
     key: ['org', 'day', 'language'],
@@ -90,7 +93,8 @@ export const GITHUB_CSVS: GithubCsv[] = [
       'updated_at',
     ],
     select: `SELECT c.repo_id, c.name, c.full_name, c.description, c.html_url, c.forks_count,
-                    (SELECT count(*) FROM github.skills_enrollments e WHERE e.course_repo_id = c.repo_id), c.created_at, c.updated_at,
+                    (SELECT count(*) FROM github.skills_enrollments e WHERE e.course_repo_id = c.repo_id),
+                      c.created_at, c.updated_at,
                     c.repo_id AS k1
                FROM github.skills_courses c WHERE $KEY ORDER BY c.repo_id`,
     key: ['repo_id'],

@@ -47,7 +47,9 @@ export async function planGithubNode(
         endpoint: '{org|enterprise}/copilot/metrics/reports/*',
         mode: recent ? '1-day + 28-day latest' : '1-day (backfill)',
         calls: reports * scopes,
-        basis: `${reports} report(s) × ${scopes} scope(s) for ${day}; each report's files are downloaded from signed links (no rate limit)${budget}`,
+        basis:
+          `${reports} report(s) × ${scopes} scope(s) for ${day}; ` +
+          `each report's files are downloaded from signed links (no rate limit)${budget}`,
       },
     ];
   }
@@ -128,7 +130,8 @@ export async function planGithubNode(
 
 async function lastBudget(warehouse: pg.Pool): Promise<string> {
   const { rows } = await warehouse.query<{ rate_limit_remaining: number; rate_limit_limit: number | null }>(
-    `SELECT rate_limit_remaining, rate_limit_limit FROM api_hits WHERE source = 'github' AND rate_limit_remaining IS NOT NULL
+    `SELECT rate_limit_remaining, rate_limit_limit FROM api_hits WHERE source = 'github'
+      AND rate_limit_remaining IS NOT NULL
       ORDER BY last_call_at DESC LIMIT 1`,
   );
   const r = rows[0];

@@ -25,7 +25,8 @@ afterAll(async () => {
 beforeEach(async () => {
   server = await startGithubServer({ users: 6, courses: 1 });
   await db.warehouse.query(
-    'TRUNCATE github.copilot_daily, github.copilot_languages, github.copilot_user_daily, etl_rejects, etl_job_runs, api_hits',
+    'TRUNCATE github.copilot_daily, github.copilot_languages, github.copilot_user_daily, etl_rejects, ' +
+      'etl_job_runs, api_hits',
   );
 });
 afterEach(async () => {
@@ -39,14 +40,17 @@ const sync = (targetDate: string, env: Record<string, string> = {}, force = true
 const checksum = async () =>
   (
     await db.warehouse.query<{ m: string }>(
-      `SELECT md5(coalesce((SELECT string_agg(concat_ws('|', day, total_active_users, code_suggestions, lines_accepted, weekly_active_users), '/' ORDER BY day) FROM github.copilot_daily), '')
-             || coalesce((SELECT string_agg(concat_ws('|', day, language, engaged_users, code_acceptances), '/' ORDER BY day, language) FROM github.copilot_languages), '')
-             || coalesce((SELECT string_agg(concat_ws('|', day, user_id, code_generations, languages), '/' ORDER BY day, user_id) FROM github.copilot_user_daily), '')) AS m`,
+      `SELECT md5(coalesce((SELECT string_agg(concat_ws('|', day, total_active_users, code_suggestions,
+        lines_accepted, weekly_active_users), '/' ORDER BY day) FROM github.copilot_daily), '')
+             || coalesce((SELECT string_agg(concat_ws('|', day, language, engaged_users, code_acceptances),
+               '/' ORDER BY day, language) FROM github.copilot_languages), '')
+             || coalesce((SELECT string_agg(concat_ws('|', day, user_id, code_generations, languages),
+               '/' ORDER BY day, user_id) FROM github.copilot_user_daily), '')) AS m`,
     )
   ).rows[0]!.m;
 
 describe('Copilot usage metrics reports', () => {
-  it('loads the 1-day and 28-day organisation and users reports; report files are fetched without the token', async () => {
+  it('loads the 1-day and 28-day organisation and users reports; files are fetched without the token', async () => {
     const r = await sync(YESTERDAY);
     const users = server.copilotUsersOn(YESTERDAY);
     expect(r.detail).toMatchObject({ api: 'reports', days: 28, targetDatePresent: true, linkRefreshes: 0 });
@@ -75,7 +79,7 @@ describe('Copilot usage metrics reports', () => {
     expect(server.reports.stats.log.every((e) => e.status === 200)).toBe(true);
   });
 
-  it('a rerun converges on the same rows; a backfill date older than 28 days reads only its 1-day reports', async () => {
+  it('a rerun converges; a backfill date older than 28 days reads only its 1-day reports', async () => {
     await sync(YESTERDAY);
     const first = await checksum();
     await sync(YESTERDAY);
@@ -93,7 +97,7 @@ describe('Copilot usage metrics reports', () => {
     );
   });
 
-  it('an expired signed link is replaced by asking for fresh links; links that keep failing fail the job without retries', async () => {
+  it('an expired signed link is replaced by fresh links; links that keep failing fail the job', async () => {
     server.reports.refuseNext(1);
     const r = await sync(YESTERDAY);
     expect(r.detail).toMatchObject({ linkRefreshes: 1, days: 28 });
@@ -156,7 +160,7 @@ describe('Copilot metrics: the legacy endpoint and the error table', () => {
     );
   });
 
-  it('the legacy endpoint against today’s GitHub: a 404 is a ConfigError naming the setting, not a scope problem', async () => {
+  it('the legacy endpoint against today’s GitHub: 404 is a ConfigError naming the setting', async () => {
     await expect(sync(YESTERDAY, { GITHUB_COPILOT_API: 'legacy' })).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringContaining('GITHUB_COPILOT_API'),

@@ -38,7 +38,7 @@ const csvLines = async (f: string) =>
   (await readFile(path.join(out, 'learning-roi', f), 'utf8')).split('\r\n').filter((l) => l !== '');
 
 describe('GitHub CSV outputs', () => {
-  it('writes the five files beside the learning-ROI files, one line per row, 0640, listed in sync_status.json', async () => {
+  it('writes the five files beside the learning-ROI files, a line per row, 0640, in sync_status.json', async () => {
     const act = createGithubActivities({
       ...depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: server.usernames.join(',') })),
       outputDir: out,
@@ -77,7 +77,8 @@ describe('GitHub CSV outputs', () => {
     }
     expect(r.rows).toBe(total);
     expect((await csvLines('copilot_daily.csv'))[0]).toBe(
-      'org,date,source,active_users,weekly_active_users,monthly_active_users,engaged_users,code_suggestions,code_acceptances,acceptance_rate,lines_suggested,lines_accepted,lines_deleted,chat_interactions',
+      'org,date,source,active_users,weekly_active_users,monthly_active_users,engaged_users,code_suggestions,' +
+        'code_acceptances,acceptance_rate,lines_suggested,lines_accepted,lines_deleted,chat_interactions',
     );
     expect((await csvLines('copilot_daily.csv')).filter((l) => l.includes(`,${DATE},`))).toHaveLength(1);
     const courses = await readFile(path.join(dir, 'skills_courses.csv'), 'utf8');

@@ -75,7 +75,7 @@ describe(`the GitHub sample server against @octokit/openapi-types ${version}`, (
     expect(Object.keys(latest.body as object).sort()).toEqual([...schema28.all].sort());
   });
 
-  it('events, repositories and forks carry every required field of their schemas, and nothing the schemas do not name', async () => {
+  it('events, repositories and forks carry their schemas’ required fields and nothing unnamed', async () => {
     const events = (await get(`/users/${server.usernames[0]}/events`)).body as Record<string, unknown>[];
     const repos = (await get(`/orgs/${server.skillsOrg}/repos`)).body as Record<string, unknown>[];
     const forks = (await get(`/repos/${server.skillsOrg}/${server.courseNames[0]}/forks`)).body as Record<

@@ -1,7 +1,8 @@
 // A local stand-in for the parts of the GitHub REST API learnsync reads: the Copilot usage
 // metrics reports of an organisation and an enterprise (signed download links to NDJSON files on
 // a separate storage host; the retired /orgs/{org}/copilot/metrics only with legacyCopilotMetrics,
-// as an old GitHub Enterprise Server would), users' public events, an organisation's repositories (the Skills courses) and
+// as an old GitHub Enterprise Server would), users' public events, an organisation's repositories
+// (the Skills courses) and
 // their forks (the enrolments). It answers conditional requests (ETag / If-None-Match,
 // Last-Modified / If-Modified-Since) with 304s that do not count against the rate limit, sends
 // x-ratelimit-* headers, refuses with 403 when the budget is spent, and paginates with Link.
@@ -27,7 +28,10 @@ import {
   type UserDay,
 } from './copilot-reports.js';
 
-/** The API routes this server answers; test/pipelines/github/openapi-drift.test.ts checks each against @octokit/openapi-types. */
+/**
+ * The API routes this server answers; test/pipelines/github/openapi-drift.test.ts checks each
+ * against @octokit/openapi-types.
+ */
 export const SAMPLE_GITHUB_ROUTES = [
   '/orgs/{org}/copilot/metrics/reports/organization-1-day',
   '/orgs/{org}/copilot/metrics/reports/users-1-day',
@@ -50,7 +54,7 @@ export interface GithubServerOptions {
   org?: string;
   enterprise?: string;
   skillsOrg?: string;
-  /** Serve the retired /orgs/{org}/copilot/metrics (an old GitHub Enterprise Server); off by default, as on github.com. */
+  /** Serve the retired /orgs/{org}/copilot/metrics (old GHES); off by default, as on github.com. */
   legacyCopilotMetrics?: boolean;
   /** Lifetime of the signed report links (default 5 minutes). */
   reportLinkTtlMs?: number;
