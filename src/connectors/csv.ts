@@ -61,7 +61,12 @@ export async function writeCsvAtomic(
     await rename(tmp, file);
     return n;
   } catch (err) {
-    out.destroy();
+    // Let the stream finish opening/closing its descriptor first, or the file could reappear after rm.
+    if (!out.closed) {
+      const closed = once(out, 'close').catch(() => undefined);
+      out.destroy();
+      await closed;
+    }
     await rm(tmp, { force: true });
     throw err;
   }

@@ -33,8 +33,8 @@ export async function recordOutputFile(
     `INSERT INTO etl_output_files (file, pipeline, job_name, target_date, rows, bytes, mode, written_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (file) DO UPDATE SET pipeline = EXCLUDED.pipeline, job_name = EXCLUDED.job_name,
-       target_date = EXCLUDED.target_date,
-       rows = EXCLUDED.rows, bytes = EXCLUDED.bytes, mode = EXCLUDED.mode, written_at = now()`,
+       target_date = EXCLUDED.target_date, rows = EXCLUDED.rows, bytes = EXCLUDED.bytes, mode = EXCLUDED.mode,
+       written_at = now()`,
     [
       f.file,
       f.pipeline ?? null,

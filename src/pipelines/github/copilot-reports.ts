@@ -176,25 +176,28 @@ async function upsertUserDays(tx: pg.PoolClient, key: string, recs: UserDayRecor
     ides: [...new Set((r.totals_by_ide ?? []).map((x) => x.ide))].sort(),
   }));
   const res = await tx.query<{ inserted: boolean }>(
-    `INSERT INTO github.copilot_user_daily AS t (org, day, user_id, user_login, user_initiated_interactions,
-      code_generations,
-       code_acceptances, lines_suggested, lines_accepted, lines_deleted, used_agent, used_chat, used_cli,
-         languages, ides)
+    `INSERT INTO github.copilot_user_daily AS t
+            (org, day, user_id, user_login, user_initiated_interactions, code_generations, code_acceptances,
+             lines_suggested, lines_accepted, lines_deleted, used_agent, used_chat, used_cli, languages, ides)
      SELECT DISTINCT ON (day, user_id) $2, day, user_id, user_login, interactions, generations, acceptances,
-       suggested, accepted, deleted,
-            used_agent, used_chat, used_cli, languages, ides
-       FROM jsonb_to_recordset($1::jsonb) AS x(day date, user_id bigint, user_login text, interactions int,
-         generations int,
-            acceptances int, suggested int, accepted int, deleted int, used_agent boolean, used_chat boolean,
-              used_cli boolean,
-            languages text[], ides text[])
-     ON CONFLICT (org, day, user_id) DO UPDATE SET user_login = EXCLUDED.user_login,
-       user_initiated_interactions = EXCLUDED.user_initiated_interactions, code_generations = EXCLUDED.code_generations,
-       code_acceptances = EXCLUDED.code_acceptances, lines_suggested = EXCLUDED.lines_suggested,
-       lines_accepted = EXCLUDED.lines_accepted, lines_deleted = EXCLUDED.lines_deleted,
-         used_agent = EXCLUDED.used_agent,
-       used_chat = EXCLUDED.used_chat, used_cli = EXCLUDED.used_cli, languages = EXCLUDED.languages,
-         ides = EXCLUDED.ides,
+            suggested, accepted, deleted, used_agent, used_chat, used_cli, languages, ides
+       FROM jsonb_to_recordset($1::jsonb)
+            AS x(day date, user_id bigint, user_login text, interactions int, generations int, acceptances int,
+                 suggested int, accepted int, deleted int, used_agent boolean, used_chat boolean,
+                 used_cli boolean, languages text[], ides text[])
+     ON CONFLICT (org, day, user_id) DO UPDATE SET
+       user_login = EXCLUDED.user_login,
+       user_initiated_interactions = EXCLUDED.user_initiated_interactions,
+       code_generations = EXCLUDED.code_generations,
+       code_acceptances = EXCLUDED.code_acceptances,
+       lines_suggested = EXCLUDED.lines_suggested,
+       lines_accepted = EXCLUDED.lines_accepted,
+       lines_deleted = EXCLUDED.lines_deleted,
+       used_agent = EXCLUDED.used_agent,
+       used_chat = EXCLUDED.used_chat,
+       used_cli = EXCLUDED.used_cli,
+       languages = EXCLUDED.languages,
+       ides = EXCLUDED.ides,
        synced_at = now()
      RETURNING (xmax = 0) AS inserted`,
     [JSON.stringify(rows), key],
@@ -220,24 +223,29 @@ async function upsertOrgDays(tx: pg.PoolClient, key: string, days: OrgDayRecord[
     deleted: d.loc_deleted_sum,
   }));
   const res = await tx.query<{ inserted: boolean }>(
-    `INSERT INTO github.copilot_daily AS t (org, day, metrics_source, total_active_users, weekly_active_users,
-      monthly_active_users,
-       monthly_active_chat_users, monthly_active_agent_users, user_initiated_interactions, code_suggestions,
-         code_acceptances,
-       lines_suggested, lines_accepted, lines_deleted, ide_chats)
+    `INSERT INTO github.copilot_daily AS t
+            (org, day, metrics_source, total_active_users, weekly_active_users, monthly_active_users,
+             monthly_active_chat_users, monthly_active_agent_users, user_initiated_interactions, code_suggestions,
+             code_acceptances, lines_suggested, lines_accepted, lines_deleted, ide_chats)
      SELECT $2, day, 'reports', dau, wau, mau, mau_chat, mau_agent, interactions, generations, acceptances,
-       suggested, accepted,
-            deleted, interactions
-       FROM jsonb_to_recordset($1::jsonb) AS x(day date, dau int, wau int, mau int, mau_chat int, mau_agent int,
-         interactions int,
-            generations int, acceptances int, suggested int, accepted int, deleted int)
-     ON CONFLICT (org, day) DO UPDATE SET metrics_source = 'reports', total_active_users = EXCLUDED.total_active_users,
-       weekly_active_users = EXCLUDED.weekly_active_users, monthly_active_users = EXCLUDED.monthly_active_users,
+            suggested, accepted, deleted, interactions
+       FROM jsonb_to_recordset($1::jsonb)
+            AS x(day date, dau int, wau int, mau int, mau_chat int, mau_agent int, interactions int,
+                 generations int, acceptances int, suggested int, accepted int, deleted int)
+     ON CONFLICT (org, day) DO UPDATE SET
+       metrics_source = 'reports',
+       total_active_users = EXCLUDED.total_active_users,
+       weekly_active_users = EXCLUDED.weekly_active_users,
+       monthly_active_users = EXCLUDED.monthly_active_users,
        monthly_active_chat_users = EXCLUDED.monthly_active_chat_users,
-         monthly_active_agent_users = EXCLUDED.monthly_active_agent_users,
-       user_initiated_interactions = EXCLUDED.user_initiated_interactions, code_suggestions = EXCLUDED.code_suggestions,
-       code_acceptances = EXCLUDED.code_acceptances, lines_suggested = EXCLUDED.lines_suggested,
-       lines_accepted = EXCLUDED.lines_accepted, lines_deleted = EXCLUDED.lines_deleted, ide_chats = EXCLUDED.ide_chats,
+       monthly_active_agent_users = EXCLUDED.monthly_active_agent_users,
+       user_initiated_interactions = EXCLUDED.user_initiated_interactions,
+       code_suggestions = EXCLUDED.code_suggestions,
+       code_acceptances = EXCLUDED.code_acceptances,
+       lines_suggested = EXCLUDED.lines_suggested,
+       lines_accepted = EXCLUDED.lines_accepted,
+       lines_deleted = EXCLUDED.lines_deleted,
+       ide_chats = EXCLUDED.ide_chats,
        synced_at = now()
      RETURNING (xmax = 0) AS inserted`,
     [JSON.stringify(rows), key],
@@ -260,11 +268,11 @@ async function upsertOrgDays(tx: pg.PoolClient, key: string, days: OrgDayRecord[
   ]);
   if (languages.length)
     await tx.query(
-      `INSERT INTO github.copilot_languages (org, day, language, code_suggestions, code_acceptances,
-        lines_suggested, lines_accepted)
+      `INSERT INTO github.copilot_languages
+              (org, day, language, code_suggestions, code_acceptances, lines_suggested, lines_accepted)
        SELECT $2, day, language, suggestions, acceptances, suggested, accepted
-         FROM jsonb_to_recordset($1::jsonb) AS x(day date, language text, suggestions int, acceptances int,
-           suggested int, accepted int)`,
+         FROM jsonb_to_recordset($1::jsonb)
+              AS x(day date, language text, suggestions int, acceptances int, suggested int, accepted int)`,
       [JSON.stringify(languages), key],
     );
   return res.rows.filter((r) => r.inserted).length;

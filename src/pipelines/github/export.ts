@@ -39,11 +39,9 @@ export const GITHUB_CSVS: GithubCsv[] = [
       'chat_interactions',
     ],
     select: `SELECT org, to_char(day, 'YYYY-MM-DD'), metrics_source, total_active_users, weekly_active_users,
-      monthly_active_users,
-                    total_engaged_users, code_suggestions, code_acceptances,
-                    round(code_acceptances::numeric / nullif(code_suggestions, 0), 4), lines_suggested,
-                      lines_accepted, lines_deleted,
-                    ide_chats, org AS k1, day AS k2
+                    monthly_active_users, total_engaged_users, code_suggestions, code_acceptances,
+                    round(code_acceptances::numeric / nullif(code_suggestions, 0), 4),
+                    lines_suggested, lines_accepted, lines_deleted, ide_chats, org AS k1, day AS k2
                FROM github.copilot_daily WHERE $KEY ORDER BY org, day`,
     key: ['org', 'day'],
   },
@@ -60,8 +58,7 @@ export const GITHUB_CSVS: GithubCsv[] = [
       'lines_accepted',
     ],
     select: `SELECT org, to_char(day, 'YYYY-MM-DD'), language, engaged_users, code_suggestions, code_acceptances,
-      lines_suggested,
-                    lines_accepted, org AS k1, day AS k2, language AS k3
+                    lines_suggested, lines_accepted, org AS k1, day AS k2, language AS k3
                FROM github.copilot_languages WHERE $KEY ORDER BY org, day, language`,
     key: ['org', 'day', 'language'],
   },
@@ -94,8 +91,7 @@ export const GITHUB_CSVS: GithubCsv[] = [
     ],
     select: `SELECT c.repo_id, c.name, c.full_name, c.description, c.html_url, c.forks_count,
                     (SELECT count(*) FROM github.skills_enrollments e WHERE e.course_repo_id = c.repo_id),
-                      c.created_at, c.updated_at,
-                    c.repo_id AS k1
+                    c.created_at, c.updated_at, c.repo_id AS k1
                FROM github.skills_courses c WHERE $KEY ORDER BY c.repo_id`,
     key: ['repo_id'],
   },
