@@ -11,6 +11,7 @@ import type { ActivityDeps } from './runtime/deps.js';
 import { loadConfig, type Config } from './config.js';
 import { createPool } from './connectors/postgres.js';
 import { createLogger } from './logging.js';
+import { createAppDbDeps } from './stack/app-db.js';
 import { migrate } from './warehouse/migrate.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
@@ -25,11 +26,11 @@ export async function createActivityDeps(config: Config, urls: { warehouseUrl: s
   const warehouse = createPool(urls.warehouseUrl, { max: config.worker.maxConcurrentActivities + 2, applicationName: 'learnsync-worker' });
   const oltp = createPool(urls.oltpUrl, { max: config.worker.maxConcurrentActivities + 2, applicationName: 'learnsync-worker' });
   await migrate(warehouse);
-  return { warehouse, oltp, outputDir: config.outputDir, logger, config };
+  return { warehouse, oltp, outputDir: config.outputDir, logger, config, appDb: createAppDbDeps(config, logger) };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
-  await Promise.all([deps.warehouse.end(), deps.oltp.end()]);
+  await Promise.all([deps.warehouse.end(), deps.oltp.end(), deps.appDb?.close()]);
 }
 
 /** Production uses the prebuilt bundle (`npm run build:bundle`); development bundles from source. */

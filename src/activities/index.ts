@@ -13,6 +13,7 @@ import { createDashboardLoadActivities } from '../pipelines/learning-sample/dash
 import { createLearningRoiExportActivities } from '../pipelines/learning-roi/export.js';
 import { createLearningRoiQualityActivities } from '../pipelines/learning-roi/gates.js';
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
+import { createAppDbActivities } from '../pipelines/app-db/activities.js';
 
 export type { ActivityDeps } from '../runtime/deps.js';
 
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLearningRoiAggregateActivities(deps),
     ...createLearningRoiExportActivities(deps),
     ...createLearningRoiQualityActivities(deps),
+    ...createAppDbActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import { learningSample, learningSampleIncremental } from './learning-sample/def
 import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './school-api/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
+import { APP_DB_PIPELINES } from './app-db/definition.js';
 import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse/definition.js';
 
 /** What the night runs, and what `learnsync demo` shows: every dated pipeline in one DAG. */
@@ -23,6 +24,7 @@ const PIPELINES: readonly PipelineDefinition[] = [
   warehouseNightly,
   ...API_SOURCE_PIPELINES,
   learningRoi,
+  ...APP_DB_PIPELINES,
 ];
 
 export const NIGHTLY_PIPELINE = nightly.name;

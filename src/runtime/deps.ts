@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
+import type { AppDbDeps } from '../pipelines/app-db/deps.js';
 
 /** What activities need from the outside world; built once by the worker (or a test). */
 export interface ActivityDeps {
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** The whole validated config, for activities that need their own section (Kusto, GitHub, …). */
   config: Config;
+  /** BigQuery target and application-database reader of the app-db family (src/stack/app-db.ts). */
+  appDb?: AppDbDeps;
 }

@@ -21,8 +21,8 @@ export function openSqliteSource(file: string): SourceReader {
     dialect: 'sqlite',
     description: `sqlite:${file}`,
     async columns(table: string): Promise<SourceColumn[]> {
-      const rows = meta.prepare(`SELECT name, type, "notnull" AS notnull FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{ name: string; type: string; notnull: number }>;
-      return rows.map((r) => ({ name: r.name, declaredType: r.type, nullable: r.notnull === 0 }));
+      const rows = meta.prepare(`SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{ name: string; type: string; not_null: number }>;
+      return rows.map((r) => ({ name: r.name, declaredType: r.type, nullable: r.not_null === 0 }));
     },
     async count(table: string, after?: RowsAfter): Promise<number> {
       const w = whereAfter(after);

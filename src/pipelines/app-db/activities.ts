@@ -3,8 +3,8 @@
 // row, so the cursor commits only after BigQuery has the rows and never without its SUCCESS row.
 // A failed table records its error, reports it to the error tracker and fails alone.
 import type { Logger } from 'pino';
-import { activityContext, heartbeat } from '../../activities/ledger/activity-context.js';
-import { runLedgeredJob } from '../../activities/ledger/job-runner.js';
+import { activityContext, heartbeat } from '../../runtime/activity-context.js';
+import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import type { Config } from '../../config.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ConfigError, ValidationError } from '../../errors.js';

@@ -59,6 +59,8 @@ function laterCursor(a: unknown, b: unknown): unknown {
   if (a === null || a === undefined) return b;
   if (b === null || b === undefined) return a;
   if (a instanceof Date && b instanceof Date) return a.getTime() >= b.getTime() ? a : b;
+  if (typeof a === 'number' && typeof b === 'number') return a >= b ? a : b;
+  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as bigint) >= BigInt(b as bigint) ? a : b;
   return cursorText(a) >= cursorText(b) ? a : b;
 }
 
@@ -162,8 +164,9 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   }
 
   const startedLoad = Date.now();
-  // A staging table left by a worker that died mid-sync is replaced by this load (WRITE_TRUNCATE).
   try {
+    // A staging table left by a worker that died mid-sync goes first (its columns may be out of date).
+    await dropTable(target, staging);
     const load = await loadNdjson(target, staging, ndjson(), { schema: desired, writeDisposition: 'WRITE_TRUNCATE' });
     if (load.outputRows !== written) {
       throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${spec.name} but ${written} were sent`);

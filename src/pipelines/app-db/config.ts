@@ -31,8 +31,7 @@ export const APP_DB_ENV = {
   BUGSNAG_NOTIFY_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').default('https://notify.bugsnag.com'),
 };
 
-const appDbEnvSchema = z.object(APP_DB_ENV);
-export type AppDbEnv = z.infer<typeof appDbEnvSchema>;
+export type AppDbEnv = z.infer<z.ZodObject<typeof APP_DB_ENV>>;
 
 export type AppDbSourceConfig =
   | { kind: 'sqlite'; path: string }
