@@ -1,0 +1,45 @@
+// Per-table sync state for `status`, the admin API and the demo: every configured table, with
+// what bq_sync_tracking knows of it (cursor, last sync, rows moved, last error) or "never synced".
+import type { Pool } from '../../connectors/postgres.js';
+import { APP_DB_TABLES } from './tables.js';
+import { readAllTracking } from './tracking.js';
+
+export interface AppDbTableStatus {
+  table: string;
+  mode: string;
+  lastRowId: number | null;
+  cursor: string | null;
+  lastSyncAt: string | null;
+  lastSyncMode: string | null;
+  lastFullSyncAt: string | null;
+  rows: { read: number; appended: number; merged: number; deleted: number; rejected: number };
+  columns: number | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppDbTableStatus[]> {
+  const byName = new Map((await readAllTracking(pool, dataset)).map((r) => [r.table_name, r]));
+  return APP_DB_TABLES.map((t) => {
+    const r = byName.get(t.name);
+    return {
+      table: t.name,
+      mode: t.mode,
+      lastRowId: r?.last_synced_row_id != null ? Number(r.last_synced_row_id) : null,
+      cursor: r?.last_cursor ?? null,
+      lastSyncAt: r?.last_sync_at?.toISOString() ?? null,
+      lastSyncMode: r?.last_sync_mode ?? null,
+      lastFullSyncAt: r?.last_full_sync_at?.toISOString() ?? null,
+      rows: {
+        read: Number(r?.last_rows_read ?? 0),
+        appended: Number(r?.last_rows_appended ?? 0),
+        merged: Number(r?.last_rows_merged ?? 0),
+        deleted: Number(r?.last_rows_deleted ?? 0),
+        rejected: Number(r?.last_rows_rejected ?? 0),
+      },
+      columns: r?.believed_schema?.length ?? null,
+      lastError: r?.last_error ?? null,
+      lastErrorAt: r?.last_error_at?.toISOString() ?? null,
+    };
+  });
+}
