@@ -43,3 +43,23 @@ export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppD
     };
   });
 }
+
+/** The per-table table `learnsync demo` (and `status`) prints. */
+export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
+  const header = ['table', 'mode', 'last sync', 'read', 'appended', 'merged', 'deleted', 'rejected', 'cursor / last id', 'error'];
+  const body = rows.map((r) => [
+    r.table,
+    r.mode,
+    r.lastSyncAt ? `${r.lastSyncMode} ${r.lastSyncAt.slice(0, 19).replace('T', ' ')}` : 'never',
+    String(r.rows.read),
+    String(r.rows.appended),
+    String(r.rows.merged),
+    String(r.rows.deleted),
+    String(r.rows.rejected),
+    r.mode === 'append' ? String(r.lastRowId ?? '—') : (r.cursor ?? '—'),
+    r.lastError ? r.lastError.slice(0, 60) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...body.map(line)];
+}
