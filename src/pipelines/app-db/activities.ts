@@ -9,7 +9,9 @@ import type { Config } from '../../config.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { NodeInput, NodeResult } from '../types.js';
+import { postgresSource } from '../../connectors/app-db/postgres.js';
 import { syncTable, type SyncMode } from './bigquery-sync.js';
+import { publishTable } from './publish.js';
 import type { AppDbDeps } from './deps.js';
 import { appDbTable, type AppDbTable } from './tables.js';
 import { readTracking, recordError, recordSync } from './tracking.js';
@@ -92,6 +94,32 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
       } finally {
         await source.close();
       }
+    },
+
+    /**
+     * Copies one warehouse table to BigQuery (params: table, schema = public, destination = schema_table),
+     * replacing the BigQuery table whole: for teams that add BigQuery as a destination of any pipeline.
+     */
+    async publishWarehouseTableToBigQuery(input: NodeInput): Promise<NodeResult> {
+      const { table, schema = 'public', destination } = input.params;
+      if (typeof table !== 'string' || typeof schema !== 'string' || (destination !== undefined && typeof destination !== 'string')) {
+        throw new ValidationError(`${input.nodeId}: params.table (and optional schema, destination) must be names`);
+      }
+      if (!appDb) throw new ConfigError('this worker was started without app-db dependencies (BigQuery target)');
+      const target = await appDb.target();
+      const dest = destination ?? `${schema}_${table}`;
+      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force }, async (tx) => {
+        // The rows stream through the job's own transaction: one warehouse connection per publish.
+        const source = postgresSource({ transaction: tx }, schema);
+        const o = await publishTable(target, source, table, dest, (rows) => heartbeat({ table, rows }));
+        logger.info({ table: `${schema}.${table}`, destination: dest, rows: o.loaded, rejected: o.rejected }, 'warehouse table published to BigQuery');
+        return {
+          processed: o.read,
+          inserted: o.loaded,
+          rejected: o.rejected,
+          detail: { destination: `${target.datasetId}.${dest}`, ...(o.rejectReason && { firstReject: o.rejectReason.slice(0, 200) }) },
+        };
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 // Per-table sync state for `status`, the admin API and the demo: every configured table, with
 // what bq_sync_tracking knows of it (cursor, last sync, rows moved, last error) or "never synced".
+import type { StatusSection } from '../../cli/status-sections.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { APP_DB_TABLES } from './tables.js';
 import { readAllTracking } from './tracking.js';
@@ -63,3 +64,18 @@ export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...body.map(line)];
 }
+
+/** The `learnsync status` section: per table, the app database → BigQuery sync state. */
+export const appDbStatusSection: StatusSection = {
+  title: 'App database → BigQuery (bq_sync_tracking)',
+  async render(ctx) {
+    const b = ctx.config.appDb.bigquery;
+    const rows = await readAppDbStatus(await ctx.warehouse(), `${b.projectId}.${b.datasetId}`);
+    if (rows.every((r) => !r.lastSyncAt && !r.lastError)) return [`never synced to ${b.projectId}.${b.datasetId}`];
+    return formatAppDbStatus(rows);
+  },
+  async json(ctx) {
+    const b = ctx.config.appDb.bigquery;
+    return readAppDbStatus(await ctx.warehouse(), `${b.projectId}.${b.datasetId}`);
+  },
+};

@@ -153,4 +153,32 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     await f.sync('users', 'full');
     expect(await bqSnapshot(f.target, 'users')).toBe(users);
   });
+
+  it('rejects rows it cannot convert, with the reason, and loads the rest', async () => {
+    const app = f.app();
+    app.prepare(`INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (2051, 1, 1, 'user', 'ok', NULL, '2026-05-01 10:00:00'), (2052, 1, 1, 'user', 'bad time', NULL, 'last tuesday')`).run();
+    const r = await f.sync('chat_history');
+    expect(r).toMatchObject({ rows: 2, inserted: 1, rejected: 1 });
+    expect(String(r.detail?.firstReject)).toMatch(/id=2052: not a timestamp: "last tuesday"/);
+    expect(await bqRows(f.target, 'SELECT id FROM $DS.chat_history WHERE id > 2050 ORDER BY id')).toEqual([{ id: 2051 }]);
+    const { rows } = await db.warehouse.query(`SELECT last_rows_rejected, last_reject_reason FROM bq_sync_tracking WHERE table_name = 'chat_history'`);
+    expect(rows[0]).toMatchObject({ last_rows_rejected: '1', last_reject_reason: expect.stringMatching(/last tuesday/) });
+  });
+
+  it('publishes a warehouse table to BigQuery, replacing it whole on every run', async () => {
+    await db.warehouse.query(`CREATE SCHEMA IF NOT EXISTS marts; CREATE TABLE marts.daily_active (day DATE NOT NULL, tenant TEXT NOT NULL, learners INTEGER, minutes NUMERIC(10,2), refreshed_at TIMESTAMPTZ)`);
+    await db.warehouse.query(`INSERT INTO marts.daily_active SELECT DATE '2026-01-01' + g, 't' || (g % 3), g * 10, g * 1.5, now() FROM generate_series(0, 99) g`);
+    const publish = () => f.activities.publishWarehouseTableToBigQuery({ pipeline: 'publish', nodeId: 'publish_daily_active', force: false, params: { schema: 'marts', table: 'daily_active' } });
+    const first = await publish();
+    expect(first).toMatchObject({ rows: 100, inserted: 100 });
+    await db.warehouse.query(`DELETE FROM marts.daily_active WHERE learners >= 500; ALTER TABLE marts.daily_active ADD COLUMN region TEXT DEFAULT 'eu'`);
+    const second = await publish();
+    expect(second.rows).toBe(50);
+    const rows = await bqRows<{ n: number; learners: number; region: string }>(f.target, `SELECT COUNT(*) AS n, SUM(learners) AS learners, MIN(region) AS region FROM $DS.marts_daily_active`);
+    expect(rows[0]).toMatchObject({ region: 'eu' });
+    expect(Number(rows[0]!.n)).toBe(50);
+    expect(Number(rows[0]!.learners)).toBe(Array.from({ length: 50 }, (_, g) => g * 10).reduce((a, b) => a + b, 0));
+    const tables = (await f.target.bq.dataset(f.target.datasetId).getTables())[0].map((t) => t.id);
+    expect(tables.filter((t) => t?.startsWith('_learnsync_'))).toEqual([]);
+  });
 });
