@@ -17,10 +17,16 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { openSqliteSource } from '../src/connectors/app-db/sqlite.js';
-import { createBigQueryClient, loadNdjson, qualifiedName, runQuery, type BigQueryTarget } from '../src/connectors/bigquery/client.js';
+import {
+  createBigQueryClient,
+  loadNdjson,
+  qualifiedName,
+  runQuery,
+  type BigQueryTarget,
+} from '../src/connectors/bigquery/client.js';
 import { createPool, type Pool } from '../src/connectors/postgres.js';
 import { createAppDbActivities } from '../src/pipelines/app-db/activities.js';
-import type { AppDbDeps } from '../src/pipelines/app-db/deps.js';
+import type { AppDbDeps } from '../src/runtime/deps.js';
 import { generateSampleAppDb } from '../src/pipelines/app-db/sample/generate.js';
 import { sourceColumnsToTarget, toBigQueryValue } from '../src/pipelines/app-db/schema-mapping.js';
 import { startBigQueryEmulator } from '../src/stack/bigquery-emulator.js';
@@ -37,16 +43,34 @@ const spread = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) }
 const round3 = (x: number) => Number(x.toFixed(3));
 
 function appDbDeps(endpoint: string, dataset: string, sqlite: string): { deps: AppDbDeps; target: BigQueryTarget } {
-  const target: BigQueryTarget = { bq: createBigQueryClient({ projectId: PROJECT, apiEndpoint: endpoint }), projectId: PROJECT, datasetId: dataset };
-  return { target, deps: { target: async () => target, openSource: async () => openSqliteSource(sqlite), close: async () => {} } };
+  const target: BigQueryTarget = {
+    bq: createBigQueryClient({ projectId: PROJECT, apiEndpoint: endpoint }),
+    projectId: PROJECT,
+    datasetId: dataset,
+  };
+  return {
+    target,
+    deps: { target: async () => target, openSource: async () => openSqliteSource(sqlite), close: async () => {} },
+  };
 }
 
 async function syncChat(warehouse: Pool, endpoint: string, dataset: string, sqlite: string) {
-  const config = loadConfig({ APP_DB_SQLITE_PATH: sqlite, APP_DB_HASH_KEY: 'bench-hash-key-0123456789', BIGQUERY_PROJECT: PROJECT, BIGQUERY_API_ENDPOINT: endpoint, BIGQUERY_DATASET: dataset });
+  const config = loadConfig({
+    APP_DB_SQLITE_PATH: sqlite,
+    APP_DB_HASH_KEY: 'bench-hash-key-0123456789',
+    BIGQUERY_PROJECT: PROJECT,
+    BIGQUERY_API_ENDPOINT: endpoint,
+    BIGQUERY_DATASET: dataset,
+  });
   const { deps } = appDbDeps(endpoint, dataset, sqlite);
   const acts = createAppDbActivities({ warehouse, logger, config, appDb: deps });
   const started = performance.now();
-  const r = await acts.syncAppDbTable({ pipeline: 'bench', nodeId: `bench_${dataset}`, force: false, params: { table: 'chat_history', mode: 'incremental' } });
+  const r = await acts.syncAppDbTable({
+    pipeline: 'bench',
+    nodeId: `bench_${dataset}`,
+    force: false,
+    params: { table: 'chat_history', mode: 'incremental' },
+  });
   return { seconds: (performance.now() - started) / 1000, rows: r.rows, appended: r.inserted ?? 0 };
 }
 
@@ -59,8 +83,17 @@ async function memoryChild(): Promise<void> {
   console.log(JSON.stringify({ rows: r.rows, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
 }
 
-async function childPeak(sqlite: string, endpoint: string, pgUrl: string, dataset: string): Promise<{ rows: number; maxRssMb: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/bigquery.ts'), '--memory-child', sqlite, endpoint, pgUrl, dataset], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function childPeak(
+  sqlite: string,
+  endpoint: string,
+  pgUrl: string,
+  dataset: string,
+): Promise<{ rows: number; maxRssMb: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'bench/bigquery.ts'), '--memory-child', sqlite, endpoint, pgUrl, dataset],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const [code] = (await once(child, 'exit')) as [number];
@@ -103,7 +136,9 @@ async function main(): Promise<void> {
     let t = performance.now();
     generateSampleAppDb(sqlite, { chatRows: N });
     generateSampleAppDb(small, { chatRows: Math.round(N / 10) });
-    console.log(`generated the sample app databases (${N.toLocaleString()} and ${Math.round(N / 10).toLocaleString()} chat rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `generated the sample app databases (${N.toLocaleString()} and ${Math.round(N / 10).toLocaleString()} chat rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
     const file = path.join(dir, 'chat_history.ndjson');
     t = performance.now();
     const schema = await writeNdjsonFile(sqlite, file);
@@ -125,9 +160,15 @@ async function main(): Promise<void> {
         } else {
           const { target } = appDbDeps(emulator.apiEndpoint, dataset, sqlite);
           await target.bq.createDataset(dataset);
-          await runQuery(target, `CREATE TABLE ${qualifiedName(target, 'chat_history')} (${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`);
+          await runQuery(
+            target,
+            `CREATE TABLE ${qualifiedName(target, 'chat_history')} (${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`,
+          );
           const started = performance.now();
-          const load = await loadNdjson(target, 'chat_history', createReadStream(file), { schema: schema.map((c) => ({ name: c.name, type: c.type })), writeDisposition: 'WRITE_APPEND' });
+          const load = await loadNdjson(target, 'chat_history', createReadStream(file), {
+            schema: schema.map((c) => ({ name: c.name, type: c.type })),
+            writeDisposition: 'WRITE_APPEND',
+          });
           const seconds = (performance.now() - started) / 1000;
           if (load.outputRows !== N) throw new Error(`raw load loaded ${load.outputRows} of ${N}`);
           if (r > 0) raw.push(seconds);
@@ -145,7 +186,9 @@ async function main(): Promise<void> {
     const incremental: number[] = [];
     const incrementalRead: number[] = [];
     const app = new Database(sqlite);
-    const insert = app.prepare(`INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1, 'user', ?, 'text', '2026-01-01 00:00:00')`);
+    const insert = app.prepare(
+      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1, 'user', ?, 'text', '2026-01-01 00:00:00')`,
+    );
     let nextId = N + 1;
     for (let r = 0; r <= ROUNDS; r++) {
       app.transaction(() => {
@@ -160,14 +203,19 @@ async function main(): Promise<void> {
     }
     app.close();
 
-
     const p = median(pipeline);
     const w = median(raw);
     const inc = median(incremental);
     console.log('');
-    console.log(`initial sync of ${N.toLocaleString()} chat rows: pipeline ${p.toFixed(2)} s (${spread(pipeline).min.toFixed(2)}–${spread(pipeline).max.toFixed(2)}), raw load job ${w.toFixed(2)} s (${spread(raw).min.toFixed(2)}–${spread(raw).max.toFixed(2)}): pipeline/raw ×${(p / w).toFixed(2)}`);
-    console.log(`incremental with 1% new rows: ${inc.toFixed(2)} s = ${((inc / p) * 100).toFixed(1)}% of the initial sync (target ≤ 5%), ${median(incrementalRead).toLocaleString()} rows read = ${((median(incrementalRead) / N) * 100).toFixed(1)}% (target ≤ 2%)`);
-    console.log(`peak RSS of a syncing process: ${memSmall.maxRssMb} MB at ${memSmall.rows.toLocaleString()} rows, ${memLarge.maxRssMb} MB at ${memLarge.rows.toLocaleString()} rows: ×${(memLarge.maxRssMb / memSmall.maxRssMb).toFixed(2)} (target ≤ 1.2)`);
+    console.log(
+      `initial sync of ${N.toLocaleString()} chat rows: pipeline ${p.toFixed(2)} s (${spread(pipeline).min.toFixed(2)}–${spread(pipeline).max.toFixed(2)}), raw load job ${w.toFixed(2)} s (${spread(raw).min.toFixed(2)}–${spread(raw).max.toFixed(2)}): pipeline/raw ×${(p / w).toFixed(2)}`,
+    );
+    console.log(
+      `incremental with 1% new rows: ${inc.toFixed(2)} s = ${((inc / p) * 100).toFixed(1)}% of the initial sync (target ≤ 5%), ${median(incrementalRead).toLocaleString()} rows read = ${((median(incrementalRead) / N) * 100).toFixed(1)}% (target ≤ 2%)`,
+    );
+    console.log(
+      `peak RSS of a syncing process: ${memSmall.maxRssMb} MB at ${memSmall.rows.toLocaleString()} rows, ${memLarge.maxRssMb} MB at ${memLarge.rows.toLocaleString()} rows: ×${(memLarge.maxRssMb / memSmall.maxRssMb).toFixed(2)} (target ≤ 1.2)`,
+    );
     console.log(
       JSON.stringify({
         benchmark: 'bigquery',
@@ -182,7 +230,11 @@ async function main(): Promise<void> {
         incrementalToInitialTime: round3(inc / p),
         incrementalRowsReadShare: round3(median(incrementalRead) / N),
         incrementalTargetsMet: inc / p <= 0.05 && median(incrementalRead) / N <= 0.02,
-        peakRssMb: { small: memSmall.maxRssMb, large: memLarge.maxRssMb, ratio: round3(memLarge.maxRssMb / memSmall.maxRssMb) },
+        peakRssMb: {
+          small: memSmall.maxRssMb,
+          large: memLarge.maxRssMb,
+          ratio: round3(memLarge.maxRssMb / memSmall.maxRssMb),
+        },
         memoryTargetMet: memLarge.maxRssMb / memSmall.maxRssMb <= 1.2,
       }),
     );

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { openPostgresSource } from '../connectors/app-db/postgres.js';
 import { openSqliteSource } from '../connectors/app-db/sqlite.js';
 import { createBigQueryClient, type BigQueryTarget } from '../connectors/bigquery/client.js';
-import type { AppDbDeps } from '../pipelines/app-db/deps.js';
+import type { AppDbDeps } from '../runtime/deps.js';
 import { bugsnagReporter } from '../pipelines/app-db/error-reporter.js';
 import { ensureSampleAppDb } from '../pipelines/app-db/sample/generate.js';
 import { startBigQueryEmulator, type BigQueryEmulatorHandle } from './bigquery-emulator.js';
@@ -19,7 +19,12 @@ export function createAppDbDeps(config: Config, logger: Logger): AppDbDeps {
   const makeTarget = async (): Promise<BigQueryTarget> => {
     const bq = c.bigquery;
     if (bq.mode === 'live') {
-      return { bq: createBigQueryClient({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, location: bq.location }), projectId: bq.projectId, datasetId: bq.datasetId, location: bq.location };
+      return {
+        bq: createBigQueryClient({ projectId: bq.projectId, apiEndpoint: bq.apiEndpoint, location: bq.location }),
+        projectId: bq.projectId,
+        datasetId: bq.datasetId,
+        location: bq.location,
+      };
     }
     emulator ??= startBigQueryEmulator({
       projectRoot: config.projectRoot,
@@ -31,7 +36,11 @@ export function createAppDbDeps(config: Config, logger: Logger): AppDbDeps {
     });
     const e = await emulator;
     logger.info({ apiEndpoint: e.apiEndpoint, project: e.projectId }, 'BigQuery emulator started');
-    return { bq: createBigQueryClient({ projectId: e.projectId, apiEndpoint: e.apiEndpoint }), projectId: e.projectId, datasetId: bq.datasetId };
+    return {
+      bq: createBigQueryClient({ projectId: e.projectId, apiEndpoint: e.apiEndpoint }),
+      projectId: e.projectId,
+      datasetId: bq.datasetId,
+    };
   };
   return {
     target() {
@@ -52,7 +61,10 @@ export function createAppDbDeps(config: Config, logger: Logger): AppDbDeps {
       }
       return openSqliteSource(s.path);
     },
-    errorReporter: c.errorTracker.kind === 'bugsnag' ? bugsnagReporter({ apiKey: c.errorTracker.apiKey, notifyUrl: c.errorTracker.notifyUrl, logger }) : undefined,
+    errorReporter:
+      c.errorTracker.kind === 'bugsnag'
+        ? bugsnagReporter({ apiKey: c.errorTracker.apiKey, notifyUrl: c.errorTracker.notifyUrl, logger })
+        : undefined,
     async close() {
       const e = await emulator?.catch(() => undefined);
       await e?.stop();

@@ -43,12 +43,20 @@ export function bigQueryEmulatorProvisioned(projectRoot: string): boolean {
   }
 }
 
-async function waitForRest(endpoint: string, projectId: string, exited: Promise<never>, timeoutMs: number): Promise<void> {
+async function waitForRest(
+  endpoint: string,
+  projectId: string,
+  exited: Promise<never>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const res = await Promise.race([fetch(`${endpoint}/bigquery/v2/projects/${projectId}/datasets`, { signal: AbortSignal.timeout(2000) }), exited]);
+      const res = await Promise.race([
+        fetch(`${endpoint}/bigquery/v2/projects/${projectId}/datasets`, { signal: AbortSignal.timeout(2000) }),
+        exited,
+      ]);
       if (res.ok) return;
       last = new Error(`HTTP ${res.status}`);
     } catch (err) {
@@ -72,13 +80,29 @@ export async function startBigQueryEmulator(opts: {
   const { executable, home } = bigQueryEmulatorPaths(opts.projectRoot, opts.executable);
   const restPort = opts.restPort ?? (await freePort());
   const grpcPort = opts.grpcPort ?? (await freePort());
-  const args = ['start', '--rest-port', String(restPort), '--grpc-port', String(grpcPort), '--project', opts.projectId, '--log-level', 'warning'];
+  const args = [
+    'start',
+    '--rest-port',
+    String(restPort),
+    '--grpc-port',
+    String(grpcPort),
+    '--project',
+    opts.projectId,
+    '--log-level',
+    'warning',
+  ];
   // detached: the emulator gets its own process group, so stop() reaches any child it spawned.
-  const child: ChildProcess = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, HOME: home } });
+  const child: ChildProcess = spawn(executable, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, HOME: home },
+  });
   const log = opts.onLog ?? (() => {});
   child.stdout?.on('data', (d: Buffer) => log(d.toString()));
   child.stderr?.on('data', (d: Buffer) => log(d.toString()));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`bqemulator exited early with code ${code}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`bqemulator exited early with code ${code}`))),
+  );
   exited.catch(() => {});
   const apiEndpoint = `http://127.0.0.1:${restPort}`;
   const stop = async () => {

@@ -31,10 +31,15 @@ export const command: CliCommand = {
         const b = ctx.config.appDb.bigquery;
         ctx.print();
         ctx.print(`app database → BigQuery ${b.projectId}.${b.datasetId}, per table:`);
-        for (const line of formatAppDbStatus(await readAppDbStatus(stack.deps!.warehouse, `${b.projectId}.${b.datasetId}`))) ctx.print(`  ${line}`);
+        for (const line of formatAppDbStatus(
+          await readAppDbStatus(stack.deps!.warehouse, `${b.projectId}.${b.datasetId}`),
+        ))
+          ctx.print(`  ${line}`);
       }
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
-        ctx.print('(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)');
+        ctx.print(
+          '(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)',
+        );
       }
       return code;
     } finally {

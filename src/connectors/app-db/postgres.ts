@@ -30,7 +30,11 @@ async function* fetchAll(client: PoolClient, cursor: string): AsyncIterable<Reco
  * `inTransaction`, rows stream through that client's open transaction instead of a connection of
  * their own, so a ledgered job needs no second connection.
  */
-export function postgresSource(db: Pool | { transaction: PoolClient }, schema = 'public', end: () => Promise<void> = async () => {}): SourceReader {
+export function postgresSource(
+  db: Pool | { transaction: PoolClient },
+  schema = 'public',
+  end: () => Promise<void> = async () => {},
+): SourceReader {
   const inTransaction = 'transaction' in db ? db.transaction : undefined;
   const queryable = inTransaction ?? (db as Pool);
   const table = (t: string) => `${sourceIdent(schema)}.${sourceIdent(t)}`;

@@ -39,6 +39,7 @@ export interface SourceReader {
 
 /** Identifiers come from configuration and source catalogs; anything unusual is refused, not quoted around. */
 export function sourceIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new ValidationError(`"${name}" is not a table or column name the app-db sync accepts`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name))
+    throw new ValidationError(`"${name}" is not a table or column name the app-db sync accepts`);
   return `"${name}"`;
 }

@@ -14,19 +14,24 @@ function whereAfter(after?: RowsAfter): { sql: string; params: unknown[] } {
 }
 
 export function openSqliteSource(file: string): SourceReader {
-  if (!existsSync(file)) throw new ConfigError(`APP_DB_SQLITE_PATH ${file} does not exist: point it at the application's SQLite file`);
+  if (!existsSync(file))
+    throw new ConfigError(`APP_DB_SQLITE_PATH ${file} does not exist: point it at the application's SQLite file`);
   const open = () => new Database(file, { readonly: true, fileMustExist: true });
   const meta = open();
   return {
     dialect: 'sqlite',
     description: `sqlite:${file}`,
     async columns(table: string): Promise<SourceColumn[]> {
-      const rows = meta.prepare(`SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{ name: string; type: string; not_null: number }>;
+      const rows = meta
+        .prepare(`SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?) ORDER BY cid`)
+        .all(table) as Array<{ name: string; type: string; not_null: number }>;
       return rows.map((r) => ({ name: r.name, declaredType: r.type, nullable: r.not_null === 0 }));
     },
     async count(table: string, after?: RowsAfter): Promise<number> {
       const w = whereAfter(after);
-      const r = meta.prepare(`SELECT COUNT(*) AS n FROM ${sourceIdent(table)}${w.sql}`).get(...w.params) as { n: number };
+      const r = meta.prepare(`SELECT COUNT(*) AS n FROM ${sourceIdent(table)}${w.sql}`).get(...w.params) as {
+        n: number;
+      };
       return r.n;
     },
     async *rows(table: string, req: ReadRequest): AsyncIterable<Record<string, unknown>> {
@@ -34,7 +39,9 @@ export function openSqliteSource(file: string): SourceReader {
       try {
         const w = whereAfter(req.after);
         const cols = req.columns.map(sourceIdent).join(', ');
-        const stmt = db.prepare(`SELECT ${cols} FROM ${sourceIdent(table)}${w.sql} ORDER BY ${sourceIdent(req.orderBy)}`);
+        const stmt = db.prepare(
+          `SELECT ${cols} FROM ${sourceIdent(table)}${w.sql} ORDER BY ${sourceIdent(req.orderBy)}`,
+        );
         let n = 0;
         for (const row of stmt.iterate(...w.params)) {
           yield row as Record<string, unknown>;

@@ -46,20 +46,24 @@ type AuthenticatedRequest = (reqOpts: Record<string, unknown>, options?: unknown
 export function installEmulatorHeadersAdapter(bq: BigQuery): void {
   const target = bq as unknown as { makeAuthenticatedRequest: AuthenticatedRequest };
   const original = target.makeAuthenticatedRequest;
-  target.makeAuthenticatedRequest = (reqOpts, options) => original({ ...reqOpts, headers: { ...(reqOpts.headers as object | undefined) } }, options);
+  target.makeAuthenticatedRequest = (reqOpts, options) =>
+    original({ ...reqOpts, headers: { ...(reqOpts.headers as object | undefined) } }, options);
 }
 
 /** Backquoted `project.dataset.table`; names are checked so that nothing can break out of the quotes. */
 export function qualifiedName(t: Pick<BigQueryTarget, 'projectId' | 'datasetId'>, table: string): string {
   for (const part of [t.datasetId, table]) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(part)) throw new ValidationError(`"${part}" is not a valid BigQuery dataset or table name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(part))
+      throw new ValidationError(`"${part}" is not a valid BigQuery dataset or table name`);
   }
-  if (!/^[a-z][a-z0-9-]{2,62}$/.test(t.projectId)) throw new ConfigError(`"${t.projectId}" is not a valid BigQuery project id`);
+  if (!/^[a-z][a-z0-9-]{2,62}$/.test(t.projectId))
+    throw new ConfigError(`"${t.projectId}" is not a valid BigQuery project id`);
   return `\`${t.projectId}.${t.datasetId}.${table}\``;
 }
 
 export const quoteIdent = (name: string): string => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name)) throw new ValidationError(`"${name}" is not a valid BigQuery column name`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name))
+    throw new ValidationError(`"${name}" is not a valid BigQuery column name`);
   return `\`${name}\``;
 };
 
@@ -69,16 +73,25 @@ export function classifyBigQueryError(err: unknown, what: string): Error {
   const e = err as { code?: number | string; message?: string; errors?: Array<{ reason?: string; message?: string }> };
   const message = `${what}: ${e.message ?? String(err)}`;
   const reason = e.errors?.[0]?.reason;
-  if (e.code === 401 || e.code === 403 || reason === 'accessDenied') return new AuthError(`${message} (check GOOGLE_APPLICATION_CREDENTIALS and the service account's BigQuery roles)`);
-  if (e.code === 404 || reason === 'notFound') return new ConfigError(`${message} (check BIGQUERY_PROJECT, BIGQUERY_DATASET and BIGQUERY_LOCATION)`);
+  if (e.code === 401 || e.code === 403 || reason === 'accessDenied')
+    return new AuthError(`${message} (check GOOGLE_APPLICATION_CREDENTIALS and the service account's BigQuery roles)`);
+  if (e.code === 404 || reason === 'notFound')
+    return new ConfigError(`${message} (check BIGQUERY_PROJECT, BIGQUERY_DATASET and BIGQUERY_LOCATION)`);
   if (e.code === 400 || reason === 'invalid' || reason === 'invalidQuery') return new ValidationError(message);
   return err instanceof Error ? Object.assign(err, { message }) : new Error(message);
 }
 
-function jobError(job: Job, status: { errorResult?: { message?: string; reason?: string } } | undefined, what: string): Error | undefined {
+function jobError(
+  job: Job,
+  status: { errorResult?: { message?: string; reason?: string } } | undefined,
+  what: string,
+): Error | undefined {
   const r = status?.errorResult;
   if (!r) return undefined;
-  return classifyBigQueryError(Object.assign(new Error(`${r.message ?? r.reason} (job ${job.id})`), { errors: [r] }), what);
+  return classifyBigQueryError(
+    Object.assign(new Error(`${r.message ?? r.reason} (job ${job.id})`), { errors: [r] }),
+    what,
+  );
 }
 
 export interface QueryOutcome<T> {
@@ -97,7 +110,12 @@ export async function runQuery<T = Record<string, unknown>>(
 ): Promise<QueryOutcome<T>> {
   let job: Job;
   try {
-    [job] = await t.bq.createQueryJob({ query: sql, useLegacySql: false, ...(params && { params }), ...(t.location && { location: t.location }) });
+    [job] = await t.bq.createQueryJob({
+      query: sql,
+      useLegacySql: false,
+      ...(params && { params }),
+      ...(t.location && { location: t.location }),
+    });
   } catch (err) {
     throw classifyBigQueryError(err, what);
   }
@@ -118,7 +136,10 @@ export async function runQuery<T = Record<string, unknown>>(
   return {
     rows,
     affectedRows: Number(meta.statistics?.query?.numDmlAffectedRows ?? 0),
-    schema: (response?.schema?.fields ?? []).map((f) => ({ name: f.name ?? '', type: normalizeBigQueryType(f.type ?? '') })),
+    schema: (response?.schema?.fields ?? []).map((f) => ({
+      name: f.name ?? '',
+      type: normalizeBigQueryType(f.type ?? ''),
+    })),
   };
 }
 
@@ -137,7 +158,12 @@ export interface LoadOptions {
  * Streams newline-delimited JSON into one load job (not insertAll row by row) and waits for it.
  * Resolves with the rows BigQuery says it loaded; rejects with the job's own error.
  */
-export async function loadNdjson(t: BigQueryTarget, table: string, lines: AsyncIterable<string> | Readable, opts: LoadOptions): Promise<{ outputRows: number; jobId: string }> {
+export async function loadNdjson(
+  t: BigQueryTarget,
+  table: string,
+  lines: AsyncIterable<string> | Readable,
+  opts: LoadOptions,
+): Promise<{ outputRows: number; jobId: string }> {
   const what = `load job into ${t.datasetId}.${table}`;
   const dest: Table = t.bq.dataset(t.datasetId, { ...(t.location && { location: t.location }) }).table(table);
   const ws = dest.createWriteStream({
@@ -165,7 +191,10 @@ export async function loadNdjson(t: BigQueryTarget, table: string, lines: AsyncI
     throw classifyBigQueryError(uploadError ?? err, what);
   }
   if (!job) throw classifyBigQueryError(uploadError ?? new Error('no job was created'), what);
-  let meta = job.metadata as { status?: { state?: string; errorResult?: { message?: string } }; statistics?: { load?: { outputRows?: string } } };
+  let meta = job.metadata as {
+    status?: { state?: string; errorResult?: { message?: string } };
+    statistics?: { load?: { outputRows?: string } };
+  };
   // Real BigQuery answers the upload before the job is done; the emulator when it is done.
   while (meta.status?.state !== 'DONE') {
     await new Promise((r) => setTimeout(r, 250));
@@ -213,7 +242,10 @@ export async function dropTable(t: BigQueryTarget, table: string): Promise<void>
 }
 
 /** The columns a table really has: a query's result schema (the emulator's metadata misses ALTERed columns). */
-export async function readTableSchema(t: BigQueryTarget, table: string): Promise<Array<{ name: string; type: string }>> {
+export async function readTableSchema(
+  t: BigQueryTarget,
+  table: string,
+): Promise<Array<{ name: string; type: string }>> {
   const r = await runQuery(t, `SELECT * FROM ${qualifiedName(t, table)} LIMIT 0`, undefined, `schema of ${table}`);
   return r.schema;
 }

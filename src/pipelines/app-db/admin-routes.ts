@@ -10,7 +10,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import type { PipelineRunInput } from '../types.js';
 import { APP_DB_FULL, appDbTablesDefinition, appDbFull } from './definition.js';
-import { APP_DB_TABLES, unknownAppDbTables } from './tables.js';
+import { APP_DB_TABLES, unknownAppDbTables } from './definition.js';
 
 export const MANUAL_SYNC_WORKFLOW_ID = 'learnsync-app-db-manual';
 export const TABLES_SYNC_WORKFLOW_ID = 'learnsync-app-db-tables';
@@ -68,18 +68,38 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
   async function trigger(workflowId: string, input: PipelineRunInput, what: string) {
     const running = await triggers.describe(workflowId);
     if (running?.status === 'RUNNING') {
-      return { code: 409, body: { started: false, workflowId, runId: running.runId, message: `${what} is already running as ${workflowId}; not starting another` } };
+      return {
+        code: 409,
+        body: {
+          started: false,
+          workflowId,
+          runId: running.runId,
+          message: `${what} is already running as ${workflowId}; not starting another`,
+        },
+      };
     }
     const r = await triggers.start(workflowId, input);
     if (!r.started) {
       const now = await triggers.describe(workflowId);
-      return { code: 409, body: { started: false, workflowId, runId: now?.runId, message: `${what} is already running as ${workflowId}; not starting another` } };
+      return {
+        code: 409,
+        body: {
+          started: false,
+          workflowId,
+          runId: now?.runId,
+          message: `${what} is already running as ${workflowId}; not starting another`,
+        },
+      };
     }
     return { code: 202, body: { started: true, workflowId, runId: r.runId } };
   }
 
   app.get('/admin/bigquery/sync/status', { preHandler: opts.preHandler }, async () => {
-    const [tables, manual, byTable] = await Promise.all([opts.readStatus(), triggers.describe(MANUAL_SYNC_WORKFLOW_ID), triggers.describe(TABLES_SYNC_WORKFLOW_ID)]);
+    const [tables, manual, byTable] = await Promise.all([
+      opts.readStatus(),
+      triggers.describe(MANUAL_SYNC_WORKFLOW_ID),
+      triggers.describe(TABLES_SYNC_WORKFLOW_ID),
+    ]);
     return {
       tables,
       runs: { manual: manual ?? null, tables: byTable ?? null },
@@ -91,21 +111,39 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
   });
 
   app.post('/admin/bigquery/sync/manual', { preHandler: opts.preHandler }, async (_req, reply) => {
-    const r = await trigger(MANUAL_SYNC_WORKFLOW_ID, { pipeline: APP_DB_FULL, force: true, definition: appDbFull }, 'a manual full sync');
+    const r = await trigger(
+      MANUAL_SYNC_WORKFLOW_ID,
+      { pipeline: APP_DB_FULL, force: true, definition: appDbFull },
+      'a manual full sync',
+    );
     return reply.code(r.code).send(r.body);
   });
 
   app.post('/admin/bigquery/sync/tables', { preHandler: opts.preHandler, bodyLimit: 64 * 1024 }, async (req, reply) => {
     const body = req.body as unknown;
-    if (!Array.isArray(body) || body.length === 0 || body.length > MAX_TABLES_PER_REQUEST || !body.every((t) => typeof t === 'string')) {
-      return reply.code(400).send({ error: `the body must be a JSON array of 1 to ${MAX_TABLES_PER_REQUEST} table names, e.g. ["users", "chat_history"]` });
+    if (
+      !Array.isArray(body) ||
+      body.length === 0 ||
+      body.length > MAX_TABLES_PER_REQUEST ||
+      !body.every((t) => typeof t === 'string')
+    ) {
+      return reply.code(400).send({
+        error: `the body must be a JSON array of 1 to ${MAX_TABLES_PER_REQUEST} table names, e.g. ["users", "chat_history"]`,
+      });
     }
     const names = [...new Set(body as string[])];
     const unknown = unknownAppDbTables(names);
     if (unknown.length) {
-      return reply.code(400).send({ error: `unknown tables: ${unknown.map((n) => JSON.stringify(n.slice(0, 100))).join(', ')}`, unknown: unknown.map((n) => n.slice(0, 100)) });
+      return reply.code(400).send({
+        error: `unknown tables: ${unknown.map((n) => JSON.stringify(n.slice(0, 100))).join(', ')}`,
+        unknown: unknown.map((n) => n.slice(0, 100)),
+      });
     }
-    const r = await trigger(TABLES_SYNC_WORKFLOW_ID, { pipeline: APP_DB_FULL, force: true, definition: appDbTablesDefinition(names) }, 'a table sync');
+    const r = await trigger(
+      TABLES_SYNC_WORKFLOW_ID,
+      { pipeline: APP_DB_FULL, force: true, definition: appDbTablesDefinition(names) },
+      'a table sync',
+    );
     return reply.code(r.code).send({ ...r.body, tables: names });
   });
 

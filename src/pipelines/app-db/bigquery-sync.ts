@@ -10,12 +10,28 @@
 // Every step is idempotent, so a re-run of the same window (after a crash anywhere) gives the same
 // table. The caller commits the returned cursor only after this resolves, i.e. after BigQuery has the rows.
 import type { Logger } from 'pino';
-import { dropTable, ensureDataset, loadNdjson, qualifiedName, quoteIdent, readTableSchema, runQuery, tableExists, type BigQueryTarget } from '../../connectors/bigquery/client.js';
+import {
+  dropTable,
+  ensureDataset,
+  loadNdjson,
+  qualifiedName,
+  quoteIdent,
+  readTableSchema,
+  runQuery,
+  tableExists,
+  type BigQueryTarget,
+} from '../../connectors/bigquery/client.js';
 import type { RowsAfter, SourceReader } from '../../connectors/app-db/source.js';
 import { ValidationError } from '../../errors.js';
 import { applyPrivacy, keyedHash, type PrivacyRules } from './privacy.js';
-import { compareSchemas, incompatibleSchemaError, sourceColumnsToTarget, toBigQueryValue, type TargetColumn } from './schema-mapping.js';
-import type { AppDbTable } from './tables.js';
+import {
+  compareSchemas,
+  incompatibleSchemaError,
+  sourceColumnsToTarget,
+  toBigQueryValue,
+  type TargetColumn,
+} from './schema-mapping.js';
+import type { AppDbTable } from './definition.js';
 import type { TrackingRow } from './tracking.js';
 
 export type SyncMode = 'incremental' | 'full';
@@ -65,11 +81,17 @@ function laterCursor(a: unknown, b: unknown): unknown {
 }
 
 /** Makes BigQuery's table match the source's columns as far as it can; returns the columns it has now. */
-async function reconcileSchema(ctx: TableSyncContext, spec: AppDbTable, desired: TargetColumn[]): Promise<{ schema: TargetColumn[]; added: string[] }> {
+async function reconcileSchema(
+  ctx: TableSyncContext,
+  spec: AppDbTable,
+  desired: TargetColumn[],
+): Promise<{ schema: TargetColumn[]; added: string[] }> {
   const { target } = ctx;
   const name = qualifiedName(target, spec.name);
   if (!(await tableExists(target, spec.name))) {
-    const cols = desired.map((c) => `${quoteIdent(c.name)} ${c.type}${c.name === spec.key ? ' NOT NULL' : ''}`).join(', ');
+    const cols = desired
+      .map((c) => `${quoteIdent(c.name)} ${c.type}${c.name === spec.key ? ' NOT NULL' : ''}`)
+      .join(', ');
     await runQuery(target, `CREATE TABLE IF NOT EXISTS ${name} (${cols})`, undefined, `create ${spec.name}`);
     return { schema: desired, added: [] };
   }
@@ -77,12 +99,20 @@ async function reconcileSchema(ctx: TableSyncContext, spec: AppDbTable, desired:
   const actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
   const believed = ctx.tracking?.believed_schema;
   if (believed && compareSchemas(actual, believed).add.length + compareSchemas(believed, actual).add.length > 0) {
-    ctx.logger?.warn({ table: spec.name, believed, actual }, 'BigQuery schema differs from the one recorded in bq_sync_tracking; using BigQuery\'s');
+    ctx.logger?.warn(
+      { table: spec.name, believed, actual },
+      "BigQuery schema differs from the one recorded in bq_sync_tracking; using BigQuery's",
+    );
   }
   const changes = compareSchemas(actual, desired);
   if (changes.incompatible.length) throw incompatibleSchemaError(spec.name, changes);
   for (const c of changes.add) {
-    await runQuery(target, `ALTER TABLE ${name} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`, undefined, `add column ${spec.name}.${c.name}`);
+    await runQuery(
+      target,
+      `ALTER TABLE ${name} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`,
+      undefined,
+      `add column ${spec.name}.${c.name}`,
+    );
   }
   return { schema: [...actual, ...changes.add], added: changes.add.map((c) => c.name) };
 }
@@ -90,7 +120,10 @@ async function reconcileSchema(ctx: TableSyncContext, spec: AppDbTable, desired:
 function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
   if (ctx.syncMode === 'full') return undefined;
   const t = ctx.tracking;
-  if (spec.mode === 'append') return t?.last_synced_row_id != null ? { column: spec.key, value: Number(t.last_synced_row_id), inclusive: false } : undefined;
+  if (spec.mode === 'append')
+    return t?.last_synced_row_id != null
+      ? { column: spec.key, value: Number(t.last_synced_row_id), inclusive: false }
+      : undefined;
   // >=: rows written in the same instant as the cursor after the last sync are not missed; MERGE makes the overlap harmless.
   return t?.last_cursor != null ? { column: spec.cursorColumn, value: t.last_cursor, inclusive: true } : undefined;
 }
@@ -98,10 +131,14 @@ function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefin
 export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
   const { target, source } = ctx;
   const sourceColumns = await source.columns(spec.name);
-  if (sourceColumns.length === 0) throw new ValidationError(`app-db table ${spec.name} does not exist in ${source.description}`);
+  if (sourceColumns.length === 0)
+    throw new ValidationError(`app-db table ${spec.name} does not exist in ${source.description}`);
   const names = new Set(sourceColumns.map((c) => c.name));
   for (const required of [spec.key, spec.cursorColumn]) {
-    if (!names.has(required)) throw new ValidationError(`app-db table ${spec.name} has no column ${required}, which its ${spec.mode} sync needs`);
+    if (!names.has(required))
+      throw new ValidationError(
+        `app-db table ${spec.name} has no column ${required}, which its ${spec.mode} sync needs`,
+      );
   }
   const privacy = applyPrivacy(ctx.privacy, spec.name, sourceColumnsToTarget(source.dialect, sourceColumns));
   const desired = privacy.columns;
@@ -136,7 +173,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   const hashKey = ctx.privacy.hashKey;
   async function* ndjson(): AsyncIterable<string> {
     let chunk: string[] = [];
-    for await (const row of source.rows(spec.name, { columns, after, orderBy: spec.mode === 'append' || ctx.syncMode === 'full' ? spec.key : spec.cursorColumn })) {
+    for await (const row of source.rows(spec.name, {
+      columns,
+      after,
+      orderBy: spec.mode === 'append' || ctx.syncMode === 'full' ? spec.key : spec.cursorColumn,
+    })) {
       outcome.read++;
       maxKey = laterCursor(maxKey, row[spec.key]);
       maxCursor = laterCursor(maxCursor, row[spec.cursorColumn]);
@@ -177,7 +218,12 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
     await applyStaged(ctx, spec, staging, desired, outcome);
     outcome.applyMs = Date.now() - startedApply;
   } finally {
-    await dropTable(target, staging).catch((err: unknown) => ctx.logger?.warn({ table: staging, err: (err as Error).message }, 'could not drop staging table; the next sync replaces it'));
+    await dropTable(target, staging).catch((err: unknown) =>
+      ctx.logger?.warn(
+        { table: staging, err: (err as Error).message },
+        'could not drop staging table; the next sync replaces it',
+      ),
+    );
   }
 
   if (maxKey !== null && (ctx.syncMode === 'full' || spec.mode === 'append')) outcome.lastRowId = Number(maxKey);
@@ -187,7 +233,13 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   return outcome;
 }
 
-async function applyStaged(ctx: TableSyncContext, spec: AppDbTable, staging: string, columns: TargetColumn[], outcome: TableSyncOutcome): Promise<void> {
+async function applyStaged(
+  ctx: TableSyncContext,
+  spec: AppDbTable,
+  staging: string,
+  columns: TargetColumn[],
+  outcome: TableSyncOutcome,
+): Promise<void> {
   const { target } = ctx;
   const T = qualifiedName(target, spec.name);
   const S = qualifiedName(target, staging);

@@ -2,24 +2,15 @@
 // tracker the operator configured: one small interface, Bugsnag (the seed's tracker) behind it.
 import BugsnagModule, { type Client, type Config, type Event } from '@bugsnag/js';
 import type { Logger } from 'pino';
+import type { ErrorReporter, TableFailure } from '../../runtime/deps.js';
 
 // @bugsnag/js is CommonJS typed as an ES default export: under NodeNext the default import is the
 // module object at type level and the client factory at run time; this reads both the same way.
 type BugsnagFactory = { createClient(opts: Config & { sendCode?: boolean }): Client };
-const Bugsnag = ((BugsnagModule as unknown as { default?: BugsnagFactory }).default ?? BugsnagModule) as unknown as BugsnagFactory;
+const Bugsnag = ((BugsnagModule as unknown as { default?: BugsnagFactory }).default ??
+  BugsnagModule) as unknown as BugsnagFactory;
 
-export interface TableFailure {
-  table: string;
-  pipeline: string;
-  syncMode: string;
-  workflowId: string | null;
-  attempt: number | null;
-  error: Error;
-}
-
-export interface ErrorReporter {
-  notify(failure: TableFailure): Promise<void>;
-}
+export type { ErrorReporter, TableFailure } from '../../runtime/deps.js';
 
 /**
  * Bugsnag through its official SDK (@bugsnag/js), as the seed does. A client of our own, not the
@@ -44,7 +35,13 @@ export function bugsnagReporter(opts: { apiKey: string; notifyUrl: string; logge
           (event: Event) => {
             event.context = `app-db ${f.table}`;
             event.severity = 'error';
-            event.addMetadata('sync', { table: f.table, pipeline: f.pipeline, mode: f.syncMode, workflowId: f.workflowId, attempt: f.attempt });
+            event.addMetadata('sync', {
+              table: f.table,
+              pipeline: f.pipeline,
+              mode: f.syncMode,
+              workflowId: f.workflowId,
+              attempt: f.attempt,
+            });
           },
           (err: unknown) => {
             // Best effort: the failure is already in the ledger and bq_sync_tracking.

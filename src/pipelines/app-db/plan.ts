@@ -2,7 +2,7 @@
 // after each stored cursor, counted in the application database (one indexed COUNT per table).
 import type { SourceReader } from '../../connectors/app-db/source.js';
 import type { Pool } from '../../connectors/postgres.js';
-import { APP_DB_TABLES } from './tables.js';
+import { APP_DB_TABLES } from './definition.js';
 import { readAllTracking } from './tracking.js';
 
 export interface AppDbPlanRow {
@@ -19,10 +19,19 @@ export async function planAppDbIncremental(pool: Pool, source: SourceReader, dat
     const r = tracking.get(t.name);
     const after =
       t.mode === 'append'
-        ? r?.last_synced_row_id != null ? { column: t.key, value: Number(r.last_synced_row_id), inclusive: false } : undefined
-        : r?.last_cursor != null ? { column: t.cursorColumn, value: r.last_cursor, inclusive: true } : undefined;
+        ? r?.last_synced_row_id != null
+          ? { column: t.key, value: Number(r.last_synced_row_id), inclusive: false }
+          : undefined
+        : r?.last_cursor != null
+          ? { column: t.cursorColumn, value: r.last_cursor, inclusive: true }
+          : undefined;
     const rows = (await source.columns(t.name)).length === 0 ? 0 : await source.count(t.name, after);
-    out.push({ table: t.name, mode: t.mode, after: after ? `${after.column} ${after.inclusive ? '>=' : '>'} ${after.value}` : 'everything (never synced)', rows });
+    out.push({
+      table: t.name,
+      mode: t.mode,
+      after: after ? `${after.column} ${after.inclusive ? '>=' : '>'} ${after.value}` : 'everything (never synced)',
+      rows,
+    });
   }
   return out;
 }

@@ -26,7 +26,9 @@ export function applyPrivacy(rules: PrivacyRules, table: string, columns: readon
   const dropped = new Set((rules.dropColumns[table] ?? []).map((c) => c.toLowerCase()));
   const secret = new Set((rules.secretColumns[table] ?? []).map((c) => c.toLowerCase()));
   return {
-    columns: columns.filter((c) => !dropped.has(c.name.toLowerCase())).map((c) => (secret.has(c.name.toLowerCase()) ? { name: c.name, type: 'STRING' } : c)),
+    columns: columns
+      .filter((c) => !dropped.has(c.name.toLowerCase()))
+      .map((c) => (secret.has(c.name.toLowerCase()) ? { name: c.name, type: 'STRING' } : c)),
     secret: new Set(columns.filter((c) => secret.has(c.name.toLowerCase())).map((c) => c.name)),
   };
 }

@@ -4,7 +4,14 @@
 // BigQuery table with one CREATE OR REPLACE TABLE … AS SELECT — readers see the old table or the
 // new one, its columns follow the warehouse's, a re-run gives the same table — then drops staging.
 import type { SourceReader } from '../../connectors/app-db/source.js';
-import { dropTable, ensureDataset, loadNdjson, qualifiedName, runQuery, type BigQueryTarget } from '../../connectors/bigquery/client.js';
+import {
+  dropTable,
+  ensureDataset,
+  loadNdjson,
+  qualifiedName,
+  runQuery,
+  type BigQueryTarget,
+} from '../../connectors/bigquery/client.js';
 import { ValidationError } from '../../errors.js';
 import { sourceColumnsToTarget, toBigQueryValue } from './schema-mapping.js';
 
@@ -17,9 +24,16 @@ export interface PublishOutcome {
   rejectReason: string | null;
 }
 
-export async function publishTable(target: BigQueryTarget, source: SourceReader, table: string, destination: string, onProgress?: (rows: number) => void): Promise<PublishOutcome> {
+export async function publishTable(
+  target: BigQueryTarget,
+  source: SourceReader,
+  table: string,
+  destination: string,
+  onProgress?: (rows: number) => void,
+): Promise<PublishOutcome> {
   const sourceColumns = await source.columns(table);
-  if (sourceColumns.length === 0) throw new ValidationError(`warehouse table ${table} does not exist in ${source.description}`);
+  if (sourceColumns.length === 0)
+    throw new ValidationError(`warehouse table ${table} does not exist in ${source.description}`);
   const columns = sourceColumnsToTarget(source.dialect, sourceColumns);
   const out: PublishOutcome = { table, destination, read: 0, loaded: 0, rejected: 0, rejectReason: null };
   let written = 0;
@@ -50,8 +64,14 @@ export async function publishTable(target: BigQueryTarget, source: SourceReader,
   try {
     await dropTable(target, staging);
     const load = await loadNdjson(target, staging, ndjson(), { schema: columns, writeDisposition: 'WRITE_TRUNCATE' });
-    if (load.outputRows !== written) throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${table} but ${written} were sent`);
-    await runQuery(target, `CREATE OR REPLACE TABLE ${qualifiedName(target, destination)} AS SELECT * FROM ${qualifiedName(target, staging)}`, undefined, `publish ${destination}`);
+    if (load.outputRows !== written)
+      throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${table} but ${written} were sent`);
+    await runQuery(
+      target,
+      `CREATE OR REPLACE TABLE ${qualifiedName(target, destination)} AS SELECT * FROM ${qualifiedName(target, staging)}`,
+      undefined,
+      `publish ${destination}`,
+    );
     out.loaded = load.outputRows;
   } finally {
     await dropTable(target, staging).catch(() => {});

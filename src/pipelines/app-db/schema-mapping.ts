@@ -36,7 +36,8 @@ const DECLARED_TYPE_RULES: Array<{ dialect: SourceDialect | 'any'; test: RegExp;
 
 export function bigQueryTypeOf(dialect: SourceDialect, declaredType: string): BigQueryType {
   const t = declaredType.trim().toLowerCase();
-  for (const r of DECLARED_TYPE_RULES) if ((r.dialect === 'any' || r.dialect === dialect) && r.test.test(t)) return r.type;
+  for (const r of DECLARED_TYPE_RULES)
+    if ((r.dialect === 'any' || r.dialect === dialect) && r.test.test(t)) return r.type;
   // SQLite columns without a declared type hold anything; Postgres's uuid, text, varchar, enums… are text.
   return 'STRING';
 }
@@ -47,7 +48,10 @@ export interface SchemaChanges {
   incompatible: Array<{ column: string; bigquery: string; source: string }>;
 }
 
-export function compareSchemas(bigquery: readonly TargetColumn[] | ReadonlyArray<{ name: string; type: string }>, desired: readonly TargetColumn[]): SchemaChanges {
+export function compareSchemas(
+  bigquery: readonly TargetColumn[] | ReadonlyArray<{ name: string; type: string }>,
+  desired: readonly TargetColumn[],
+): SchemaChanges {
   const have = new Map(bigquery.map((c) => [c.name.toLowerCase(), c.type]));
   const add: TargetColumn[] = [];
   const incompatible: SchemaChanges['incompatible'] = [];
@@ -60,7 +64,9 @@ export function compareSchemas(bigquery: readonly TargetColumn[] | ReadonlyArray
 }
 
 export function incompatibleSchemaError(table: string, changes: SchemaChanges): ValidationError {
-  const what = changes.incompatible.map((c) => `column ${c.column} is ${c.bigquery} in BigQuery but ${c.source} in the source`).join('; ');
+  const what = changes.incompatible
+    .map((c) => `column ${c.column} is ${c.bigquery} in BigQuery but ${c.source} in the source`)
+    .join('; ');
   return new ValidationError(
     `app-db table ${table}: ${what}. BigQuery cannot change a column's type in place: rename the source column, ` +
       `or drop the BigQuery table and its bq_sync_tracking row so the next full sync recreates it`,
@@ -89,7 +95,8 @@ export function toBigQueryValue(value: unknown, type: BigQueryType): unknown {
     case 'BOOL':
       if (typeof value === 'boolean') return value;
       if (value === 0 || value === 1) return value === 1;
-      if (value === '0' || value === '1' || value === 'true' || value === 'false') return value === '1' || value === 'true';
+      if (value === '0' || value === '1' || value === 'true' || value === 'false')
+        return value === '1' || value === 'true';
       throw new Error(`not a boolean: ${JSON.stringify(String(value).slice(0, 40))}`);
     case 'TIMESTAMP': {
       if (value instanceof Date) return value.toISOString();
@@ -97,7 +104,12 @@ export function toBigQueryValue(value: unknown, type: BigQueryType): unknown {
       if (typeof value === 'number') return new Date(value * 1000).toISOString();
       const m = typeof value === 'string' ? TIMESTAMP_TEXT.exec(value.trim()) : null;
       if (!m) throw new Error(`not a timestamp: ${JSON.stringify(String(value).slice(0, 40))}`);
-      const zone = m[3] === undefined || m[3] === 'Z' ? '+00:00' : m[3].includes(':') ? m[3] : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
+      const zone =
+        m[3] === undefined || m[3] === 'Z'
+          ? '+00:00'
+          : m[3].includes(':')
+            ? m[3]
+            : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
       return `${m[1]} ${m[2]}${zone}`;
     }
     case 'DATE':

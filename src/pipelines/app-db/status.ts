@@ -1,8 +1,8 @@
 // Per-table sync state for `status`, the admin API and the demo: every configured table, with
 // what bq_sync_tracking knows of it (cursor, last sync, rows moved, last error) or "never synced".
-import type { StatusSection } from '../../cli/status-sections.js';
+import type { StatusSection } from '../../runtime/status-section.js';
 import type { Pool } from '../../connectors/postgres.js';
-import { APP_DB_TABLES } from './tables.js';
+import { APP_DB_TABLES } from './definition.js';
 import { readAllTracking } from './tracking.js';
 
 export interface AppDbTableStatus {
@@ -47,7 +47,18 @@ export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppD
 
 /** The per-table table `learnsync demo` (and `status`) prints. */
 export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
-  const header = ['table', 'mode', 'last sync', 'read', 'appended', 'merged', 'deleted', 'rejected', 'cursor / last id', 'error'];
+  const header = [
+    'table',
+    'mode',
+    'last sync',
+    'read',
+    'appended',
+    'merged',
+    'deleted',
+    'rejected',
+    'cursor / last id',
+    'error',
+  ];
   const body = rows.map((r) => [
     r.table,
     r.mode,
@@ -61,21 +72,35 @@ export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
     r.lastError ? r.lastError.slice(0, 60) : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...body.map(line)];
 }
 
-/** The `learnsync status` section: per table, the app database → BigQuery sync state. */
+/** The `learnsync status` section: per destination dataset and table, the app database → BigQuery sync state. */
 export const appDbStatusSection: StatusSection = {
   title: 'App database → BigQuery (bq_sync_tracking)',
   async render(ctx) {
-    const b = ctx.config.appDb.bigquery;
-    const rows = await readAppDbStatus(await ctx.warehouse(), `${b.projectId}.${b.datasetId}`);
-    if (rows.every((r) => !r.lastSyncAt && !r.lastError)) return [`never synced to ${b.projectId}.${b.datasetId}`];
-    return formatAppDbStatus(rows);
+    const pool = await ctx.warehouse();
+    const datasets = await trackedDatasets(pool);
+    if (!datasets.length) return ['never synced'];
+    const lines: string[] = [];
+    for (const d of datasets)
+      lines.push(`${d}:`, ...formatAppDbStatus(await readAppDbStatus(pool, d)).map((l) => `  ${l}`));
+    return lines;
   },
   async json(ctx) {
-    const b = ctx.config.appDb.bigquery;
-    return readAppDbStatus(await ctx.warehouse(), `${b.projectId}.${b.datasetId}`);
+    const pool = await ctx.warehouse();
+    const out: Record<string, AppDbTableStatus[]> = {};
+    for (const d of await trackedDatasets(pool)) out[d] = await readAppDbStatus(pool, d);
+    return out;
   },
 };
+
+async function trackedDatasets(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ dataset: string }>('SELECT DISTINCT dataset FROM bq_sync_tracking ORDER BY 1');
+  return rows.map((r) => r.dataset);
+}

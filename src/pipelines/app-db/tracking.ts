@@ -3,7 +3,7 @@
 // (after BigQuery committed the rows); errors are written on their own, since that transaction is
 // rolled back.
 import type pg from 'pg';
-import type { TableMode } from './tables.js';
+import type { TableMode } from './definition.js';
 import type { TargetColumn } from './schema-mapping.js';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -31,12 +31,18 @@ export interface TrackingRow {
 }
 
 export async function readTracking(db: Db, dataset: string, table: string): Promise<TrackingRow | undefined> {
-  const { rows } = await db.query<TrackingRow>('SELECT * FROM bq_sync_tracking WHERE dataset = $1 AND table_name = $2', [dataset, table]);
+  const { rows } = await db.query<TrackingRow>(
+    'SELECT * FROM bq_sync_tracking WHERE dataset = $1 AND table_name = $2',
+    [dataset, table],
+  );
   return rows[0];
 }
 
 export async function readAllTracking(db: Db, dataset: string): Promise<TrackingRow[]> {
-  const { rows } = await db.query<TrackingRow>('SELECT * FROM bq_sync_tracking WHERE dataset = $1 ORDER BY table_name', [dataset]);
+  const { rows } = await db.query<TrackingRow>(
+    'SELECT * FROM bq_sync_tracking WHERE dataset = $1 ORDER BY table_name',
+    [dataset],
+  );
   return rows;
 }
 
@@ -73,14 +79,34 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
         last_reject_reason = EXCLUDED.last_reject_reason, last_columns_added = EXCLUDED.last_columns_added,
         last_error = NULL, last_error_at = NULL, last_workflow_id = EXCLUDED.last_workflow_id, updated_at = now()`,
     [
-      r.dataset, r.table, r.mode, r.lastRowId, r.lastCursor, JSON.stringify(r.schema), r.syncMode,
-      r.read, r.appended, r.merged, r.deleted, r.rejected, r.rejectReason, r.columnsAdded.join(',') || null, r.workflowId,
+      r.dataset,
+      r.table,
+      r.mode,
+      r.lastRowId,
+      r.lastCursor,
+      JSON.stringify(r.schema),
+      r.syncMode,
+      r.read,
+      r.appended,
+      r.merged,
+      r.deleted,
+      r.rejected,
+      r.rejectReason,
+      r.columnsAdded.join(',') || null,
+      r.workflowId,
     ],
   );
 }
 
 /** Best effort: the sync has failed already, and that error is the one to report. */
-export async function recordError(db: Db, dataset: string, table: string, mode: TableMode, message: string, workflowId: string | null): Promise<void> {
+export async function recordError(
+  db: Db,
+  dataset: string,
+  table: string,
+  mode: TableMode,
+  message: string,
+  workflowId: string | null,
+): Promise<void> {
   await db
     .query(
       `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_error, last_error_at, last_workflow_id) VALUES ($1, $2, $3, $4, now(), $5)

@@ -47,8 +47,12 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
     WHERE learning_roi.is_valid_email(e)`);
   await tx.query('ALTER TABLE roi_learners ADD PRIMARY KEY (email)');
 
-  const emailsRead = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')}`);
-  const signupsRead = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')}`);
+  const emailsRead = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')}`,
+  );
+  const signupsRead = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')}`,
+  );
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
      SELECT $1, $2, reason, raw FROM (
@@ -86,7 +90,8 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
       FROM roi_learners l
       LEFT JOIN (SELECT DISTINCT ON (email) email, dotcom_id, source FROM roi_claims ORDER BY email, rank, pref1, pref2, dotcom_id) d USING (email)
       LEFT JOIN (SELECT email, count(DISTINCT dotcom_id)::int AS ids FROM roi_claims GROUP BY email) n USING (email)`);
-  const conflicts = await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
+  const conflicts =
+    await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
     SELECT i.email, i.dotcom_id, i.resolved_by,
            jsonb_agg(jsonb_build_object('dotcom_id', c.dotcom_id, 'source', c.source) ORDER BY c.rank, c.pref1, c.pref2, c.dotcom_id)
       FROM learning_roi.learner_identities i JOIN roi_claims c USING (email)
@@ -107,7 +112,9 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
           + (SELECT count(*) FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')} AND ${EMAIL_REJECT('s.email', 's.actor_id')} IS NULL)::int AS n`,
   );
   if (identityRows !== valid.rows[0]!.n + bad) {
-    throw new Error(`reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
+    throw new Error(
+      `reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`,
+    );
   }
   return {
     identityRows,
@@ -123,22 +130,26 @@ export function createLearnerIdentityActivities({ warehouse }: ActivityDeps) {
   return {
     async resolveLearnerIdentities(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
-      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        const c = await resolveLearners(tx, input.nodeId, date);
-        return {
-          processed: c.identityRows,
-          inserted: c.learners,
-          rejected: c.rejected,
-          detail: {
-            table: 'learning_roi.learner_identities',
-            learners: c.learners,
-            resolved: c.resolved,
-            resolutionRate: c.learners ? Math.round((c.resolved / c.learners) * 10_000) / 10_000 : 0,
-            conflicts: c.conflicts,
-            ...Object.fromEntries(Object.entries(c.bySource).map(([k, v]) => [`by_${k}`, v])),
-          },
-        };
-      });
+      return runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          const c = await resolveLearners(tx, input.nodeId, date);
+          return {
+            processed: c.identityRows,
+            inserted: c.learners,
+            rejected: c.rejected,
+            detail: {
+              table: 'learning_roi.learner_identities',
+              learners: c.learners,
+              resolved: c.resolved,
+              resolutionRate: c.learners ? Math.round((c.resolved / c.learners) * 10_000) / 10_000 : 0,
+              conflicts: c.conflicts,
+              ...Object.fromEntries(Object.entries(c.bySource).map(([k, v]) => [`by_${k}`, v])),
+            },
+          };
+        },
+      );
     },
   };
 }

@@ -17,7 +17,9 @@ export const columnNames = (spec: StageSpec) => spec.columns.map(([name]) => nam
 
 /** Creates the stage table inside `tx`, streams the source rows into it and analyzes it; returns the rows copied. */
 export async function stageFromSource(source: pg.PoolClient, tx: pg.PoolClient, spec: StageSpec): Promise<number> {
-  await tx.query(`CREATE TEMP TABLE ${spec.table} (${spec.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP`);
+  await tx.query(
+    `CREATE TEMP TABLE ${spec.table} (${spec.columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP`,
+  );
   const copied = await copyBetween(source, spec.select, tx, spec.table, columnNames(spec));
   // Temporary tables are invisible to autovacuum: without statistics the transform's joins are planned blind.
   await tx.query(`ANALYZE ${spec.table}`);

@@ -5,9 +5,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Fastify, { type FastifyInstance, type preHandlerHookHandler } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANUAL_SYNC_WORKFLOW_ID, registerAppDbAdminRoutes, TABLES_SYNC_WORKFLOW_ID, temporalSyncTriggers } from '../../../src/pipelines/app-db/admin-routes.js';
+import {
+  MANUAL_SYNC_WORKFLOW_ID,
+  registerAppDbAdminRoutes,
+  TABLES_SYNC_WORKFLOW_ID,
+  temporalSyncTriggers,
+} from '../../../src/pipelines/app-db/admin-routes.js';
 import { readAppDbStatus } from '../../../src/pipelines/app-db/status.js';
-import { APP_DB_TABLES } from '../../../src/pipelines/app-db/tables.js';
+import { APP_DB_TABLES } from '../../../src/pipelines/app-db/definition.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { createTimeSkippingEnv } from '../../support/temporal.js';
 
@@ -62,7 +67,10 @@ describe('app-db admin API', () => {
   it('refuses every endpoint without a token or with a wrong one', async () => {
     for (const e of endpoints) {
       expect((await app.inject({ ...e })).statusCode, `${e.method} ${e.url}`).toBe(401);
-      expect((await app.inject({ ...e, headers: { authorization: 'Bearer wrong' } })).statusCode, `${e.method} ${e.url}`).toBe(401);
+      expect(
+        (await app.inject({ ...e, headers: { authorization: 'Bearer wrong' } })).statusCode,
+        `${e.method} ${e.url}`,
+      ).toBe(401);
     }
     const d = await temporalSyncTriggers(env.client, 'x').describe(MANUAL_SYNC_WORKFLOW_ID);
     expect(d).toBeUndefined(); // nothing was started by the refused calls
@@ -90,31 +98,66 @@ describe('app-db admin API', () => {
   });
 
   it('syncs named tables, and names the unknown ones in a 400', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/admin/bigquery/sync/tables', headers: auth, payload: ['users', 'no_such_table', 'passwords'] });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/admin/bigquery/sync/tables',
+      headers: auth,
+      payload: ['users', 'no_such_table', 'passwords'],
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ unknown: ['no_such_table', 'passwords'] });
     expect((bad.json() as { error: string }).error).toMatch(/no_such_table.*passwords/);
     for (const payload of ['users', {}, [], [1, 2]]) {
-      const r = await app.inject({ method: 'POST', url: '/admin/bigquery/sync/tables', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      const r = await app.inject({
+        method: 'POST',
+        url: '/admin/bigquery/sync/tables',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
       expect(r.statusCode, JSON.stringify(payload)).toBe(400);
     }
-    const notJson = await app.inject({ method: 'POST', url: '/admin/bigquery/sync/tables', headers: { ...auth, 'content-type': 'application/json' }, payload: '["users"' });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: '/admin/bigquery/sync/tables',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '["users"',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(await temporalSyncTriggers(env.client, 'x').describe(TABLES_SYNC_WORKFLOW_ID)).toBeUndefined();
 
-    const ok = await app.inject({ method: 'POST', url: '/admin/bigquery/sync/tables', headers: auth, payload: ['users', 'chat_history'] });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/admin/bigquery/sync/tables',
+      headers: auth,
+      payload: ['users', 'chat_history'],
+    });
     expect(ok.statusCode).toBe(202);
-    expect(ok.json()).toMatchObject({ started: true, workflowId: TABLES_SYNC_WORKFLOW_ID, tables: ['users', 'chat_history'] });
-    const again = await app.inject({ method: 'POST', url: '/admin/bigquery/sync/tables', headers: auth, payload: ['organizations'] });
+    expect(ok.json()).toMatchObject({
+      started: true,
+      workflowId: TABLES_SYNC_WORKFLOW_ID,
+      tables: ['users', 'chat_history'],
+    });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/admin/bigquery/sync/tables',
+      headers: auth,
+      payload: ['organizations'],
+    });
     expect(again.statusCode).toBe(409);
   });
 
   it('reports per-table status and the running syncs', async () => {
     const r = await app.inject({ method: 'GET', url: '/admin/bigquery/sync/status', headers: auth });
     expect(r.statusCode).toBe(200);
-    const body = r.json() as { tables: Array<{ table: string; lastRowId: number | null; rows: { appended: number } }>; runs: { manual: { status: string } } };
+    const body = r.json() as {
+      tables: Array<{ table: string; lastRowId: number | null; rows: { appended: number } }>;
+      runs: { manual: { status: string } };
+    };
     expect(body.tables).toHaveLength(APP_DB_TABLES.length);
-    expect(body.tables.find((t) => t.table === 'chat_history')).toMatchObject({ lastRowId: 42, rows: { appended: 42 } });
+    expect(body.tables.find((t) => t.table === 'chat_history')).toMatchObject({
+      lastRowId: 42,
+      rows: { appended: 42 },
+    });
     expect(body.tables.find((t) => t.table === 'users')).toMatchObject({ lastRowId: null });
     expect(body.runs.manual.status).toBe('RUNNING');
   });

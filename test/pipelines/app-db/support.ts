@@ -9,12 +9,16 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { runQuery, type BigQueryTarget } from '../../../src/connectors/bigquery/client.js';
 import { createAppDbActivities } from '../../../src/pipelines/app-db/activities.js';
-import { APP_DB_TABLES } from '../../../src/pipelines/app-db/tables.js';
+import { APP_DB_TABLES } from '../../../src/pipelines/app-db/definition.js';
 import { generateSampleAppDb } from '../../../src/pipelines/app-db/sample/generate.js';
-import type { AppDbDeps } from '../../../src/pipelines/app-db/deps.js';
+import type { AppDbDeps } from '../../../src/runtime/deps.js';
 import type { NodeResult } from '../../../src/pipelines/types.js';
 import { createAppDbDeps } from '../../../src/stack/app-db.js';
-import { bigQueryEmulatorProvisioned, startBigQueryEmulator, type BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
+import {
+  bigQueryEmulatorProvisioned,
+  startBigQueryEmulator,
+  type BigQueryEmulatorHandle,
+} from '../../../src/stack/bigquery-emulator.js';
 import type { TestDatabases } from '../../support/databases.js';
 import { projectRoot } from '../../support/temporal.js';
 
@@ -48,7 +52,12 @@ export interface AppDbFixture {
 
 let datasetCounter = 0;
 
-export async function appDbFixture(db: TestDatabases, emulator: BigQueryEmulatorHandle, env: Record<string, string> = {}, chatRows = 2000): Promise<AppDbFixture> {
+export async function appDbFixture(
+  db: TestDatabases,
+  emulator: BigQueryEmulatorHandle,
+  env: Record<string, string> = {},
+  chatRows = 2000,
+): Promise<AppDbFixture> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'learnsync-appdb-'));
   const sqlitePath = path.join(dir, 'app.sqlite');
   generateSampleAppDb(sqlitePath, { chatRows });
@@ -67,7 +76,12 @@ export async function appDbFixture(db: TestDatabases, emulator: BigQueryEmulator
   const target = await deps.target();
   const activities = createAppDbActivities({ warehouse: db.warehouse, logger: quietLogger, config, appDb: deps });
   const sync = (table: string, mode: 'incremental' | 'full' = 'incremental') =>
-    activities.syncAppDbTable({ pipeline: mode === 'full' ? 'app-db-full' : 'app-db-incremental', nodeId: `app_db_${mode}_${table}`, force: false, params: { table, mode } });
+    activities.syncAppDbTable({
+      pipeline: mode === 'full' ? 'app-db-full' : 'app-db-incremental',
+      nodeId: `app_db_${mode}_${table}`,
+      force: false,
+      params: { table, mode },
+    });
   const open: Database.Database[] = [];
   return {
     dir,
@@ -94,18 +108,27 @@ export async function appDbFixture(db: TestDatabases, emulator: BigQueryEmulator
   };
 }
 
-export async function bqRows<T = Record<string, unknown>>(t: BigQueryTarget, sql: string, params?: Record<string, unknown>): Promise<T[]> {
+export async function bqRows<T = Record<string, unknown>>(
+  t: BigQueryTarget,
+  sql: string,
+  params?: Record<string, unknown>,
+): Promise<T[]> {
   const r = await runQuery<T>(t, sql.replaceAll('$DS', `\`${t.projectId}.${t.datasetId}\``), params);
   return r.rows;
 }
 
 export async function bqCount(t: BigQueryTarget, table: string): Promise<{ n: number; distinct: number }> {
-  const [r] = await bqRows<{ n: number; d: number }>(t, `SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM $DS.${table}`);
+  const [r] = await bqRows<{ n: number; d: number }>(
+    t,
+    `SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM $DS.${table}`,
+  );
   return { n: Number(r!.n), distinct: Number(r!.d) };
 }
 
 /** Every row of a BigQuery table ordered by id, as JSON: what "the same table" means in these tests. */
 export async function bqSnapshot(t: BigQueryTarget, table: string): Promise<string> {
   const rows = await bqRows(t, `SELECT * FROM $DS.${table} ORDER BY id`);
-  return JSON.stringify(rows, (_k, v: unknown) => (v && typeof v === 'object' && 'value' in (v as object) ? (v as { value: unknown }).value : v));
+  return JSON.stringify(rows, (_k, v: unknown) =>
+    v && typeof v === 'object' && 'value' in (v as object) ? (v as { value: unknown }).value : v,
+  );
 }

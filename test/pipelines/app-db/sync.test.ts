@@ -2,10 +2,19 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTableSchema } from '../../../src/connectors/bigquery/client.js';
 import { stagingTableName } from '../../../src/pipelines/app-db/bigquery-sync.js';
-import { APP_DB_TABLES } from '../../../src/pipelines/app-db/tables.js';
+import { APP_DB_TABLES } from '../../../src/pipelines/app-db/definition.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
-import { appDbFixture, bqCount, bqRows, bqSnapshot, emulatorAvailable, HASH_KEY, startEmulator, type AppDbFixture } from './support.js';
+import {
+  appDbFixture,
+  bqCount,
+  bqRows,
+  bqSnapshot,
+  emulatorAvailable,
+  HASH_KEY,
+  startEmulator,
+  type AppDbFixture,
+} from './support.js';
 
 describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () => {
   let db: TestDatabases;
@@ -22,7 +31,8 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     await db?.close();
   });
 
-  const sourceCount = (table: string) => (f.app().prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const sourceCount = (table: string) =>
+    (f.app().prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 
   it('first incremental run creates every table and copies every row', async () => {
     const results = await f.syncAll();
@@ -33,13 +43,18 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     }
     const chat = results.get('chat_history') as { detail: Record<string, unknown> };
     expect(chat.detail.appended).toBe(2000);
-    const { rows } = await db.warehouse.query(`SELECT table_name, last_synced_row_id, last_cursor FROM bq_sync_tracking WHERE table_name IN ('chat_history', 'users') ORDER BY 1`);
+    const { rows } = await db.warehouse.query(
+      `SELECT table_name, last_synced_row_id, last_cursor FROM bq_sync_tracking WHERE table_name IN ('chat_history', 'users') ORDER BY 1`,
+    );
     expect(rows[0]).toMatchObject({ table_name: 'chat_history', last_synced_row_id: '2000' });
     expect(rows[1].last_cursor).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
   });
 
   it('API keys leave only as HMAC-SHA256 under the configured key', async () => {
-    const source = f.app().prepare('SELECT id, key FROM org_api_keys ORDER BY id').all() as Array<{ id: number; key: string }>;
+    const source = f.app().prepare('SELECT id, key FROM org_api_keys ORDER BY id').all() as Array<{
+      id: number;
+      key: string;
+    }>;
     const bq = await bqRows<{ id: number; key: string }>(f.target, 'SELECT id, key FROM $DS.org_api_keys ORDER BY id');
     expect(bq).toHaveLength(source.length);
     for (const [i, s] of source.entries()) {
@@ -50,7 +65,9 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
 
   it('appends new rows of insert-only tables, and nothing when nothing is new', async () => {
     const app = f.app();
-    const insert = app.prepare(`INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1, 'user', ?, NULL, '2025-03-01 10:00:00')`);
+    const insert = app.prepare(
+      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1, 'user', ?, NULL, '2025-03-01 10:00:00')`,
+    );
     for (let i = 2001; i <= 2050; i++) insert.run(i, `new message ${i}`);
     const r = await f.sync('chat_history');
     expect(r.inserted).toBe(50);
@@ -68,12 +85,15 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     app.prepare(`DELETE FROM users WHERE id = 5`).run();
     const inc = await f.sync('users');
     expect(inc.updated).toBeGreaterThanOrEqual(2);
-    const names = await bqRows<{ id: number; first_name: string }>(f.target, 'SELECT id, first_name FROM $DS.users WHERE id IN (3, 4, 5) ORDER BY id');
+    const names = await bqRows<{ id: number; first_name: string }>(
+      f.target,
+      'SELECT id, first_name FROM $DS.users WHERE id IN (3, 4, 5) ORDER BY id',
+    );
     expect(names.map((r) => r.first_name).slice(0, 2)).toEqual(['Renamed', 'Twice-2']);
     expect(names).toHaveLength(3); // the incremental sync cannot see the delete
     const full = await f.sync('users', 'full');
     expect(full.deleted).toBe(1);
-    expect((await bqRows(f.target, 'SELECT id FROM $DS.users WHERE id = 5'))).toHaveLength(0);
+    expect(await bqRows(f.target, 'SELECT id FROM $DS.users WHERE id = 5')).toHaveLength(0);
     expect((await bqCount(f.target, 'users')).n).toBe(sourceCount('users'));
   });
 
@@ -85,14 +105,19 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     const inc = await f.sync('courses');
     expect(inc.detail?.columnsAdded).toBe('language');
     expect((await readTableSchema(f.target, 'courses')).map((c) => c.name)).toContain('language');
-    const [filled] = await bqRows<{ n: number }>(f.target, `SELECT COUNT(*) AS n FROM $DS.courses WHERE language = 'en'`);
+    const [filled] = await bqRows<{ n: number }>(
+      f.target,
+      `SELECT COUNT(*) AS n FROM $DS.courses WHERE language = 'en'`,
+    );
     // Only the changed row (and rows sharing the previous cursor's instant, re-merged on purpose) so far.
     expect(Number(filled!.n)).toBeGreaterThanOrEqual(1);
     expect(Number(filled!.n)).toBeLessThan(sourceCount('courses'));
     await f.sync('courses', 'full');
     const [all] = await bqRows<{ n: number }>(f.target, `SELECT COUNT(*) AS n FROM $DS.courses WHERE language = 'en'`);
     expect(Number(all!.n)).toBe(sourceCount('courses'));
-    const { rows } = await db.warehouse.query(`SELECT believed_schema FROM bq_sync_tracking WHERE table_name = 'courses'`);
+    const { rows } = await db.warehouse.query(
+      `SELECT believed_schema FROM bq_sync_tracking WHERE table_name = 'courses'`,
+    );
     expect(rows[0].believed_schema).toContainEqual({ name: 'language', type: 'STRING' });
   });
 
@@ -110,13 +135,17 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     expect(err.message).toMatch(/column color is STRING in BigQuery but INT64 in the source/);
     const [s] = await bqRows<{ title: string }>(f.target, 'SELECT title FROM $DS.scorecards WHERE id = 2');
     expect(s!.title).toBe('Still synced');
-    const { rows } = await db.warehouse.query(`SELECT last_error FROM bq_sync_tracking WHERE table_name = 'milestones'`);
+    const { rows } = await db.warehouse.query(
+      `SELECT last_error FROM bq_sync_tracking WHERE table_name = 'milestones'`,
+    );
     expect(rows[0].last_error).toMatch(/column color/);
   });
 
   it('a crash between the load and the MERGE leaves no duplicates and no staging table', async () => {
     const app = f.app();
-    const insert = app.prepare(`INSERT INTO task_completions (id, user_id, task_id, question_id, created_at) VALUES (?, 2, 3, NULL, '2026-04-01 00:00:00')`);
+    const insert = app.prepare(
+      `INSERT INTO task_completions (id, user_id, task_id, question_id, created_at) VALUES (?, 2, 3, NULL, '2026-04-01 00:00:00')`,
+    );
     for (let i = 1001; i <= 1010; i++) insert.run(i);
     const before = await bqCount(f.target, 'task_completions');
     f.deps.beforeApply = async () => {
@@ -127,7 +156,9 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     expect(await bqCount(f.target, 'task_completions')).toEqual(before);
     const tables = await f.target.bq.dataset(f.target.datasetId).getTables();
     expect(tables[0].map((t) => t.id)).not.toContain(stagingTableName('task_completions'));
-    const { rows } = await db.warehouse.query(`SELECT last_synced_row_id FROM bq_sync_tracking WHERE table_name = 'task_completions'`);
+    const { rows } = await db.warehouse.query(
+      `SELECT last_synced_row_id FROM bq_sync_tracking WHERE table_name = 'task_completions'`,
+    );
     expect(rows[0].last_synced_row_id).toBe('200'); // cursor not advanced past rows BigQuery did not get
 
     // A worker killed outright leaves its staging table behind: the next sync replaces and drops it.
@@ -156,25 +187,51 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
 
   it('rejects rows it cannot convert, with the reason, and loads the rest', async () => {
     const app = f.app();
-    app.prepare(`INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (2051, 1, 1, 'user', 'ok', NULL, '2026-05-01 10:00:00'), (2052, 1, 1, 'user', 'bad time', NULL, 'last tuesday')`).run();
+    app
+      .prepare(
+        `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (2051, 1, 1, 'user', 'ok', NULL, '2026-05-01 10:00:00'), (2052, 1, 1, 'user', 'bad time', NULL, 'last tuesday')`,
+      )
+      .run();
     const r = await f.sync('chat_history');
     expect(r).toMatchObject({ rows: 2, inserted: 1, rejected: 1 });
     expect(String(r.detail?.firstReject)).toMatch(/id=2052: not a timestamp: "last tuesday"/);
-    expect(await bqRows(f.target, 'SELECT id FROM $DS.chat_history WHERE id > 2050 ORDER BY id')).toEqual([{ id: 2051 }]);
-    const { rows } = await db.warehouse.query(`SELECT last_rows_rejected, last_reject_reason FROM bq_sync_tracking WHERE table_name = 'chat_history'`);
-    expect(rows[0]).toMatchObject({ last_rows_rejected: '1', last_reject_reason: expect.stringMatching(/last tuesday/) });
+    expect(await bqRows(f.target, 'SELECT id FROM $DS.chat_history WHERE id > 2050 ORDER BY id')).toEqual([
+      { id: 2051 },
+    ]);
+    const { rows } = await db.warehouse.query(
+      `SELECT last_rows_rejected, last_reject_reason FROM bq_sync_tracking WHERE table_name = 'chat_history'`,
+    );
+    expect(rows[0]).toMatchObject({
+      last_rows_rejected: '1',
+      last_reject_reason: expect.stringMatching(/last tuesday/),
+    });
   });
 
   it('publishes a warehouse table to BigQuery, replacing it whole on every run', async () => {
-    await db.warehouse.query(`CREATE SCHEMA IF NOT EXISTS marts; CREATE TABLE marts.daily_active (day DATE NOT NULL, tenant TEXT NOT NULL, learners INTEGER, minutes NUMERIC(10,2), refreshed_at TIMESTAMPTZ)`);
-    await db.warehouse.query(`INSERT INTO marts.daily_active SELECT DATE '2026-01-01' + g, 't' || (g % 3), g * 10, g * 1.5, now() FROM generate_series(0, 99) g`);
-    const publish = () => f.activities.publishWarehouseTableToBigQuery({ pipeline: 'publish', nodeId: 'publish_daily_active', force: false, params: { schema: 'marts', table: 'daily_active' } });
+    await db.warehouse.query(
+      `CREATE SCHEMA IF NOT EXISTS marts; CREATE TABLE marts.daily_active (day DATE NOT NULL, tenant TEXT NOT NULL, learners INTEGER, minutes NUMERIC(10,2), refreshed_at TIMESTAMPTZ)`,
+    );
+    await db.warehouse.query(
+      `INSERT INTO marts.daily_active SELECT DATE '2026-01-01' + g, 't' || (g % 3), g * 10, g * 1.5, now() FROM generate_series(0, 99) g`,
+    );
+    const publish = () =>
+      f.activities.publishWarehouseTableToBigQuery({
+        pipeline: 'publish',
+        nodeId: 'publish_daily_active',
+        force: false,
+        params: { schema: 'marts', table: 'daily_active' },
+      });
     const first = await publish();
     expect(first).toMatchObject({ rows: 100, inserted: 100 });
-    await db.warehouse.query(`DELETE FROM marts.daily_active WHERE learners >= 500; ALTER TABLE marts.daily_active ADD COLUMN region TEXT DEFAULT 'eu'`);
+    await db.warehouse.query(
+      `DELETE FROM marts.daily_active WHERE learners >= 500; ALTER TABLE marts.daily_active ADD COLUMN region TEXT DEFAULT 'eu'`,
+    );
     const second = await publish();
     expect(second.rows).toBe(50);
-    const rows = await bqRows<{ n: number; learners: number; region: string }>(f.target, `SELECT COUNT(*) AS n, SUM(learners) AS learners, MIN(region) AS region FROM $DS.marts_daily_active`);
+    const rows = await bqRows<{ n: number; learners: number; region: string }>(
+      f.target,
+      `SELECT COUNT(*) AS n, SUM(learners) AS learners, MIN(region) AS region FROM $DS.marts_daily_active`,
+    );
     expect(rows[0]).toMatchObject({ region: 'eu' });
     expect(Number(rows[0]!.n)).toBe(50);
     expect(Number(rows[0]!.learners)).toBe(Array.from({ length: 50 }, (_, g) => g * 10).reduce((a, b) => a + b, 0));

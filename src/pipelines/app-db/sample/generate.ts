@@ -102,21 +102,48 @@ export function generateSampleAppDb(file: string, opts: SampleAppDbOptions): voi
     questions: 720,
     scorecards: 30,
   };
-  const insert = (table: string, cols: string[]) => db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  const insert = (table: string, cols: string[]) =>
+    db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
   const colors = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', null];
   const names = ['Asha', 'Ravi', 'Meera', 'Kabir', 'Zoya', 'Arjun', 'Ishaan', 'Diya', 'Vihaan', 'Anaya'];
 
   db.transaction(() => {
-    const org = insert('organizations', ['id', 'slug', 'name', 'default_logo_color', 'openai_free_trial', 'created_at', 'updated_at']);
+    const org = insert('organizations', [
+      'id',
+      'slug',
+      'name',
+      'default_logo_color',
+      'openai_free_trial',
+      'created_at',
+      'updated_at',
+    ]);
     for (let i = 1; i <= n.orgs; i++) {
       const c = ts(30);
       org.run(i, `org-${i}`, `Organisation ${i}`, pick(colors), rnd() < 0.5 ? 1 : rnd() < 0.5 ? 0 : null, c, c);
     }
-    const user = insert('users', ['id', 'email', 'first_name', 'middle_name', 'last_name', 'default_dp_color', 'created_at', 'updated_at']);
+    const user = insert('users', [
+      'id',
+      'email',
+      'first_name',
+      'middle_name',
+      'last_name',
+      'default_dp_color',
+      'created_at',
+      'updated_at',
+    ]);
     const userOrg = insert('user_organizations', ['id', 'user_id', 'org_id', 'role', 'created_at']);
     for (let i = 1; i <= n.users; i++) {
       const c = ts(60);
-      user.run(i, `learner${i}@example.org`, pick(names), rnd() < 0.2 ? pick(names) : null, `Lastname${i % 97}`, pick(colors), c, c);
+      user.run(
+        i,
+        `learner${i}@example.org`,
+        pick(names),
+        rnd() < 0.2 ? pick(names) : null,
+        `Lastname${i % 97}`,
+        pick(colors),
+        c,
+        c,
+      );
       userOrg.run(i, i, 1 + (i % n.orgs), i % 25 === 0 ? 'admin' : 'member', c);
     }
     const cohort = insert('cohorts', ['id', 'name', 'org_id', 'created_at', 'updated_at']);
@@ -125,7 +152,8 @@ export function generateSampleAppDb(file: string, opts: SampleAppDbOptions): voi
       cohort.run(i, `Cohort ${i}`, 1 + (i % n.orgs), c, c);
     }
     const userCohort = insert('user_cohorts', ['id', 'user_id', 'cohort_id', 'role', 'joined_at']);
-    for (let i = 1; i <= n.users; i++) userCohort.run(i, i, 1 + (i % n.cohorts), i % 30 === 0 ? 'mentor' : 'learner', rnd() < 0.1 ? null : ts(60));
+    for (let i = 1; i <= n.users; i++)
+      userCohort.run(i, i, 1 + (i % n.cohorts), i % 30 === 0 ? 'mentor' : 'learner', rnd() < 0.1 ? null : ts(60));
     const batch = insert('batches', ['id', 'name', 'cohort_id', 'created_at', 'updated_at']);
     for (let i = 1; i <= n.batches; i++) {
       const c = ts(30);
@@ -138,7 +166,15 @@ export function generateSampleAppDb(file: string, opts: SampleAppDbOptions): voi
       const c = ts(30);
       course.run(i, 1 + (i % n.orgs), `Course ${i}`, c, c);
     }
-    const courseCohort = insert('course_cohorts', ['id', 'course_id', 'cohort_id', 'is_drip_enabled', 'frequency_value', 'publish_at', 'created_at']);
+    const courseCohort = insert('course_cohorts', [
+      'id',
+      'course_id',
+      'cohort_id',
+      'is_drip_enabled',
+      'frequency_value',
+      'publish_at',
+      'created_at',
+    ]);
     for (let i = 1; i <= n.courses; i++) {
       const drip = rnd() < 0.3;
       courseCohort.run(i, i, 1 + (i % n.cohorts), drip ? 1 : 0, drip ? int(7) : null, drip ? ts(90) : null, ts(30));
@@ -150,56 +186,181 @@ export function generateSampleAppDb(file: string, opts: SampleAppDbOptions): voi
       milestone.run(i, 1 + (i % n.orgs), `Module ${i}`, pick(colors), c, c);
       courseMilestone.run(i, 1 + (i % n.courses), i, Math.floor(i / n.courses), c);
     }
-    const task = insert('tasks', ['id', 'org_id', 'type', 'blocks', 'title', 'status', 'scheduled_publish_at', 'created_at', 'updated_at', 'deleted_at']);
+    const task = insert('tasks', [
+      'id',
+      'org_id',
+      'type',
+      'blocks',
+      'title',
+      'status',
+      'scheduled_publish_at',
+      'created_at',
+      'updated_at',
+      'deleted_at',
+    ]);
     const courseTask = insert('course_tasks', ['id', 'task_id', 'course_id', 'ordering', 'milestone_id', 'created_at']);
     for (let i = 1; i <= n.tasks; i++) {
       const c = ts(45);
       const blocks = JSON.stringify([{ type: 'paragraph', content: [{ type: 'text', text: `Read chapter ${i}` }] }]);
-      task.run(i, 1 + (i % n.orgs), pick(['learning_material', 'quiz', 'assignment']), blocks, `Task ${i}`, pick(['published', 'draft']), rnd() < 0.1 ? ts(90) : null, c, c, rnd() < 0.03 ? ts(60) : null);
-      courseTask.run(i, i, 1 + (i % n.courses), Math.floor(i / n.courses), rnd() < 0.9 ? 1 + (i % n.milestones) : null, c);
+      task.run(
+        i,
+        1 + (i % n.orgs),
+        pick(['learning_material', 'quiz', 'assignment']),
+        blocks,
+        `Task ${i}`,
+        pick(['published', 'draft']),
+        rnd() < 0.1 ? ts(90) : null,
+        c,
+        c,
+        rnd() < 0.03 ? ts(60) : null,
+      );
+      courseTask.run(
+        i,
+        i,
+        1 + (i % n.courses),
+        Math.floor(i / n.courses),
+        rnd() < 0.9 ? 1 + (i % n.milestones) : null,
+        c,
+      );
     }
-    const question = insert('questions', ['id', 'task_id', 'type', 'blocks', 'answer', 'input_type', 'coding_language', 'response_type', 'position', 'max_attempts', 'is_feedback_shown', 'context', 'title', 'created_at', 'updated_at']);
+    const question = insert('questions', [
+      'id',
+      'task_id',
+      'type',
+      'blocks',
+      'answer',
+      'input_type',
+      'coding_language',
+      'response_type',
+      'position',
+      'max_attempts',
+      'is_feedback_shown',
+      'context',
+      'title',
+      'created_at',
+      'updated_at',
+    ]);
     for (let i = 1; i <= n.questions; i++) {
       const c = ts(45);
       const coding = rnd() < 0.3;
       question.run(
-        i, 1 + (i % n.tasks), pick(['objective', 'subjective']), JSON.stringify([{ type: 'paragraph', text: `Question ${i}?` }]),
-        rnd() < 0.5 ? JSON.stringify([{ type: 'paragraph', text: `Answer ${i}` }]) : null, coding ? 'code' : 'text',
-        coding ? JSON.stringify([pick(['python', 'javascript', 'sql'])]) : null, pick(['chat', 'exam']), i % 5, rnd() < 0.5 ? int(3) : null,
-        rnd() < 0.5 ? 1 : 0, rnd() < 0.2 ? JSON.stringify({ blocks: [], linkedMaterialIds: [int(n.tasks)] }) : null, `Q${i}`, c, c,
+        i,
+        1 + (i % n.tasks),
+        pick(['objective', 'subjective']),
+        JSON.stringify([{ type: 'paragraph', text: `Question ${i}?` }]),
+        rnd() < 0.5 ? JSON.stringify([{ type: 'paragraph', text: `Answer ${i}` }]) : null,
+        coding ? 'code' : 'text',
+        coding ? JSON.stringify([pick(['python', 'javascript', 'sql'])]) : null,
+        pick(['chat', 'exam']),
+        i % 5,
+        rnd() < 0.5 ? int(3) : null,
+        rnd() < 0.5 ? 1 : 0,
+        rnd() < 0.2 ? JSON.stringify({ blocks: [], linkedMaterialIds: [int(n.tasks)] }) : null,
+        `Q${i}`,
+        c,
+        c,
       );
     }
     const scorecard = insert('scorecards', ['id', 'org_id', 'title', 'criteria', 'status', 'created_at', 'updated_at']);
     const questionScorecard = insert('question_scorecards', ['id', 'question_id', 'scorecard_id', 'created_at']);
     for (let i = 1; i <= n.scorecards; i++) {
       const c = ts(30);
-      scorecard.run(i, 1 + (i % n.orgs), `Rubric ${i}`, JSON.stringify([{ name: 'Clarity', min_score: 1, max_score: 4 }, { name: 'Depth', min_score: 1, max_score: 4 }]), rnd() < 0.2 ? null : 'published', c, c);
+      scorecard.run(
+        i,
+        1 + (i % n.orgs),
+        `Rubric ${i}`,
+        JSON.stringify([
+          { name: 'Clarity', min_score: 1, max_score: 4 },
+          { name: 'Depth', min_score: 1, max_score: 4 },
+        ]),
+        rnd() < 0.2 ? null : 'published',
+        c,
+        c,
+      );
     }
     for (let i = 1; i <= n.questions / 2; i++) questionScorecard.run(i, i * 2, 1 + (i % n.scorecards), ts(45));
-    const chat = insert('chat_history', ['id', 'user_id', 'question_id', 'role', 'content', 'response_type', 'created_at']);
+    const chat = insert('chat_history', [
+      'id',
+      'user_id',
+      'question_id',
+      'role',
+      'content',
+      'response_type',
+      'created_at',
+    ]);
     const completion = insert('task_completions', ['id', 'user_id', 'task_id', 'question_id', 'created_at']);
     let t = BASE;
     for (let i = 1; i <= chatRows; i++) {
       t += Math.floor(rnd() * 4000);
       const userMsg = i % 2 === 1;
-      chat.run(i, int(n.users), int(n.questions), userMsg ? 'user' : 'assistant',
-        userMsg ? `My attempt ${i}: ${pick(names)} thinks the answer is ${int(100)}` : JSON.stringify({ feedback: `Good effort on step ${int(9)}`, correct: rnd() < 0.5 }),
-        userMsg ? pick(['text', 'code', 'audio']) : null, sqliteTimestamp(t));
+      chat.run(
+        i,
+        int(n.users),
+        int(n.questions),
+        userMsg ? 'user' : 'assistant',
+        userMsg
+          ? `My attempt ${i}: ${pick(names)} thinks the answer is ${int(100)}`
+          : JSON.stringify({ feedback: `Good effort on step ${int(9)}`, correct: rnd() < 0.5 }),
+        userMsg ? pick(['text', 'code', 'audio']) : null,
+        sqliteTimestamp(t),
+      );
       if (i % 10 === 0) {
         const onTask = rnd() < 0.5;
-        completion.run(i / 10, int(n.users), onTask ? int(n.tasks) : null, onTask ? null : int(n.questions), sqliteTimestamp(t));
+        completion.run(
+          i / 10,
+          int(n.users),
+          onTask ? int(n.tasks) : null,
+          onTask ? null : int(n.questions),
+          sqliteTimestamp(t),
+        );
       }
     }
-    const courseJob = insert('course_generation_jobs', ['id', 'uuid', 'course_id', 'status', 'job_details', 'created_at', 'updated_at']);
-    const taskJob = insert('task_generation_jobs', ['id', 'uuid', 'task_id', 'course_id', 'status', 'job_details', 'created_at', 'updated_at']);
+    const courseJob = insert('course_generation_jobs', [
+      'id',
+      'uuid',
+      'course_id',
+      'status',
+      'job_details',
+      'created_at',
+      'updated_at',
+    ]);
+    const taskJob = insert('task_generation_jobs', [
+      'id',
+      'uuid',
+      'task_id',
+      'course_id',
+      'status',
+      'job_details',
+      'created_at',
+      'updated_at',
+    ]);
     for (let i = 1; i <= 40; i++) {
       const c = ts(45);
-      const uuid = (k: number) => `${(k * 2654435761 >>> 0).toString(16).padStart(8, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      courseJob.run(i, uuid(i), 1 + (i % n.courses), pick(['pending', 'processing', 'completed', 'failed']), JSON.stringify({ prompt: `Make course ${i}`, files: [] }), c, c);
-      taskJob.run(i, uuid(i + 1000), 1 + (i % n.tasks), 1 + (i % n.courses), pick(['pending', 'completed', 'failed']), rnd() < 0.3 ? null : JSON.stringify({ model: 'gpt-4o', n: int(5) }), c, c);
+      const uuid = (k: number) =>
+        `${((k * 2654435761) >>> 0).toString(16).padStart(8, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      courseJob.run(
+        i,
+        uuid(i),
+        1 + (i % n.courses),
+        pick(['pending', 'processing', 'completed', 'failed']),
+        JSON.stringify({ prompt: `Make course ${i}`, files: [] }),
+        c,
+        c,
+      );
+      taskJob.run(
+        i,
+        uuid(i + 1000),
+        1 + (i % n.tasks),
+        1 + (i % n.courses),
+        pick(['pending', 'completed', 'failed']),
+        rnd() < 0.3 ? null : JSON.stringify({ model: 'gpt-4o', n: int(5) }),
+        c,
+        c,
+      );
     }
     const apiKey = insert('org_api_keys', ['id', 'org_id', 'key', 'created_at']);
-    for (let i = 1; i <= n.orgs * 2; i++) apiKey.run(i, 1 + (i % n.orgs), `sk-sample-${Math.floor(rnd() * 1e12).toString(36)}${i}`, ts(30));
+    for (let i = 1; i <= n.orgs * 2; i++)
+      apiKey.run(i, 1 + (i % n.orgs), `sk-sample-${Math.floor(rnd() * 1e12).toString(36)}${i}`, ts(30));
     const draft = insert('code_drafts', ['id', 'user_id', 'question_id', 'code', 'created_at', 'updated_at']);
     for (let i = 1; i <= Math.min(n.users, 2000); i++) {
       const c = ts(60);
