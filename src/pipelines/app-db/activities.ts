@@ -77,6 +77,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               syncMode: mode,
               lastRowId: o.lastRowId,
               lastCursor: o.lastCursor,
+              lastCursorRows: o.lastCursorRows,
               schema: o.schema,
               read: o.read,
               appended: o.appended,

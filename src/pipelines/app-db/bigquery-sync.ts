@@ -60,6 +60,8 @@ export interface TableSyncOutcome {
   deleted: number;
   lastRowId: number | null;
   lastCursor: string | null;
+  /** Rows at exactly lastCursor: the next run skips the table when nothing is newer and this has not grown. */
+  lastCursorRows: number | null;
   schema: TargetColumn[];
   columnsAdded: string[];
   loadMs: number;
@@ -117,6 +119,18 @@ async function reconcileSchema(
   return { schema: [...actual, ...changes.add], added: changes.add.map((c) => c.name) };
 }
 
+/**
+ * Nothing to do: no row after the cursor, and for merge tables no row newer than the cursor nor a
+ * new one at exactly the cursor's instant (the >= read would otherwise re-merge those every run).
+ */
+async function nothingNew(ctx: TableSyncContext, spec: AppDbTable, after: RowsAfter | undefined): Promise<boolean> {
+  const atOrAfter = await ctx.source.count(spec.name, after);
+  if (atOrAfter === 0) return true;
+  const known = ctx.tracking?.last_cursor_rows;
+  if (!after?.inclusive || known == null) return false;
+  return atOrAfter === Number(known) && (await ctx.source.count(spec.name, { ...after, inclusive: false })) === 0;
+}
+
 function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
   if (ctx.syncMode === 'full') return undefined;
   const t = ctx.tracking;
@@ -158,16 +172,18 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
     deleted: 0,
     lastRowId: ctx.tracking?.last_synced_row_id != null ? Number(ctx.tracking.last_synced_row_id) : null,
     lastCursor: ctx.tracking?.last_cursor ?? null,
+    lastCursorRows: ctx.tracking?.last_cursor_rows != null ? Number(ctx.tracking.last_cursor_rows) : null,
     schema,
     columnsAdded: added,
     loadMs: 0,
     applyMs: 0,
   };
-  if (ctx.syncMode === 'incremental' && (await source.count(spec.name, after)) === 0) return outcome;
+  if (ctx.syncMode === 'incremental' && (await nothingNew(ctx, spec, after))) return outcome;
 
   const staging = stagingTableName(spec.name);
   let maxKey: unknown = null;
   let maxCursor: unknown = null;
+  let rowsAtMaxCursor = 0;
   let written = 0;
   const columns = desired.map((c) => c.name);
   const hashKey = ctx.privacy.hashKey;
@@ -180,7 +196,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
     })) {
       outcome.read++;
       maxKey = laterCursor(maxKey, row[spec.key]);
-      maxCursor = laterCursor(maxCursor, row[spec.cursorColumn]);
+      const c = row[spec.cursorColumn];
+      if (c !== null && c !== undefined) {
+        if (maxCursor !== null && cursorText(c) === cursorText(maxCursor)) rowsAtMaxCursor++;
+        else if (laterCursor(maxCursor, c) === c) [maxCursor, rowsAtMaxCursor] = [c, 1];
+      }
       const out: Record<string, unknown> = {};
       try {
         for (const c of desired) {
@@ -228,7 +248,9 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
 
   if (maxKey !== null && (ctx.syncMode === 'full' || spec.mode === 'append')) outcome.lastRowId = Number(maxKey);
   if (maxCursor !== null && spec.mode === 'merge') {
+    // Every row >= the previous cursor was read, so the rows counted at the maximum are all of them.
     outcome.lastCursor = cursorText(ctx.syncMode === 'full' ? maxCursor : laterCursor(outcome.lastCursor, maxCursor));
+    outcome.lastCursorRows = outcome.lastCursor === cursorText(maxCursor) ? rowsAtMaxCursor : outcome.lastCursorRows;
   }
   return outcome;
 }

@@ -25,7 +25,11 @@ export async function planAppDbIncremental(pool: Pool, source: SourceReader, dat
         : r?.last_cursor != null
           ? { column: t.cursorColumn, value: r.last_cursor, inclusive: true }
           : undefined;
-    const rows = (await source.columns(t.name)).length === 0 ? 0 : await source.count(t.name, after);
+    let rows = (await source.columns(t.name)).length === 0 ? 0 : await source.count(t.name, after);
+    // As the sync decides: rows at exactly the cursor that were already synced move nothing.
+    if (after?.inclusive && r?.last_cursor_rows != null && rows === Number(r.last_cursor_rows)) {
+      if ((await source.count(t.name, { ...after, inclusive: false })) === 0) rows = 0;
+    }
     out.push({
       table: t.name,
       mode: t.mode,

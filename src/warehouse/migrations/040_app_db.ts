@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS bq_sync_tracking (
   mode                TEXT NOT NULL CHECK (mode IN ('append', 'merge')),
   last_synced_row_id  BIGINT,                   -- append tables: highest id BigQuery has
   last_cursor         TEXT,                     -- merge tables: highest updated_at synced (as the source wrote it)
+  last_cursor_rows    BIGINT,                   -- rows the source had at exactly last_cursor when it was synced
   believed_schema     JSONB,                    -- [{name, type}] learnsync believes BigQuery has, verified each run
   last_sync_at        TIMESTAMPTZ,
   last_sync_mode      TEXT,                     -- incremental | full

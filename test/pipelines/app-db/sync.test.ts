@@ -97,6 +97,18 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     expect((await bqCount(f.target, 'users')).n).toBe(sourceCount('users'));
   });
 
+  it('skips a table with nothing new, yet catches a row written in the cursor instant', async () => {
+    expect((await f.sync('tasks')).rows).toBe(0);
+    const { rows } = await db.warehouse.query(`SELECT last_cursor FROM bq_sync_tracking WHERE table_name = 'tasks'`);
+    const cursor = rows[0].last_cursor as string;
+    f.app().prepare(`UPDATE tasks SET title = 'Same second', updated_at = ? WHERE id = 7`).run(cursor);
+    const r = await f.sync('tasks');
+    expect(r.rows).toBeGreaterThanOrEqual(2); // the row already at the cursor and the one just written there
+    const [t] = await bqRows<{ title: string }>(f.target, 'SELECT title FROM $DS.tasks WHERE id = 7');
+    expect(t!.title).toBe('Same second');
+    expect((await f.sync('tasks')).rows).toBe(0);
+  });
+
   it('a new source column appears in BigQuery and is backfilled by the full sync', async () => {
     const app = f.app();
     app.exec(`ALTER TABLE courses ADD COLUMN language TEXT`);
