@@ -49,7 +49,8 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
           await connection.workflowService.getSystemInfo({});
         } catch {
           throw new UsageError(
-            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set TEMPORAL_ADDRESS to a running server`,
+            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set ` +
+              `TEMPORAL_ADDRESS to a running server`,
           );
         }
         closers.push(() => connection.close());

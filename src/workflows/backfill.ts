@@ -22,7 +22,10 @@ export type BackfillResult = BackfillProgress;
 
 export const DEFAULT_MAX_CHILDREN_PER_RUN = 50;
 
-/** Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date twice. */
+/**
+ * Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date
+ * twice.
+ */
 export function backfillChildId(parentWorkflowId: string, date: string): string {
   return `${parentWorkflowId}/${date}`;
 }
@@ -115,7 +118,8 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   };
   if (state.failed.length) {
     throw ApplicationFailure.nonRetryable(
-      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ${[...state.failed].sort().join(', ')}`,
+      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ` +
+        `${[...state.failed].sort().join(', ')}`,
       'BackfillFailed',
       summary,
     );

@@ -9,7 +9,10 @@ import { UsageError, type CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
   const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`;
+  return (
+    `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ` +
+    `${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`
+  );
 }
 
 export const backfillWorkflowId = (pipeline: string, from: string, to: string) =>
@@ -49,7 +52,8 @@ export const command: CliCommand = {
         ],
       });
       ctx.print(
-        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
+          `time${values.force ? ', forced' : ''}`,
       );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -91,7 +95,8 @@ export const command: CliCommand = {
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
       ctx.print(
-        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`,
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ` +
+          `${from} --to ${to}\`,`,
       );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;
@@ -105,7 +110,8 @@ export const command: CliCommand = {
       return 0;
     } catch (err) {
       ctx.print(
-        `result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
+        `result: FAILED — ` +
+          `${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
       );
       return 1;
     }

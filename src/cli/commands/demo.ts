@@ -38,7 +38,8 @@ export const command: CliCommand = {
       }
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
         ctx.print(
-          '(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)',
+          '(the demo stops the Temporal dev server it started; ' +
+            '`learnsync dev` brings it back with this run at that link)',
         );
       }
       return code;

@@ -22,8 +22,10 @@ export async function mergeScd2(tx: pg.PoolClient, spec: DimensionSpec, asOf: st
     `CREATE TEMP TABLE ${stage.table}_changes ON COMMIT DROP AS
      SELECT i.${bk}, ${tracked.map((c) => `i.${c}`).join(', ')}, i.row_hash, c.${sk} AS current_key,
             CASE WHEN c.${sk} IS NOT NULL THEN
-                   CASE WHEN i.updated_at > c.effective_from THEN i.updated_at ELSE greatest($1::timestamptz, c.effective_from) END
-                 ELSE (SELECT CASE WHEN max(x.effective_to) IS NULL THEN coalesce(i.created_at, i.updated_at, $1::timestamptz)
+                   CASE WHEN i.updated_at > c.effective_from THEN i.updated_at
+                        ELSE greatest($1::timestamptz, c.effective_from) END
+                 ELSE (SELECT CASE WHEN max(x.effective_to) IS NULL
+                                   THEN coalesce(i.created_at, i.updated_at, $1::timestamptz)
                                    ELSE greatest(coalesce(i.updated_at, $1::timestamptz), max(x.effective_to)) END
                          FROM ${table} x WHERE x.${bk} = i.${bk})
             END AS new_from
