@@ -137,7 +137,8 @@ async function main(): Promise<void> {
     generateSampleAppDb(sqlite, { chatRows: N });
     generateSampleAppDb(small, { chatRows: Math.round(N / 10) });
     console.log(
-      `generated the sample app databases (${N.toLocaleString()} and ${Math.round(N / 10).toLocaleString()} chat rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      `generated the sample app databases (${N.toLocaleString()} and ${Math.round(N / 10).toLocaleString()} ` +
+        `chat rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
     const file = path.join(dir, 'chat_history.ndjson');
     t = performance.now();
@@ -162,7 +163,8 @@ async function main(): Promise<void> {
           await target.bq.createDataset(dataset);
           await runQuery(
             target,
-            `CREATE TABLE ${qualifiedName(target, 'chat_history')} (${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`,
+            `CREATE TABLE ${qualifiedName(target, 'chat_history')} ` +
+              `(${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`,
           );
           const started = performance.now();
           const load = await loadNdjson(target, 'chat_history', createReadStream(file), {
@@ -187,7 +189,8 @@ async function main(): Promise<void> {
     const incrementalRead: number[] = [];
     const app = new Database(sqlite);
     const insert = app.prepare(
-      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1, 'user', ?, 'text', '2026-01-01 00:00:00')`,
+      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at)
+       VALUES (?, 1, 1, 'user', ?, 'text', '2026-01-01 00:00:00')`,
     );
     let nextId = N + 1;
     for (let r = 0; r <= ROUNDS; r++) {
@@ -208,13 +211,19 @@ async function main(): Promise<void> {
     const inc = median(incremental);
     console.log('');
     console.log(
-      `initial sync of ${N.toLocaleString()} chat rows: pipeline ${p.toFixed(2)} s (${spread(pipeline).min.toFixed(2)}–${spread(pipeline).max.toFixed(2)}), raw load job ${w.toFixed(2)} s (${spread(raw).min.toFixed(2)}–${spread(raw).max.toFixed(2)}): pipeline/raw ×${(p / w).toFixed(2)}`,
+      `initial sync of ${N.toLocaleString()} chat rows: pipeline ${p.toFixed(2)} s ` +
+        `(${spread(pipeline).min.toFixed(2)}–${spread(pipeline).max.toFixed(2)}), raw load job ${w.toFixed(2)} s ` +
+        `(${spread(raw).min.toFixed(2)}–${spread(raw).max.toFixed(2)}): pipeline/raw ×${(p / w).toFixed(2)}`,
     );
     console.log(
-      `incremental with 1% new rows: ${inc.toFixed(2)} s = ${((inc / p) * 100).toFixed(1)}% of the initial sync (target ≤ 5%), ${median(incrementalRead).toLocaleString()} rows read = ${((median(incrementalRead) / N) * 100).toFixed(1)}% (target ≤ 2%)`,
+      `incremental with 1% new rows: ${inc.toFixed(2)} s = ${((inc / p) * 100).toFixed(1)}% of the initial sync ` +
+        `(target ≤ 5%), ${median(incrementalRead).toLocaleString()} rows read = ` +
+        `${((median(incrementalRead) / N) * 100).toFixed(1)}% (target ≤ 2%)`,
     );
     console.log(
-      `peak RSS of a syncing process: ${memSmall.maxRssMb} MB at ${memSmall.rows.toLocaleString()} rows, ${memLarge.maxRssMb} MB at ${memLarge.rows.toLocaleString()} rows: ×${(memLarge.maxRssMb / memSmall.maxRssMb).toFixed(2)} (target ≤ 1.2)`,
+      `peak RSS of a syncing process: ${memSmall.maxRssMb} MB at ${memSmall.rows.toLocaleString()} rows, ` +
+        `${memLarge.maxRssMb} MB at ${memLarge.rows.toLocaleString()} rows: ` +
+        `×${(memLarge.maxRssMb / memSmall.maxRssMb).toFixed(2)} (target ≤ 1.2)`,
     );
     console.log(
       JSON.stringify({

@@ -115,7 +115,8 @@ export function appDbSection(e: AppDbEnv, dataDir: string): AppDbConfig {
         };
   if (source.kind !== 'sample' && !e.APP_DB_HASH_KEY) {
     throw new ConfigError(
-      'APP_DB_HASH_KEY (or APP_DB_HASH_KEY_FILE) is required with a real application database: API keys leave only as HMAC-SHA256 hashes under this key',
+      'APP_DB_HASH_KEY (or APP_DB_HASH_KEY_FILE) is required with a real application database: ' +
+        'API keys leave only as HMAC-SHA256 hashes under this key',
     );
   }
   const live = Boolean(e.BIGQUERY_PROJECT || e.BIGQUERY_API_ENDPOINT);

@@ -28,7 +28,8 @@ export function bigQueryEmulatorPaths(projectRoot: string, explicit?: string): B
   const home = path.join(projectRoot, '.tools', 'bq-home');
   if (!existsSync(executable)) {
     throw new ConfigError(
-      `bqemulator not found at ${executable}: run \`npm run setup\` (installs it from PyPI), or set BIGQUERY_EMULATOR_PATH, or point BIGQUERY_PROJECT at real BigQuery.`,
+      `bqemulator not found at ${executable}: run \`npm run setup\` (installs it from PyPI), ` +
+        'or set BIGQUERY_EMULATOR_PATH, or point BIGQUERY_PROJECT at real BigQuery.',
     );
   }
   return { executable, home };

@@ -128,7 +128,9 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
       !body.every((t) => typeof t === 'string')
     ) {
       return reply.code(400).send({
-        error: `the body must be a JSON array of 1 to ${MAX_TABLES_PER_REQUEST} table names, e.g. ["users", "chat_history"]`,
+        error:
+          `the body must be a JSON array of 1 to ${MAX_TABLES_PER_REQUEST} table names, ` +
+          'e.g. ["users", "chat_history"]',
       });
     }
     const names = [...new Set(body as string[])];

@@ -138,7 +138,8 @@ function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefin
     return t?.last_synced_row_id != null
       ? { column: spec.key, value: Number(t.last_synced_row_id), inclusive: false }
       : undefined;
-  // >=: rows written in the same instant as the cursor after the last sync are not missed; MERGE makes the overlap harmless.
+  // >=: rows written in the same instant as the cursor after the last sync are not missed;
+  // MERGE makes the overlap harmless.
   return t?.last_cursor != null ? { column: spec.cursorColumn, value: t.last_cursor, inclusive: true } : undefined;
 }
 
@@ -268,7 +269,8 @@ async function applyStaged(
   const key = quoteIdent(spec.key);
   const cols = columns.map((c) => quoteIdent(c.name));
   if (ctx.syncMode === 'incremental' && spec.mode === 'append') {
-    // Only ids above what BigQuery has: an earlier attempt that appended but never committed its cursor adds nothing twice.
+    // Only ids above what BigQuery has: an earlier attempt that appended but never committed its
+    // cursor adds nothing twice.
     const r = await runQuery(
       target,
       `INSERT INTO ${T} (${cols.join(', ')}) SELECT ${cols.map((c) => `S.${c}`).join(', ')} FROM ${S} S

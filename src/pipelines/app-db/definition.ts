@@ -102,7 +102,8 @@ export const appDbFull: PipelineDefinition = {
   name: APP_DB_FULL,
   kind: 'incremental',
   description:
-    'App database → BigQuery full sync: every key compared, MERGE with UPDATE, INSERT and DELETE, new columns backfilled (daily)',
+    'App database → BigQuery full sync: every key compared, MERGE with UPDATE, INSERT and DELETE, ' +
+    'new columns backfilled (daily)',
   nodes: appDbNodes(
     'full',
     APP_DB_TABLES.map((t) => t.name),

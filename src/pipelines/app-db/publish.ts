@@ -68,7 +68,10 @@ export async function publishTable(
       throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${table} but ${written} were sent`);
     await runQuery(
       target,
-      `CREATE OR REPLACE TABLE ${qualifiedName(target, destination)} AS SELECT * FROM ${qualifiedName(target, staging)}`,
+      `CREATE OR REPLACE TABLE ${qualifiedName(target, destination)} AS SELECT * FROM ${qualifiedName(
+        target,
+        staging,
+      )}`,
       undefined,
       `publish ${destination}`,
     );

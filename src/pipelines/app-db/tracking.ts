@@ -68,15 +68,19 @@ export interface SyncRecord {
 
 export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
   await db.query(
-    `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_synced_row_id, last_cursor, believed_schema, last_sync_at, last_sync_mode,
-        last_full_sync_at, last_rows_read, last_rows_appended, last_rows_merged, last_rows_deleted, last_rows_rejected, last_reject_reason,
+    `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_synced_row_id, last_cursor, believed_schema,
+      last_sync_at, last_sync_mode,
+        last_full_sync_at, last_rows_read, last_rows_appended, last_rows_merged, last_rows_deleted,
+          last_rows_rejected, last_reject_reason,
         last_columns_added, last_error, last_error_at, last_workflow_id, last_cursor_rows, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now(), $7, CASE WHEN $7 = 'full' THEN now() END, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, $15, $16, now())
+     VALUES ($1, $2, $3, $4, $5, $6, now(), $7, CASE WHEN $7 = 'full' THEN now() END, $8, $9, $10, $11, $12, $13,
+       $14, NULL, NULL, $15, $16, now())
      ON CONFLICT (dataset, table_name) DO UPDATE SET
         mode = EXCLUDED.mode, last_synced_row_id = EXCLUDED.last_synced_row_id, last_cursor = EXCLUDED.last_cursor,
         believed_schema = EXCLUDED.believed_schema, last_sync_at = now(), last_sync_mode = EXCLUDED.last_sync_mode,
         last_full_sync_at = COALESCE(EXCLUDED.last_full_sync_at, bq_sync_tracking.last_full_sync_at),
-        last_rows_read = EXCLUDED.last_rows_read, last_rows_appended = EXCLUDED.last_rows_appended, last_rows_merged = EXCLUDED.last_rows_merged,
+        last_rows_read = EXCLUDED.last_rows_read, last_rows_appended = EXCLUDED.last_rows_appended,
+          last_rows_merged = EXCLUDED.last_rows_merged,
         last_rows_deleted = EXCLUDED.last_rows_deleted, last_rows_rejected = EXCLUDED.last_rows_rejected,
         last_reject_reason = EXCLUDED.last_reject_reason, last_columns_added = EXCLUDED.last_columns_added,
         last_error = NULL, last_error_at = NULL, last_workflow_id = EXCLUDED.last_workflow_id,
@@ -113,7 +117,8 @@ export async function recordError(
 ): Promise<void> {
   await db
     .query(
-      `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_error, last_error_at, last_workflow_id) VALUES ($1, $2, $3, $4, now(), $5)
+      `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_error, last_error_at, last_workflow_id)
+        VALUES ($1, $2, $3, $4, now(), $5)
        ON CONFLICT (dataset, table_name) DO UPDATE SET last_error = EXCLUDED.last_error, last_error_at = now(),
          last_workflow_id = EXCLUDED.last_workflow_id, updated_at = now()`,
       [dataset, table, mode, message.slice(0, 4000), workflowId],

@@ -40,7 +40,8 @@ describe('app-db admin API', () => {
   beforeAll(async () => {
     [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabases()]);
     await db.warehouse.query(
-      `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_synced_row_id, last_sync_at, last_rows_appended) VALUES ('p.app_db', 'chat_history', 'append', 42, now(), 42)`,
+      `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_synced_row_id, last_sync_at,
+        last_rows_appended) VALUES ('p.app_db', 'chat_history', 'append', 42, now(), 42)`,
     );
     app = Fastify({ logger: false });
     await registerAppDbAdminRoutes(app, {

@@ -151,7 +151,8 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
 
     // Per table in the ledger: rows appended (inserted), merged (updated), deleted.
     const { rows } = await db.warehouse.query(
-      `SELECT job_name, rows_inserted, rows_updated FROM etl_job_runs WHERE job_name IN ('app_db_chat_history', 'app_db_users') AND status = 'SUCCESS' ORDER BY 1`,
+      `SELECT job_name, rows_inserted, rows_updated FROM etl_job_runs WHERE job_name IN ('app_db_chat_history',
+        'app_db_users') AND status = 'SUCCESS' ORDER BY 1`,
     );
     expect(rows).toEqual([
       { job_name: 'app_db_chat_history', rows_inserted: 2000, rows_updated: 0 },
@@ -179,12 +180,14 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
   });
 
   it('reads a Postgres application database the same way', async () => {
-    await db.oltp
-      .query(`CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL, first_name VARCHAR(50), middle_name TEXT, last_name TEXT,
-      default_dp_color TEXT, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, settings JSONB, score NUMERIC(6,2), active BOOLEAN)`);
-    await db.oltp
-      .query(`INSERT INTO users SELECT g, 'u' || g || '@example.org', 'F' || g, NULL, 'L', NULL, '2025-01-01'::timestamptz + g * interval '1 minute',
-      '2025-01-01'::timestamptz + g * interval '1 minute', jsonb_build_object('theme', 'dark', 'n', g), g / 3.0, g % 2 = 0 FROM generate_series(1, 300) g`);
+    await db.oltp.query(`CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL, first_name VARCHAR(50),
+        middle_name TEXT, last_name TEXT,
+      default_dp_color TEXT, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, settings JSONB,
+        score NUMERIC(6,2), active BOOLEAN)`);
+    await db.oltp.query(`INSERT INTO users SELECT g, 'u' || g || '@example.org', 'F' || g, NULL, 'L', NULL,
+        '2025-01-01'::timestamptz + g * interval '1 minute',
+      '2025-01-01'::timestamptz + g * interval '1 minute', jsonb_build_object('theme', 'dark', 'n', g), g / 3.0,
+        g % 2 = 0 FROM generate_series(1, 300) g`);
     const source = openPostgresSource(db.oltpUrl);
     const pgFixture = { ...f.deps, openSource: async () => openPostgresSource(db.oltpUrl) };
     const acts = createAppDbActivities({

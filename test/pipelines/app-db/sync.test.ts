@@ -44,7 +44,8 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     const chat = results.get('chat_history') as { detail: Record<string, unknown> };
     expect(chat.detail.appended).toBe(2000);
     const { rows } = await db.warehouse.query(
-      `SELECT table_name, last_synced_row_id, last_cursor FROM bq_sync_tracking WHERE table_name IN ('chat_history', 'users') ORDER BY 1`,
+      `SELECT table_name, last_synced_row_id, last_cursor FROM bq_sync_tracking WHERE table_name IN ('chat_history',
+        'users') ORDER BY 1`,
     );
     expect(rows[0]).toMatchObject({ table_name: 'chat_history', last_synced_row_id: '2000' });
     expect(rows[1].last_cursor).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
@@ -66,7 +67,8 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
   it('appends new rows of insert-only tables, and nothing when nothing is new', async () => {
     const app = f.app();
     const insert = app.prepare(
-      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1, 'user', ?, NULL, '2025-03-01 10:00:00')`,
+      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (?, 1, 1,
+        'user', ?, NULL, '2025-03-01 10:00:00')`,
     );
     for (let i = 2001; i <= 2050; i++) insert.run(i, `new message ${i}`);
     const r = await f.sync('chat_history');
@@ -136,8 +138,10 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
   it('an incompatible type change stops only its table, naming the column', async () => {
     const app = f.app();
     app.exec(`ALTER TABLE milestones RENAME TO milestones_old;
-      CREATE TABLE milestones (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, name TEXT NOT NULL, color INTEGER, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-      INSERT INTO milestones SELECT id, org_id, name, 1, created_at, updated_at FROM milestones_old; DROP TABLE milestones_old;`);
+      CREATE TABLE milestones (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, name TEXT NOT NULL, color INTEGER,
+        created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+      INSERT INTO milestones SELECT id, org_id, name, 1, created_at, updated_at
+        FROM milestones_old; DROP TABLE milestones_old;`);
     app.prepare(`UPDATE scorecards SET title = 'Still synced', updated_at = '2026-03-01 00:00:00' WHERE id = 2`).run();
     const results = await f.syncAll();
     const failed = [...results].filter(([, r]) => r instanceof Error);
@@ -156,7 +160,8 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
   it('a crash between the load and the MERGE leaves no duplicates and no staging table', async () => {
     const app = f.app();
     const insert = app.prepare(
-      `INSERT INTO task_completions (id, user_id, task_id, question_id, created_at) VALUES (?, 2, 3, NULL, '2026-04-01 00:00:00')`,
+      `INSERT INTO task_completions (id, user_id, task_id, question_id, created_at) VALUES (?, 2, 3, NULL,
+        '2026-04-01 00:00:00')`,
     );
     for (let i = 1001; i <= 1010; i++) insert.run(i);
     const before = await bqCount(f.target, 'task_completions');
@@ -201,7 +206,8 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     const app = f.app();
     app
       .prepare(
-        `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (2051, 1, 1, 'user', 'ok', NULL, '2026-05-01 10:00:00'), (2052, 1, 1, 'user', 'bad time', NULL, 'last tuesday')`,
+        `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at) VALUES (2051,
+          1, 1, 'user', 'ok', NULL, '2026-05-01 10:00:00'), (2052, 1, 1, 'user', 'bad time', NULL, 'last tuesday')`,
       )
       .run();
     const r = await f.sync('chat_history');
@@ -221,10 +227,12 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
 
   it('publishes a warehouse table to BigQuery, replacing it whole on every run', async () => {
     await db.warehouse.query(
-      `CREATE SCHEMA IF NOT EXISTS marts; CREATE TABLE marts.daily_active (day DATE NOT NULL, tenant TEXT NOT NULL, learners INTEGER, minutes NUMERIC(10,2), refreshed_at TIMESTAMPTZ)`,
+      `CREATE SCHEMA IF NOT EXISTS marts; CREATE TABLE marts.daily_active (day DATE NOT NULL, tenant TEXT NOT NULL,
+        learners INTEGER, minutes NUMERIC(10,2), refreshed_at TIMESTAMPTZ)`,
     );
     await db.warehouse.query(
-      `INSERT INTO marts.daily_active SELECT DATE '2026-01-01' + g, 't' || (g % 3), g * 10, g * 1.5, now() FROM generate_series(0, 99) g`,
+      `INSERT INTO marts.daily_active SELECT DATE '2026-01-01' + g, 't' || (g % 3), g * 10, g * 1.5, now()
+        FROM generate_series(0, 99) g`,
     );
     const publish = () =>
       f.activities.publishWarehouseTableToBigQuery({
@@ -236,7 +244,8 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     const first = await publish();
     expect(first).toMatchObject({ rows: 100, inserted: 100 });
     await db.warehouse.query(
-      `DELETE FROM marts.daily_active WHERE learners >= 500; ALTER TABLE marts.daily_active ADD COLUMN region TEXT DEFAULT 'eu'`,
+      `DELETE FROM marts.daily_active WHERE learners >= 500;
+       ALTER TABLE marts.daily_active ADD COLUMN region TEXT DEFAULT 'eu'`,
     );
     const second = await publish();
     expect(second.rows).toBe(50);

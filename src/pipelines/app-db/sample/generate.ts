@@ -7,37 +7,59 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 export const SAMPLE_SCHEMA = `
-CREATE TABLE organizations (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, default_logo_color TEXT,
+CREATE TABLE organizations (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  default_logo_color TEXT,
   openai_free_trial BOOLEAN, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, first_name TEXT, middle_name TEXT, last_name TEXT,
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, first_name TEXT, middle_name TEXT,
+  last_name TEXT,
   default_dp_color TEXT, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE user_organizations (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, org_id INTEGER NOT NULL, role TEXT NOT NULL, created_at DATETIME NOT NULL);
-CREATE TABLE cohorts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, org_id INTEGER NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE user_cohorts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, cohort_id INTEGER NOT NULL, role TEXT NOT NULL, joined_at DATETIME);
-CREATE TABLE batches (id INTEGER PRIMARY KEY, name TEXT NOT NULL, cohort_id INTEGER NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE user_batches (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, batch_id INTEGER NOT NULL, created_at DATETIME NOT NULL);
-CREATE TABLE courses (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, name TEXT NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE course_cohorts (id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, cohort_id INTEGER NOT NULL, is_drip_enabled BOOLEAN,
+CREATE TABLE user_organizations (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, org_id INTEGER NOT NULL,
+  role TEXT NOT NULL, created_at DATETIME NOT NULL);
+CREATE TABLE cohorts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, org_id INTEGER NOT NULL,
+  created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+CREATE TABLE user_cohorts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, cohort_id INTEGER NOT NULL,
+  role TEXT NOT NULL, joined_at DATETIME);
+CREATE TABLE batches (id INTEGER PRIMARY KEY, name TEXT NOT NULL, cohort_id INTEGER NOT NULL,
+  created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+CREATE TABLE user_batches (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, batch_id INTEGER NOT NULL,
+  created_at DATETIME NOT NULL);
+CREATE TABLE courses (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, name TEXT NOT NULL,
+  created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+CREATE TABLE course_cohorts (id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, cohort_id INTEGER NOT NULL,
+  is_drip_enabled BOOLEAN,
   frequency_value INTEGER, publish_at DATETIME, created_at DATETIME NOT NULL);
-CREATE TABLE milestones (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, name TEXT NOT NULL, color TEXT, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE course_milestones (id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, milestone_id INTEGER NOT NULL, ordering INTEGER NOT NULL, created_at DATETIME NOT NULL);
-CREATE TABLE tasks (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, type TEXT NOT NULL, blocks TEXT, title TEXT NOT NULL, status TEXT NOT NULL,
+CREATE TABLE milestones (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, name TEXT NOT NULL, color TEXT,
+  created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+CREATE TABLE course_milestones (id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL, milestone_id INTEGER NOT NULL,
+  ordering INTEGER NOT NULL, created_at DATETIME NOT NULL);
+CREATE TABLE tasks (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, type TEXT NOT NULL, blocks TEXT,
+  title TEXT NOT NULL, status TEXT NOT NULL,
   scheduled_publish_at DATETIME, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL, deleted_at DATETIME);
-CREATE TABLE course_tasks (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL, course_id INTEGER NOT NULL, ordering INTEGER NOT NULL, milestone_id INTEGER, created_at DATETIME NOT NULL);
-CREATE TABLE questions (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL, type TEXT NOT NULL, blocks TEXT, answer TEXT, input_type TEXT, coding_language TEXT,
-  response_type TEXT, position INTEGER NOT NULL, max_attempts INTEGER, is_feedback_shown BOOLEAN, context TEXT, title TEXT,
+CREATE TABLE course_tasks (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL, course_id INTEGER NOT NULL,
+  ordering INTEGER NOT NULL, milestone_id INTEGER, created_at DATETIME NOT NULL);
+CREATE TABLE questions (id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL, type TEXT NOT NULL, blocks TEXT,
+  answer TEXT, input_type TEXT, coding_language TEXT,
+  response_type TEXT, position INTEGER NOT NULL, max_attempts INTEGER, is_feedback_shown BOOLEAN, context TEXT,
+    title TEXT,
   created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE scorecards (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, title TEXT NOT NULL, criteria TEXT NOT NULL, status TEXT,
+CREATE TABLE scorecards (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, title TEXT NOT NULL,
+  criteria TEXT NOT NULL, status TEXT,
   created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE question_scorecards (id INTEGER PRIMARY KEY, question_id INTEGER NOT NULL, scorecard_id INTEGER NOT NULL, created_at DATETIME NOT NULL);
-CREATE TABLE chat_history (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, question_id INTEGER NOT NULL, role TEXT NOT NULL, content TEXT,
+CREATE TABLE question_scorecards (id INTEGER PRIMARY KEY, question_id INTEGER NOT NULL,
+  scorecard_id INTEGER NOT NULL, created_at DATETIME NOT NULL);
+CREATE TABLE chat_history (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, question_id INTEGER NOT NULL,
+  role TEXT NOT NULL, content TEXT,
   response_type TEXT, created_at DATETIME NOT NULL);
-CREATE TABLE task_completions (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, task_id INTEGER, question_id INTEGER, created_at DATETIME NOT NULL);
-CREATE TABLE course_generation_jobs (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, course_id INTEGER NOT NULL, status TEXT NOT NULL, job_details TEXT,
+CREATE TABLE task_completions (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, task_id INTEGER,
+  question_id INTEGER, created_at DATETIME NOT NULL);
+CREATE TABLE course_generation_jobs (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, course_id INTEGER NOT NULL,
+  status TEXT NOT NULL, job_details TEXT,
   created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE task_generation_jobs (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, task_id INTEGER NOT NULL, course_id INTEGER NOT NULL, status TEXT NOT NULL,
+CREATE TABLE task_generation_jobs (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, task_id INTEGER NOT NULL,
+  course_id INTEGER NOT NULL, status TEXT NOT NULL,
   job_details TEXT, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
-CREATE TABLE org_api_keys (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, key TEXT NOT NULL, created_at DATETIME NOT NULL);
+CREATE TABLE org_api_keys (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, key TEXT NOT NULL,
+  created_at DATETIME NOT NULL);
 CREATE TABLE code_drafts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, question_id INTEGER NOT NULL, code TEXT,
   created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
 CREATE INDEX tasks_updated ON tasks (updated_at);
@@ -66,7 +88,10 @@ const BASE = Date.UTC(2025, 0, 6, 8, 0, 0);
 /** SQLite's CURRENT_TIMESTAMP format, which is what the app writes: 'YYYY-MM-DD HH:MM:SS'. */
 export const sqliteTimestamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
-/** Creates the file if it is missing or was generated at another scale; otherwise leaves it (and any changes made to it) alone. */
+/**
+ * Creates the file if it is missing or was generated at another scale; otherwise leaves it (and
+ * any changes made to it) alone.
+ */
 export function ensureSampleAppDb(file: string, opts: SampleAppDbOptions): { generated: boolean } {
   if (existsSync(file)) {
     const db = new Database(file, { readonly: true });
