@@ -11,6 +11,7 @@ import * as m012 from './migrations/012_ledger_alerts.js';
 import * as m020 from './migrations/020_kusto_extraction.js';
 import * as m021 from './migrations/021_learning_roi.js';
 import * as m022 from './migrations/022_quality_gates.js';
+import * as m023 from './migrations/023_email_identity.js';
 import * as m030 from './migrations/030_api_sources.js';
 import * as m031 from './migrations/031_school.js';
 import * as m032 from './migrations/032_github.js';
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: 'kusto_extraction', sql: m020.sql },
   { version: 21, name: 'learning_roi', sql: m021.sql },
   { version: 22, name: 'quality_gates', sql: m022.sql },
+  { version: 23, name: 'email_identity', sql: m023.sql },
   { version: 30, name: 'api_sources', sql: m030.sql },
   { version: 31, name: 'school', sql: m031.sql },
   { version: 32, name: 'github', sql: m032.sql },

@@ -76,10 +76,11 @@ export function parseKustoJson(text: string): unknown {
 /** The primary result of a v2 response, or the classified error it carries. */
 export function readPrimaryResult(raw: unknown, where: string): KustoTable {
   if (typeof raw === 'string') {
+    const text = raw;
     try {
-      raw = parseKustoJson(raw);
+      raw = parseKustoJson(text);
     } catch {
-      throw new KustoQueryError(`${where}: response is not valid JSON (${raw.slice(0, 80)}…)`, 'transient');
+      throw new KustoQueryError(`${where}: response is not valid JSON (${text.slice(0, 80)}…)`, 'transient');
     }
   }
   if (!Array.isArray(raw)) {
