@@ -63,6 +63,7 @@ const schema = z.object({
   LEARNSYNC_OUTPUT_DIR: z.string().default(path.join(projectRoot, 'output')),
   LEARNSYNC_ROWS_DROP_ALERT: z.coerce.number().min(0).max(1).default(0.5),
   LEARNSYNC_BACKFILL_MAX_DATES: intFromEnv(DEFAULT_BACKFILL_MAX_DATES),
+  CSV_NEUTRALISE_FORMULAS: boolFromEnv(true),
   SAMPLE_DAYS: intFromEnv(7),
   SAMPLE_EXAMS_PER_DAY: intFromEnv(2000),
   // Warehouse ETL (issue 3): size of the generated OLTP source the demo seeds.
@@ -159,6 +160,8 @@ export interface Config {
   alerts: { rowsDropShare: number };
   /** Largest backfill (in dates) started without --max-dates/--yes. */
   backfill: { maxDates: number };
+  /** CSV cells starting with = + - @ tab CR get a leading ' (off for machine consumers). */
+  outputs: { neutraliseFormulas: boolean };
   sample: { days: number; examsPerDay: number };
   /** Scale of the generated OLTP source (demo): tenants, learners, session events a day. */
   oltpSample: { tenants: number; learners: number; eventsPerDay: number };
@@ -258,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputDir: path.resolve(e.LEARNSYNC_OUTPUT_DIR),
     alerts: { rowsDropShare: e.LEARNSYNC_ROWS_DROP_ALERT },
     backfill: { maxDates: e.LEARNSYNC_BACKFILL_MAX_DATES },
+    outputs: { neutraliseFormulas: e.CSV_NEUTRALISE_FORMULAS },
     sample: { days: e.SAMPLE_DAYS, examsPerDay: e.SAMPLE_EXAMS_PER_DAY },
     oltpSample: {
       tenants: e.OLTP_SAMPLE_TENANTS,
