@@ -20,7 +20,9 @@ const httpUrl = (useInstead: string) =>
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
     .refine((v) => !urlCredentials(v), {
-      message: `must not carry credentials (user:password@ or a token parameter), which would reach logs and the ledger: remove them and use ${useInstead}`,
+      message:
+        'must not carry credentials (user:password@ or a token parameter), which would reach logs and the ledger: ' +
+        `remove them and use ${useInstead}`,
     })
     .optional();
 const pgUrl = z
@@ -293,7 +295,8 @@ function schoolApiSection(e: RawConfig): Config['schoolApi'] {
   const sample = !e.SCHOOL_API_URL && !e.SCHOOL_API_CLIENT_ID && !e.SCHOOL_API_CLIENT_SECRET;
   if (!sample && (!e.SCHOOL_API_CLIENT_ID || !e.SCHOOL_API_CLIENT_SECRET)) {
     throw new ConfigError(
-      'the school API needs SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE); unset SCHOOL_API_* to use the sample server',
+      'the school API needs SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE); ' +
+        'unset SCHOOL_API_* to use the sample server',
     );
   }
   const baseUrl = (e.SCHOOL_API_URL ?? (sample ? undefined : 'https://api.intra.42.fr'))?.replace(/\/+$/, '');
@@ -368,7 +371,8 @@ function kustoSection(e: RawConfig): KustoConfig {
     case 'app-key':
       if (!e.KUSTO_TENANT_ID || !e.KUSTO_CLIENT_ID || !e.KUSTO_CLIENT_SECRET) {
         throw new ConfigError(
-          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)',
+          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, ' +
+            'KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)',
         );
       }
       auth = {

@@ -85,10 +85,12 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
         } catch (err) {
           if (grpcAuthFailure(err))
             throw new UsageError(
-              `Temporal at ${address} refused the credentials: check TEMPORAL_API_KEY (and TEMPORAL_NAMESPACE, TEMPORAL_TLS)`,
+              `Temporal at ${address} refused the credentials: ` +
+                'check TEMPORAL_API_KEY (and TEMPORAL_NAMESPACE, TEMPORAL_TLS)',
             );
           throw new UsageError(
-            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set TEMPORAL_ADDRESS to a running server`,
+            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set ` +
+              `TEMPORAL_ADDRESS to a running server`,
           );
         }
         closers.push(() => connection.close());

@@ -52,7 +52,9 @@ export function describeFailure(command: string, err: unknown, debug: boolean): 
   if (err instanceof AuthError && !/check|set |use /i.test(message))
     line += ' — check the credentials in the configuration (README "Configuration")';
   if (unreachable)
-    line += ` — the server is unreachable (${unreachable}): check its address in the configuration and that it is running`;
+    line +=
+      ` — the server is unreachable (${unreachable}): ` +
+      'check its address in the configuration and that it is running';
   const lines = [redactSecrets(line)];
   if (!userError && !unreachable && !debug) lines[0] += ' (LOG_LEVEL=debug shows the stack trace)';
   if (debug && e?.stack) lines.push(redactSecrets(e.stack));

@@ -6,7 +6,10 @@ import path from 'node:path';
 export const OUTPUT_FILE_MODE = 0o640;
 export const OUTPUT_DIR_MODE = 0o750;
 
-/** Write to a temporary file in the same folder, then rename: readers see the old file or the new one, never half of one. */
+/**
+ * Write to a temporary file in the same folder, then rename: readers see the old file or the new one, never half of
+ * one.
+ */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: OUTPUT_DIR_MODE });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;

@@ -101,7 +101,8 @@ BEGIN
       LANGUAGE sql IMMUTABLE PARALLEL SAFE
       AS $fn$ SELECT nullif(CASE WHEN octet_length(raw) = length(raw)
                                  THEN lower(btrim(raw, ${trimChars}) COLLATE "C") COLLATE "default"
-                                 ELSE lower(normalize(btrim(regexp_replace(raw, %L, '', 'g'), ${trimChars}), NFC)%s) COLLATE "default" END, '') $fn$
+                                 ELSE lower(normalize(btrim(regexp_replace(raw, %L, '', 'g'), ${trimChars}), NFC)%s)
+                                        COLLATE "default" END, '') $fn$
   $f$, ${sqlString(STRIP_CLASS)}, coll);
 END
 $do$;
@@ -118,8 +119,12 @@ BEGIN
     IF normalized !~ ${sqlString(ASCII_SHAPE)} THEN RETURN ${sqlString(EMAIL_PROBLEMS.invalid)}; END IF;
   ELSIF normalized !~ ${sqlString(EMAIL_SHAPE)} THEN RETURN ${sqlString(EMAIL_PROBLEMS.invalid)};
   END IF;
-  IF octet_length(split_part(normalized, '@', 1)) > ${EMAIL_LOCAL_MAX_OCTETS} THEN RETURN ${sqlString(EMAIL_PROBLEMS.localTooLong)}; END IF;
-  IF left(normalized, 1) IN (${FORMULA_CHARS.map(sqlString).join(', ')}) THEN RETURN ${sqlString(EMAIL_PROBLEMS.formula)}; END IF;
+  IF octet_length(split_part(normalized, '@', 1)) > ${EMAIL_LOCAL_MAX_OCTETS} THEN
+    RETURN ${sqlString(EMAIL_PROBLEMS.localTooLong)};
+  END IF;
+  IF left(normalized, 1) IN (${FORMULA_CHARS.map(sqlString).join(', ')}) THEN
+    RETURN ${sqlString(EMAIL_PROBLEMS.formula)};
+  END IF;
   RETURN NULL;
 END
 $fn$;
@@ -133,5 +138,6 @@ CREATE OR REPLACE FUNCTION ${schema}.is_valid_email(normalized TEXT) RETURNS BOO
 /** The stripping and trimming as a KQL expression (Kusto has no NFC: see README "Identity policy"). */
 export function kqlNormalizeEmail(expr: string): string {
   const re2 = (cps: readonly number[]) => `[${cps.map((cp) => `\\x{${hex(cp)}}`).join('')}]`;
-  return `tolower(trim(@"${re2(EMAIL_TRIMMED_CODE_POINTS)}+", replace_regex(${expr}, @"${re2(EMAIL_STRIPPED_CODE_POINTS)}", "")))`;
+  const stripped = `replace_regex(${expr}, @"${re2(EMAIL_STRIPPED_CODE_POINTS)}", "")`;
+  return `tolower(trim(@"${re2(EMAIL_TRIMMED_CODE_POINTS)}+", ${stripped}))`;
 }

@@ -62,7 +62,8 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
         if (stored && stored !== checksum(m)) {
           throw new ConfigError(
             `migration ${m.version} (${m.name}) changed after it was applied to this database: ` +
-              'add a new migration instead of editing an applied one (or, for a local embedded database, delete .data/pg)',
+              'add a new migration instead of editing an applied one (or, for a local embedded database, delete ' +
+              '.data/pg)',
           );
         }
         if (!stored)

@@ -24,7 +24,10 @@ export const DEFAULT_MAX_CHILDREN_PER_RUN = 50;
 /** Mirrors LEARNSYNC_BACKFILL_MAX_DATES's default for starts that do not say (the temporal CLI, other clients). */
 export const DEFAULT_MAX_BACKFILL_DATES = 3660;
 
-/** Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date twice. */
+/**
+ * Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date
+ * twice.
+ */
 export function backfillChildId(parentWorkflowId: string, date: string): string {
   return `${parentWorkflowId}/${date}`;
 }
@@ -45,7 +48,8 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   const count = dateCount(input.from, input.to);
   if (count > maxDates) {
     throw ApplicationFailure.nonRetryable(
-      `backfill ${input.from}..${input.to} covers ${count} dates, over the maximum of ${maxDates}: narrow the range or pass a larger maxDates (learnsync backfill --max-dates N or --yes)`,
+      `backfill ${input.from}..${input.to} covers ${count} dates, over the maximum of ${maxDates}: ` +
+        'narrow the range or pass a larger maxDates (learnsync backfill --max-dates N or --yes)',
       'ValidationError',
     );
   }
@@ -125,7 +129,8 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   };
   if (state.failed.length) {
     throw ApplicationFailure.nonRetryable(
-      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ${[...state.failed].sort().join(', ')}`,
+      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ` +
+        `${[...state.failed].sort().join(', ')}`,
       'BackfillFailed',
       summary,
     );

@@ -112,7 +112,7 @@ describe('backfillPipeline', () => {
     expect(calls).toBe(0);
   });
 
-  it('refuses a range over its maximum (3,660 dates unless the input says more) before starting any child', async () => {
+  it('refuses a range over its maximum (3,660 dates unless the input says more) before any child', async () => {
     let calls = 0;
     const { outcome } = await backfill({ from: '1900-01-01', to: '2100-12-31' }, async () => (calls++, { rows: 1 }));
     expect(outcome.ok).toBe(false);

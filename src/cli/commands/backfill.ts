@@ -9,7 +9,10 @@ import { UsageError, type CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
   const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`;
+  return (
+    `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ` +
+    `${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`
+  );
 }
 
 export const backfillWorkflowId = (pipeline: string, from: string, to: string) =>
@@ -19,7 +22,8 @@ export const command: CliCommand = {
   name: 'backfill',
   summary: 'run a nightly pipeline for every date of a range, N dates at a time',
   usage:
-    'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force] [--max-dates N | --yes]',
+    'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force] ' +
+    '[--max-dates N | --yes]',
   options: {
     from: { type: 'string' },
     to: { type: 'string' },
@@ -41,7 +45,8 @@ export const command: CliCommand = {
       values.yes === true ? total : positiveInt(values['max-dates'], '--max-dates', ctx.config.backfill.maxDates);
     if (total > maxDates)
       throw new UsageError(
-        `${from}..${to} is ${fmtInt(total)} dates, over the maximum of ${fmtInt(maxDates)} (LEARNSYNC_BACKFILL_MAX_DATES): ` +
+        `${from}..${to} is ${fmtInt(total)} dates, over the maximum of ${fmtInt(maxDates)} ` +
+          '(LEARNSYNC_BACKFILL_MAX_DATES): ' +
           `check the range, or confirm with --max-dates ${total} or --yes`,
       );
 
@@ -59,7 +64,8 @@ export const command: CliCommand = {
         ],
       });
       ctx.print(
-        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
+          `time${values.force ? ', forced' : ''}`,
       );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -101,7 +107,8 @@ export const command: CliCommand = {
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
       ctx.print(
-        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`,
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ` +
+          `${from} --to ${to}\`,`,
       );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;
@@ -115,7 +122,8 @@ export const command: CliCommand = {
       return 0;
     } catch (err) {
       ctx.print(
-        `result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
+        `result: FAILED — ` +
+          `${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
       );
       return 1;
     }

@@ -28,7 +28,10 @@ export interface LearnerProfile {
   email: string;
   dotcomId: number | null;
   resolvedBy: string | null;
-  /** kusto: read live now; cache: a live read from the last few minutes; warehouse: the last sync, Kusto being unreachable. */
+  /**
+   * kusto: read live now; cache: a live read from the last few minutes; warehouse: the last sync, Kusto being
+   * unreachable.
+   */
   source: 'kusto' | 'cache' | 'warehouse';
   fetchedAt: string;
   /** When the warehouse data was last synced (source 'warehouse'). */
@@ -221,7 +224,8 @@ export class LearnerProfileService {
       [email],
     );
     const synced = await this.opts.warehouse.query<{ synced_at: Date | null }>(
-      `SELECT max(synced_at) AS synced_at FROM learning_roi.dataset_syncs WHERE dataset = 'individual_exams' AND status = 'success'`,
+      `SELECT max(synced_at) AS synced_at FROM learning_roi.dataset_syncs WHERE dataset = 'individual_exams'
+        AND status = 'success'`,
     );
     const exams: LearnerExam[] = rows.map((r) => ({
       source: r.exam_source,

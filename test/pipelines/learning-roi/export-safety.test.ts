@@ -21,11 +21,14 @@ beforeAll(async () => {
   db = await createTestDatabases();
   out = mkdtempSync(path.join(tmpdir(), 'roi-safe-'));
   await db.warehouse.query(`INSERT INTO learning_roi.individual_exams
-    (exam_source, attempt_id, email, dotcom_id, exam_code, exam_name, exam_date, fiscal_year, passed, score, score_method) VALUES
+    (exam_source, attempt_id, email, dotcom_id, exam_code, exam_name, exam_date, fiscal_year, passed, score,
+     score_method) VALUES
     ('ace', '=1+1', 'a@example.com', 0, '+GH-200', '=HYPERLINK("http://evil.example","click")', '2024-01-01T00:00:00Z', 'FY24', true, -5, 'reported'),
-    ('ace', '@SUM(A1)', 'b@example.com', 7, '-GH-100', E'\\tTabbed', '2024-01-02T00:00:00Z', 'FY24', false, 12.5, 'reported'),
+    ('ace', '@SUM(A1)', 'b@example.com', 7, '-GH-100', E'\\tTabbed', '2024-01-02T00:00:00Z', 'FY24', false, 12.5,
+     'reported'),
     ('pearson', 'P1', 'c@example.com', 8, 'GH-300', E'\\rCarriage', '2024-01-03T00:00:00Z', 'FY24', true, NULL, NULL),
-    ('pearson', 'P2', 'd@example.com', 9, 'GH-900', 'Plain = fine', '2024-01-04T00:00:00Z', 'FY24', true, 70, 'reported')`);
+    ('pearson', 'P2', 'd@example.com', 9, 'GH-900', 'Plain = fine', '2024-01-04T00:00:00Z', 'FY24', true, 70,
+     'reported')`);
 });
 afterAll(async () => {
   await db?.close();
@@ -42,7 +45,8 @@ describe('CSV exports cannot become formulas', () => {
   it('neutralises text cells starting with = + - @ tab CR, and leaves numbers and inner signs alone', async () => {
     const { text } = await exported(true);
     expect(text.split('\n')).toEqual([
-      'exam_source,attempt_id,email,dotcom_id,exam_code,exam_name,exam_date,fiscal_year,passed,score,score_method,correct_answers,incorrect_answers',
+      'exam_source,attempt_id,email,dotcom_id,exam_code,exam_name,exam_date,fiscal_year,passed,score,score_method,' +
+        'correct_answers,incorrect_answers',
       `ace,'=1+1,a@example.com,0,'+GH-200,"'=HYPERLINK(""http://evil.example"",""click"")",2024-01-01T00:00:00Z,FY24,true,-5.0,reported,,`,
       `ace,'@SUM(A1),b@example.com,7,'-GH-100,'\tTabbed,2024-01-02T00:00:00Z,FY24,false,12.5,reported,,`,
       `pearson,P1,c@example.com,8,GH-300,"'\rCarriage",2024-01-03T00:00:00Z,FY24,true,,,,`,
@@ -90,7 +94,7 @@ describe('CSV exports cannot become formulas', () => {
 });
 
 describe('output files are not world-readable', () => {
-  it('creates exported CSVs and atomically written files 0640, their folders 0750, and replaces a laxer old file', async () => {
+  it('creates CSVs and atomically written files 0640, folders 0750, and replaces a laxer old file', async () => {
     const previous = process.umask(0o022);
     try {
       const { file } = await exported(true);

@@ -123,7 +123,8 @@ describe('windowed Kusto extract', () => {
     expect(await count('SELECT count(DISTINCT exam_id)::int AS n FROM staging.kusto_ace_exam_results')).toBe(expected);
     // 2024-01-01 .. 2024-07-01 in 30-day windows on the grid anchored at the history start.
     const windows = await db.warehouse.query(
-      `SELECT window_start, window_end, rows_loaded FROM etl_kusto_windows WHERE run_key = 'wf/run-a/1' ORDER BY window_start`,
+      `SELECT window_start, window_end, rows_loaded FROM etl_kusto_windows WHERE run_key = 'wf/run-a/1'
+        ORDER BY window_start`,
     );
     expect(windows.rows).toHaveLength(7);
     expect(windows.rows.reduce((s, w) => s + w.rows_loaded, 0)).toBe(expected);
@@ -155,7 +156,8 @@ describe('windowed Kusto extract', () => {
     expect(server.requests.map((q) => [q.parameters.windowStart, q.parameters.windowEnd])).toEqual([
       ['2024-03-13T00:00:00.000Z', '2024-03-16T00:00:00.000Z'],
     ]);
-    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before); // replaced, not added
+    // replaced, not added
+    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before);
     const cursor = await db.warehouse.query(
       `SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`,
     );
@@ -260,7 +262,8 @@ describe('windowed Kusto extract', () => {
     );
     expect(r).toMatchObject({ rows: 4, inserted: 1, rejected: 3 });
     const rejects = await db.warehouse.query(
-      `SELECT reason, raw->>'exam_id' AS id FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results' ORDER BY id`,
+      `SELECT reason, raw->>'exam_id' AS id FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results'
+        ORDER BY id`,
     );
     expect(rejects.rows).toEqual([
       { reason: 'column exam_date: expected datetime, got "not a date"', id: 'x2' },
@@ -307,7 +310,7 @@ describe('windowed Kusto extract', () => {
     ]);
   });
 
-  it('rejects a row whose datetime Postgres cannot store, naming the column, and loads the rest of the window', async () => {
+  it('rejects a row whose datetime Postgres cannot store, naming the column; loads the rest', async () => {
     const columns = KUSTO_SOURCES.user_emails.columns.map((c) => ({ name: c.name, type: c.type }));
     const server = await serve({
       handler: (req) =>

@@ -63,7 +63,8 @@ afterAll(async () => {
 describe('one e-mail normalisation for SQL and TypeScript', () => {
   it('gives the same key and the same verdict on every corpus entry', async () => {
     const { rows } = await db.warehouse.query<{ raw: string; key: string | null; problem: string | null }>(
-      `SELECT raw, learning_roi.normalize_email(raw) AS key, learning_roi.email_problem(learning_roi.normalize_email(raw)) AS problem
+      `SELECT raw, learning_roi.normalize_email(raw) AS key,
+              learning_roi.email_problem(learning_roi.normalize_email(raw)) AS problem
          FROM unnest($1::text[]) WITH ORDINALITY AS t(raw, i) ORDER BY i`,
       [CORPUS],
     );
@@ -100,8 +101,10 @@ describe('identity stage on messy e-mails', () => {
     await q(`INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, started_at, finished_at) VALUES
       ('e', 'user_emails', 'x', '{}', now(), now()), ('s', 'user_signups', 'x', '{}', now(), now())`);
     await q(
-      `INSERT INTO staging.kusto_ace_exam_results (exam_id, email, dotcomid, exam_code, exam_date, correct_answers, incorrect_answers, passed)
-       SELECT 'a' || i, e, NULL, 'GH-200', '2024-01-10', 40, 10, true FROM unnest($1::text[]) WITH ORDINALITY AS t(e, i)`,
+      `INSERT INTO staging.kusto_ace_exam_results
+         (exam_id, email, dotcomid, exam_code, exam_date, correct_answers, incorrect_answers, passed)
+       SELECT 'a' || i, e, NULL, 'GH-200', '2024-01-10', 40, 10, true
+         FROM unnest($1::text[]) WITH ORDINALITY AS t(e, i)`,
       [
         [
           NFC,
@@ -118,7 +121,8 @@ describe('identity stage on messy e-mails', () => {
       ],
     );
     await q(
-      `INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified, updated_at) VALUES
+      `INSERT INTO staging.kusto_user_emails
+         (run_key, partition_key, user_id, email, is_primary, verified, updated_at) VALUES
       ('e', 'p', 501, $1, true, true, '2023-01-01'),
       ('e', 'p', 502, 'zero@example.com', true, true, '2023-01-01'),
       ('e', 'p', 503, $2, true, true, '2023-01-01'),
@@ -134,7 +138,7 @@ describe('identity stage on messy e-mails', () => {
     counts = await withTransaction(db.warehouse, (tx) => resolveLearners(tx, JOB, '2026-01-01'));
   });
 
-  it('finishes despite a 3,000-character e-mail and resolves NFC/NFD and zero-width spellings to one learner', async () => {
+  it('survives a 3,000-character e-mail; NFC/NFD and zero-width spellings resolve to one learner', async () => {
     const { rows } = await db.warehouse.query(
       'SELECT email, dotcom_id::int AS id, resolved_by FROM learning_roi.learner_identities ORDER BY email',
     );

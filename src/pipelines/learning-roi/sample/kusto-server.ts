@@ -83,8 +83,10 @@ export function truncationError(limit: number): OneApiError {
     message: 'Request is invalid and cannot be executed.',
     '@type': 'Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException',
     '@message':
-      `Query execution has exceeded the allowed limits (80DA0003): The results of this query exceed the set limit of ${limit} records, ` +
-      'so not all records were returned (E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003). See https://aka.ms/kustoquerylimits for more information and possible solutions..',
+      `Query execution has exceeded the allowed limits (80DA0003): The results of this query exceed the set limit ` +
+      `of ${limit} records, ` +
+      'so not all records were returned (E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003). See ' +
+      'https://aka.ms/kustoquerylimits for more information and possible solutions..',
     '@permanent': false,
   };
 }
@@ -210,7 +212,14 @@ async function sendFrames(
       ];
   await write(
     res,
-    `,${JSON.stringify({ FrameType: 'DataTable', TableId: 2, TableKind: 'QueryCompletionInformation', TableName: 'QueryCompletionInformation', Columns: COMPLETION_COLUMNS, Rows: [info] })}`,
+    `,${JSON.stringify({
+      FrameType: 'DataTable',
+      TableId: 2,
+      TableKind: 'QueryCompletionInformation',
+      TableName: 'QueryCompletionInformation',
+      Columns: COMPLETION_COLUMNS,
+      Rows: [info],
+    })}`,
   );
   const completion = failure
     ? { FrameType: 'DataSetCompletion', HasErrors: true, Cancelled: false, OneApiErrors: [{ error: failure }] }

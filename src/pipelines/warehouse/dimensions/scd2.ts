@@ -25,15 +25,19 @@ export async function mergeScd2(tx: pg.PoolClient, spec: DimensionSpec, asOf: st
   const cols = tracked.join(', ');
   await tx.query(
     `CREATE TEMP TABLE ${stage.table}_changes ON COMMIT DROP AS
-     SELECT ${bk}, ${cols}, row_hash, current_key, source_from > $1::timestamptz AND (current_key IS NOT NULL OR last_to IS NULL) AS clamped,
+     SELECT ${bk}, ${cols}, row_hash, current_key,
+            source_from > $1::timestamptz AND (current_key IS NOT NULL OR last_to IS NULL) AS clamped,
             CASE WHEN current_key IS NOT NULL THEN
                    CASE WHEN least(source_from, $1::timestamptz) > current_from THEN least(source_from, $1::timestamptz)
                         ELSE greatest($1::timestamptz, current_from) END
                  WHEN last_to IS NULL THEN least(source_from, $1::timestamptz)
                  ELSE greatest($1::timestamptz, last_to) END AS new_from
-       FROM (SELECT i.${bk}, ${tracked.map((c) => `i.${c}`).join(', ')}, i.row_hash, c.${sk} AS current_key, c.effective_from AS current_from,
-                    CASE WHEN c.${sk} IS NOT NULL THEN i.updated_at ELSE coalesce(i.created_at, i.updated_at, $1::timestamptz) END AS source_from,
-                    CASE WHEN c.${sk} IS NULL THEN (SELECT max(x.effective_to) FROM ${table} x WHERE x.${bk} = i.${bk}) END AS last_to
+       FROM (SELECT i.${bk}, ${tracked.map((c) => `i.${c}`).join(', ')}, i.row_hash,
+                    c.${sk} AS current_key, c.effective_from AS current_from,
+                    CASE WHEN c.${sk} IS NOT NULL THEN i.updated_at
+                         ELSE coalesce(i.created_at, i.updated_at, $1::timestamptz) END AS source_from,
+                    CASE WHEN c.${sk} IS NULL
+                         THEN (SELECT max(x.effective_to) FROM ${table} x WHERE x.${bk} = i.${bk}) END AS last_to
                FROM ${stage.table}_in i
                LEFT JOIN ${table} c ON c.${bk} = i.${bk} AND c.is_current
               WHERE i.reject_reason IS NULL AND (c.${sk} IS NULL OR c.row_hash <> i.row_hash)) x`,
@@ -46,7 +50,8 @@ export async function mergeScd2(tx: pg.PoolClient, spec: DimensionSpec, asOf: st
   );
   const opened = await tx.query(
     `INSERT INTO ${table} (${bk}, ${cols}, row_hash, effective_from, effective_to, is_current, source_time_clamped)
-     SELECT ${bk}, ${cols}, row_hash, new_from, NULL, true, coalesce(clamped, false) FROM ${stage.table}_changes ORDER BY ${bk}`,
+     SELECT ${bk}, ${cols}, row_hash, new_from, NULL, true, coalesce(clamped, false)
+       FROM ${stage.table}_changes ORDER BY ${bk}`,
   );
   const clamped = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${stage.table}_changes WHERE clamped`);
   // Gone from the source (rejected rows still count as present: a bad update keeps the last good version).
