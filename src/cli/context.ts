@@ -16,7 +16,7 @@ export interface ManagedContext extends CliContext {
 }
 
 /** gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7), wherever the client put the status. */
-function grpcAuthFailure(err: unknown): boolean {
+export function grpcAuthFailure(err: unknown): boolean {
   for (
     let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
     e && i < 5;
