@@ -63,8 +63,8 @@ describe('connection problems become one-line usage errors', () => {
     );
     const oltp = postgresProblem({ code: 'ENOTFOUND' }, 'the OLTP source database', url, 'OLTP_DATABASE_URL');
     expect(oltp?.message).toBe(
-      'cannot reach the OLTP source database at db.internal:6543/wh (ENOTFOUND): check OLTP_DATABASE_URL and that the ' +
-        'server is running',
+      'cannot reach the OLTP source database at db.internal:6543/wh (ENOTFOUND): ' +
+        'check OLTP_DATABASE_URL and that the server is running',
     );
     expect(postgresProblem({ code: '40001' }, 'the warehouse', url, 'WAREHOUSE_DATABASE_URL')).toBeUndefined();
   });
