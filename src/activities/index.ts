@@ -6,18 +6,21 @@ import { createLearningRoiActivities } from '../pipelines/learning-roi/activitie
 import { createLearningSampleActivities } from '../pipelines/learning-sample/activities.js';
 import { createSchoolApiActivities } from '../pipelines/school-api/activities.js';
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
+import { createAppDbActivities } from '../pipelines/app-db/activities.js';
 import type { ActivityDeps } from '../runtime/deps.js';
+import { withRedactedFailures } from '../runtime/redact-failures.js';
 
 export type { ActivityDeps } from '../runtime/deps.js';
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withRedactedFailures({
     ...createLearningSampleActivities(deps),
     ...createSchoolApiActivities(deps),
     ...createGithubActivities(deps),
     ...createWarehouseActivities(deps),
     ...createLearningRoiActivities(deps),
-  };
+    ...createAppDbActivities(deps),
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

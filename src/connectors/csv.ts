@@ -1,31 +1,37 @@
-// CSV output shared by every export: one cell encoder (RFC 4180 quoting, and formula injection
-// neutralised as OWASP advises — a text cell starting with = + - @ tab or CR gets a leading ' so a
-// spreadsheet shows it instead of evaluating it) and a streaming writer that creates the file
-// with owner/group-only permissions under a temporary name and renames it into place.
+// CSV cells that a spreadsheet cannot turn into a formula. A cell starting with = + - @, a tab or
+// a carriage return is prefixed with ' (OWASP's advice for CSV injection), unless the consumer is
+// a machine that wants the raw value (CSV_NEUTRALISE_FORMULAS=false). Files written in Node use
+// csvCell; files Postgres writes with COPY … CSV use csvSafeSql on their text columns — both from
+// the one FORMULA_START below. writeCsvAtomic streams rows into a file created 0640 under a
+// temporary name and renamed into place.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-export interface CsvOptions {
-  /** Prefix risky text cells with ' (default true; off only for machine consumers). */
-  neutraliseFormulas?: boolean;
-}
+/** What a spreadsheet reads as the start of a formula (or of a cell it re-parses). */
+export const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START_SQL = "'^[=+@\\t\\r-]'";
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
-
-/** One CSV cell. Numbers, booleans and dates are data, not text: they are never prefixed. */
-export function csvCell(value: unknown, opts: CsvOptions = {}): string {
+/** One CSV field: neutralised (by default), quoted when it holds a comma, quote or line break. */
+export function csvCell(value: unknown, opts: { neutralise?: boolean } = {}): string {
   if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  let s = typeof value === 'string' ? value : JSON.stringify(value);
-  if (opts.neutraliseFormulas !== false && FORMULA_START.test(s)) s = `'${s}`;
-  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  let s =
+    value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  // Numbers are data, not formulas: -5 stays -5.
+  if (opts.neutralise !== false && typeof value !== 'number' && typeof value !== 'bigint' && FORMULA_START.test(s))
+    s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function csvRow(values: readonly unknown[], opts: CsvOptions = {}): string {
+/** A SQL expression for a text column of a COPY … CSV export, neutralised like csvCell. */
+export function csvSafeSql(column: string, neutralise = true): string {
+  return neutralise
+    ? `CASE WHEN ${column} ~ E${FORMULA_START_SQL} THEN '''' || ${column} ELSE ${column} END AS ${column}`
+    : column;
+}
+
+export function csvRow(values: readonly unknown[], opts: { neutralise?: boolean } = {}): string {
   return values.map((v) => csvCell(v, opts)).join(',') + '\r\n';
 }
 
@@ -38,7 +44,7 @@ export async function writeCsvAtomic(
   file: string,
   header: readonly string[],
   rows: AsyncIterable<readonly unknown[]>,
-  opts: CsvOptions & { mode?: number } = {},
+  opts: { neutralise?: boolean; mode?: number } = {},
 ): Promise<number> {
   const mode = opts.mode ?? 0o640;
   await mkdir(path.dirname(file), { recursive: true });
@@ -49,7 +55,7 @@ export async function writeCsvAtomic(
     const write = async (chunk: string) => {
       if (!out.write(chunk)) await once(out, 'drain');
     };
-    await write(csvRow(header, { neutraliseFormulas: false }));
+    await write(csvRow(header, { neutralise: false }));
     for await (const row of rows) {
       await write(csvRow(row, opts));
       n++;

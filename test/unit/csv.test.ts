@@ -43,7 +43,7 @@ describe('csvCell', () => {
   });
 
   it('can be switched off for machine consumers', () => {
-    expect(csvCell('=1+1', { neutraliseFormulas: false })).toBe('=1+1');
+    expect(csvCell('=1+1', { neutralise: false })).toBe('=1+1');
   });
 });
 

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { dateRange } from '../../pipelines/dates.js';
+import { dateCount } from '../../pipelines/dates.js';
 import type { BackfillProgress } from '../../pipelines/types.js';
 import { backfillPipeline, backfillProgressQuery } from '../../workflows/backfill.js';
 import { PIPELINE_KEY, STATUS_KEY } from '../../workflows/search-attributes.js';
@@ -21,12 +21,16 @@ export const backfillWorkflowId = (pipeline: string, from: string, to: string) =
 export const command: CliCommand = {
   name: 'backfill',
   summary: 'run a nightly pipeline for every date of a range, N dates at a time',
-  usage: 'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force]',
+  usage:
+    'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force] ' +
+    '[--max-dates N | --yes]',
   options: {
     from: { type: 'string' },
     to: { type: 'string' },
     concurrency: { type: 'string' },
     force: { type: 'boolean' },
+    'max-dates': { type: 'string' },
+    yes: { type: 'boolean' },
   },
   async run(ctx, { positionals, values }) {
     const def = requirePipeline(positionals[0]);
@@ -36,7 +40,15 @@ export const command: CliCommand = {
     const to = requireDate(values.to, '--to');
     if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
     const concurrency = positiveInt(values.concurrency, '--concurrency', 4);
-    const total = dateRange(from, to).length;
+    const total = dateCount(from, to);
+    const maxDates =
+      values.yes === true ? total : positiveInt(values['max-dates'], '--max-dates', ctx.config.backfill.maxDates);
+    if (total > maxDates)
+      throw new UsageError(
+        `${from}..${to} is ${fmtInt(total)} dates, over the maximum of ${fmtInt(maxDates)} ` +
+          '(LEARNSYNC_BACKFILL_MAX_DATES): ' +
+          `check the range, or confirm with --max-dates ${total} or --yes`,
+      );
 
     const client = await ctx.temporal();
     const workflowId = backfillWorkflowId(def.name, from, to);
@@ -45,7 +57,7 @@ export const command: CliCommand = {
       handle = await client.workflow.start(backfillPipeline, {
         taskQueue: ctx.config.temporal.taskQueue,
         workflowId,
-        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true }],
+        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true, maxDates }],
         typedSearchAttributes: [
           { key: PIPELINE_KEY, value: def.name },
           { key: STATUS_KEY, value: 'RUNNING' },

@@ -118,7 +118,7 @@ async function* csvRows(tx: pg.PoolClient, csv: GithubCsv): AsyncGenerator<unkno
   }
 }
 
-export function createGithubExportActivities({ warehouse, outputDir }: ActivityDeps) {
+export function createGithubExportActivities({ warehouse, outputDir, config }: ActivityDeps) {
   return {
     /** The five GitHub CSVs, from what the github schema holds after the night's syncs. */
     async exportGithubFiles(input: NodeInput): Promise<NodeResult> {
@@ -131,7 +131,9 @@ export function createGithubExportActivities({ warehouse, outputDir }: ActivityD
           let total = 0;
           const perFile: Record<string, number> = {};
           for (const csv of GITHUB_CSVS) {
-            const rows = await writeCsvAtomic(`${dir}/${csv.file}`, csv.columns, csvRows(tx, csv));
+            const rows = await writeCsvAtomic(`${dir}/${csv.file}`, csv.columns, csvRows(tx, csv), {
+              neutralise: config.outputs.neutraliseFormulas,
+            });
             await recordOutputFile(tx, {
               file: csv.file,
               dir,

@@ -33,7 +33,7 @@ const EXAM_ROWS = `
     CROSS JOIN LATERAL (SELECT
          CASE WHEN nullif(btrim(s.exam_id), '') IS NULL THEN 'missing exam id'
               WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(s.email))
-                THEN 'missing or invalid email'
+                THEN learning_roi.email_problem(learning_roi.normalize_email(s.email))
               WHEN nullif(btrim(s.exam_code), '') IS NULL THEN 'missing exam code'
               WHEN s.passed IS NULL THEN 'missing pass/fail'
               WHEN s.correct_answers < 0 OR s.incorrect_answers < 0 THEN 'negative answer count'
@@ -45,14 +45,17 @@ const EXAM_ROWS = `
          CASE WHEN lower(s.result) IN ('pass', 'passed') THEN true
               WHEN lower(s.result) IN ('fail', 'failed') THEN false
               WHEN s.score IS NOT NULL AND s.passing_score IS NOT NULL THEN s.score >= s.passing_score END,
-         round(s.score::numeric, 1), NULL, NULL, r.reason,
+         -- NaN/±Infinity (real Kusto values) are rejected below; keep them out of numeric,
+         -- which before Postgres 14 has no infinity.
+         round(CASE WHEN s.score BETWEEN -1e300 AND 1e300 THEN s.score END::numeric, 1), NULL, NULL, r.reason,
          CASE WHEN r.reason IS NOT NULL THEN to_jsonb(s) || '{"source":"pearson_exam_results"}' END
     FROM staging.kusto_pearson_exam_results s
     CROSS JOIN LATERAL (SELECT
          CASE WHEN nullif(btrim(s.registration_id), '') IS NULL THEN 'missing registration id'
               WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(s.candidate_email))
-                THEN 'missing or invalid email'
+                THEN learning_roi.email_problem(learning_roi.normalize_email(s.candidate_email))
               WHEN nullif(btrim(s.exam_code), '') IS NULL THEN 'missing exam code'
+              -- NaN sorts above every number: rejected here too
               WHEN s.score < 0 OR s.score > 100 THEN 'score outside 0..100'
               WHEN lower(coalesce(s.result, '')) NOT IN ('pass', 'passed', 'fail', 'failed')
                 AND (s.score IS NULL OR s.passing_score IS NULL)

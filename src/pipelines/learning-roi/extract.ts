@@ -74,12 +74,41 @@ export function copyText(v: unknown, c: SourceColumn): string | { reject: string
           ? v
           : typeMismatch(v, c);
     case 'real':
-      return typeof v === 'number' && Number.isFinite(v) ? String(v) : typeMismatch(v, c);
+      // Kusto writes NaN and ±Infinity as bare tokens (frames.ts reads them as these strings);
+      // Postgres stores all three.
+      if (typeof v === 'number')
+        return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+      return typeof v === 'string' && FLOAT_SPECIALS.has(v) ? v : typeMismatch(v, c);
     case 'bool':
       return v === true ? 't' : v === false ? 'f' : typeMismatch(v, c);
-    case 'datetime':
-      return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : typeMismatch(v, c);
+    case 'datetime': {
+      if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) return typeMismatch(v, c);
+      // Kusto's range starts at year 0000, Postgres's has no year 0 and JavaScript's reaches ±275760:
+      // a value Postgres cannot store rejects its row here instead of failing the window's COPY.
+      const m = ISO_DATETIME.exec(v);
+      if (!m || m[1] === '0000' || !validDay(m))
+        return {
+          reject:
+            `column ${c.name}: datetime ${JSON.stringify(v).slice(0, 60)} is outside the range the warehouse stores ` +
+            '(0001-01-01 to 9999-12-31, ISO 8601)',
+        };
+      return v;
+    }
   }
+}
+
+const FLOAT_SPECIALS = new Set(['NaN', 'Infinity', '-Infinity']);
+const ISO_DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Date.parse lets 2024-02-30 through; Postgres does not. */
+function validDay(m: RegExpExecArray): boolean {
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return false;
+  return month !== 2 || day < 29 || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
 }
 
 interface WindowLoad {

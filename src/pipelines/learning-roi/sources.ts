@@ -11,6 +11,7 @@
 // Each query starts with `// learnsync query=<name>`: it names the query in Kusto's own query log
 // (.show queries) and lets the sample server recognise it.
 import type { KustoConfig } from '../../config.js';
+import { kqlNormalizeEmail } from '../../warehouse/email-identity.js';
 
 export type KustoType = 'string' | 'long' | 'int' | 'real' | 'bool' | 'datetime';
 
@@ -42,7 +43,7 @@ export interface KustoSourceSpec {
 }
 
 const kqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const norm = (expr: string) => `tolower(trim(@"[\\s\\x{00A0}]+", ${expr}))`;
+const norm = kqlNormalizeEmail;
 
 /** Normalised e-mails of everyone who sat an exam, on either cluster. */
 function learnerEmails(k: KustoConfig): string {

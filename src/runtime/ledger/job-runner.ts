@@ -9,6 +9,7 @@ export type { JobCounts, JobSpec } from './job-types.js';
 import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from './row-drop-alerts.js';
 import type { JobCounts, JobSpec } from './job-types.js';
 import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
+import { redactError } from '../../secrets.js';
 
 export async function runLedgeredJob(
   pool: pg.Pool,
@@ -37,8 +38,9 @@ export async function runLedgeredJob(
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (runId) await markFailed(pool, runId, err, Date.now() - started);
-    // Classified once: Postgres codes here, HTTP failures in the connectors; an announced wait rides along.
-    throw withAnnouncedWait(classifyPgError(err));
+    // Classified once (Postgres codes here, HTTP failures in the connectors), secrets masked; an announced wait
+    // rides along as the next retry's delay.
+    throw withAnnouncedWait(redactError(classifyPgError(err)));
   } finally {
     client.release();
   }

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { activityContext } from '../activity-context.js';
 import type { NodeResult } from '../../pipelines/types.js';
 import type { JobCounts, JobSpec } from './job-types.js';
+import { redactError } from '../../secrets.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -61,7 +62,7 @@ export async function markFailed(pool: pg.Pool, runId: string, err: unknown, dur
     .query(
       `UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now()
         WHERE id = $1`,
-      [runId, (err as Error).message.slice(0, 4000), durationMs],
+      [runId, redactError(err as Error).message.slice(0, 4000), durationMs],
     )
     .catch(() => {});
 }

@@ -150,7 +150,7 @@ describe('SCD2 dimensions', () => {
     await expectInvariants();
   });
 
-  it('source delete closes the current version at the sync time; a comeback opens a new one after it', async () => {
+  it('a source delete closes the version at the sync time; a comeback opens when a sync sees it again', async () => {
     await dbs.oltp.query('DELETE FROM platform.learners WHERE learner_id = $1', [C]);
     expect(await sync(DIM_LEARNER, '2026-03-05T00:00:00Z')).toMatchObject({
       processed: 2,
@@ -166,10 +166,54 @@ describe('SCD2 dimensions', () => {
 
     await addLearner(C, 3, 8, '2025-06-01T00:00:00Z'); // restored from backup: old timestamps
     expect(await sync(DIM_LEARNER, '2026-03-07T00:00:00Z')).toMatchObject({ inserted: 1, deleted: 0 });
+    // Not at its old updated_at, nor at the close: between 03-05 and 03-07 the learner did not exist.
     expect((await versions(C)).map(({ grade, from, to, current }) => [grade, from, to, current])).toEqual([
       [7, '2025-06-01T00:00', '2026-03-05T00:00', false],
-      [8, '2026-03-05T00:00', null, true],
+      [8, '2026-03-07T00:00', null, true],
     ]);
+    const asOf = async (t: string) =>
+      (
+        await dbs.warehouse.query(
+          `SELECT grade_level AS grade FROM dw.dim_learner
+            WHERE learner_id = $1 AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)`,
+          [C, t],
+        )
+      ).rows;
+    expect(await asOf('2026-03-06T00:00:00Z')).toEqual([]);
+    expect(await asOf('2026-03-07T00:00:00Z')).toEqual([{ grade: 8 }]);
+    await expectInvariants();
+  });
+
+  it('a future updated_at/created_at is clamped to the sync time and flagged; as-of-now agrees', async () => {
+    await setGrade(A, 9, '2027-01-01T00:00:00Z'); // the source clock runs ten months ahead
+    await addLearner('aaaaaaaa-0000-0000-0000-000000000004', 4, 2, '2026-12-24T00:00:00Z');
+    const r = await sync(DIM_LEARNER, '2026-03-02T12:00:00Z');
+    expect(r).toMatchObject({ inserted: 2, updated: 1, detail: { futureTimesClamped: 2 } });
+    expect((await versions(A)).map(({ grade, from, to, current }) => [grade, from, to, current])).toEqual([
+      [3, '2025-06-01T00:00', '2026-03-02T12:00', false],
+      [9, '2026-03-02T12:00', null, true],
+    ]);
+    const flags = await dbs.warehouse.query(
+      `SELECT grade_level AS grade, source_time_clamped AS clamped,
+              effective_from <= now() AND effective_from <= $1 AS started
+         FROM dw.dim_learner WHERE is_current ORDER BY grade_level`,
+      ['2026-03-02T12:00:00Z'],
+    );
+    expect(flags.rows).toEqual([
+      { grade: 2, clamped: true, started: true },
+      { grade: 5, clamped: false, started: true },
+      { grade: 7, clamped: false, started: true },
+      { grade: 9, clamped: true, started: true },
+    ]);
+    // Every current version is the one an as-of-now lookup finds.
+    const asOfNow = await dbs.warehouse.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM dw.dim_learner
+        WHERE effective_from <= $1 AND (effective_to IS NULL OR effective_to > $1)`,
+      ['2026-03-02T12:00:00Z'],
+    );
+    expect(asOfNow.rows[0]!.n).toBe(4);
+    // A later sync with the same future stamp changes nothing.
+    expect(await sync(DIM_LEARNER, '2026-03-03T00:00:00Z')).toMatchObject({ inserted: 0, updated: 0 });
     await expectInvariants();
   });
 

@@ -74,6 +74,13 @@ export async function syncDimension(
   if (staged !== valid.rows[0]!.n + bad)
     throw new Error(`${job}: reconciliation failed: read ${staged} ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
 
-  const merged = spec.kind === 'scd2' ? await mergeScd2(tx, spec, asOf) : await mergeType1(tx, spec, asOf);
-  return { processed: staged, ...merged, rejected: bad, detail: { table } };
+  const { futureTimesClamped, ...merged } =
+    spec.kind === 'scd2' ? await mergeScd2(tx, spec, asOf) : await mergeType1(tx, spec, asOf);
+  return {
+    processed: staged,
+    ...merged,
+    rejected: bad,
+    // Flagged on the ledger row too: a source clock running ahead is worth a look.
+    detail: futureTimesClamped ? { table, futureTimesClamped } : { table },
+  };
 }
