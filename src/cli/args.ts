@@ -1,6 +1,6 @@
 // Input checks shared by the commands: every bad input becomes one UsageError line before anything starts.
 import { getPipeline, listPipelines } from '../pipelines/registry.js';
-import { isValidDate } from '../pipelines/dates.js';
+import { isValidDate, whyNotADate } from '../pipelines/dates.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { planDag } from '../workflows/plan.js';
 import { UsageError } from './types.js';
@@ -19,7 +19,10 @@ export function requirePipeline(name: string | undefined): PipelineDefinition {
 export function optionalDate(value: unknown, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !isValidDate(value)) {
-    throw new UsageError(`${flag} must be a calendar date as YYYY-MM-DD, got "${String(value)}"`);
+    const why = typeof value === 'string' ? whyNotADate(value) : undefined;
+    throw new UsageError(
+      `${flag} must be a calendar date as YYYY-MM-DD, got "${String(value)}"${why ? `: ${why}` : ''}`,
+    );
   }
   return value;
 }

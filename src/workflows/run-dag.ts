@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { dayBefore, isValidDate } from '../pipelines/dates.js';
+import { dayBefore, isValidDate, whyNotADate } from '../pipelines/dates.js';
 import { getPipeline } from '../pipelines/registry.js';
 import type {
   NodeActivity,
@@ -68,7 +68,9 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
     me.state = 'running';
     me.startedAt = Date.now();
     try {
-      const activity = proxyActivities<Record<string, NodeActivity>>(activityOptionsFor(node))[node.activity]!;
+      // The node id is the activity's summary: the Web UI's timeline and history name each bar by its node.
+      const options = { ...activityOptionsFor(node), summary: node.id };
+      const activity = proxyActivities<Record<string, NodeActivity>>(options)[node.activity]!;
       const result = await activity({
         pipeline: def.name,
         nodeId: node.id,
@@ -122,7 +124,9 @@ function resolveTargetDate(def: PipelineDefinition, requested: string | undefine
   if (def.kind === 'incremental') return undefined;
   // Workflow time is deterministic, so a scheduled nightly run always means "yesterday" of its own start.
   const date = requested ?? dayBefore(workflowInfo().startTime.getTime());
-  if (!isValidDate(date)) throw ApplicationFailure.nonRetryable(`invalid target date "${date}"`, 'ValidationError');
+  if (!isValidDate(date)) {
+    throw ApplicationFailure.nonRetryable(`invalid target date "${date}": ${whyNotADate(date)}`, 'ValidationError');
+  }
   return date;
 }
 

@@ -101,7 +101,14 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
       /only dated pipelines can be backfilled/,
     ],
     [['run-job', 'no_such_job', '--date', '2026-05-01'], /unknown job "no_such_job"/],
-    [['run', 'learning-sample', '--colour'], /Unknown option '--colour'/],
+    [
+      ['run', 'learning-sample', '--colour'],
+      /^learnsync run: unknown flag --colour: run takes --date, --force, --no-wait$/,
+    ],
+    [
+      ['backfill', 'learning-sample', '--from', '2026-01-01', '--to', '2026-02-29'],
+      /--to must be a calendar date as YYYY-MM-DD, got "2026-02-29": February 2026 has 28 days/,
+    ],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['schedules', 'pause'], /schedules pause needs a schedule id/],
   ])('%j', async (argv, message) => {
@@ -109,6 +116,7 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toMatch(message);
+    expect(r.err.split('\n')).toHaveLength(1);
     expect(r.out).toBe('');
     expect(await workflowCount()).toBe(before);
   });

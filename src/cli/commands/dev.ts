@@ -1,4 +1,6 @@
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
+import { learnsyncHint } from '../hints.js';
+import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
 import type { CliCommand } from '../types.js';
 
 export const command: CliCommand = {
@@ -14,16 +16,16 @@ export const command: CliCommand = {
       describeStack(ctx, stack);
       ctx.print();
       ctx.print(
-        'in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
+        `in another terminal: \`${learnsyncHint('run <pipeline>')}\`, \`${learnsyncHint('backfill …')}\`, \`${learnsyncHint('schedules apply')}\`, \`${learnsyncHint('status')}\``,
       );
       ctx.print('Ctrl-C stops everything this command started.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+      let off: () => void = () => {};
+      const signal = await new Promise<StopSignal | undefined>((resolve) => {
+        off = onInterrupt(resolve);
         // The worker also listens for these signals; if it stops on its own, so do we.
-        void stack.workerDone?.finally(() => resolve());
-      });
-      return 0;
+        void stack.workerDone?.finally(() => resolve(undefined));
+      }).finally(() => off());
+      return signal === 'SIGINT' || signal === undefined ? 0 : exitCodeFor(signal);
     } finally {
       ctx.print('stopping…');
       await stack.stop();

@@ -9,6 +9,7 @@ import {
   startProfileServer,
   type LearnerProfile,
 } from '../../pipelines/learning-roi/learner-profile.js';
+import { onInterrupt } from '../signals.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
 function describe(p: LearnerProfile): string {
@@ -74,10 +75,9 @@ export const command: CliCommand = {
       ctx.print(
         `learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status (Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`,
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      let off: () => void = () => {};
+      await new Promise<void>((resolve) => (off = onInterrupt(() => resolve())));
+      off();
       await server.close();
       return 0;
     }
