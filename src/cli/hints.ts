@@ -5,7 +5,6 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { temporalCliPath } from '../stack/tools.js';
-import { temporalAddressOf } from './context.js';
 
 let onPath: boolean | undefined;
 
@@ -37,5 +36,5 @@ export function temporalHint(config: Config, args: string): string {
   }
   const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const auth = `${config.temporal.tls ? ' --tls' : ''}${config.temporal.apiKey ? ' --api-key "$TEMPORAL_API_KEY"' : ''}`;
-  return `${quote(binary)} ${args} --address ${temporalAddressOf(config)} --namespace ${quote(config.temporal.namespace)}${auth}`;
+  return `${quote(binary)} ${args} --address ${config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`} --namespace ${quote(config.temporal.namespace)}${auth}`;
 }

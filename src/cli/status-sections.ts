@@ -21,3 +21,21 @@ const rowDropAlerts: StatusSection = {
 };
 
 export const STATUS_SECTIONS: StatusSection[] = [rowDropAlerts, apiHitsSection, learningRoiStatusSection];
+
+/** The stable key of each section in `status --json`, whatever its display title says. */
+const JSON_KEYS = new Map<StatusSection, string>([
+  [rowDropAlerts, 'rowDropAlerts'],
+  [apiHitsSection, 'apiHits'],
+  [learningRoiStatusSection, 'learningRoi'],
+]);
+
+export function statusSectionKey(section: StatusSection): string {
+  return (
+    JSON_KEYS.get(section) ??
+    section.title
+      .replace(/\(.*\)/g, '')
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())
+  );
+}
