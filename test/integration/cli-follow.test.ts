@@ -1,13 +1,14 @@
 // Following runs from the CLI, end to end against a dev server and a worker with the real
 // activities: Ctrl-C on `backfill` (a real process, signalled as a terminal does) prints the command
 // that follows it again and exits 130 while the backfill goes on; `run` of a pipeline already
-// running follows that run; every activity of a run carries its node id as its Web UI summary.
+// running follows that run; every activity of a run carries its node id as its Web UI summary;
+// the dev feed prints runs as they start and end; an invalid backfill range names the wrong date.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ import { createLogger } from '../../src/logging.js';
 import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/source-data.js';
 import { createSourceClients } from '../../src/stack/source-clients.js';
 import type { TemporalHandle } from '../../src/stack/temporal-dev-server.js';
+import { startRunFeed } from '../../src/cli/run-feed.js';
+import { backfillPipeline } from '../../src/workflows/backfill.js';
 import { runPipeline } from '../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, projectRoot, startDevServer, Worker } from '../support/temporal.js';
@@ -154,4 +157,49 @@ it("a run's history names every activity by its node id, and the run has a summa
     ].sort(),
   );
   expect(await (await handle.describe()).staticSummary()).toBe('learning-sample for 2026-07-03');
+});
+
+it('the dev feed prints one line per run start, finish and failure, with its Web UI link', async () => {
+  const lines: string[] = [];
+  const stop = startRunFeed(client, {
+    print: (l) => lines.push(l),
+    uiUrl: 'http://ui.test',
+    namespace: 'default',
+    everyMs: 200,
+  });
+  try {
+    expect((await cli('run', 'learning-sample', '--date', '2026-07-01')).code).toBe(0);
+    const failed = await client.workflow.start(runPipeline, {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'feed-unknown-pipeline',
+      args: [{ pipeline: 'no-such-pipeline' }],
+    });
+    await failed.result().catch(() => {});
+    for (let i = 0; i < 50 && !lines.some((l) => l.includes('FAILED')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await stop();
+  }
+  const url = 'http://ui.test/namespaces/default/workflows/learnsync-learning-sample-2026-07-01';
+  expect(lines.filter((l) => l.includes(url))).toEqual([
+    expect.stringMatching(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ▸ learning-sample 2026-07-01 started  ${url}$`)),
+    expect.stringMatching(
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d ✓ learning-sample 2026-07-01 succeeded in \\d+ s  ${url}$`),
+    ),
+  ]);
+  expect(lines.filter((l) => l.includes('feed-unknown-pipeline')).at(-1)).toMatch(/✗ runPipeline FAILED in \d+ s/);
+});
+
+it('a backfill started with an invalid range fails naming the wrong date and why', async () => {
+  const err = await client.workflow
+    .execute(backfillPipeline, {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'invalid-range',
+      args: [{ pipeline: 'learning-sample', from: '2026-01-01', to: '2026-02-29' }],
+    })
+    .catch((e: WorkflowFailedError) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause?.message).toBe(
+    'invalid range 2026-01-01..2026-02-29: to "2026-02-29" is not a calendar date (February 2026 has 28 days)',
+  );
 });

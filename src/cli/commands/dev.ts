@@ -1,5 +1,6 @@
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { learnsyncHint } from '../hints.js';
+import { startRunFeed } from '../run-feed.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
 import type { CliCommand } from '../types.js';
 
@@ -18,13 +19,19 @@ export const command: CliCommand = {
       ctx.print(
         `in another terminal: \`${learnsyncHint('run <pipeline>')}\`, \`${learnsyncHint('backfill …')}\`, \`${learnsyncHint('schedules apply')}\`, \`${learnsyncHint('status')}\``,
       );
-      ctx.print('Ctrl-C stops everything this command started.');
+      ctx.print('Ctrl-C stops everything this command started. Runs as they start and end:');
+      const stopFeed = startRunFeed(await ctx.temporal(), {
+        print: ctx.print,
+        uiUrl: stack.uiUrl,
+        namespace: ctx.config.temporal.namespace,
+      });
       let off: () => void = () => {};
       const signal = await new Promise<StopSignal | undefined>((resolve) => {
         off = onInterrupt(resolve);
         // The worker also listens for these signals; if it stops on its own, so do we.
         void stack.workerDone?.finally(() => resolve(undefined));
       }).finally(() => off());
+      await stopFeed();
       return signal === 'SIGINT' || signal === undefined ? 0 : exitCodeFor(signal);
     } finally {
       ctx.print('stopping…');
