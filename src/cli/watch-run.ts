@@ -142,7 +142,14 @@ async function heartbeatPosition(handle: WorkflowHandle, node: NodeProgress | un
   const payload = match?.heartbeatDetails?.payloads?.[0];
   if (!payload) return undefined;
   const details = defaultPayloadConverter.fromPayload<unknown>(payload);
-  const text = typeof details === 'string' ? details : JSON.stringify(details);
+  const text =
+    details && typeof details === 'object'
+      ? Object.entries(details)
+          .filter(([k, v]) => k !== 'runKey' && v !== null && typeof v !== 'object')
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .join(', ')
+      : String(details);
+  if (!text) return undefined;
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
@@ -159,19 +166,17 @@ export async function watchPipelineRun(
 }> {
   const seen = new Map<string, string>();
   const announce = (p: PipelineProgress) => {
-    let changed = false;
     for (const n of p.nodes) {
       if (seen.get(n.id) === n.state || n.state === 'pending') continue;
       seen.set(n.id, n.state);
-      changed = true;
       const tail =
         n.state === 'running' ? '' : `  ${fmtInt(n.rows)} rows  ${fmtMs(n.durationMs)}${n.error ? `  ${n.error}` : ''}`;
       print(`  ${SYMBOL[n.state]} ${n.id} ${n.state}${tail}`);
     }
-    return changed;
   };
   const startedAt = Date.now();
-  let lastLine = 0;
+  // Node lines say what changed; this line, every progressEveryMs, says where a long run is.
+  let lastLine = startedAt;
   let latest: PipelineProgress | undefined;
   const end = await followWorkflow(handle, {
     print,
@@ -180,9 +185,9 @@ export async function watchPipelineRun(
     outageWindowMs: opts.outageWindowMs,
     onPoll: async () => {
       latest = await handle.query(progressQuery);
-      const changed = announce(latest);
+      announce(latest);
       const running = latest.nodes.filter((n) => n.state === 'running');
-      if (running.length && (changed || Date.now() - lastLine >= (opts.progressEveryMs ?? 10_000))) {
+      if (running.length && Date.now() - lastLine >= (opts.progressEveryMs ?? 10_000)) {
         lastLine = Date.now();
         const longest = [...running].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0))[0];
         const position = await heartbeatPosition(handle, longest).catch(() => undefined);
