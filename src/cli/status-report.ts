@@ -10,6 +10,9 @@ import { PIPELINE_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js
 import { statusSectionKey, STATUS_SECTIONS } from './status-sections.js';
 
 export interface WorkflowRunRow {
+  /** `backfill`: the children of one backfill parent, summed, with `targetDate` as from..to. */
+  kind: 'run' | 'backfill';
+  dates: number;
   workflowId: string | null;
   pipeline: string | null;
   targetDate: string | null;
@@ -79,6 +82,8 @@ export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: W
        ORDER BY min(started_at) DESC`,
   );
   const all = rows.map((r) => ({
+    kind: 'run' as const,
+    dates: 1,
     workflowId: r.workflowId,
     pipeline: r.pipeline,
     targetDate: r.targetDate,
@@ -97,9 +102,53 @@ export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: W
     startedAt: new Date(r.startedAt).toISOString(),
     error: r.error,
   }));
-  const listed = all.filter((r) => r.state !== 'SKIPPED');
-  return { runs: listed.slice(0, limit), skipped: all.length - listed.length };
+  const grouped = groupBackfills(all);
+  const listed = grouped.filter((r) => r.state !== 'SKIPPED');
+  return { runs: listed.slice(0, limit), skipped: grouped.length - listed.length };
 }
+
+/** A backfill is one workflow run to its user: its children (`<parent id>/<date>`) become one row with the date range. */
+function groupBackfills(runs: WorkflowRunRow[]): WorkflowRunRow[] {
+  const out: WorkflowRunRow[] = [];
+  const parents = new Map<string, WorkflowRunRow>();
+  for (const r of runs) {
+    const parentId = r.workflowId?.includes('/') ? r.workflowId.slice(0, r.workflowId.lastIndexOf('/')) : undefined;
+    if (!parentId) {
+      out.push({ ...r, kind: 'run', dates: r.targetDate ? 1 : 0 });
+      continue;
+    }
+    const p = parents.get(parentId);
+    if (!p) {
+      const row: WorkflowRunRow = {
+        ...r,
+        workflowId: parentId,
+        kind: 'backfill',
+        dates: 1,
+        error: r.error && `${r.targetDate}: ${r.error}`,
+      };
+      parents.set(parentId, row);
+      out.push(row);
+      continue;
+    }
+    const [from, to] = (p.targetDate ?? '').split('..');
+    const dates = [from, to ?? from, r.targetDate].filter(Boolean).sort() as string[];
+    p.targetDate = dates[0] === dates.at(-1) ? dates[0]! : `${dates[0]}..${dates.at(-1)}`;
+    p.dates++;
+    p.jobs += r.jobs;
+    p.failedJobs += r.failedJobs;
+    p.rows += r.rows;
+    p.rejected += r.rejected;
+    const end = Math.max(Date.parse(p.startedAt) + (p.durationMs ?? 0), Date.parse(r.startedAt) + (r.durationMs ?? 0));
+    if (r.startedAt < p.startedAt) p.startedAt = r.startedAt;
+    p.durationMs = end - Date.parse(p.startedAt);
+    p.error ??= r.error && `${r.targetDate}: ${r.error}`;
+    p.state = rank(r.state) > rank(p.state) ? r.state : p.state;
+  }
+  return out;
+}
+
+/** Which state a group shows: any failure, else anything running, else success if any, else skipped. */
+const rank = (s: WorkflowRunRow['state']) => ({ SKIPPED: 0, SUCCESS: 1, RUNNING: 2, FAILED: 3 })[s];
 
 export async function dailyJobSuccessRate(pool: Pool): Promise<DailyRate[]> {
   const { rows } = await pool.query<Omit<DailyRate, 'successRatePercent'>>(

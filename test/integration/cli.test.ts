@@ -189,6 +189,8 @@ describe('commands against a live stack', () => {
   });
 
   it('status --json: stable camelCase keys, one row per workflow run, SKIPPED runs counted, rates in percent', async () => {
+    // a backfill over dates already done: every job SKIPPED
+    expect((await cli('backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-02')).code).toBe(0);
     const r = await cli('status', '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
@@ -212,6 +214,8 @@ describe('commands against a live stack', () => {
     );
     expect(Object.keys(run).sort()).toEqual(
       [
+        'kind',
+        'dates',
         'durationMs',
         'error',
         'failedJobs',
@@ -226,8 +230,19 @@ describe('commands against a live stack', () => {
       ].sort(),
     );
     expect(run).toMatchObject({ pipeline: 'learning-sample', targetDate: '2026-05-02', state: 'SUCCESS', jobs: 5 });
-    // the second run of 2026-05-02 only skipped: counted, not listed
-    expect(s.skippedRuns).toBeGreaterThanOrEqual(1);
+    // a backfill is one row, not one per date
+    const backfills = s.recentRuns.filter((x: { kind: string }) => x.kind === 'backfill');
+    expect(backfills).toEqual([
+      expect.objectContaining({
+        workflowId: 'learnsync-backfill-learning-sample-2026-05-01-2026-05-05',
+        targetDate: '2026-05-01..2026-05-05',
+        dates: 5,
+        state: 'SUCCESS',
+      }),
+    ]);
+    expect(s.recentRuns.some((x: { workflowId: string }) => x.workflowId.includes('/'))).toBe(false);
+    // the backfill that only skipped: counted, not listed
+    expect(s.skippedRuns).toBe(1);
     expect(s.recentRuns.every((x: { state: string }) => x.state !== 'SKIPPED')).toBe(true);
     const today = s.dailySuccessRate[0];
     expect(Object.keys(today).sort()).toEqual(['date', 'failed', 'jobs', 'skipped', 'succeeded', 'successRatePercent']);

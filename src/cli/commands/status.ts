@@ -25,18 +25,19 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
       `Workflow runs (last 7 days${r.skippedRuns ? `; ${r.skippedRuns} more runs had only SKIPPED jobs — work already done` : ''})`,
     );
     if (!r.recentRuns.length) ctx.print('  (none yet — try `learnsync run learning-sample`)');
-    else {
-      const w = Math.max(8, ...r.recentRuns.map((x) => (x.pipeline ?? '-').length));
+    const pw = Math.max(8, ...r.recentRuns.map((x) => (x.pipeline ?? '-').length));
+    const dw = Math.max(10, ...r.recentRuns.map((x) => (x.targetDate ?? '-').length));
+    if (r.recentRuns.length) {
       ctx.print(
-        `  ${'started'.padEnd(19)}  ${'pipeline'.padEnd(w)}  ${'date'.padEnd(10)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'duration'.padStart(8)}  workflow`,
+        `  ${'started'.padEnd(19)}  ${'pipeline'.padEnd(pw)}  ${'date'.padEnd(dw)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'duration'.padStart(8)}  workflow`,
       );
     }
     for (const x of r.recentRuns) {
-      const w = Math.max(8, ...r.recentRuns.map((y) => (y.pipeline ?? '-').length));
       const line =
-        `  ${x.startedAt.slice(0, 19).replace('T', ' ')}  ${(x.pipeline ?? '-').padEnd(w)}  ${(x.targetDate ?? '-').padEnd(10)}  ` +
+        `  ${x.startedAt.slice(0, 19).replace('T', ' ')}  ${(x.pipeline ?? '-').padEnd(pw)}  ${(x.targetDate ?? '-').padEnd(dw)}  ` +
         `${`${MARK[x.state]} ${x.state}`.padEnd(9)}  ${fmtInt(x.rows).padStart(10)}  ${fmtInt(x.rejected).padStart(8)}  ` +
         `${fmtMs(x.durationMs ?? undefined).padStart(8)}  ${x.workflowId ?? '(outside Temporal)'}` +
+        (x.kind === 'backfill' ? ` (backfill, ${x.dates} dates)` : '') +
         (x.error ? `  ${x.error.slice(0, 100)}` : '');
       ctx.print(x.state === 'FAILED' ? highlight(line) : line);
     }
