@@ -24,7 +24,8 @@ const WORD: Record<string, string> = {
 
 export function feedLine(wf: WorkflowExecutionInfo, uiUrl: string | undefined, namespace: string): string {
   const state = wf.status.name;
-  const pipeline = wf.typedSearchAttributes.get(PIPELINE_KEY) ?? wf.type;
+  const name = wf.typedSearchAttributes.get(PIPELINE_KEY) ?? wf.type;
+  const pipeline = wf.type === 'backfillPipeline' ? `backfill of ${name}` : name;
   const date = wf.typedSearchAttributes.get(TARGET_DATE_KEY);
   const took = wf.closeTime ? ` in ${Math.round((wf.closeTime.getTime() - wf.startTime.getTime()) / 1000)} s` : '';
   const when = (wf.closeTime ?? wf.startTime).toISOString().slice(11, 19);
