@@ -1,4 +1,5 @@
 // Input checks shared by the commands: every bad input becomes one UsageError line before anything starts.
+import { learnsyncHint } from './hints.js';
 import { getPipeline, listPipelines } from '../pipelines/registry.js';
 import { isValidDate, whyNotADate } from '../pipelines/dates.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
@@ -43,7 +44,7 @@ export function positiveInt(value: unknown, flag: string, fallback: number): num
 
 /** Finds the pipeline node a job name refers to, for `run-job`. */
 export function findJob(job: string | undefined): { pipeline: PipelineDefinition; definition: PipelineDefinition } {
-  if (!job) throw new UsageError('name a job, e.g. learnsync run-job extract_exam_results --date 2026-01-15');
+  if (!job) throw new UsageError(`name a job, e.g. ${learnsyncHint('run-job extract_exam_results --date 2026-01-15')}`);
   for (const p of listPipelines()) {
     const node = p.nodes.find((n) => n.id === job);
     if (node) {

@@ -1,6 +1,7 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
 // when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
 // HTTP: GET /api/learners/<email>/exams.
+import { learnsyncHint } from '../hints.js';
 import { buildSyncStatus } from '../../pipelines/learning-roi/status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
@@ -82,7 +83,7 @@ export const command: CliCommand = {
       return 0;
     }
     const email = positionals[0];
-    if (!email) throw new UsageError('name a learner: learnsync profile someone@example.com');
+    if (!email) throw new UsageError(`name a learner: ${learnsyncHint('profile someone@example.com')}`);
     let p: LearnerProfile;
     try {
       p = await service.profile(email, { refresh: values.refresh === true });

@@ -1,6 +1,7 @@
 // `learnsync status`: alerts first, then one row per workflow run, the daily job success rate,
 // running workflows and each family's section. Whatever cannot be read gets one line saying why,
 // and the rest is still shown (exit 1 then). `--json`: the same report, camelCase keys (README).
+import { learnsyncHint } from '../hints.js';
 import { buildStatusReport, type StatusReport } from '../status-report.js';
 import { statusSectionKey, STATUS_SECTIONS } from '../status-sections.js';
 import { positiveInt } from '../args.js';
@@ -24,7 +25,7 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
     ctx.print(
       `Workflow runs (last 7 days${r.skippedRuns ? `; ${r.skippedRuns} more runs had only SKIPPED jobs — work already done` : ''})`,
     );
-    if (!r.recentRuns.length) ctx.print('  (none yet — try `learnsync run learning-sample`)');
+    if (!r.recentRuns.length) ctx.print(`  (none yet — try \`${learnsyncHint('run learning-sample')}\`)`);
     const pw = Math.max(8, ...r.recentRuns.map((x) => (x.pipeline ?? '-').length));
     const dw = Math.max(10, ...r.recentRuns.map((x) => (x.targetDate ?? '-').length));
     if (r.recentRuns.length) {
