@@ -74,15 +74,21 @@ export async function followWorkflow(
   void opts.interrupted?.then(() => (stop = true));
   let downSince: number | undefined;
   const window = opts.outageWindowMs ?? FOLLOW_OUTAGE_WINDOW_MS;
+  // An interrupt answers at once, even while a call hangs (a query waits for a worker to answer it).
+  const unlessInterrupted = <T>(p: Promise<T>) => {
+    p.catch(() => {});
+    return Promise.race([p, opts.interrupted?.then(() => undefined) ?? p]);
+  };
   while (!stop) {
     try {
-      const d = await handle.describe();
+      const d = await unlessInterrupted(handle.describe());
+      if (stop || !d) break;
       if (downSince !== undefined) {
         opts.print(`  Temporal is back after ${fmtElapsed(Date.now() - downSince)}: following again`);
         downSince = undefined;
       }
       if (d.status.name !== 'RUNNING') return 'closed';
-      await opts.onPoll?.().catch(() => {});
+      await unlessInterrupted(opts.onPoll?.().catch(() => {}) ?? Promise.resolve());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw err;
       if (downSince === undefined) {

@@ -96,8 +96,10 @@ it('Ctrl-C on backfill prints one line that follows it again, exits 130 and leav
     await new Promise((r) => setTimeout(r, 1000)); // following, not starting
     expect(out).toMatch(/started backfill of learning-sample: 3 dates/);
     const before = out.length;
+    const signalled = Date.now();
     process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C does: the whole foreground group
     expect(await exited).toBe(130);
+    expect(Date.now() - signalled).toBeLessThan(5000); // at once, though its progress query waits for a worker
     const after = out.slice(before).trim().split('\n');
     expect(after).toHaveLength(1);
     const temporal = path.join(projectRoot, '.tools', 'venv', 'bin', 'temporal');
@@ -112,6 +114,47 @@ it('Ctrl-C on backfill prints one line that follows it again, exits 130 and leav
     const describe = after[0]!.split('`')[3]!;
     const { stdout } = await promisify(execFile)('sh', ['-c', describe], { cwd: tmpdir() });
     expect(stdout).toContain(workflowId);
+    await handle.terminate('test over');
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+it('SIGTERM on run prints the follow commands, exits 143 and leaves the run running', async () => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/client.ts', 'run', 'learning-sample', '--date', '2026-07-01'],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, TEMPORAL_TASK_QUEUE: 'nobody-polls-this' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const workflowId = 'learnsync-learning-sample-2026-07-01';
+  try {
+    for (let i = 0; i < 300 && !out.includes('started learning-sample'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = out.length;
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    const after = out.slice(before).trim().split('\n');
+    expect(after).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${workflowId} is still running in Temporal; follow it again with ` +
+            '`npm run learnsync -- run learning-sample --date 2026-07-01` or `\\S+/\\.tools/venv/bin/temporal workflow describe',
+        ),
+      ),
+    ]);
+    const handle = client.workflow.getHandle(workflowId);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
     await handle.terminate('test over');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
