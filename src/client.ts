@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // `learnsync`: the command-line client. Parses argv, checks input before anything starts, runs
-// one command from cli/commands and exits with its code. Bad input: one line, exit 2.
+// one command from cli/commands and exits with its code. Bad input, bad configuration or a server
+// that is down or refuses the credentials: one line naming what to fix, exit 2 (cli/errors.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands/index.js';
 import { createCliContext } from './cli/context.js';
+import { describeFailure } from './cli/errors.js';
 import { exitCodeFor, ownSignals } from './cli/signals.js';
-import { UsageError } from './cli/types.js';
 import { CONFIG_VARIABLES, loadConfig } from './config.js';
-import { ConfigError, ValidationError } from './errors.js';
 import { createLogger } from './logging.js';
+import { redactSecrets } from './secrets.js';
 import { listPipelines } from './pipelines/registry.js';
 
 /** The variables most runs need; `learnsync help config` lists the rest. */
@@ -36,7 +37,8 @@ function help(): string {
     `pipelines: ${listPipelines()
       .map((p) => `${p.name} (${p.kind})`)
       .join(', ')}`,
-    `configuration (environment): ${MAIN_VARIABLES.join(', ')}; \`learnsync help config\` lists all ${CONFIG_VARIABLES.length}`,
+    `configuration (environment): ${MAIN_VARIABLES.join(', ')}; ` +
+      `\`learnsync help config\` lists all ${CONFIG_VARIABLES.length}`,
   ].join('\n');
 }
 
@@ -94,14 +96,14 @@ export async function main(
     return await command.run(ctx, { positionals, values });
   } catch (err) {
     const e = err as Error & { code?: string };
-    const userError =
-      err instanceof UsageError ||
-      err instanceof ConfigError ||
-      err instanceof ValidationError ||
-      e.code?.startsWith('ERR_PARSE_ARGS');
-    if (e.code?.startsWith('ERR_PARSE_ARGS')) console.error(`learnsync ${name}: ${flagError(e, command)}`);
-    else console.error(`learnsync ${name}: ${e.message}${userError ? '' : `\n${e.stack ?? ''}`}`);
-    return userError ? 2 : 1;
+    if (e.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(redactSecrets(`learnsync ${name}: ${flagError(e, command)}`));
+      return 2;
+    }
+    const debug = ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
+    const failure = describeFailure(name, err, debug);
+    for (const line of failure.lines) console.error(line);
+    return failure.exitCode;
   } finally {
     await ctx?.close();
   }
@@ -114,7 +116,7 @@ export async function runCli(argv: string[]): Promise<never> {
   try {
     process.exit(await main(argv));
   } catch (err) {
-    console.error(`learnsync: ${(err as Error).message}`);
+    console.error(redactSecrets(`learnsync: ${(err as Error).message}`));
     process.exit(1);
   }
 }

@@ -26,7 +26,8 @@ export function learnsyncHint(args: string): string {
   return `${learnsyncOnPath() ? 'learnsync' : 'npm run learnsync --'} ${args}`;
 }
 
-/** A `temporal` command against the server this CLI talks to: the provisioned binary's full path, --address, --namespace. */
+/** A `temporal` command against the server this CLI talks to: the provisioned binary's full path,
+ * --address, --namespace. */
 export function temporalHint(config: Config, args: string): string {
   let binary = 'temporal';
   try {
@@ -35,6 +36,8 @@ export function temporalHint(config: Config, args: string): string {
     // not provisioned: a `temporal` of the user's own, on PATH
   }
   const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const auth = `${config.temporal.tls ? ' --tls' : ''}${config.temporal.apiKey ? ' --api-key "$TEMPORAL_API_KEY"' : ''}`;
-  return `${quote(binary)} ${args} --address ${config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`} --namespace ${quote(config.temporal.namespace)}${auth}`;
+  const auth =
+    `${config.temporal.tls ? ' --tls' : ''}` + `${config.temporal.apiKey ? ' --api-key "$TEMPORAL_API_KEY"' : ''}`;
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+  return `${quote(binary)} ${args} --address ${address} --namespace ${quote(config.temporal.namespace)}${auth}`;
 }

@@ -30,7 +30,8 @@ export function feedLine(wf: WorkflowExecutionInfo, uiUrl: string | undefined, n
   const took = wf.closeTime ? ` in ${Math.round((wf.closeTime.getTime() - wf.startTime.getTime()) / 1000)} s` : '';
   const when = (wf.closeTime ?? wf.startTime).toISOString().slice(11, 19);
   const url = workflowUrl(uiUrl, namespace, wf.workflowId);
-  return `${when} ${MARK[state] ?? '·'} ${pipeline}${date ? ` ${date}` : ''} ${WORD[state] ?? state.toLowerCase()}${took}  ${url ?? wf.workflowId}`;
+  const what = `${pipeline}${date ? ` ${date}` : ''} ${WORD[state] ?? state.toLowerCase()}${took}`;
+  return `${when} ${MARK[state] ?? '·'} ${what}  ${url ?? wf.workflowId}`;
 }
 
 /** Polls every `everyMs` until the returned stop() is called; prints each run's start and end once. */

@@ -53,7 +53,8 @@ export async function startPipelineRun(
   }
 }
 
-/** Starts a run (or finds the one already running) and, unless noWait, follows it, prints its DAG and returns the exit code. */
+/** Starts a run (or finds the one already running) and, unless noWait, follows it, prints its DAG
+ * and returns the exit code. */
 export async function runAndReport(
   ctx: CliContext,
   def: PipelineDefinition,
@@ -99,7 +100,8 @@ export async function runAndReport(
   }
   if (outcome.end === 'interrupted') {
     ctx.print(
-      `${workflowId} is still running in Temporal; follow it again with ${again ? `\`${learnsyncHint(again)}\` or ` : ''}\`${describe}\``,
+      `${workflowId} is still running in Temporal; follow it again with ` +
+        `${again ? `\`${learnsyncHint(again)}\` or ` : ''}\`${describe}\``,
     );
     return exitCodeFor(signal ?? 'SIGINT');
   }
@@ -108,7 +110,8 @@ export async function runAndReport(
   ctx.print();
   if (outcome.ok && outcome.result) {
     ctx.print(
-      `result: SUCCESS — ${fmtInt(outcome.result.rows)} rows, ${fmtInt(outcome.result.rejected)} rejected, ${fmtMs(Date.now() - started)}`,
+      `result: SUCCESS — ${fmtInt(outcome.result.rows)} rows, ${fmtInt(outcome.result.rejected)} rejected, ` +
+        `${fmtMs(Date.now() - started)}`,
     );
   } else if (outcome.end === 'unreachable') {
     ctx.print(`result: UNKNOWN — Temporal stayed unreachable; the run may still finish: \`${describe}\``);

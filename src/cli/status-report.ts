@@ -74,7 +74,8 @@ export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: W
             count(*) FILTER (WHERE status = 'RUNNING')::int AS "runningJobs",
             coalesce(sum(rows_processed), 0)::float8 AS rows,
             coalesce(sum(rows_rejected), 0)::float8 AS rejected,
-            (extract(epoch FROM max(coalesce(completed_at, started_at)) - min(started_at)) * 1000)::float8 AS "durationMs",
+            (extract(epoch FROM max(coalesce(completed_at, started_at)) - min(started_at)) * 1000)::float8
+              AS "durationMs",
             min(started_at) AS "startedAt",
             (array_agg(job_name || ': ' || coalesce(error_message, 'failed') ORDER BY started_at DESC)
                FILTER (WHERE status = 'FAILED'))[1] AS error
@@ -107,7 +108,8 @@ export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: W
   return { runs: listed.slice(0, limit), skipped: grouped.length - listed.length };
 }
 
-/** A backfill is one workflow run to its user: its children (`<parent id>/<date>`) become one row with the date range. */
+/** A backfill is one workflow run to its user: its children (`<parent id>/<date>`) become one row
+ * with the date range. */
 function groupBackfills(runs: WorkflowRunRow[]): WorkflowRunRow[] {
   const out: WorkflowRunRow[] = [];
   const parents = new Map<string, WorkflowRunRow>();
@@ -187,7 +189,8 @@ async function runningWorkflows(client: Client) {
   return { top, children };
 }
 
-/** snake_case keys → camelCase, deeply; dates as ISO strings. Family sections keep their content, not their spelling. */
+/** snake_case keys → camelCase, deeply; dates as ISO strings. Family sections keep their content,
+ * not their spelling. */
 export function camelKeys(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(camelKeys);

@@ -29,11 +29,13 @@ export const FOLLOW_OUTAGE_WINDOW_MS = 30 * 60_000;
 export function nodeTable(progress: PipelineProgress): string[] {
   const w = Math.max(4, ...progress.nodes.map((n) => n.id.length));
   const lines = [
-    `  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'time'.padStart(8)}`,
+    `  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)} ` +
+      ` ${'rejected'.padStart(8)}  ${'time'.padStart(8)}`,
   ];
   for (const n of progress.nodes) {
     lines.push(
-      `${SYMBOL[n.state]} ${n.id.padEnd(w)}  ${n.state.padEnd(9)}  ${fmtInt(n.rows).padStart(10)}  ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}` +
+      `${SYMBOL[n.state]} ${n.id.padEnd(w)}  ${n.state.padEnd(9)}  ${fmtInt(n.rows).padStart(10)} ` +
+        ` ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}` +
         (n.error ? `  ${n.error}` : ''),
     );
   }
@@ -94,7 +96,8 @@ export async function followWorkflow(
       if (downSince === undefined) {
         downSince = Date.now();
         opts.print(
-          `  cannot reach Temporal (${errorText(err)}); the run goes on without us: retrying for up to ${fmtElapsed(window)}`,
+          `  cannot reach Temporal (${errorText(err)}); the run goes on without us: ` +
+            `retrying for up to ${fmtElapsed(window)}`,
         );
       } else if (Date.now() - downSince > window) {
         return 'unreachable';
@@ -133,12 +136,14 @@ export function progressLine(p: PipelineProgress, now: number, startedAt: number
   return (
     `  … ${done}/${p.nodes.length} nodes, ${fmtElapsed(now - startedAt)}` +
     (longest
-      ? `; longest running: ${longest.id} for ${fmtElapsed(now - longest.startedAt!)}${position ? ` (at ${position})` : ''}`
+      ? `; longest running: ${longest.id} for ${fmtElapsed(now - longest.startedAt!)}` +
+        `${position ? ` (at ${position})` : ''}`
       : '')
   );
 }
 
-/** The heartbeat position of the pending activity that best matches a running node (its type, scheduled when it started). */
+/** The heartbeat position of the pending activity that best matches a running node (its type,
+ * scheduled when it started). */
 async function heartbeatPosition(handle: WorkflowHandle, node: NodeProgress | undefined): Promise<string | undefined> {
   if (!node?.startedAt) return undefined;
   const { raw } = await handle.describe();

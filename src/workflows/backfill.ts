@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
-import { dateRange, whyNotADate } from '../pipelines/dates.js';
+import { dateCount, dateRange, whyNotADate } from '../pipelines/dates.js';
 import { getPipeline } from '../pipelines/registry.js';
 import type { BackfillInput, BackfillProgress, BackfillState } from '../pipelines/types.js';
 import { runPipeline } from './run-dag.js';
@@ -23,8 +23,13 @@ export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 export type BackfillResult = BackfillProgress;
 
 export const DEFAULT_MAX_CHILDREN_PER_RUN = 50;
+/** Mirrors LEARNSYNC_BACKFILL_MAX_DATES's default for starts that do not say (the temporal CLI, other clients). */
+export const DEFAULT_MAX_BACKFILL_DATES = 3660;
 
-/** Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date twice. */
+/**
+ * Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date
+ * twice.
+ */
 export function backfillChildId(parentWorkflowId: string, date: string): string {
   return `${parentWorkflowId}/${date}`;
 }
@@ -41,6 +46,15 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   const problem = rangeProblem(input.from, input.to);
   if (problem) {
     throw ApplicationFailure.nonRetryable(`invalid range ${input.from}..${input.to}: ${problem}`, 'ValidationError');
+  }
+  const maxDates = input.maxDates ?? DEFAULT_MAX_BACKFILL_DATES;
+  const count = dateCount(input.from, input.to);
+  if (count > maxDates) {
+    throw ApplicationFailure.nonRetryable(
+      `backfill ${input.from}..${input.to} covers ${count} dates, over the maximum of ${maxDates}: ` +
+        'narrow the range or pass a larger maxDates (learnsync backfill --max-dates N or --yes)',
+      'ValidationError',
+    );
   }
   const dates = dateRange(input.from, input.to);
   const concurrency = Math.max(1, input.concurrency ?? 4);
@@ -128,7 +142,8 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   if (withAttributes) upsertSearchAttributes([{ key: STATUS_KEY, value: state.failed.length ? 'FAILED' : 'SUCCESS' }]);
   if (state.failed.length) {
     throw ApplicationFailure.nonRetryable(
-      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ${[...state.failed].sort().join(', ')}`,
+      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ` +
+        `${[...state.failed].sort().join(', ')}`,
       'BackfillFailed',
       summary,
     );

@@ -149,7 +149,8 @@ it('SIGTERM on run prints the follow commands, exits 143 and leaves the run runn
       expect.stringMatching(
         new RegExp(
           `^${workflowId} is still running in Temporal; follow it again with ` +
-            '`npm run learnsync -- run learning-sample --date 2026-07-01` or `\\S+/\\.tools/venv/bin/temporal workflow describe',
+            '`npm run learnsync -- run learning-sample --date 2026-07-01` or ' +
+            '`\\S+/\\.tools/venv/bin/temporal workflow describe',
         ),
       ),
     ]);

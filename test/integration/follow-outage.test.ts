@@ -111,7 +111,8 @@ it('backfill keeps following through a Temporal outage longer than the SDK survi
   expect(outageMs).toBeGreaterThan(sdkGaveUpAfter);
   console.log(JSON.stringify({ outageMs, sdkGaveUpAfterMs: sdkGaveUpAfter }));
   const { rows } = await db.warehouse.query(
-    `SELECT count(DISTINCT target_date)::int AS n FROM etl_job_runs WHERE job_name = 'load_dashboard' AND status = 'SUCCESS'`,
+    `SELECT count(DISTINCT target_date)::int AS n FROM etl_job_runs
+      WHERE job_name = 'load_dashboard' AND status = 'SUCCESS'`,
   );
   expect(rows[0].n).toBe(6);
 }, 240_000);

@@ -17,7 +17,9 @@ export const command: CliCommand = {
       describeStack(ctx, stack);
       ctx.print();
       ctx.print(
-        `in another terminal: \`${learnsyncHint('run <pipeline>')}\`, \`${learnsyncHint('backfill …')}\`, \`${learnsyncHint('schedules apply')}\`, \`${learnsyncHint('status')}\``,
+        `in another terminal: ${['run <pipeline>', 'backfill …', 'schedules apply', 'status']
+          .map((c) => `\`${learnsyncHint(c)}\``)
+          .join(', ')}`,
       );
       ctx.print('Ctrl-C stops everything this command started. Runs as they start and end:');
       const stopFeed = startRunFeed(await ctx.temporal(), {

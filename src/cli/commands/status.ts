@@ -23,20 +23,24 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
   }
   if (r.recentRuns) {
     ctx.print(
-      `Workflow runs (last 7 days${r.skippedRuns ? `; ${r.skippedRuns} more runs had only SKIPPED jobs — work already done` : ''})`,
+      `Workflow runs (last 7 days` +
+        `${r.skippedRuns ? `; ${r.skippedRuns} more runs had only SKIPPED jobs — work already done` : ''})`,
     );
     if (!r.recentRuns.length) ctx.print(`  (none yet — try \`${learnsyncHint('run learning-sample')}\`)`);
     const pw = Math.max(8, ...r.recentRuns.map((x) => (x.pipeline ?? '-').length));
     const dw = Math.max(10, ...r.recentRuns.map((x) => (x.targetDate ?? '-').length));
     if (r.recentRuns.length) {
       ctx.print(
-        `  ${'started'.padEnd(19)}  ${'pipeline'.padEnd(pw)}  ${'date'.padEnd(dw)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'duration'.padStart(8)}  workflow`,
+        `  ${'started'.padEnd(19)}  ${'pipeline'.padEnd(pw)}  ${'date'.padEnd(dw)}  ${'state'.padEnd(9)}  ` +
+          `${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'duration'.padStart(8)}  workflow`,
       );
     }
     for (const x of r.recentRuns) {
       const line =
-        `  ${x.startedAt.slice(0, 19).replace('T', ' ')}  ${(x.pipeline ?? '-').padEnd(pw)}  ${(x.targetDate ?? '-').padEnd(dw)}  ` +
-        `${`${MARK[x.state]} ${x.state}`.padEnd(9)}  ${fmtInt(x.rows).padStart(10)}  ${fmtInt(x.rejected).padStart(8)}  ` +
+        `  ${x.startedAt.slice(0, 19).replace('T', ' ')}  ${(x.pipeline ?? '-').padEnd(pw)}  ` +
+        `${(x.targetDate ?? '-').padEnd(dw)}  ` +
+        `${`${MARK[x.state]} ${x.state}`.padEnd(9)}  ${fmtInt(x.rows).padStart(10)}  ` +
+        `${fmtInt(x.rejected).padStart(8)}  ` +
         `${fmtMs(x.durationMs ?? undefined).padStart(8)}  ${x.workflowId ?? '(outside Temporal)'}` +
         (x.kind === 'backfill' ? ` (backfill, ${x.dates} dates)` : '') +
         (x.error ? `  ${x.error.slice(0, 100)}` : '');
@@ -49,7 +53,9 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
     if (!r.dailySuccessRate.length) ctx.print('  (no jobs yet)');
     for (const d of r.dailySuccessRate) {
       const rate = d.successRatePercent === null ? '    -' : `${d.successRatePercent.toFixed(1).padStart(5)}%`;
-      const line = `  ${d.date}  ${rate}  ${d.succeeded} of ${d.succeeded + d.failed} jobs succeeded, ${d.failed} failed, ${d.skipped} skipped`;
+      const line =
+        `  ${d.date}  ${rate}  ${d.succeeded} of ${d.succeeded + d.failed} jobs succeeded, ` +
+        `${d.failed} failed, ${d.skipped} skipped`;
       ctx.print(d.failed ? highlight(line) : line);
     }
     ctx.print();
@@ -59,7 +65,8 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
     if (!r.runningWorkflows.length && !r.runningBackfillChildren) ctx.print('  (none)');
     for (const w of r.runningWorkflows) {
       ctx.print(
-        `  ${w.workflowId}  ${w.pipeline ?? w.type}${w.targetDate ? ` ${w.targetDate}` : ''}  since ${w.startedAt.slice(0, 19).replace('T', ' ')}`,
+        `  ${w.workflowId}  ${w.pipeline ?? w.type}${w.targetDate ? ` ${w.targetDate}` : ''}  ` +
+          `since ${w.startedAt.slice(0, 19).replace('T', ' ')}`,
       );
     }
     if (r.runningBackfillChildren) ctx.print(`  (+ ${r.runningBackfillChildren} running dates of backfills)`);
