@@ -339,10 +339,9 @@ describe('commands against a live stack', () => {
     process.env.TEMPORAL_ADDRESS = `127.0.0.1:${await freePort()}`;
     try {
       const r = await cli('status');
-      expect(r.code).toBe(1);
-      expect(r.out.split('\n')[0]).toMatch(
-        /^⚠ Temporal unreachable — running workflows not shown: cannot reach Temporal at/,
-      );
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^learnsync status: cannot reach Temporal at 127\.0\.0\.1:\d+/);
+      expect(r.err.split('\n')).toHaveLength(1);
       expect(r.out).toMatch(/Workflow runs/);
       expect(r.out).not.toMatch(/Running workflows/);
       const j = JSON.parse((await cli('status', '--json')).out);
@@ -364,7 +363,8 @@ describe('commands against a live stack', () => {
       );
       expect(r.err.split('\n')).toHaveLength(1);
       const s = await cli('status');
-      expect(s.out.split('\n')[0]).toMatch(/Temporal unreachable .*namespace "nosuchns" does not exist/);
+      expect(s.err).toMatch(/^learnsync status: namespace "nosuchns" does not exist/);
+      expect(s.out).toMatch(/Workflow runs/);
     } finally {
       delete process.env.TEMPORAL_NAMESPACE;
     }

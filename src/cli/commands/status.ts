@@ -1,7 +1,8 @@
 // `learnsync status`: alerts first, then one row per workflow run, the daily job success rate,
 // running workflows and each family's section. Whatever cannot be read gets one line saying why,
-// and the rest is still shown (exit 1 then). `--json`: the same report, camelCase keys (README).
+// and the rest is still shown (exit 2 then). `--json`: the same report, camelCase keys (README).
 import { learnsyncHint } from '../hints.js';
+import { redactSecrets } from '../../secrets.js';
 import { buildStatusReport, type StatusReport } from '../status-report.js';
 import { statusSectionKey, STATUS_SECTIONS } from '../status-sections.js';
 import { positiveInt } from '../args.js';
@@ -11,10 +12,6 @@ import type { CliCommand, CliContext } from '../types.js';
 const MARK = { SUCCESS: '✓', FAILED: '✗', RUNNING: '▸', SKIPPED: '↷' } as const;
 
 function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => string): void {
-  if (r.unreachable.temporal)
-    ctx.print(highlight(`⚠ Temporal unreachable — running workflows not shown: ${r.unreachable.temporal}`));
-  if (r.unreachable.warehouse)
-    ctx.print(highlight(`⚠ warehouse unreachable — ledger sections not shown: ${r.unreachable.warehouse}`));
   if (r.alerts) {
     ctx.print(r.alerts.length ? highlight(`⚠ Alerts (${r.alerts.length})`) : 'Alerts: none');
     for (const a of r.alerts)
@@ -82,7 +79,11 @@ export const command: CliCommand = {
   async run(ctx, { values }) {
     const limit = positiveInt(values.limit, '--limit', 30);
     const report = await buildStatusReport(ctx, { limit });
-    const code = report.unreachable.temporal || report.unreachable.warehouse ? 1 : 0;
+    // What could not be read: one line each on stderr, as every command reports a server it cannot
+    // reach (exit 2); what could be read is still printed.
+    const unreachable = [report.unreachable.warehouse, report.unreachable.temporal].filter(Boolean);
+    for (const why of unreachable) console.error(redactSecrets(`learnsync status: ${why}`));
+    const code = unreachable.length ? 2 : 0;
     if (values.json) {
       ctx.print(JSON.stringify(report, null, 2));
       return code;
