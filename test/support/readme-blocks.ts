@@ -1,5 +1,6 @@
-// The README's shell examples, as the README test runs them: every fenced block whose first line
-// starts with `npm run`, `learnsync` or `temporal` (the provisioned `.tools/venv/bin/temporal` too).
+// The README's shell examples, as the README test runs them: every fenced shell block (```sh,
+// ```bash) whose first line starts with `npm run`, `learnsync` or `temporal` (the provisioned
+// `.tools/venv/bin/temporal` too). Untagged blocks are program output and never run.
 // A comment on the line before the fence changes what is expected of it:
 //   <!-- illustrative: why -->   not run (say why, e.g. it starts the whole stack on default ports)
 //   <!-- exit N -->              run, and must exit with code N
@@ -20,10 +21,11 @@ export function readmeShellBlocks(file: string): ReadmeBlock[] {
   const blocks: ReadmeBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!lines[i]!.startsWith('```')) continue;
+    const shell = /^```(sh|bash|shell|console)\s*$/.test(lines[i]!);
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!);
-    if (!COMMAND.test(body[0] ?? '')) continue;
+    if (!shell || !COMMAND.test(body[0] ?? '')) continue; // untagged blocks are program output
     let before = start - 1;
     while (before >= 0 && lines[before]!.trim() === '') before--;
     const marker = before >= 0 ? lines[before]!.trim() : '';
