@@ -8,10 +8,20 @@ import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands/index.js';
 import { createCliContext } from './cli/context.js';
 import { describeFailure } from './cli/errors.js';
+import { exitCodeFor, ownSignals } from './cli/signals.js';
 import { CONFIG_VARIABLES, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { redactSecrets } from './secrets.js';
 import { listPipelines } from './pipelines/registry.js';
+
+/** The variables most runs need; `learnsync help config` lists the rest. */
+const MAIN_VARIABLES = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'WAREHOUSE_DATABASE_URL',
+  'OLTP_DATABASE_URL',
+  'LOG_LEVEL',
+];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -27,8 +37,31 @@ function help(): string {
     `pipelines: ${listPipelines()
       .map((p) => `${p.name} (${p.kind})`)
       .join(', ')}`,
-    `configuration (environment): ${CONFIG_VARIABLES.join(', ')}`,
+    `configuration (environment): ${MAIN_VARIABLES.join(', ')}; ` +
+      `\`learnsync help config\` lists all ${CONFIG_VARIABLES.length}`,
   ].join('\n');
+}
+
+function configHelp(): string {
+  const groups = new Map<string, string[]>();
+  for (const v of CONFIG_VARIABLES) {
+    const prefix = v.split('_')[0]!;
+    groups.set(prefix, [...(groups.get(prefix) ?? []), v]);
+  }
+  return [
+    'configuration variables (each may instead be given as <VAR>_FILE, a file holding the value);',
+    'defaults and meanings: README.md, section "Configuration"',
+    ...[...groups.values()].map((vs) => `  ${vs.join(', ')}`),
+  ].join('\n');
+}
+
+/** Node's parseArgs message → one line naming the flag and what the command accepts. */
+function flagError(e: Error & { code?: string }, command: (typeof COMMANDS)[number]): string {
+  const flag = /'(-[^']*)'/.exec(e.message)?.[1];
+  const known = Object.keys(command.options ?? {}).map((o) => `--${o}`);
+  const accepts = known.length ? `${command.name} takes ${known.join(', ')}` : `${command.name} takes no flags`;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown flag ${flag ?? ''}: ${accepts}`;
+  return `${e.message.split('\n')[0]!.replace(/\.$/, '')} (usage: ${command.usage})`;
 }
 
 export async function main(
@@ -36,6 +69,10 @@ export async function main(
   print: (line?: string) => void = (l = '') => console.log(l),
 ): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] === 'config') {
+    print(configHelp());
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     print(help());
     return name ? 0 : 2;
@@ -58,22 +95,32 @@ export async function main(
     ctx = createCliContext(config, logger, print);
     return await command.run(ctx, { positionals, values });
   } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(redactSecrets(`learnsync ${name}: ${flagError(e, command)}`));
+      return 2;
+    }
     const debug = ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
     const failure = describeFailure(name, err, debug);
     for (const line of failure.lines) console.error(line);
-    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`usage: ${command.usage}`);
     return failure.exitCode;
   } finally {
     await ctx?.close();
   }
 }
 
+/** The `learnsync` process: owns its stop signals, runs one command, exits with its code. */
+export async function runCli(argv: string[]): Promise<never> {
+  // learnsync, not a dependency, decides what a signal means; with no command handling it, stop now.
+  ownSignals((signal) => process.exit(exitCodeFor(signal)));
+  try {
+    process.exit(await main(argv));
+  } catch (err) {
+    console.error(redactSecrets(`learnsync: ${(err as Error).message}`));
+    process.exit(1);
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(redactSecrets(`learnsync: ${(err as Error).message}`));
-      process.exit(1);
-    },
-  );
+  void runCli(process.argv.slice(2));
 }

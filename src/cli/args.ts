@@ -1,6 +1,7 @@
 // Input checks shared by the commands: every bad input becomes one UsageError line before anything starts.
+import { learnsyncHint } from './hints.js';
 import { getPipeline, listPipelines } from '../pipelines/registry.js';
-import { isValidDate } from '../pipelines/dates.js';
+import { isValidDate, whyNotADate } from '../pipelines/dates.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import { planDag } from '../workflows/plan.js';
 import { UsageError } from './types.js';
@@ -19,7 +20,10 @@ export function requirePipeline(name: string | undefined): PipelineDefinition {
 export function optionalDate(value: unknown, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !isValidDate(value)) {
-    throw new UsageError(`${flag} must be a calendar date as YYYY-MM-DD, got "${String(value)}"`);
+    const why = typeof value === 'string' ? whyNotADate(value) : undefined;
+    throw new UsageError(
+      `${flag} must be a calendar date as YYYY-MM-DD, got "${String(value)}"${why ? `: ${why}` : ''}`,
+    );
   }
   return value;
 }
@@ -40,7 +44,7 @@ export function positiveInt(value: unknown, flag: string, fallback: number): num
 
 /** Finds the pipeline node a job name refers to, for `run-job`. */
 export function findJob(job: string | undefined): { pipeline: PipelineDefinition; definition: PipelineDefinition } {
-  if (!job) throw new UsageError('name a job, e.g. learnsync run-job extract_exam_results --date 2026-01-15');
+  if (!job) throw new UsageError(`name a job, e.g. ${learnsyncHint('run-job extract_exam_results --date 2026-01-15')}`);
   for (const p of listPipelines()) {
     const node = p.nodes.find((n) => n.id === job);
     if (node) {

@@ -8,6 +8,7 @@ import { createSourceClients } from '../stack/source-clients.js';
 import { ensureSearchAttributes } from '../stack/temporal-dev-server.js';
 import { migrate } from '../warehouse/migrate.js';
 import { temporalSecurity } from '../runtime/worker-options.js';
+import { learnsyncHint } from './hints.js';
 import { UsageError, type CliContext } from './types.js';
 import { networkCode } from './errors.js';
 
@@ -80,7 +81,14 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
         const address = temporalAddressOf(config);
         let connection: Connection;
         try {
-          connection = await Connection.connect({ address, connectTimeout: 3000, ...temporalSecurity(config) });
+          connection = await Connection.connect({
+            address,
+            connectTimeout: 3000,
+            ...temporalSecurity(config),
+            // A follower outlives Temporal outages: reconnect within seconds of the server's return,
+            // not after gRPC's default backoff of up to two minutes.
+            channelArgs: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 3000 },
+          });
           await connection.workflowService.getSystemInfo({});
         } catch (err) {
           if (grpcAuthFailure(err))
@@ -89,11 +97,12 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
                 'check TEMPORAL_API_KEY (and TEMPORAL_NAMESPACE, TEMPORAL_TLS)',
             );
           throw new UsageError(
-            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set ` +
-              `TEMPORAL_ADDRESS to a running server`,
+            `cannot reach Temporal at ${address}: start the local stack with \`${learnsyncHint('dev')}\`, ` +
+              'or set TEMPORAL_ADDRESS to a running server',
           );
         }
         closers.push(() => connection.close());
+        await requireNamespace(connection, config.temporal.namespace, address);
         // Runs and schedules carry learnsync's search attributes: a server of the user's own gets
         // them here. Where registering is not allowed (e.g. a managed namespace), an admin adds them.
         await ensureSearchAttributes(connection, config.temporal.namespace).catch((err: Error) =>
@@ -129,4 +138,23 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
       for (const c of closers) await c().catch(() => {});
     },
   };
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/** A namespace that does not exist is a configuration mistake: one line naming the ones that do. */
+async function requireNamespace(connection: Connection, namespace: string, address: string): Promise<void> {
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+  } catch (err) {
+    if ((err as { code?: number }).code !== GRPC_NOT_FOUND) throw err;
+    const names = await connection.workflowService
+      .listNamespaces({ pageSize: 100 })
+      .then((r) => r.namespaces.map((n) => n.namespaceInfo?.name).filter(Boolean))
+      .catch(() => []);
+    throw new UsageError(
+      `namespace "${namespace}" does not exist on Temporal at ${address}: set TEMPORAL_NAMESPACE to ` +
+        `${names.length ? `one of ${names.join(', ')}` : 'an existing namespace'}`,
+    );
+  }
 }

@@ -1,13 +1,15 @@
-// Starting a pipeline run from the CLI: deterministic ids, search attributes, and either
-// following it to the end or printing how to follow it.
+// Starting a pipeline run from the CLI: deterministic ids, search attributes, Web UI summaries, and
+// either following it (or the run of the same id already going) to the end or printing how to follow it.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { dayBefore } from '../pipelines/dates.js';
 import type { PipelineDefinition, PipelineRunInput } from '../pipelines/types.js';
 import { runPipeline } from '../workflows/run-dag.js';
 import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
+import { learnsyncHint, temporalHint } from './hints.js';
+import { exitCodeFor, onInterrupt, type StopSignal } from './signals.js';
 import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch-run.js';
-import { UsageError, type CliContext } from './types.js';
+import type { CliContext } from './types.js';
 
 export function runWorkflowId(def: PipelineDefinition, targetDate: string | undefined, now = new Date()): string {
   return targetDate
@@ -35,39 +37,74 @@ export async function startPipelineRun(
       workflowId,
       args: [input],
       typedSearchAttributes,
+      staticSummary: `${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}`,
+      staticDetails: `started by the learnsync CLI; its jobs are in \`learnsync status\``,
     });
-    return { handle, workflowId, targetDate };
+    return { handle, workflowId, targetDate, alreadyRunning: false };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UsageError(
-        `${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe ` +
-          `-w ${workflowId}\``,
-      );
-    }
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // The same pipeline and date is running already: follow that run rather than start a second.
+    return {
+      handle: client.workflow.getHandle<typeof runPipeline>(workflowId),
+      workflowId,
+      targetDate,
+      alreadyRunning: true,
+    };
   }
 }
 
-/** Starts a run and, unless noWait, follows it, prints its DAG and returns the exit code. */
+/** Starts a run (or finds the one already running) and, unless noWait, follows it, prints its DAG
+ * and returns the exit code. */
 export async function runAndReport(
   ctx: CliContext,
   def: PipelineDefinition,
-  opts: { targetDate?: string; force: boolean; noWait?: boolean; definition?: PipelineDefinition },
+  opts: {
+    targetDate?: string;
+    force: boolean;
+    noWait?: boolean;
+    definition?: PipelineDefinition;
+    /** The learnsync arguments that follow this run again, e.g. `run nightly --date 2026-01-15`. */
+    followArgs?: (targetDate: string | undefined) => string | undefined;
+  },
 ): Promise<number> {
   const client = await ctx.temporal();
-  const { handle, workflowId, targetDate } = await startPipelineRun(ctx, client, def, opts);
+  const { handle, workflowId, targetDate, alreadyRunning } = await startPipelineRun(ctx, client, def, opts);
   const url = workflowUrl(ctx.uiUrl(), ctx.config.temporal.namespace, workflowId);
+  const what = `${def.name}${targetDate ? ` for ${targetDate}` : ''}`;
   ctx.print(
-    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: ` +
-      `workflow ${workflowId}`,
+    alreadyRunning
+      ? `${what} is already running: following workflow ${workflowId}`
+      : `started ${what}${opts.force ? ' (forced)' : ''}: workflow ${workflowId}`,
   );
+  const again = opts.followArgs?.(targetDate);
+  const describe = temporalHint(ctx.config, `workflow describe -w ${workflowId}`);
   if (opts.noWait) {
     if (url) ctx.print(`follow it: ${url}`);
-    ctx.print(`or: temporal workflow describe -w ${workflowId}`);
+    ctx.print(`or: ${describe}`);
     return 0;
   }
+  let signal: StopSignal | undefined;
+  let off: () => void = () => {};
+  const interrupted = new Promise<void>((resolve) => {
+    off = onInterrupt((s) => {
+      signal = s;
+      resolve();
+    });
+  });
   const started = Date.now();
-  const outcome = await watchPipelineRun(handle, ctx.print);
+  let outcome;
+  try {
+    outcome = await watchPipelineRun(handle, ctx.print, { interrupted });
+  } finally {
+    off();
+  }
+  if (outcome.end === 'interrupted') {
+    ctx.print(
+      `${workflowId} is still running in Temporal; follow it again with ` +
+        `${again ? `\`${learnsyncHint(again)}\` or ` : ''}\`${describe}\``,
+    );
+    return exitCodeFor(signal ?? 'SIGINT');
+  }
   ctx.print();
   if (outcome.progress) for (const line of nodeTable(outcome.progress)) ctx.print(line);
   ctx.print();
@@ -76,6 +113,8 @@ export async function runAndReport(
       `result: SUCCESS — ${fmtInt(outcome.result.rows)} rows, ${fmtInt(outcome.result.rejected)} rejected, ` +
         `${fmtMs(Date.now() - started)}`,
     );
+  } else if (outcome.end === 'unreachable') {
+    ctx.print(`result: UNKNOWN — Temporal stayed unreachable; the run may still finish: \`${describe}\``);
   } else {
     ctx.print(`result: FAILED — ${outcome.error}`);
   }

@@ -27,3 +27,22 @@ export const STATUS_SECTIONS: StatusSection[] = [
   learningRoiStatusSection,
   appDbStatusSection,
 ];
+
+/** The stable key of each section in `status --json`, whatever its display title says. */
+const JSON_KEYS = new Map<StatusSection, string>([
+  [rowDropAlerts, 'rowDropAlerts'],
+  [apiHitsSection, 'apiHits'],
+  [learningRoiStatusSection, 'learningRoi'],
+  [appDbStatusSection, 'appDb'],
+]);
+
+export function statusSectionKey(section: StatusSection): string {
+  return (
+    JSON_KEYS.get(section) ??
+    section.title
+      .replace(/\(.*\)/g, '')
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())
+  );
+}

@@ -9,10 +9,13 @@ export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
 export function specHash(s: ScheduleSpecConfig, taskQueue: string): string {
   return createHash('sha256')
-    .update(JSON.stringify({ ...s, taskQueue, catchup: CATCHUP_WINDOW }))
+    .update(JSON.stringify({ ...s, taskQueue, catchup: CATCHUP_WINDOW, summary: summaryOf(s) }))
     .digest('hex')
     .slice(0, 16);
 }
+
+/** The Web UI summary of every run a schedule starts (the date is yesterday of its start time). */
+const summaryOf = (s: ScheduleSpecConfig) => `${s.pipeline}, scheduled by ${s.id}`;
 
 function toOptions(s: ScheduleSpecConfig, taskQueue: string, withSearchAttributes: boolean): ScheduleOptions {
   return {
@@ -28,6 +31,8 @@ function toOptions(s: ScheduleSpecConfig, taskQueue: string, withSearchAttribute
       taskQueue,
       args: [{ pipeline: s.pipeline, force: s.force ?? false }],
       ...(withSearchAttributes && { typedSearchAttributes: [{ key: PIPELINE_KEY, value: s.pipeline }] }),
+      staticSummary: summaryOf(s),
+      staticDetails: `${s.description}; its jobs are in \`learnsync status\``,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: false },
     state: { note: s.description },

@@ -6,11 +6,13 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
-import { dateCount, dateRange, isValidDate } from '../pipelines/dates.js';
+import { dateCount, dateRange, whyNotADate } from '../pipelines/dates.js';
 import { getPipeline } from '../pipelines/registry.js';
 import type { BackfillInput, BackfillProgress, BackfillState } from '../pipelines/types.js';
 import { runPipeline } from './run-dag.js';
@@ -41,8 +43,9 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
       'ValidationError',
     );
   }
-  if (!isValidDate(input.from) || !isValidDate(input.to) || input.from > input.to) {
-    throw ApplicationFailure.nonRetryable(`invalid range ${input.from}..${input.to}`, 'ValidationError');
+  const problem = rangeProblem(input.from, input.to);
+  if (problem) {
+    throw ApplicationFailure.nonRetryable(`invalid range ${input.from}..${input.to}: ${problem}`, 'ValidationError');
   }
   const maxDates = input.maxDates ?? DEFAULT_MAX_BACKFILL_DATES;
   const count = dateCount(input.from, input.to);
@@ -73,7 +76,9 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
     continuedAsNew: state.runs,
   }));
 
-  const withAttributes = info.typedSearchAttributes.get(PIPELINE_KEY) !== undefined;
+  const withAttributes = carriesLearnsyncAttributes();
+  // A parent started elsewhere (`temporal workflow start`, a schedule) may carry only some of them.
+  if (withAttributes) fillSearchAttributes(def.name);
   const runDate = async (date: string) => {
     running.add(date);
     try {
@@ -88,6 +93,8 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
         workflowId: backfillChildId(info.workflowId, date),
         args: [{ pipeline: def.name, targetDate: date, force: input.force ?? false, definition: input.definition }],
         ...(withAttributes && { typedSearchAttributes }),
+        staticSummary: `${def.name} for ${date}`,
+        staticDetails: `date ${date} of the backfill ${info.workflowId}; its jobs are in \`learnsync status\``,
       });
       state.succeeded++;
       state.rows += result.rows;
@@ -95,6 +102,11 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
       state.failed.push(date);
     } finally {
       running.delete(date);
+      // Shown in the Web UI under the run's summary: how far the backfill is, without a query.
+      setCurrentDetails(
+        `${state.succeeded + state.failed.length}/${dates.length} dates done: ${state.succeeded} succeeded, ` +
+          `${state.failed.length} failed, ${state.rows} rows`,
+      );
     }
   };
 
@@ -127,6 +139,7 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
     rows: state.rows,
     continuedAsNew: state.runs,
   };
+  if (withAttributes) upsertSearchAttributes([{ key: STATUS_KEY, value: state.failed.length ? 'FAILED' : 'SUCCESS' }]);
   if (state.failed.length) {
     throw ApplicationFailure.nonRetryable(
       `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ` +
@@ -136,4 +149,35 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
     );
   }
   return summary;
+}
+
+/** Which end of a range is wrong and why, or undefined for a valid range. */
+export function rangeProblem(from: string, to: string): string | undefined {
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    const why = whyNotADate(String(value));
+    if (why) return `${name} "${String(value)}" is not a calendar date (${why})`;
+  }
+  if (from > to) return `from ${from} is after to ${to}`;
+  return undefined;
+}
+
+/**
+ * The time-skipping test server knows no custom search attributes, so a run started without any
+ * of learnsync's sets none; one that carries any of them (the CLI's, a schedule's, or a
+ * `temporal workflow start --search-attribute`) gets the rest from its input.
+ */
+function carriesLearnsyncAttributes(): boolean {
+  const attrs = workflowInfo().typedSearchAttributes;
+  return [PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY].some((k) => attrs.get(k) !== undefined);
+}
+
+function fillSearchAttributes(pipeline: string): void {
+  const attrs = workflowInfo().typedSearchAttributes;
+  const missing: SearchAttributePair[] = [];
+  if (attrs.get(PIPELINE_KEY) !== pipeline) missing.push({ key: PIPELINE_KEY, value: pipeline });
+  if (attrs.get(STATUS_KEY) !== 'RUNNING') missing.push({ key: STATUS_KEY, value: 'RUNNING' });
+  if (missing.length) upsertSearchAttributes(missing);
 }

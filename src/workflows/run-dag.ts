@@ -4,11 +4,12 @@ import {
   ApplicationFailure,
   defineQuery,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { dayBefore, isValidDate } from '../pipelines/dates.js';
+import { dayBefore, isValidDate, whyNotADate } from '../pipelines/dates.js';
 import { getPipeline } from '../pipelines/registry.js';
 import type {
   NodeActivity,
@@ -21,7 +22,7 @@ import type {
 } from '../pipelines/types.js';
 import { planDag } from './plan.js';
 import { activityOptionsFor } from './retry-classes.js';
-import { PIPELINE_KEY, STATUS_KEY } from './search-attributes.js';
+import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from './search-attributes.js';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 
@@ -43,7 +44,7 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
   };
   const byId = new Map(progress.nodes.map((p) => [p.id, p]));
   setHandler(progressQuery, () => progress);
-  setStatus('RUNNING');
+  setStatus('RUNNING', targetDate);
 
   // Each node's promise settles with its final state; dependents await their inputs' promises.
   const finished = new Map<string, Promise<NodeProgress['state']>>();
@@ -68,7 +69,9 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
     me.state = 'running';
     me.startedAt = Date.now();
     try {
-      const activity = proxyActivities<Record<string, NodeActivity>>(activityOptionsFor(node))[node.activity]!;
+      // The node id is the activity's summary: the Web UI's timeline and history name each bar by its node.
+      const options = { ...activityOptionsFor(node), summary: node.id };
+      const activity = proxyActivities<Record<string, NodeActivity>>(options)[node.activity]!;
       const result = await activity({
         pipeline: def.name,
         nodeId: node.id,
@@ -85,6 +88,9 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
     }
     me.finishedAt = Date.now();
     me.durationMs = me.finishedAt - me.startedAt;
+    // Shown under the run's summary in the Web UI.
+    const done = progress.nodes.filter((n) => !['pending', 'running'].includes(n.state)).length;
+    setCurrentDetails(`${done}/${progress.nodes.length} nodes done`);
     return me.state;
   }
 
@@ -123,14 +129,24 @@ function resolveTargetDate(def: PipelineDefinition, requested: string | undefine
   if (def.kind === 'incremental') return undefined;
   // Workflow time is deterministic, so a scheduled nightly run always means "yesterday" of its own start.
   const date = requested ?? dayBefore(workflowInfo().startTime.getTime());
-  if (!isValidDate(date)) throw ApplicationFailure.nonRetryable(`invalid target date "${date}"`, 'ValidationError');
+  if (!isValidDate(date)) {
+    throw ApplicationFailure.nonRetryable(`invalid target date "${date}": ${whyNotADate(date)}`, 'ValidationError');
+  }
   return date;
 }
 
-/** The time-skipping test server has no custom search attributes: only runs started with them upsert. */
-function setStatus(status: RunStatus): void {
-  if (workflowInfo().typedSearchAttributes.get(PIPELINE_KEY) === undefined) return;
-  upsertSearchAttributes([{ key: STATUS_KEY, value: status }]);
+/**
+ * The time-skipping test server has no custom search attributes: only runs started with them
+ * upsert. A run started with the pipeline only (a schedule's) gets its target date here.
+ */
+function setStatus(status: RunStatus, targetDate?: string): void {
+  const attrs = workflowInfo().typedSearchAttributes;
+  if (attrs.get(PIPELINE_KEY) === undefined) return;
+  const dateMissing = targetDate !== undefined && attrs.get(TARGET_DATE_KEY) === undefined;
+  upsertSearchAttributes([
+    { key: STATUS_KEY, value: status },
+    ...(dateMissing ? [{ key: TARGET_DATE_KEY, value: targetDate }] : []),
+  ]);
 }
 
 function rootMessage(err: unknown): string {

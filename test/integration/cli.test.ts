@@ -110,7 +110,14 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
       /is 5 dates, over the maximum of 4/,
     ],
     [['run-job', 'no_such_job', '--date', '2026-05-01'], /unknown job "no_such_job"/],
-    [['run', 'learning-sample', '--colour'], /Unknown option '--colour'/],
+    [
+      ['run', 'learning-sample', '--colour'],
+      /^learnsync run: unknown flag --colour: run takes --date, --force, --no-wait$/,
+    ],
+    [
+      ['backfill', 'learning-sample', '--from', '2026-01-01', '--to', '2026-02-29'],
+      /--to must be a calendar date as YYYY-MM-DD, got "2026-02-29": February 2026 has 28 days/,
+    ],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['schedules', 'pause'], /schedules pause needs a schedule id/],
   ])('%j', async (argv, message) => {
@@ -118,6 +125,7 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toMatch(message);
+    expect(r.err.split('\n')).toHaveLength(1);
     expect(r.out).toBe('');
     expect(await workflowCount()).toBe(before);
   });
@@ -129,7 +137,7 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
       const r = await cli('run', 'learning-sample', '--date', '2026-05-01');
       expect(r.code).toBe(2);
       expect(r.err).toMatch(
-        /^learnsync run: cannot reach Temporal at 127\.0\.0\.1:\d+: start the local stack with `learnsync dev`/,
+        /^learnsync run: cannot reach Temporal at 127\.0\.0\.1:\d+: start the local stack with `npm run learnsync -- dev`/,
       );
       expect(r.err.split('\n')).toHaveLength(1);
     } finally {
@@ -259,17 +267,107 @@ describe('commands against a live stack', () => {
     expect(r.out).toMatch(/result: SUCCESS — 5 dates/);
   });
 
-  it('status --json shows the ledger, the daily success rate and running workflows', async () => {
+  it('status --json: stable camelCase keys, a row per workflow run, SKIPPED runs counted, rates in %', async () => {
+    // a backfill over dates already done: every job SKIPPED
+    expect((await cli('backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-02')).code).toBe(0);
     const r = await cli('status', '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
-    const jobs = new Set(s.recentRuns.map((x: { job_name: string }) => x.job_name));
-    expect(jobs).toContain('resolve_identities');
-    expect(s.dailySuccessRate[0].success_count).toBeGreaterThan(0);
-    expect(Array.isArray(s.runningWorkflows)).toBe(true);
+    expect(Object.keys(s).sort()).toEqual(
+      [
+        'alerts',
+        'dailySuccessRate',
+        'recentRuns',
+        'runningBackfillChildren',
+        'runningWorkflows',
+        'sections',
+        'skippedRuns',
+        'unreachable',
+      ].sort(),
+    );
+    expect(Object.keys(s.sections).sort()).toEqual(['apiHits', 'appDb', 'learningRoi']);
+    const keys = (o: object) => JSON.stringify(o).match(/"[^"]+":/g) ?? [];
+    for (const k of keys(s)) expect(k).toMatch(/^"[a-z][A-Za-z0-9]*":$|^"[^"]*[ .@/-][^"]*":$/);
+    const run = s.recentRuns.find(
+      (x: { workflowId: string }) => x.workflowId === 'learnsync-learning-sample-2026-05-02',
+    );
+    expect(Object.keys(run).sort()).toEqual(
+      [
+        'kind',
+        'dates',
+        'durationMs',
+        'error',
+        'failedJobs',
+        'jobs',
+        'pipeline',
+        'rejected',
+        'rows',
+        'startedAt',
+        'state',
+        'targetDate',
+        'workflowId',
+      ].sort(),
+    );
+    expect(run).toMatchObject({ pipeline: 'learning-sample', targetDate: '2026-05-02', state: 'SUCCESS', jobs: 5 });
+    // a backfill is one row, not one per date
+    const backfills = s.recentRuns.filter((x: { kind: string }) => x.kind === 'backfill');
+    expect(backfills).toEqual([
+      expect.objectContaining({
+        workflowId: 'learnsync-backfill-learning-sample-2026-05-01-2026-05-05',
+        targetDate: '2026-05-01..2026-05-05',
+        dates: 5,
+        state: 'SUCCESS',
+      }),
+    ]);
+    expect(s.recentRuns.some((x: { workflowId: string }) => x.workflowId.includes('/'))).toBe(false);
+    // the backfill that only skipped: counted, not listed
+    expect(s.skippedRuns).toBe(1);
+    expect(s.recentRuns.every((x: { state: string }) => x.state !== 'SKIPPED')).toBe(true);
+    const today = s.dailySuccessRate[0];
+    expect(Object.keys(today).sort()).toEqual(['date', 'failed', 'jobs', 'skipped', 'succeeded', 'successRatePercent']);
+    expect(today.successRatePercent).toBe(100);
+    expect(s.unreachable).toEqual({});
     const text = await cli('status');
-    expect(text.out).toMatch(/Recent job runs/);
+    expect(text.out).toMatch(/Workflow runs \(last 7 days; \d+ more runs had only SKIPPED jobs/);
+    expect(text.out).toMatch(/learning-sample +2026-05-02 +✓ SUCCESS/);
     expect(text.out).toMatch(/Daily job success rate/);
+    expect(text.out).toMatch(/100\.0%/);
+  });
+
+  it('status with Temporal unreachable says so in one line and still shows the ledger', async () => {
+    const saved = process.env.TEMPORAL_ADDRESS;
+    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${await freePort()}`;
+    try {
+      const r = await cli('status');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^learnsync status: cannot reach Temporal at 127\.0\.0\.1:\d+/);
+      expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.out).toMatch(/Workflow runs/);
+      expect(r.out).not.toMatch(/Running workflows/);
+      const j = JSON.parse((await cli('status', '--json')).out);
+      expect(j.unreachable.temporal).toMatch(/cannot reach Temporal/);
+      expect(j.runningWorkflows).toBeNull();
+      expect(j.recentRuns.length).toBeGreaterThan(0);
+    } finally {
+      process.env.TEMPORAL_ADDRESS = saved;
+    }
+  });
+
+  it('a namespace that does not exist: one clean line naming the ones that do', async () => {
+    process.env.TEMPORAL_NAMESPACE = 'nosuchns';
+    try {
+      const r = await cli('run', 'learning-sample', '--date', '2026-05-01');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(
+        /^learnsync run: namespace "nosuchns" does not exist on Temporal at .*: set TEMPORAL_NAMESPACE to one of .*default/,
+      );
+      expect(r.err.split('\n')).toHaveLength(1);
+      const s = await cli('status');
+      expect(s.err).toMatch(/^learnsync status: namespace "nosuchns" does not exist/);
+      expect(s.out).toMatch(/Workflow runs/);
+    } finally {
+      delete process.env.TEMPORAL_NAMESPACE;
+    }
   });
 
   it('schedules apply twice changes nothing the second time; pause, trigger, delete', async () => {

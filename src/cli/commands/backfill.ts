@@ -1,10 +1,14 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+// `learnsync backfill`: starts the backfill parent (or finds the one already running) and follows
+// it with a progress bar, through Temporal outages; Ctrl-C leaves it running and says how to follow it.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { dateCount } from '../../pipelines/dates.js';
 import type { BackfillProgress } from '../../pipelines/types.js';
-import { backfillPipeline, backfillProgressQuery } from '../../workflows/backfill.js';
+import { backfillPipeline, backfillProgressQuery, type BackfillResult } from '../../workflows/backfill.js';
 import { PIPELINE_KEY, STATUS_KEY } from '../../workflows/search-attributes.js';
 import { positiveInt, requireDate, requirePipeline } from '../args.js';
-import { fmtInt, workflowUrl } from '../watch-run.js';
+import { learnsyncHint, temporalHint } from '../hints.js';
+import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
+import { closedResult, fmtInt, followWorkflow, workflowUrl } from '../watch-run.js';
 import { UsageError, type CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
@@ -62,6 +66,8 @@ export const command: CliCommand = {
           { key: PIPELINE_KEY, value: def.name },
           { key: STATUS_KEY, value: 'RUNNING' },
         ],
+        staticSummary: `backfill of ${def.name}, ${from}..${to} (${total} dates)`,
+        staticDetails: `each date is a child run \`<this id>/<date>\`; progress in the \`progress\` query and below`,
       });
       ctx.print(
         `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
@@ -76,56 +82,62 @@ export const command: CliCommand = {
     if (url) ctx.print(`Web UI: ${url}`);
 
     const tty = process.stdout.isTTY;
-    let interrupted = false;
-    const onSigint = () => {
-      interrupted = true;
-    };
-    process.once('SIGINT', onSigint);
-    let done = false;
-    const result = handle.result().finally(() => {
-      done = true;
+    let signal: StopSignal | undefined;
+    let off: () => void = () => {};
+    const interrupted = new Promise<void>((resolve) => {
+      off = onInterrupt((s) => {
+        signal = s;
+        resolve();
+      });
     });
-    result.catch(() => {});
     let last = '';
+    const show = (line: string) => {
+      if (line === last) return;
+      if (tty) process.stdout.write(`\r${line}`);
+      else ctx.print(line);
+      last = line;
+    };
+    const print = (line?: string) => {
+      // an outage notice on its own line, not over the bar
+      if (tty && last) process.stdout.write('\n');
+      last = '';
+      ctx.print(line);
+    };
+    let end;
     try {
-      while (!done && !interrupted) {
-        try {
-          const line = progressBar(await handle.query(backfillProgressQuery));
-          if (line !== last) {
-            if (tty) process.stdout.write(`\r${line}`);
-            else ctx.print(line);
-            last = line;
-          }
-        } catch {
-          // between continue-as-new runs the query can miss: the next poll answers
-        }
-        await Promise.race([result.catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
-      }
+      end = await followWorkflow(handle, {
+        print,
+        interrupted,
+        intervalMs: 1000,
+        // between continue-as-new runs the query can miss: the next poll answers
+        onPoll: async () => show(progressBar(await handle.query(backfillProgressQuery))),
+      });
     } finally {
-      process.off('SIGINT', onSigint);
+      off();
     }
     if (tty && last) process.stdout.write('\n');
-    if (interrupted) {
+    const describe = temporalHint(ctx.config, `workflow describe -w ${workflowId}`);
+    if (end === 'interrupted') {
       ctx.print(
-        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ` +
-          `${from} --to ${to}\`,`,
+        `the backfill is still running in Temporal; follow it again with ` +
+          `\`${learnsyncHint(`backfill ${def.name} --from ${from} --to ${to}`)}\` or \`${describe}\``,
       );
-      ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
-      return 0;
+      return exitCodeFor(signal ?? 'SIGINT');
     }
-    try {
-      const r = await result;
+    if (end === 'unreachable') {
+      ctx.print(`result: UNKNOWN — Temporal stayed unreachable; the backfill may still finish: \`${describe}\``);
+      return 1;
+    }
+    const outcome = await closedResult<BackfillResult>(handle);
+    if (outcome.ok) {
+      const r = outcome.result;
       ctx.print(progressBar(r));
       ctx.print(
         `result: SUCCESS — ${r.succeeded} dates, ${fmtInt(r.rows)} rows, continued as new ${r.continuedAsNew} times`,
       );
       return 0;
-    } catch (err) {
-      ctx.print(
-        `result: FAILED — ` +
-          `${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
-      );
-      return 1;
     }
+    ctx.print(`result: FAILED — ${outcome.error}`);
+    return 1;
   },
 };

@@ -4,6 +4,8 @@ import { NIGHTLY_PIPELINE } from '../../pipelines/registry.js';
 import { requirePipeline } from '../args.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { runAndReport } from '../start-run.js';
+import { learnsyncHint } from '../hints.js';
+import { exitCodeFor, onInterrupt } from '../signals.js';
 import type { CliCommand } from '../types.js';
 
 export const command: CliCommand = {
@@ -14,7 +16,8 @@ export const command: CliCommand = {
   async run(ctx, { values }) {
     const def = requirePipeline(typeof values.pipeline === 'string' ? values.pipeline : NIGHTLY_PIPELINE);
     const stack = await startLocalSession(ctx);
-    const interrupted = new Promise<number>((resolve) => process.once('SIGINT', () => resolve(130)));
+    let off: () => void = () => {};
+    const interrupted = new Promise<number>((resolve) => (off = onInterrupt((s) => resolve(exitCodeFor(s)))));
     try {
       describeStack(ctx, stack);
       const { to } = await seedSamples(ctx, stack);
@@ -38,12 +41,13 @@ export const command: CliCommand = {
       }
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
         ctx.print(
-          '(the demo stops the Temporal dev server it started; ' +
-            '`learnsync dev` brings it back with this run at that link)',
+          `(the demo stops the Temporal dev server it started; \`${learnsyncHint('dev')}\` ` +
+            'brings it back with this run at that link)',
         );
       }
       return code;
     } finally {
+      off();
       ctx.print('stopping what the demo started…');
       await stack.stop();
     }

@@ -1,4 +1,7 @@
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
+import { learnsyncHint } from '../hints.js';
+import { startRunFeed } from '../run-feed.js';
+import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
 import type { CliCommand } from '../types.js';
 
 export const command: CliCommand = {
@@ -14,17 +17,24 @@ export const command: CliCommand = {
       describeStack(ctx, stack);
       ctx.print();
       ctx.print(
-        'in another terminal: `learnsync run <pipeline>`, ' +
-          '`learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
+        `in another terminal: ${['run <pipeline>', 'backfill …', 'schedules apply', 'status']
+          .map((c) => `\`${learnsyncHint(c)}\``)
+          .join(', ')}`,
       );
-      ctx.print('Ctrl-C stops everything this command started.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-        // The worker also listens for these signals; if it stops on its own, so do we.
-        void stack.workerDone?.finally(() => resolve());
+      ctx.print('Ctrl-C stops everything this command started. Runs as they start and end:');
+      const stopFeed = startRunFeed(await ctx.temporal(), {
+        print: ctx.print,
+        uiUrl: stack.uiUrl,
+        namespace: ctx.config.temporal.namespace,
       });
-      return 0;
+      let off: () => void = () => {};
+      const signal = await new Promise<StopSignal | undefined>((resolve) => {
+        off = onInterrupt(resolve);
+        // The worker also listens for these signals; if it stops on its own, so do we.
+        void stack.workerDone?.finally(() => resolve(undefined));
+      }).finally(() => off());
+      await stopFeed();
+      return signal === 'SIGINT' || signal === undefined ? 0 : exitCodeFor(signal);
     } finally {
       ctx.print('stopping…');
       await stack.stop();

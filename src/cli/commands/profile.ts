@@ -1,6 +1,7 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
 // when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
 // HTTP: GET /api/learners/<email>/exams.
+import { learnsyncHint } from '../hints.js';
 import { buildSyncStatus } from '../../pipelines/learning-roi/status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
@@ -9,6 +10,7 @@ import {
   startProfileServer,
   type LearnerProfile,
 } from '../../pipelines/learning-roi/learner-profile.js';
+import { onInterrupt } from '../signals.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
 function describe(p: LearnerProfile): string {
@@ -80,15 +82,14 @@ export const command: CliCommand = {
         `learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status ` +
           `(Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`,
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      let off: () => void = () => {};
+      await new Promise<void>((resolve) => (off = onInterrupt(() => resolve())));
+      off();
       await server.close();
       return 0;
     }
     const email = positionals[0];
-    if (!email) throw new UsageError('name a learner: learnsync profile someone@example.com');
+    if (!email) throw new UsageError(`name a learner: ${learnsyncHint('profile someone@example.com')}`);
     let p: LearnerProfile;
     try {
       p = await service.profile(email, { refresh: values.refresh === true });

@@ -19,6 +19,7 @@ export const command: CliCommand = {
       force: values.force === true,
       noWait: values['no-wait'] === true,
       definition,
+      followArgs: (date) => `run-job ${positionals[0]}${date ? ` --date ${date}` : ''}`,
     });
   },
 };

@@ -12,6 +12,11 @@ export const command: CliCommand = {
     const targetDate = optionalDate(values.date, '--date');
     if (def.kind === 'incremental' && targetDate)
       throw new UsageError(`${def.name} is incremental and takes no --date: it reads from its stored cursors`);
-    return runAndReport(ctx, def, { targetDate, force: values.force === true, noWait: values['no-wait'] === true });
+    return runAndReport(ctx, def, {
+      targetDate,
+      force: values.force === true,
+      noWait: values['no-wait'] === true,
+      followArgs: (date) => (def.kind === 'nightly' ? `run ${def.name} --date ${date}` : undefined),
+    });
   },
 };

@@ -1,3 +1,4 @@
+import { learnsyncHint } from '../hints.js';
 import { SCHEDULES } from '../../pipelines/schedules.js';
 import { applySchedules, listSchedules } from '../../schedules/manage.js';
 import { UsageError, type CliCommand } from '../types.js';
@@ -33,7 +34,7 @@ export const command: CliCommand = {
       }
       case 'list': {
         const list = await listSchedules(client);
-        if (list.length === 0) ctx.print('no learnsync schedules: run `learnsync schedules apply`');
+        if (list.length === 0) ctx.print(`no learnsync schedules: run \`${learnsyncHint('schedules apply')}\``);
         for (const s of list) {
           ctx.print(
             `  ${s.id.padEnd(36)} ${s.paused ? 'PAUSED ' : 'active '} ${s.pipeline ?? ''}  next: ` +
@@ -51,7 +52,7 @@ export const command: CliCommand = {
           if (action === 'delete') await handle.delete();
         } catch (err) {
           if ((err as Error).name === 'ScheduleNotFoundError')
-            throw new UsageError(`no schedule "${id}": see \`learnsync schedules list\``);
+            throw new UsageError(`no schedule "${id}": see \`${learnsyncHint('schedules list')}\``);
           throw err;
         }
         ctx.print(`${id}: ${DONE[action as keyof typeof DONE]}`);

@@ -1,71 +1,103 @@
-import { dailySuccessRate, recentRuns } from '../../runtime/ledger/ledger-queries.js';
-import { STATUS_SECTIONS } from '../status-sections.js';
+// `learnsync status`: alerts first, then one row per workflow run, the daily job success rate,
+// running workflows and each family's section. Whatever cannot be read gets one line saying why,
+// and the rest is still shown (exit 2 then). `--json`: the same report, camelCase keys (README).
+import { learnsyncHint } from '../hints.js';
+import { redactSecrets } from '../../secrets.js';
+import { buildStatusReport, type StatusReport } from '../status-report.js';
+import { statusSectionKey, STATUS_SECTIONS } from '../status-sections.js';
+import { positiveInt } from '../args.js';
 import { fmtInt, fmtMs } from '../watch-run.js';
 import type { CliCommand, CliContext } from '../types.js';
 
-async function runningWorkflows(
-  ctx: CliContext,
-): Promise<Array<{ workflowId: string; type: string; startTime: string }> | string> {
-  try {
-    const client = await ctx.temporal();
-    const out = [];
-    for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
-      out.push({ workflowId: wf.workflowId, type: wf.type, startTime: wf.startTime.toISOString() });
-      if (out.length >= 50) break;
+const MARK = { SUCCESS: '✓', FAILED: '✗', RUNNING: '▸', SKIPPED: '↷' } as const;
+
+function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => string): void {
+  if (r.alerts) {
+    ctx.print(r.alerts.length ? highlight(`⚠ Alerts (${r.alerts.length})`) : 'Alerts: none');
+    for (const a of r.alerts)
+      ctx.print(highlight(`  ⚠ ${a.job.padEnd(34)} ${(a.targetDate ?? 'undated').padEnd(10)}  ${a.alert}`));
+    ctx.print();
+  }
+  if (r.recentRuns) {
+    ctx.print(
+      `Workflow runs (last 7 days` +
+        `${r.skippedRuns ? `; ${r.skippedRuns} more runs had only SKIPPED jobs — work already done` : ''})`,
+    );
+    if (!r.recentRuns.length) ctx.print(`  (none yet — try \`${learnsyncHint('run learning-sample')}\`)`);
+    const pw = Math.max(8, ...r.recentRuns.map((x) => (x.pipeline ?? '-').length));
+    const dw = Math.max(10, ...r.recentRuns.map((x) => (x.targetDate ?? '-').length));
+    if (r.recentRuns.length) {
+      ctx.print(
+        `  ${'started'.padEnd(19)}  ${'pipeline'.padEnd(pw)}  ${'date'.padEnd(dw)}  ${'state'.padEnd(9)}  ` +
+          `${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'duration'.padStart(8)}  workflow`,
+      );
     }
-    return out;
-  } catch (err) {
-    return (err as Error).message;
+    for (const x of r.recentRuns) {
+      const line =
+        `  ${x.startedAt.slice(0, 19).replace('T', ' ')}  ${(x.pipeline ?? '-').padEnd(pw)}  ` +
+        `${(x.targetDate ?? '-').padEnd(dw)}  ` +
+        `${`${MARK[x.state]} ${x.state}`.padEnd(9)}  ${fmtInt(x.rows).padStart(10)}  ` +
+        `${fmtInt(x.rejected).padStart(8)}  ` +
+        `${fmtMs(x.durationMs ?? undefined).padStart(8)}  ${x.workflowId ?? '(outside Temporal)'}` +
+        (x.kind === 'backfill' ? ` (backfill, ${x.dates} dates)` : '') +
+        (x.error ? `  ${x.error.slice(0, 100)}` : '');
+      ctx.print(x.state === 'FAILED' ? highlight(line) : line);
+    }
+    ctx.print();
+  }
+  if (r.dailySuccessRate) {
+    ctx.print('Daily job success rate (the final attempt of each job; last 7 days)');
+    if (!r.dailySuccessRate.length) ctx.print('  (no jobs yet)');
+    for (const d of r.dailySuccessRate) {
+      const rate = d.successRatePercent === null ? '    -' : `${d.successRatePercent.toFixed(1).padStart(5)}%`;
+      const line =
+        `  ${d.date}  ${rate}  ${d.succeeded} of ${d.succeeded + d.failed} jobs succeeded, ` +
+        `${d.failed} failed, ${d.skipped} skipped`;
+      ctx.print(d.failed ? highlight(line) : line);
+    }
+    ctx.print();
+  }
+  if (r.runningWorkflows) {
+    ctx.print('Running workflows');
+    if (!r.runningWorkflows.length && !r.runningBackfillChildren) ctx.print('  (none)');
+    for (const w of r.runningWorkflows) {
+      ctx.print(
+        `  ${w.workflowId}  ${w.pipeline ?? w.type}${w.targetDate ? ` ${w.targetDate}` : ''}  ` +
+          `since ${w.startedAt.slice(0, 19).replace('T', ' ')}`,
+      );
+    }
+    if (r.runningBackfillChildren) ctx.print(`  (+ ${r.runningBackfillChildren} running dates of backfills)`);
+    ctx.print();
   }
 }
 
 export const command: CliCommand = {
   name: 'status',
-  summary: 'recent runs from the ledger, the daily success rate and running workflows',
+  summary: 'alerts, one row per workflow run, the daily job success rate, running workflows, family sections',
   usage: 'learnsync status [--json] [--limit N]',
   options: { json: { type: 'boolean' }, limit: { type: 'string' } },
   async run(ctx, { values }) {
-    const pool = await ctx.warehouse();
-    const limit = Number(values.limit ?? 30) || 30;
-    const [runs, daily, running] = await Promise.all([
-      recentRuns(pool, limit),
-      dailySuccessRate(pool),
-      runningWorkflows(ctx),
-    ]);
+    const limit = positiveInt(values.limit, '--limit', 30);
+    const report = await buildStatusReport(ctx, { limit });
+    // What could not be read: one line each on stderr, as every command reports a server it cannot
+    // reach (exit 2); what could be read is still printed.
+    const unreachable = [report.unreachable.warehouse, report.unreachable.temporal].filter(Boolean);
+    for (const why of unreachable) console.error(redactSecrets(`learnsync status: ${why}`));
+    const code = unreachable.length ? 2 : 0;
     if (values.json) {
-      const sections: Record<string, unknown> = {};
-      for (const s of STATUS_SECTIONS) sections[s.title] = await s.json(ctx);
-      ctx.print(
-        JSON.stringify({ recentRuns: runs, dailySuccessRate: daily, runningWorkflows: running, ...sections }, null, 2),
-      );
-      return 0;
+      ctx.print(JSON.stringify(report, null, 2));
+      return code;
     }
-    ctx.print('Recent job runs');
-    if (runs.length === 0) ctx.print('  (none yet — try `learnsync demo`)');
-    for (const r of runs) {
-      ctx.print(
-        `  ${r.started_at.toISOString().slice(0, 19)}  ${r.job_name.padEnd(34)} ${(r.target_date ?? '-').padEnd(10)} ` +
-          ` ${r.status.padEnd(7)}  ${fmtInt(r.rows_processed).padStart(10)} rows ` +
-          ` ${fmtMs(r.duration_ms ?? undefined).padStart(8)}${
-            r.rows_rejected ? `  ${fmtInt(r.rows_rejected)} rejected` : ''
-          }` +
-          (r.error_message ? `  ${r.error_message.slice(0, 80)}` : ''),
-      );
+    const tty = process.stdout.isTTY && !process.env.NO_COLOR;
+    render(ctx, report, (s) => (tty ? `\x1b[1;33m${s}\x1b[0m` : s));
+    if (!report.unreachable.warehouse) {
+      for (const s of STATUS_SECTIONS) {
+        if (statusSectionKey(s) === 'rowDropAlerts') continue;
+        ctx.print(s.title);
+        for (const line of await s.render(ctx)) ctx.print(`  ${line}`);
+        ctx.print();
+      }
     }
-    ctx.print();
-    ctx.print('Daily job success rate (7 days)');
-    for (const d of daily)
-      ctx.print(`  ${d.run_date}  ${d.success_count} succeeded  ${d.failed_count} failed  ${d.total} runs`);
-    ctx.print();
-    ctx.print('Running workflows');
-    if (typeof running === 'string') ctx.print(`  (Temporal not reachable: ${running})`);
-    else if (running.length === 0) ctx.print('  (none)');
-    else for (const w of running) ctx.print(`  ${w.workflowId}  ${w.type}  since ${w.startTime}`);
-    for (const s of STATUS_SECTIONS) {
-      ctx.print();
-      ctx.print(s.title);
-      for (const line of await s.render(ctx)) ctx.print(`  ${line}`);
-    }
-    return 0;
+    return code;
   },
 };

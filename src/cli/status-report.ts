@@ -1,0 +1,259 @@
+// What `learnsync status` knows, as one object with stable camelCase keys (its `--json` form):
+// one row per workflow run from the ledger (SKIPPED-only runs counted, not listed), the daily
+// success rate over jobs (a job retried three times counts once, by its final attempt), running
+// workflows, standing alerts and each family's section. A part that cannot be read (warehouse or
+// Temporal unreachable) is null and named in `unreachable`; the rest is still there.
+import type { Client } from '@temporalio/client';
+import type { Pool } from '../connectors/postgres.js';
+import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
+import { PIPELINE_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
+import { statusSectionKey, STATUS_SECTIONS } from './status-sections.js';
+
+export interface WorkflowRunRow {
+  /** `backfill`: the children of one backfill parent, summed, with `targetDate` as from..to. */
+  kind: 'run' | 'backfill';
+  dates: number;
+  workflowId: string | null;
+  pipeline: string | null;
+  targetDate: string | null;
+  state: 'SUCCESS' | 'FAILED' | 'RUNNING' | 'SKIPPED';
+  jobs: number;
+  failedJobs: number;
+  rows: number;
+  rejected: number;
+  durationMs: number | null;
+  startedAt: string;
+  error: string | null;
+}
+
+export interface DailyRate {
+  date: string;
+  jobs: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** Succeeded jobs as a percentage of succeeded + failed; null on a day with neither. */
+  successRatePercent: number | null;
+}
+
+export interface RunningWorkflow {
+  workflowId: string;
+  type: string;
+  pipeline: string | null;
+  targetDate: string | null;
+  startedAt: string;
+}
+
+export interface StatusReport {
+  recentRuns: WorkflowRunRow[] | null;
+  skippedRuns: number | null;
+  dailySuccessRate: DailyRate[] | null;
+  runningWorkflows: RunningWorkflow[] | null;
+  /** Running children of backfills, counted rather than listed. */
+  runningBackfillChildren: number | null;
+  alerts: Array<{ job: string; pipeline: string | null; targetDate: string | null; alert: string }> | null;
+  sections: Record<string, unknown>;
+  unreachable: { warehouse?: string; temporal?: string };
+}
+
+// The final attempt of every job of every workflow run in the last 7 days.
+const FINAL_ATTEMPTS = `
+  SELECT DISTINCT ON (coalesce(workflow_id, ''), job_name, target_date) *
+    FROM etl_job_runs
+   WHERE started_at >= now() - interval '7 days'
+   ORDER BY coalesce(workflow_id, ''), job_name, target_date, started_at DESC`;
+
+export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: WorkflowRunRow[]; skipped: number }> {
+  const { rows } = await pool.query<WorkflowRunRow & { skippedJobs: number; runningJobs: number }>(
+    `WITH final AS (${FINAL_ATTEMPTS})
+     SELECT workflow_id AS "workflowId", max(pipeline) AS pipeline,
+            to_char(target_date, 'YYYY-MM-DD') AS "targetDate",
+            count(*)::int AS jobs,
+            count(*) FILTER (WHERE status = 'FAILED')::int AS "failedJobs",
+            count(*) FILTER (WHERE status = 'SKIPPED')::int AS "skippedJobs",
+            count(*) FILTER (WHERE status = 'RUNNING')::int AS "runningJobs",
+            coalesce(sum(rows_processed), 0)::float8 AS rows,
+            coalesce(sum(rows_rejected), 0)::float8 AS rejected,
+            (extract(epoch FROM max(coalesce(completed_at, started_at)) - min(started_at)) * 1000)::float8
+              AS "durationMs",
+            min(started_at) AS "startedAt",
+            (array_agg(job_name || ': ' || coalesce(error_message, 'failed') ORDER BY started_at DESC)
+               FILTER (WHERE status = 'FAILED'))[1] AS error
+       FROM final GROUP BY workflow_id, target_date
+       ORDER BY min(started_at) DESC`,
+  );
+  const all = rows.map((r) => ({
+    kind: 'run' as const,
+    dates: 1,
+    workflowId: r.workflowId,
+    pipeline: r.pipeline,
+    targetDate: r.targetDate,
+    state: (r.failedJobs
+      ? 'FAILED'
+      : r.runningJobs
+        ? 'RUNNING'
+        : r.skippedJobs === r.jobs
+          ? 'SKIPPED'
+          : 'SUCCESS') as WorkflowRunRow['state'],
+    jobs: r.jobs,
+    failedJobs: r.failedJobs,
+    rows: r.rows,
+    rejected: r.rejected,
+    durationMs: r.durationMs === null ? null : Math.round(r.durationMs),
+    startedAt: new Date(r.startedAt).toISOString(),
+    error: r.error,
+  }));
+  const grouped = groupBackfills(all);
+  const listed = grouped.filter((r) => r.state !== 'SKIPPED');
+  return { runs: listed.slice(0, limit), skipped: grouped.length - listed.length };
+}
+
+/** A backfill is one workflow run to its user: its children (`<parent id>/<date>`) become one row
+ * with the date range. */
+function groupBackfills(runs: WorkflowRunRow[]): WorkflowRunRow[] {
+  const out: WorkflowRunRow[] = [];
+  const parents = new Map<string, WorkflowRunRow>();
+  for (const r of runs) {
+    const parentId = r.workflowId?.includes('/') ? r.workflowId.slice(0, r.workflowId.lastIndexOf('/')) : undefined;
+    if (!parentId) {
+      out.push({ ...r, kind: 'run', dates: r.targetDate ? 1 : 0 });
+      continue;
+    }
+    const p = parents.get(parentId);
+    if (!p) {
+      const row: WorkflowRunRow = {
+        ...r,
+        workflowId: parentId,
+        kind: 'backfill',
+        dates: 1,
+        error: r.error && `${r.targetDate}: ${r.error}`,
+      };
+      parents.set(parentId, row);
+      out.push(row);
+      continue;
+    }
+    const [from, to] = (p.targetDate ?? '').split('..');
+    const dates = [from, to ?? from, r.targetDate].filter(Boolean).sort() as string[];
+    p.targetDate = dates[0] === dates.at(-1) ? dates[0]! : `${dates[0]}..${dates.at(-1)}`;
+    p.dates++;
+    p.jobs += r.jobs;
+    p.failedJobs += r.failedJobs;
+    p.rows += r.rows;
+    p.rejected += r.rejected;
+    const end = Math.max(Date.parse(p.startedAt) + (p.durationMs ?? 0), Date.parse(r.startedAt) + (r.durationMs ?? 0));
+    if (r.startedAt < p.startedAt) p.startedAt = r.startedAt;
+    p.durationMs = end - Date.parse(p.startedAt);
+    p.error ??= r.error && `${r.targetDate}: ${r.error}`;
+    p.state = rank(r.state) > rank(p.state) ? r.state : p.state;
+  }
+  return out;
+}
+
+/** Which state a group shows: any failure, else anything running, else success if any, else skipped. */
+const rank = (s: WorkflowRunRow['state']) => ({ SKIPPED: 0, SUCCESS: 1, RUNNING: 2, FAILED: 3 })[s];
+
+export async function dailyJobSuccessRate(pool: Pool): Promise<DailyRate[]> {
+  const { rows } = await pool.query<Omit<DailyRate, 'successRatePercent'>>(
+    `WITH final AS (${FINAL_ATTEMPTS})
+     SELECT to_char(run_date, 'YYYY-MM-DD') AS date, count(*)::int AS jobs,
+            count(*) FILTER (WHERE status = 'SUCCESS')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+            count(*) FILTER (WHERE status = 'SKIPPED')::int AS skipped
+       FROM final GROUP BY run_date ORDER BY run_date DESC`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    successRatePercent:
+      r.succeeded + r.failed ? Math.round((1000 * r.succeeded) / (r.succeeded + r.failed)) / 10 : null,
+  }));
+}
+
+async function runningWorkflows(client: Client) {
+  const top: RunningWorkflow[] = [];
+  let children = 0;
+  for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+    if (wf.parentExecution) {
+      children++;
+      continue;
+    }
+    if (top.length < 50) {
+      top.push({
+        workflowId: wf.workflowId,
+        type: wf.type,
+        pipeline: wf.typedSearchAttributes.get(PIPELINE_KEY) ?? null,
+        targetDate: wf.typedSearchAttributes.get(TARGET_DATE_KEY) ?? null,
+        startedAt: wf.startTime.toISOString(),
+      });
+    }
+  }
+  return { top, children };
+}
+
+/** snake_case keys → camelCase, deeply; dates as ISO strings. Family sections keep their content,
+ * not their spelling. */
+export function camelKeys(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(camelKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+        camelKeys(v),
+      ]),
+    );
+  }
+  return value;
+}
+
+const reason = (err: unknown) => (err as Error).message.split('\n')[0]!;
+
+export async function buildStatusReport(
+  ctx: { warehouse(): Promise<Pool>; temporal(): Promise<Client> },
+  opts: { limit: number },
+): Promise<StatusReport> {
+  const report: StatusReport = {
+    recentRuns: null,
+    skippedRuns: null,
+    dailySuccessRate: null,
+    runningWorkflows: null,
+    runningBackfillChildren: null,
+    alerts: null,
+    sections: {},
+    unreachable: {},
+  };
+  const [warehouse, temporal] = await Promise.allSettled([ctx.warehouse(), ctx.temporal()]);
+  if (temporal.status === 'fulfilled') {
+    try {
+      const { top, children } = await runningWorkflows(temporal.value);
+      report.runningWorkflows = top;
+      report.runningBackfillChildren = children;
+    } catch (err) {
+      report.unreachable.temporal = reason(err);
+    }
+  } else report.unreachable.temporal = reason(temporal.reason);
+  if (warehouse.status === 'rejected') {
+    report.unreachable.warehouse = reason(warehouse.reason);
+    return report;
+  }
+  const pool = warehouse.value;
+  const [{ runs, skipped }, daily, alerts] = await Promise.all([
+    workflowRuns(pool, opts.limit),
+    dailyJobSuccessRate(pool),
+    standingRowDropAlerts(pool),
+  ]);
+  report.recentRuns = runs;
+  report.skippedRuns = skipped;
+  report.dailySuccessRate = daily;
+  report.alerts = alerts.map((a) => ({
+    job: a.job_name,
+    pipeline: a.pipeline,
+    targetDate: a.target_date,
+    alert: a.alert,
+  }));
+  const readable = { warehouse: async () => pool };
+  for (const s of STATUS_SECTIONS) {
+    if (statusSectionKey(s) === 'rowDropAlerts') continue; // already `alerts`, at the top
+    report.sections[statusSectionKey(s)] = camelKeys(await s.json(readable));
+  }
+  return report;
+}
