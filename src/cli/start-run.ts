@@ -1,44 +1,24 @@
 // Starting a pipeline run from the CLI: deterministic ids, search attributes, and either
 // following it to the end or printing how to follow it.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
-import { dayBefore } from '../pipelines/dates.js';
-import type { PipelineDefinition, PipelineRunInput } from '../pipelines/types.js';
-import { runPipeline } from '../workflows/run-dag.js';
-import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
+import type { Client } from '@temporalio/client';
+import type { PipelineDefinition } from '../pipelines/types.js';
+import { AlreadyRunningError, startPipelineRun as startRun } from '../runs/start.js';
 import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch-run.js';
 import { UsageError, type CliContext } from './types.js';
 
-export function runWorkflowId(def: PipelineDefinition, targetDate: string | undefined, now = new Date()): string {
-  return targetDate ? `learnsync-${def.name}-${targetDate}` : `learnsync-${def.name}-${now.toISOString().replace(/[:.]/g, '-')}`;
-}
+export { runWorkflowId } from '../runs/start.js';
 
+/** Starts a run for the CLI: a duplicate becomes one UsageError line. */
 export async function startPipelineRun(
   ctx: CliContext,
   client: Client,
   def: PipelineDefinition,
   opts: { targetDate?: string; force: boolean; definition?: PipelineDefinition },
 ) {
-  const targetDate = def.kind === 'nightly' ? (opts.targetDate ?? dayBefore(Date.now())) : undefined;
-  const workflowId = runWorkflowId(def, targetDate);
-  const input: PipelineRunInput = { pipeline: def.name, targetDate, force: opts.force, definition: opts.definition };
-  const typedSearchAttributes: SearchAttributePair[] = [
-    { key: PIPELINE_KEY, value: def.name },
-    { key: STATUS_KEY, value: 'RUNNING' },
-    ...(targetDate ? [{ key: TARGET_DATE_KEY, value: targetDate }] : []),
-  ];
   try {
-    const handle = await client.workflow.start(runPipeline, {
-      taskQueue: ctx.config.temporal.taskQueue,
-      workflowId,
-      args: [input],
-      typedSearchAttributes,
-    });
-    return { handle, workflowId, targetDate };
+    return await startRun(client, ctx.config.temporal.taskQueue, def, opts);
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UsageError(`${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe -w ${workflowId}\``);
-    }
+    if (err instanceof AlreadyRunningError) throw new UsageError(err.message);
     throw err;
   }
 }

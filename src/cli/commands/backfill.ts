@@ -1,18 +1,16 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { dateRange } from '../../pipelines/dates.js';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { BackfillProgress } from '../../pipelines/types.js';
+import { AlreadyRunningError, backfillWorkflowId, checkBackfillRequest, startBackfill } from '../../runs/start.js';
 import { backfillPipeline, backfillProgressQuery } from '../../workflows/backfill.js';
-import { PIPELINE_KEY, STATUS_KEY } from '../../workflows/search-attributes.js';
-import { positiveInt, requireDate, requirePipeline } from '../args.js';
 import { fmtInt, workflowUrl } from '../watch-run.js';
-import { UsageError, type CliCommand } from '../types.js';
+import type { CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
   const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`;
 }
 
-export const backfillWorkflowId = (pipeline: string, from: string, to: string) => `learnsync-backfill-${pipeline}-${from}-${to}`;
+export { backfillWorkflowId };
 
 export const command: CliCommand = {
   name: 'backfill',
@@ -20,30 +18,17 @@ export const command: CliCommand = {
   usage: 'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force]',
   options: { from: { type: 'string' }, to: { type: 'string' }, concurrency: { type: 'string' }, force: { type: 'boolean' } },
   async run(ctx, { positionals, values }) {
-    const def = requirePipeline(positionals[0]);
-    if (def.kind !== 'nightly') throw new UsageError(`${def.name} is ${def.kind}: only dated pipelines can be backfilled`);
-    const from = requireDate(values.from, '--from');
-    const to = requireDate(values.to, '--to');
-    if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-    const concurrency = positiveInt(values.concurrency, '--concurrency', 4);
-    const total = dateRange(from, to).length;
+    const req = checkBackfillRequest(positionals[0], { from: values.from, to: values.to, concurrency: values.concurrency, force: values.force === true });
+    const { def, from, to, concurrency, total } = req;
 
     const client = await ctx.temporal();
     const workflowId = backfillWorkflowId(def.name, from, to);
     let handle;
     try {
-      handle = await client.workflow.start(backfillPipeline, {
-        taskQueue: ctx.config.temporal.taskQueue,
-        workflowId,
-        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true }],
-        typedSearchAttributes: [
-          { key: PIPELINE_KEY, value: def.name },
-          { key: STATUS_KEY, value: 'RUNNING' },
-        ],
-      });
+      handle = (await startBackfill(client, ctx.config.temporal.taskQueue, req)).handle;
       ctx.print(`started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`);
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!(err instanceof AlreadyRunningError)) throw err;
       handle = client.workflow.getHandle<typeof backfillPipeline>(workflowId);
       ctx.print(`this backfill is already running: following it`);
     }

@@ -1,0 +1,42 @@
+// Runs `learnsync serve`: the API and dashboard on SERVE_HOST:SERVE_PORT (127.0.0.1 unless
+// configured), with live learner reads wired to the configured Kusto clusters.
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { kustoClustersFor } from '../activities/extract/kusto-clusters.js';
+import { LearnerProfileService } from '../live/learner-profile.js';
+import { buildServer, type ServerDeps } from './app.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(deps: Omit<ServerDeps, 'profiles'> & { profiles?: ServerDeps['profiles'] }, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
+  const profiles = deps.profiles ?? new LearnerProfileService({ warehouse: deps.warehouse, clusters: () => kustoClustersFor(deps.config), config: deps.config });
+  const app = await buildServer({ ...deps, profiles });
+  const host = opts.host ?? deps.config.serve.host;
+  await app.listen({ host, port: opts.port ?? deps.config.serve.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return { app, url: `http://${shownHost}:${port}`, close: () => app.close() };
+}
+
+/** A Temporal client that is connected on first use and, unlike a cached promise, retried after a failure. */
+export function reconnectingTemporal(connect: () => Promise<Client>): { get: () => Promise<Client>; close: () => Promise<void> } {
+  let current: Promise<Client> | undefined;
+  return {
+    get: () => {
+      current ??= connect().catch((err: unknown) => {
+        current = undefined;
+        throw err;
+      });
+      return current;
+    },
+    close: async () => {
+      const c = await current?.catch(() => undefined);
+      await c?.connection.close();
+    },
+  };
+}
