@@ -4,13 +4,16 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import type { ActivityDeps } from './activities/deps.js';
 import { loadConfig, type Config } from './config.js';
 import { createPool } from './connectors/postgres.js';
 import { createLogger } from './logging.js';
+import { activityInterceptors } from './runtime/activity-interceptor.js';
+import { createErrorReporter } from './runtime/error-reporting.js';
+import { sdkMetricsTelemetry, startWorkerMetricsServer } from './runtime/worker-metrics.js';
 import { migrate } from './warehouse/migrate.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
@@ -51,6 +54,8 @@ export async function createWorker(config: Config, connection: NativeConnection,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    // Metrics per job and failed activities to the error tracker (src/runtime).
+    interceptors: { activity: [activityInterceptors(createErrorReporter(config, deps.logger, 'worker'))] },
     ...workflowSource(config),
   });
 }
@@ -61,14 +66,19 @@ async function main(): Promise<void> {
   if (!config.temporal.address || !config.postgres.warehouseUrl || !config.postgres.oltpUrl) {
     throw new Error('the standalone worker needs TEMPORAL_ADDRESS and WAREHOUSE_DATABASE_URL (or DATABASE_URL); `learnsync dev` runs a local stack with its own worker');
   }
+  const metricsPort = config.serve.workerMetricsPort;
+  // The SDK's Prometheus exporter must be installed before the first connection.
+  if (metricsPort !== undefined) Runtime.install({ telemetryOptions: await sdkMetricsTelemetry() });
+  const metrics = metricsPort !== undefined ? await startWorkerMetricsServer(config.serve.workerMetricsHost, metricsPort) : undefined;
   const connection = await NativeConnection.connect({ address: config.temporal.address, ...temporalSecurity(config) });
   const deps = await createActivityDeps(config, { warehouseUrl: config.postgres.warehouseUrl, oltpUrl: config.postgres.oltpUrl }, logger);
   const worker = await createWorker(config, connection, deps);
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address, metrics: metrics?.url }, 'worker started');
   // Worker.run() resolves once SIGINT/SIGTERM (the SDK's default shutdownSignals) have drained it.
   await worker.run();
   await closeActivityDeps(deps);
   await connection.close();
+  await metrics?.close();
   logger.info('worker stopped');
 }
 

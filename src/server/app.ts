@@ -17,6 +17,7 @@ import { registerAlertRoutes } from './routes/alerts.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLearnerRoutes } from './routes/learners.js';
+import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPipelineRoutes } from './routes/pipelines.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -118,6 +119,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLearnerRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerDashboardRoutes(app, deps);
+  registerMetricsRoutes(app, deps);
   for (const m of deps.plugins ?? []) {
     await app.register(m.plugin, { prefix: m.prefix, preHandler: requireRole(deps.warehouse, limiter, m.role) });
   }

@@ -14,7 +14,7 @@ import { standingRowDropAlerts } from '../../warehouse/row-drop-alerts.js';
 import type { ServerDeps } from '../app.js';
 import { lastSuccessPerJob, rowsPerDay, successRatePerDay } from '../queries.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(here, 'dashboard', 'index.html'), type: 'text/html; charset=utf-8' },
