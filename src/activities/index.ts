@@ -13,6 +13,7 @@ import { createDashboardLoadActivities } from './load/dashboard-files.js';
 import { createLearningRoiExportActivities } from './load/learning-roi-export.js';
 import { createLearningRoiQualityActivities } from './quality/learning-roi-gates.js';
 import { createWarehouseActivities } from './warehouse/index.js';
+import { createAlertActivities } from '../pipelines/alerts/activities.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLearningRoiAggregateActivities(deps),
     ...createLearningRoiExportActivities(deps),
     ...createLearningRoiQualityActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

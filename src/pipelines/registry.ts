@@ -3,6 +3,7 @@
 import { learningRoi } from './learning-roi.js';
 import { learningSample, learningSampleIncremental } from './learning-sample.js';
 import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './api-sources.js';
+import { alertsPipeline } from './alerts/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
 import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse.js';
@@ -23,6 +24,7 @@ const PIPELINES: readonly PipelineDefinition[] = [
   warehouseNightly,
   ...API_SOURCE_PIPELINES,
   learningRoi,
+  alertsPipeline,
 ];
 
 export const NIGHTLY_PIPELINE = nightly.name;

@@ -48,6 +48,12 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
     cron: ['0 */6 * * *'],
     force: true,
   },
+  {
+    id: 'learnsync-alerts',
+    pipeline: 'alerts',
+    description: 'Alert rules (overdue, failed jobs, row drops, quality gates) every 15 minutes; webhooks once per incident',
+    every: '15m',
+  },
 ];
 
 /** How far back a schedule catches up after the server or workers were down. */
