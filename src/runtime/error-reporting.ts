@@ -41,7 +41,7 @@ export function scrubber(secrets: string[]): (text: string) => string {
   return (text) => {
     let out = text.replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
     for (const s of sorted) out = out.split(s).join('[redacted]');
-    return out.replace(/\b(Bearer|token|apikey|api_key|password|secret)([=:\s]+)[^\s&"']+/gi, '$1$2[redacted]');
+    return out.replace(/\b(Bearer|token|apikey|api_key|password|secret)\b(\s*[=:]\s*|\s+)(?!\*\*\*)[^\s&"'@]+/gi, '$1$2[redacted]');
   };
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
 import type { LearnerProfileService } from '../live/learner-profile.js';
+import type { ErrorContext } from '../runtime/error-reporting.js';
 import { httpRequests } from '../runtime/metrics.js';
 import { RateLimiter, requireRole } from './auth.js';
 import { errorBody, sendError } from './http-errors.js';
@@ -42,7 +43,7 @@ export interface ServerDeps {
   uiUrl?: string;
   plugins?: MountedPlugin[];
   /** Where failures worth a human's attention go (the error tracker); logging happens anyway. */
-  reportError?: (err: Error, context: Record<string, unknown>) => void;
+  reportError?: (err: Error, context: ErrorContext) => void;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;

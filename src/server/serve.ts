@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { kustoClustersFor } from '../activities/extract/kusto-clusters.js';
 import { LearnerProfileService } from '../live/learner-profile.js';
+import { createErrorReporter } from '../runtime/error-reporting.js';
 import { buildServer, type ServerDeps } from './app.js';
 
 export interface RunningServer {
@@ -14,13 +15,21 @@ export interface RunningServer {
 
 export async function startServer(deps: Omit<ServerDeps, 'profiles'> & { profiles?: ServerDeps['profiles'] }, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
   const profiles = deps.profiles ?? new LearnerProfileService({ warehouse: deps.warehouse, clusters: () => kustoClustersFor(deps.config), config: deps.config });
-  const app = await buildServer({ ...deps, profiles });
+  const reporter = deps.reportError ? undefined : createErrorReporter(deps.config, deps.logger, 'serve');
+  const app = await buildServer({ ...deps, profiles, reportError: deps.reportError ?? ((err, context) => reporter!.report(err, context)) });
   const host = opts.host ?? deps.config.serve.host;
   await app.listen({ host, port: opts.port ?? deps.config.serve.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return { app, url: `http://${shownHost}:${port}`, close: () => app.close() };
+  return {
+    app,
+    url: `http://${shownHost}:${port}`,
+    close: async () => {
+      await app.close();
+      await reporter?.flush();
+    },
+  };
 }
 
 /** A Temporal client that is connected on first use and, unlike a cached promise, retried after a failure. */
