@@ -16,23 +16,24 @@ import { finished } from 'node:stream/promises';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createLearningRoiAggregateActivities } from '../src/activities/aggregate/learning-roi-datasets.js';
-import type { ActivityDeps } from '../src/activities/deps.js';
-import { copyText, createKustoExtractActivities } from '../src/activities/extract/kusto-extract.js';
-import { KUSTO_SOURCES, type KustoSourceSpec } from '../src/activities/extract/kusto-sources.js';
-import { createLearnerIdentityActivities, resolveLearners } from '../src/activities/identity/learners.js';
-import { createLearningRoiExportActivities } from '../src/activities/load/learning-roi-export.js';
-import { createLearningRoiQualityActivities } from '../src/activities/quality/learning-roi-gates.js';
+import { createLearningRoiAggregateActivities } from '../src/pipelines/learning-roi/datasets.js';
+import type { ActivityDeps } from '../src/runtime/deps.js';
+import { copyText, createKustoExtractActivities } from '../src/pipelines/learning-roi/extract.js';
+import { KUSTO_SOURCES, type KustoSourceSpec } from '../src/pipelines/learning-roi/sources.js';
+import { createLearnerIdentityActivities, resolveLearners } from '../src/pipelines/learning-roi/identity.js';
+import { createLearningRoiExportActivities } from '../src/pipelines/learning-roi/export.js';
+import { createLearningRoiQualityActivities } from '../src/pipelines/learning-roi/gates.js';
 import { loadConfig } from '../src/config.js';
 import { createPool, withTransaction, type Pool } from '../src/connectors/postgres.js';
 import { createLogger } from '../src/logging.js';
-import { learningRoi } from '../src/pipelines/learning-roi.js';
+import { learningRoi } from '../src/pipelines/learning-roi/definition.js';
 import type { NodeInput, NodeResult } from '../src/pipelines/types.js';
-import { buildPerson, personRows } from '../src/sample/kusto-sample-data.js';
-import { sampleKustoServer } from '../src/sample/kusto-sample-source.js';
+import { buildPerson, personRows } from '../src/pipelines/learning-roi/sample/data.js';
+import { sampleKustoServer } from '../src/pipelines/learning-roi/sample/source.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const PEOPLE_AT_1X = 82_000; // kusto-sample-data.ts PEOPLE_PER_SCALE
@@ -55,7 +56,10 @@ async function stagePopulation(pool: Pool, people: number): Promise<Record<keyof
   const sinks = await Promise.all(
     STAGED.map(async ([, spec]) => {
       const client = await pool.connect();
-      const cols = [...(spec.windows.kind === 'hash' ? ['run_key', 'partition_key'] : []), ...spec.columns.map((c) => c.column)];
+      const cols = [
+        ...(spec.windows.kind === 'hash' ? ['run_key', 'partition_key'] : []),
+        ...spec.columns.map((c) => c.column),
+      ];
       const stream = client.query(copyFrom(`COPY ${spec.stagingTable} (${cols.join(', ')}) FROM STDIN`));
       return { client, stream, done: finished(stream) };
     }),
@@ -78,7 +82,10 @@ async function stagePopulation(pool: Pool, people: number): Promise<Record<keyof
     }
     for (const s of sinks) s.stream.end();
     await Promise.all(sinks.map((s) => s.done));
-    return Object.fromEntries(STAGED.map(([key], i) => [key, Number(sinks[i]!.stream.rowCount ?? 0)])) as Record<keyof Rows, number>;
+    return Object.fromEntries(STAGED.map(([key], i) => [key, Number(sinks[i]!.stream.rowCount ?? 0)])) as Record<
+      keyof Rows,
+      number
+    >;
   } finally {
     for (const s of sinks) s.client.release();
   }
@@ -101,8 +108,11 @@ interface IdentityFigures {
 async function identityRun(pool: Pool, people: number): Promise<IdentityFigures> {
   const t0 = Date.now();
   const { ace, pearson, emails, signups } = await stagePopulation(pool, people);
-  await pool.query(`INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`);
-  for (const t of ['kusto_ace_exam_results', 'kusto_pearson_exam_results', 'kusto_user_emails', 'kusto_user_signups']) await pool.query(`ANALYZE staging.${t}`);
+  await pool.query(
+    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`,
+  );
+  for (const t of ['kusto_ace_exam_results', 'kusto_pearson_exam_results', 'kusto_user_emails', 'kusto_user_signups'])
+    await pool.query(`ANALYZE staging.${t}`);
   const staged = Date.now();
   const c = await withTransaction(pool, (tx) => resolveLearners(tx, 'bench_identity', DATE));
   const resolveMs = Date.now() - staged;
@@ -137,8 +147,19 @@ async function pipelineRun(url: string, scale: number): Promise<PipelineFigures>
   const pool = createPool(url, { max: 12 });
   await migrate(pool);
   const outputDir = path.join(root, '.data', `bench-identity-out-${process.pid}-${scale}`);
-  const config = loadConfig({ LEARNING_ROI_SAMPLE_SCALE: String(scale), LEARNSYNC_OUTPUT_DIR: outputDir, LOG_LEVEL: 'warn' });
-  const deps: ActivityDeps = { warehouse: pool, oltp: pool, outputDir, logger: createLogger({ level: 'warn' }), config };
+  const config = loadConfig({
+    LEARNING_ROI_SAMPLE_SCALE: String(scale),
+    LEARNSYNC_OUTPUT_DIR: outputDir,
+    LOG_LEVEL: 'warn',
+  });
+  const deps: ActivityDeps = {
+    warehouse: pool,
+    oltp: pool,
+    outputDir,
+    logger: createLogger({ level: 'warn' }),
+    config,
+    sources: createSourceClients(config),
+  };
   const acts: Record<string, (i: NodeInput) => Promise<NodeResult>> = {
     ...createKustoExtractActivities(deps),
     ...createLearnerIdentityActivities(deps),
@@ -160,7 +181,13 @@ async function pipelineRun(url: string, scale: number): Promise<PipelineFigures>
       p = (async () => {
         await Promise.all((node.dependsOn ?? []).map(run));
         const s = Date.now();
-        const r = await acts[node.activity]!({ pipeline: learningRoi.name, nodeId: node.id, targetDate: DATE, force: true, params: node.input ?? {} });
+        const r = await acts[node.activity]!({
+          pipeline: learningRoi.name,
+          nodeId: node.id,
+          targetDate: DATE,
+          force: true,
+          params: node.input ?? {},
+        });
         const ms = Date.now() - s;
         stages[node.id] = { seconds: secs(ms), rows: r.rows, rowsPerSecond: perSec(r.rows, ms) };
         results.set(id, r);
@@ -175,10 +202,11 @@ async function pipelineRun(url: string, scale: number): Promise<PipelineFigures>
   const totalMs = Date.now() - t0;
   const rowsMoved = [...results.values()].reduce((s, r) => s + r.rows, 0);
   const datasets = Object.fromEntries(
-    (await pool.query<{ dataset: string; rows: string }>(`SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success' ORDER BY dataset, id DESC`)).rows.map((r) => [
-      r.dataset,
-      Number(r.rows),
-    ]),
+    (
+      await pool.query<{ dataset: string; rows: string }>(
+        `SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success' ORDER BY dataset, id DESC`,
+      )
+    ).rows.map((r) => [r.dataset, Number(r.rows)]),
   );
   const gates = results.get('roi_quality_gates')!.detail;
   await pool.end();
@@ -206,7 +234,9 @@ async function main() {
     await migrate(p1);
     const id1 = await identityRun(p1, PEOPLE_AT_1X);
     await p1.end();
-    console.log(`  ${fmt(id1.learners)} learners (${fmt(id1.claimRows)} claim rows) resolved in ${id1.resolveSeconds} s: ${fmt(id1.learnersPerSecond)} learners/s, rate ${id1.resolutionRate}`);
+    console.log(
+      `  ${fmt(id1.learners)} learners (${fmt(id1.claimRows)} claim rows) resolved in ${id1.resolveSeconds} s: ${fmt(id1.learnersPerSecond)} learners/s, rate ${id1.resolutionRate}`,
+    );
 
     const people = Math.ceil((PEOPLE_AT_1X * TARGET_LEARNERS) / id1.learners);
     console.log(`identity resolution — ${fmt(people)} people for ~${fmt(TARGET_LEARNERS)} learners`);
@@ -220,21 +250,33 @@ async function main() {
         `${fmt(idM.learnersPerSecond)} learners/s, ${fmt(idM.claimRowsPerSecond)} claim rows/s, rate ${idM.resolutionRate}`,
     );
     const idRatio = idM.learnersPerSecond / id1.learnersPerSecond;
-    console.log(`  throughput at 1M vs 1×: ×${idRatio.toFixed(2)} (time ×${(idM.resolveSeconds / id1.resolveSeconds).toFixed(1)} for ×${(idM.learners / id1.learners).toFixed(1)} learners)`);
+    console.log(
+      `  throughput at 1M vs 1×: ×${idRatio.toFixed(2)} (time ×${(idM.resolveSeconds / id1.resolveSeconds).toFixed(1)} for ×${(idM.learners / id1.learners).toFixed(1)} learners)`,
+    );
 
     console.log('whole pipeline — baseline at 1× the sample');
     const pl1 = await pipelineRun(pg.url('bench_pipeline_1x'), 1);
-    console.log(`  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ${fmt(pl1.rowsPerSecond)} rows/s (gates: ${pl1.gates})`);
+    console.log(
+      `  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ${fmt(pl1.rowsPerSecond)} rows/s (gates: ${pl1.gates})`,
+    );
     console.log('whole pipeline — 10× the sample');
     const pl10 = await pipelineRun(pg.url('bench_pipeline_10x'), 10);
-    console.log(`  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ${fmt(pl10.rowsPerSecond)} rows/s (gates: ${pl10.gates})`);
+    console.log(
+      `  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ${fmt(pl10.rowsPerSecond)} rows/s (gates: ${pl10.gates})`,
+    );
     console.log('');
-    console.log(`${'stage'.padEnd(28)} ${'1× s'.padStart(8)} ${'10× s'.padStart(8)} ${'10× rows'.padStart(11)} ${'10× rows/s'.padStart(11)}`);
+    console.log(
+      `${'stage'.padEnd(28)} ${'1× s'.padStart(8)} ${'10× s'.padStart(8)} ${'10× rows'.padStart(11)} ${'10× rows/s'.padStart(11)}`,
+    );
     for (const [id, s] of Object.entries(pl10.stages)) {
-      console.log(`${id.padEnd(28)} ${pl1.stages[id]!.seconds.toFixed(1).padStart(8)} ${s.seconds.toFixed(1).padStart(8)} ${fmt(s.rows).padStart(11)} ${fmt(s.rowsPerSecond).padStart(11)}`);
+      console.log(
+        `${id.padEnd(28)} ${pl1.stages[id]!.seconds.toFixed(1).padStart(8)} ${s.seconds.toFixed(1).padStart(8)} ${fmt(s.rows).padStart(11)} ${fmt(s.rowsPerSecond).padStart(11)}`,
+      );
     }
     const plRatio = pl10.rowsPerSecond / pl1.rowsPerSecond;
-    console.log(`pipeline throughput at 10× vs 1×: ×${plRatio.toFixed(2)} (time ×${(pl10.totalSeconds / pl1.totalSeconds).toFixed(1)} for ×${(pl10.rowsMoved / pl1.rowsMoved).toFixed(1)} rows)`);
+    console.log(
+      `pipeline throughput at 10× vs 1×: ×${plRatio.toFixed(2)} (time ×${(pl10.totalSeconds / pl1.totalSeconds).toFixed(1)} for ×${(pl10.rowsMoved / pl1.rowsMoved).toFixed(1)} rows)`,
+    );
     console.log(
       JSON.stringify({
         benchmark: 'identity',

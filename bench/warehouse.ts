@@ -16,22 +16,23 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import pino from 'pino';
-import { syncDimension } from '../src/activities/warehouse/dimensions/sync.js';
-import { DIMENSIONS } from '../src/activities/warehouse/dimensions/specs.js';
-import { factDay } from '../src/activities/warehouse/facts/build.js';
-import { sessionEventsStage } from '../src/activities/warehouse/facts/sessions.js';
-import { createWarehouseActivities } from '../src/activities/warehouse/index.js';
-import { stageFromSource, withSourceSnapshot } from '../src/activities/warehouse/stage.js';
+import { syncDimension } from '../src/pipelines/warehouse/dimensions/sync.js';
+import { DIMENSIONS } from '../src/pipelines/warehouse/dimensions/specs.js';
+import { factDay } from '../src/pipelines/warehouse/facts/build.js';
+import { sessionEventsStage } from '../src/pipelines/warehouse/facts/sessions.js';
+import { createWarehouseActivities } from '../src/pipelines/warehouse/activities.js';
+import { stageFromSource, withSourceSnapshot } from '../src/pipelines/warehouse/stage.js';
 import { loadConfig } from '../src/config.js';
 import { createPool, withTransaction, type Pool } from '../src/connectors/postgres.js';
-import { warehouseFacts } from '../src/pipelines/warehouse.js';
+import { warehouseFacts } from '../src/pipelines/warehouse/definition.js';
 import type { NodeResult } from '../src/pipelines/types.js';
 import { addDays } from '../src/pipelines/dates.js';
-import { deliverLateEvents } from '../src/sample/oltp-activity.js';
-import { applyOltpDay, BENCH_SCALE, seedOltpBaseline } from '../src/sample/oltp-generator.js';
+import { deliverLateEvents } from '../src/pipelines/warehouse/sample/activity.js';
+import { applyOltpDay, BENCH_SCALE, seedOltpBaseline } from '../src/pipelines/warehouse/sample/generator.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 
 const SMALL_DAY = '2026-03-09';
 const BIG_DAY = '2026-03-10';
@@ -50,12 +51,25 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 /** Runs the five fact jobs for a date in parallel, forced, as warehouse-facts does. */
-async function buildFacts(oltp: Pool, warehouse: Pool, date: string): Promise<Record<string, NodeResult & { ms: number }>> {
-  const acts = createWarehouseActivities({ oltp, warehouse, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig({}) });
+async function buildFacts(
+  oltp: Pool,
+  warehouse: Pool,
+  date: string,
+): Promise<Record<string, NodeResult & { ms: number }>> {
+  const acts = createWarehouseActivities({
+    oltp,
+    warehouse,
+    outputDir: '/tmp',
+    logger: pino({ level: 'silent' }),
+    config: loadConfig({}),
+    sources: createSourceClients(loadConfig({})),
+  });
   const entries = await Promise.all(
     warehouseFacts.nodes.map(async (n) => {
       const activity = acts[n.activity as keyof typeof acts];
-      const r = await timed(() => activity({ pipeline: 'warehouse-facts', nodeId: n.id, targetDate: date, force: true, params: {} }));
+      const r = await timed(() =>
+        activity({ pipeline: 'warehouse-facts', nodeId: n.id, targetDate: date, force: true, params: {} }),
+      );
       return [n.id, { ...r.value, ms: Math.round(r.ms) }] as const;
     }),
   );
@@ -72,11 +86,20 @@ async function child(date: string): Promise<void> {
   const { ms } = await timed(() => buildFacts(oltp, warehouse, date));
   clearInterval(sampler);
   await Promise.all([oltp.end(), warehouse.end()]);
-  const out = { date, ms: Math.round(ms), startRssMb: startRss / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024, peakHeapMb: peakHeap / 2 ** 20 };
+  const out = {
+    date,
+    ms: Math.round(ms),
+    startRssMb: startRss / 2 ** 20,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapMb: peakHeap / 2 ** 20,
+  };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function runChild(date: string, env: Record<string, string>): Promise<{ ms: number; startRssMb: number; peakRssMb: number; peakHeapMb: number }> {
+function runChild(
+  date: string,
+  env: Record<string, string>,
+): Promise<{ ms: number; startRssMb: number; peakRssMb: number; peakHeapMb: number }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-build', date], {
       env: { ...process.env, ...env },
@@ -85,12 +108,21 @@ function runChild(date: string, env: Record<string, string>): Promise<{ ms: numb
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`child build of ${date} exited ${code}`))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1)!))
+        : reject(new Error(`child build of ${date} exited ${code}`)),
+    );
   });
 }
 
 // ── the raw baseline: nothing of ours, just two COPY streams piped together ──
-async function rawPipe(oltpUrl: string, warehouseUrl: string, select: string, columns: readonly (readonly [string, string])[]): Promise<number> {
+async function rawPipe(
+  oltpUrl: string,
+  warehouseUrl: string,
+  select: string,
+  columns: readonly (readonly [string, string])[],
+): Promise<number> {
   const src = new pg.Client({ connectionString: oltpUrl });
   const dst = new pg.Client({ connectionString: warehouseUrl });
   await Promise.all([src.connect(), dst.connect()]);
@@ -111,7 +143,12 @@ async function main(): Promise<void> {
   const dataDir = path.join(root, '.data', `bench-warehouse-${process.pid}`);
   const port = await freePort();
   console.log(`starting embedded Postgres on ${port} (throwaway cluster, fsync off for both paths alike)…`);
-  const pgHandle = await startEmbeddedPostgres({ dataDir, port, databases: ['bench_oltp', 'bench_warehouse'], ephemeral: true });
+  const pgHandle = await startEmbeddedPostgres({
+    dataDir,
+    port,
+    databases: ['bench_oltp', 'bench_warehouse'],
+    ephemeral: true,
+  });
   const oltpUrl = pgHandle.url('bench_oltp');
   const warehouseUrl = pgHandle.url('bench_warehouse');
   const oltp = createPool(oltpUrl, { max: 8 });
@@ -125,7 +162,9 @@ async function main(): Promise<void> {
       // Let every late event arrive, so the big day holds all its million events (bar the few whose session is unknown).
       await withTransaction(oltp, (tx) => deliverLateEvents(tx, addDays(BIG_DAY, 3)));
     });
-    console.log(`seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`);
+    console.log(
+      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
+    );
     await migrate(warehouse);
     const dims = await timed(async () => {
       for (const spec of DIMENSIONS) await withTransaction(warehouse, (tx) => syncDimension(oltp, tx, spec));
@@ -140,24 +179,34 @@ async function main(): Promise<void> {
     let moved = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const r = await timed(() => rawPipe(oltpUrl, warehouseUrl, stage.select, stage.columns));
-      const o = await timed(() => withTransaction(warehouse, (tx) => withSourceSnapshot(oltp, (src) => stageFromSource(src, tx, stage))));
+      const o = await timed(() =>
+        withTransaction(warehouse, (tx) => withSourceSnapshot(oltp, (src) => stageFromSource(src, tx, stage))),
+      );
       if (r.value !== o.value) throw new Error(`raw pipe moved ${r.value} rows, ours ${o.value}`);
       moved = o.value;
       raw.push(r.value / (r.ms / 1000));
       ours.push(o.value / (o.ms / 1000));
-      console.log(`move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} rows)`);
+      console.log(
+        `move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} rows)`,
+      );
     }
     const moveRatio = median(ours) / median(raw);
-    console.log(`move: ours ${fmt(median(ours))} rows/s vs raw COPY pipe ${fmt(median(raw))} rows/s → ratio ${moveRatio.toFixed(3)} (target ≥ 0.8)`);
+    console.log(
+      `move: ours ${fmt(median(ours))} rows/s vs raw COPY pipe ${fmt(median(raw))} rows/s → ratio ${moveRatio.toFixed(3)} (target ≥ 0.8)`,
+    );
 
     // 2. build
     const build = await timed(() => buildFacts(oltp, warehouse, BIG_DAY));
     const jobs = build.value;
     const stagedEvents = Number(jobs.build_fact_sessions!.detail?.staged_session_events ?? 0);
     for (const [job, r] of Object.entries(jobs)) {
-      console.log(`  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`);
+      console.log(
+        `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`,
+      );
     }
-    console.log(`fact build for the ${fmt(stagedEvents)}-event day: ${secs(build.ms)} s wall (${fmt(stagedEvents / (build.ms / 1000))} session events/s)`);
+    console.log(
+      `fact build for the ${fmt(stagedEvents)}-event day: ${secs(build.ms)} s wall (${fmt(stagedEvents / (build.ms / 1000))} session events/s)`,
+    );
 
     // 3. memory, in fresh processes
     const env = { BENCH_OLTP_URL: oltpUrl, BENCH_WAREHOUSE_URL: warehouseUrl };
@@ -165,13 +214,24 @@ async function main(): Promise<void> {
     const big = await runChild(BIG_DAY, env);
     const rssRatio = big.peakRssMb / small.peakRssMb;
     const heapRatio = big.peakHeapMb / small.peakHeapMb;
-    console.log(`memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`);
-    console.log(`memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`);
-    console.log(`memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`);
+    console.log(
+      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
+    );
+    console.log(
+      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
+    );
+    console.log(
+      `memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`,
+    );
 
     const figures = {
       bench: 'warehouse',
-      scale: { tenants: scale.tenants, learners: scale.learners, smallDayEvents: SMALL_EVENTS, bigDayEvents: BIG_EVENTS },
+      scale: {
+        tenants: scale.tenants,
+        learners: scale.learners,
+        smallDayEvents: SMALL_EVENTS,
+        bigDayEvents: BIG_EVENTS,
+      },
       seedSeconds: +secs(seed.ms),
       dimensionSyncSeconds: +secs(dims.ms),
       move: {
@@ -188,11 +248,26 @@ async function main(): Promise<void> {
         events: stagedEvents,
         wallSeconds: +secs(build.ms),
         eventsPerSec: Math.round(stagedEvents / (build.ms / 1000)),
-        jobs: Object.fromEntries(Object.entries(jobs).map(([j, r]) => [j, { seconds: +secs(r.ms), read: r.rows, loaded: r.inserted, rejected: r.rejected }])),
+        jobs: Object.fromEntries(
+          Object.entries(jobs).map(([j, r]) => [
+            j,
+            { seconds: +secs(r.ms), read: r.rows, loaded: r.inserted, rejected: r.rejected },
+          ]),
+        ),
       },
       memory: {
-        small: { events: SMALL_EVENTS, peakRssMb: +small.peakRssMb.toFixed(1), peakHeapMb: +small.peakHeapMb.toFixed(1), startRssMb: +small.startRssMb.toFixed(1) },
-        big: { events: BIG_EVENTS, peakRssMb: +big.peakRssMb.toFixed(1), peakHeapMb: +big.peakHeapMb.toFixed(1), startRssMb: +big.startRssMb.toFixed(1) },
+        small: {
+          events: SMALL_EVENTS,
+          peakRssMb: +small.peakRssMb.toFixed(1),
+          peakHeapMb: +small.peakHeapMb.toFixed(1),
+          startRssMb: +small.startRssMb.toFixed(1),
+        },
+        big: {
+          events: BIG_EVENTS,
+          peakRssMb: +big.peakRssMb.toFixed(1),
+          peakHeapMb: +big.peakHeapMb.toFixed(1),
+          startRssMb: +big.startRssMb.toFixed(1),
+        },
         rssRatio: +rssRatio.toFixed(3),
         heapRatio: +heapRatio.toFixed(3),
       },

@@ -4,7 +4,7 @@ import type { PipelineDefinition } from '../pipelines/types.js';
 import { UsageError } from './types.js';
 
 // The run and backfill checks are shared with the HTTP API: they live beside the code that starts runs.
-export { optionalDate, positiveInt, requireDate, requirePipeline } from '../runs/start.js';
+export { optionalDate, positiveInt, requireDate, requirePipeline } from '../schedules/start-runs.js';
 
 /** Finds the pipeline node a job name refers to, for `run-job`. */
 export function findJob(job: string | undefined): { pipeline: PipelineDefinition; definition: PipelineDefinition } {
@@ -14,7 +14,12 @@ export function findJob(job: string | undefined): { pipeline: PipelineDefinition
     if (node) {
       return {
         pipeline: p,
-        definition: { name: `job:${job}`, kind: p.kind, description: `single job ${job} of ${p.name}`, nodes: [{ ...node, dependsOn: [] }] },
+        definition: {
+          name: `job:${job}`,
+          kind: p.kind,
+          description: `single job ${job} of ${p.name}`,
+          nodes: [{ ...node, dependsOn: [] }],
+        },
       };
     }
   }

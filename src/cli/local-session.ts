@@ -1,6 +1,6 @@
 // Shared by `demo` and `dev`: bring up the local stack with a worker and load the sample sources.
 import { addDays, dayBefore } from '../pipelines/dates.js';
-import { DEMO_SEEDERS } from '../sample/demo-seeders.js';
+import { DEMO_SEEDERS } from '../stack/demo-seeders.js';
 import { startLocalStack } from '../stack/local-stack.js';
 import { maskUrl } from '../logging.js';
 import { EMBEDDED_PASSWORD } from '../stack/embedded-postgres.js';
@@ -21,14 +21,23 @@ export async function seedSamples(ctx: CliContext, stack: Awaited<ReturnType<typ
   ctx.print(`loading sample sources for ${from}..${to}…`);
   for (const seeder of DEMO_SEEDERS) {
     const t = Date.now();
-    const summary = await seeder.seed({ config: ctx.config, oltp: stack.deps!.oltp, warehouse: stack.deps!.warehouse, from, to });
+    const summary = await seeder.seed({
+      config: ctx.config,
+      oltp: stack.deps!.oltp,
+      warehouse: stack.deps!.warehouse,
+      sources: stack.deps!.sources,
+      from,
+      to,
+    });
     ctx.print(`  ${seeder.name}: ${summary} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
   }
   return { from, to };
 }
 
 export function describeStack(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
-  ctx.print(`Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`);
+  ctx.print(
+    `Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`,
+  );
   if (stack.uiUrl) ctx.print(`Web UI:        ${stack.uiUrl}`);
   ctx.print(`Warehouse:     ${shown(stack.warehouseUrl)}`);
   ctx.print(`OLTP source:   ${shown(stack.oltpUrl)}`);

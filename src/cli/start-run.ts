@@ -2,11 +2,11 @@
 // following it to the end or printing how to follow it.
 import type { Client } from '@temporalio/client';
 import type { PipelineDefinition } from '../pipelines/types.js';
-import { AlreadyRunningError, startPipelineRun as startRun } from '../runs/start.js';
+import { AlreadyRunningError, startPipelineRun as startRun } from '../schedules/start-runs.js';
 import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch-run.js';
 import { UsageError, type CliContext } from './types.js';
 
-export { runWorkflowId } from '../runs/start.js';
+export { runWorkflowId } from '../schedules/start-runs.js';
 
 /** Starts a run for the CLI: a duplicate becomes one UsageError line. */
 export async function startPipelineRun(
@@ -32,7 +32,9 @@ export async function runAndReport(
   const client = await ctx.temporal();
   const { handle, workflowId, targetDate } = await startPipelineRun(ctx, client, def, opts);
   const url = workflowUrl(ctx.uiUrl(), ctx.config.temporal.namespace, workflowId);
-  ctx.print(`started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: workflow ${workflowId}`);
+  ctx.print(
+    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: workflow ${workflowId}`,
+  );
   if (opts.noWait) {
     if (url) ctx.print(`follow it: ${url}`);
     ctx.print(`or: temporal workflow describe -w ${workflowId}`);

@@ -1,16 +1,12 @@
 // Sections of `learnsync status`, beyond the ledger and running workflows. Each pipeline family
 // may add one (API hits, sync_status.json, alerts …). `json` feeds `status --json`.
-import { standingRowDropAlerts } from '../warehouse/row-drop-alerts.js';
-import { apiHitsSection } from '../activities/ledger/api-hits-status.js';
-import { learningRoiStatusSection } from '../activities/load/learning-roi-status.js';
+import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
+import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
+import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
 import { listAlerts } from '../pipelines/alerts/store.js';
-import type { CliContext } from './types.js';
+import type { StatusSection } from '../runtime/status-section.js';
 
-export interface StatusSection {
-  title: string;
-  render(ctx: CliContext): Promise<string[]>;
-  json(ctx: CliContext): Promise<unknown>;
-}
+export type { StatusSection } from '../runtime/status-section.js';
 
 /** Jobs whose latest successful run processed far fewer rows than their 7-day median (LEARNSYNC_ROWS_DROP_ALERT). */
 const rowDropAlerts: StatusSection = {
@@ -32,7 +28,8 @@ const alertsSection: StatusSection = {
     const rows = await listAlerts(await ctx.warehouse(), { limit: 20 });
     if (!rows.length) return ['none'];
     return rows.map(
-      (a) => `${a.resolved_at ? 'resolved' : 'OPEN    '}  ${a.opened_at.toISOString().slice(0, 16)}  ${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ${a.message.slice(0, 100)}`,
+      (a) =>
+        `${a.resolved_at ? 'resolved' : 'OPEN    '}  ${a.opened_at.toISOString().slice(0, 16)}  ${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ${a.message.slice(0, 100)}`,
     );
   },
   async json(ctx) {
@@ -40,4 +37,9 @@ const alertsSection: StatusSection = {
   },
 };
 
-export const STATUS_SECTIONS: StatusSection[] = [alertsSection, rowDropAlerts, apiHitsSection, learningRoiStatusSection];
+export const STATUS_SECTIONS: StatusSection[] = [
+  alertsSection,
+  rowDropAlerts,
+  apiHitsSection,
+  learningRoiStatusSection,
+];

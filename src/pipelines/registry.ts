@@ -1,12 +1,13 @@
 // Name → pipeline definition. Pure data, imported by both the client (to refuse unknown names
 // before starting anything) and the workflows (to run them by name from schedules and the CLI).
-import { learningRoi } from './learning-roi.js';
-import { learningSample, learningSampleIncremental } from './learning-sample.js';
-import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './api-sources.js';
+import { learningRoi } from './learning-roi/definition.js';
+import { learningSample, learningSampleIncremental } from './learning-sample/definition.js';
+import { GITHUB_PIPELINES, githubNightly } from './github/definition.js';
+import { SCHOOL_API_PIPELINES, schoolApiNightly } from './school-api/definition.js';
 import { alertsPipeline } from './alerts/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
-import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse.js';
+import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse/definition.js';
 
 /** What the night runs, and what `learnsync demo` shows: every dated pipeline in one DAG. */
 export const nightly = composePipelines(
@@ -22,7 +23,8 @@ const PIPELINES: readonly PipelineDefinition[] = [
   warehouseDimensions,
   warehouseFacts,
   warehouseNightly,
-  ...API_SOURCE_PIPELINES,
+  ...SCHOOL_API_PIPELINES,
+  ...GITHUB_PIPELINES,
   learningRoi,
   alertsPipeline,
 ];

@@ -7,7 +7,8 @@ import type { NodeInput, NodeResult } from '../pipelines/types.js';
 import type { ErrorReporter } from './error-reporting.js';
 import { bounded, jobDuration, jobLastSuccess, jobRows, ledgerRuns } from './metrics.js';
 
-const isNodeInput = (v: unknown): v is NodeInput => typeof v === 'object' && v !== null && 'nodeId' in v && 'pipeline' in v;
+const isNodeInput = (v: unknown): v is NodeInput =>
+  typeof v === 'object' && v !== null && 'nodeId' in v && 'pipeline' in v;
 
 export function activityInterceptors(reporter: ErrorReporter): ActivityInterceptorsFactory {
   return (ctx: Context) => {

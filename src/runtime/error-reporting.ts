@@ -41,7 +41,10 @@ export function scrubber(secrets: string[]): (text: string) => string {
   return (text) => {
     let out = text.replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
     for (const s of sorted) out = out.split(s).join('[redacted]');
-    return out.replace(/\b(Bearer|token|apikey|api_key|password|secret)\b(\s*[=:]\s*|\s+)(?!\*\*\*)[^\s&"'@]+/gi, '$1$2[redacted]');
+    return out.replace(
+      /\b(Bearer|token|apikey|api_key|password|secret)\b(\s*[=:]\s*|\s+)(?!\*\*\*)[^\s&"'@]+/gi,
+      '$1$2[redacted]',
+    );
   };
 }
 
@@ -50,7 +53,11 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
   const { apiKey, endpoint, environment } = config.errorReporting;
   if (!apiKey) {
     return {
-      report: (err, context) => logger.error({ err: scrub((err as Error)?.message ?? String(err)), ...context }, 'error (no tracker configured)'),
+      report: (err, context) =>
+        logger.error(
+          { err: scrub((err as Error)?.message ?? String(err)), ...context },
+          'error (no tracker configured)',
+        ),
       flush: async () => {},
     };
   }
@@ -72,7 +79,9 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
       const clean = new Error(scrub(e.message));
       clean.name = e.name;
       clean.stack = scrub(e.stack ?? '');
-      const meta = Object.fromEntries(Object.entries(context).map(([k, v]) => [k, typeof v === 'string' ? scrub(v) : v]));
+      const meta = Object.fromEntries(
+        Object.entries(context).map(([k, v]) => [k, typeof v === 'string' ? scrub(v) : v]),
+      );
       const delivered = new Promise<void>((resolve) => {
         client.notify(
           clean,

@@ -23,7 +23,11 @@ async function loopbackPort(): Promise<number> {
 export async function sdkMetricsTelemetry(): Promise<Pick<TelemetryOptions, 'metrics'>> {
   const port = await loopbackPort();
   sdkMetricsUrl = `http://127.0.0.1:${port}/metrics`;
-  return { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}`, countersTotalSuffix: true, useSecondsForDurations: true } } };
+  return {
+    metrics: {
+      prometheus: { bindAddress: `127.0.0.1:${port}`, countersTotalSuffix: true, useSecondsForDurations: true },
+    },
+  };
 }
 
 /** learnsync's series, then the SDK's when this process runs a worker with the exporter installed. */
@@ -41,10 +45,16 @@ export async function metricsText(extra?: () => Promise<void>): Promise<string> 
 
 export const METRICS_CONTENT_TYPE = metricsRegistry.contentType;
 
-export async function startWorkerMetricsServer(host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+export async function startWorkerMetricsServer(
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(req.method === 'GET' ? 404 : 405, { 'content-type': 'text/plain', ...(req.method === 'GET' ? {} : { allow: 'GET' }) });
+      res.writeHead(req.method === 'GET' ? 404 : 405, {
+        'content-type': 'text/plain',
+        ...(req.method === 'GET' ? {} : { allow: 'GET' }),
+      });
       res.end('only GET /metrics here\n');
       return;
     }
@@ -62,5 +72,8 @@ export async function startWorkerMetricsServer(host: string, port: number): Prom
   server.listen(port, host);
   await once(server, 'listening');
   const address = server.address() as AddressInfo;
-  return { url: `http://${host}:${address.port}/metrics`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://${host}:${address.port}/metrics`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

@@ -3,13 +3,7 @@
 // without stacks or internal URLs, and the OpenAPI document built from the routes' own schemas.
 // Routes live in routes/*.ts; other families mount admin routes through `plugins`.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyPluginAsync, type onRequestAsyncHookHandler } from 'fastify';
-import type { Logger } from 'pino';
-import type { Config } from '../config.js';
-import type { Pool } from '../connectors/postgres.js';
-import type { LearnerProfileService } from '../live/learner-profile.js';
-import type { ErrorContext } from '../runtime/error-reporting.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { httpRequests } from '../runtime/metrics.js';
 import { RateLimiter, requireRole } from './auth.js';
 import { errorBody, sendError } from './http-errors.js';
@@ -23,28 +17,9 @@ import { registerPipelineRoutes } from './routes/pipelines.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerStatusRoutes } from './routes/status.js';
-import type { TokenRole } from './tokens.js';
+import type { ServerDeps } from './deps.js';
 
-/** A family's routes mounted under a prefix, every one behind `preHandler` (the auth hook for its role). */
-export interface MountedPlugin {
-  prefix: string;
-  role: TokenRole;
-  plugin: FastifyPluginAsync<{ preHandler: onRequestAsyncHookHandler }>;
-}
-
-export interface ServerDeps {
-  config: Config;
-  logger: Logger;
-  warehouse: Pool;
-  temporal: () => Promise<Client>;
-  /** Live learner reads; undefined → that route answers 503. */
-  profiles?: LearnerProfileService;
-  /** Base URL of the Temporal Web UI, for links. */
-  uiUrl?: string;
-  plugins?: MountedPlugin[];
-  /** Where failures worth a human's attention go (the error tracker); logging happens anyway. */
-  reportError?: (err: Error, context: ErrorContext) => void;
-}
+export type { MountedPlugin, ServerDeps } from './deps.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -74,7 +49,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // A URL that cannot even be decoded (bad percent-encoding) gets the same JSON 400 as any bad input.
     frameworkErrors: (err, req, reply) => {
       reply.header('x-request-id', req.id);
-      void (reply as FastifyReply).code(400).send(errorBody(req as FastifyRequest, 'bad_request', `the request URL cannot be read: ${err.code === 'FST_ERR_BAD_URL' ? 'malformed percent-encoding' : err.message}`));
+      void (reply as FastifyReply)
+        .code(400)
+        .send(
+          errorBody(
+            req as FastifyRequest,
+            'bad_request',
+            `the request URL cannot be read: ${err.code === 'FST_ERR_BAD_URL' ? 'malformed percent-encoding' : err.message}`,
+          ),
+        );
     },
   });
   const limiter = new RateLimiter(config.serve.rateLimitPerMinute);
@@ -91,25 +74,50 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Probes and the scrape carry no data and come with a pod address as Host.
     const path = req.url.split('?')[0]!;
     if (!OPEN_PATHS.has(path) && !hostAllowed(req.headers.host, config.serve.allowedHosts)) {
-      return reply.code(421).send(errorBody(req, 'misdirected_request', `Host "${String(req.headers.host).slice(0, 100)}" is not served here: add it to SERVE_ALLOWED_HOSTS`));
+      return reply
+        .code(421)
+        .send(
+          errorBody(
+            req,
+            'misdirected_request',
+            `Host "${String(req.headers.host).slice(0, 100)}" is not served here: add it to SERVE_ALLOWED_HOSTS`,
+          ),
+        );
     }
   });
   app.addHook('onRequest', requireRole(deps.warehouse, limiter));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    httpRequests.inc({ route: routes.some((r) => r.url === route) ? route : 'unmatched', method: req.method.slice(0, 10), status: `${Math.floor(reply.statusCode / 100)}xx` });
+    httpRequests.inc({
+      route: routes.some((r) => r.url === route) ? route : 'unmatched',
+      method: req.method.slice(0, 10),
+      status: `${Math.floor(reply.statusCode / 100)}xx`,
+    });
   });
 
   app.setErrorHandler((err, req, reply) =>
-    sendError(err as Error, req, reply, (e, r) => deps.reportError?.(e, { route: r.routeOptions.url, method: r.method, requestId: r.id })),
+    sendError(err as Error, req, reply, (e, r) =>
+      deps.reportError?.(e, { route: r.routeOptions.url, method: r.method, requestId: r.id }),
+    ),
   );
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
-    const allow = [...new Set(routes.filter((r) => r.pattern?.test(path) ?? (r.pattern = compile(r.url)).test(path)).flatMap((r) => [r.method].flat()))];
+    const allow = [
+      ...new Set(
+        routes
+          .filter((r) => r.pattern?.test(path) ?? (r.pattern = compile(r.url)).test(path))
+          .flatMap((r) => [r.method].flat()),
+      ),
+    ];
     if (allow.length) {
-      return reply.code(405).header('allow', allow.sort().join(', ')).send(errorBody(req, 'method_not_allowed', `${req.method} is not allowed here: use ${allow.join(' or ')}`));
+      return reply
+        .code(405)
+        .header('allow', allow.sort().join(', '))
+        .send(errorBody(req, 'method_not_allowed', `${req.method} is not allowed here: use ${allow.join(' or ')}`));
     }
-    return reply.code(404).send(errorBody(req, 'not_found', `no route ${req.method} ${path.slice(0, 200)}: GET /openapi.json lists them`));
+    return reply
+      .code(404)
+      .send(errorBody(req, 'not_found', `no route ${req.method} ${path.slice(0, 200)}: GET /openapi.json lists them`));
   });
 
   registerHealthRoutes(app, deps);
@@ -130,6 +138,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
 /** '/api/runs/:workflowId' → a RegExp matching a concrete path of that route. */
 function compile(url: string): RegExp {
-  const parts = url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  const parts = url
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   return new RegExp(`^${parts.join('/')}/?$`);
 }

@@ -42,7 +42,13 @@ export class RateLimiter {
 }
 
 const rateLimited = (retryAfter: number) =>
-  new HttpError(429, 'rate_limited', `too many requests: retry in ${retryAfter} s`, {}, { 'retry-after': String(retryAfter) });
+  new HttpError(
+    429,
+    'rate_limited',
+    `too many requests: retry in ${retryAfter} s`,
+    {},
+    { 'retry-after': String(retryAfter) },
+  );
 
 export function bearerOf(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -61,21 +67,37 @@ export function requireRole(warehouse: Pool, limiter: RateLimiter, role?: TokenR
       if (!bearer) {
         const wait = limiter.take(`ip:${req.ip}`);
         if (wait) throw rateLimited(wait);
-        throw new HttpError(401, 'unauthorized', 'this endpoint needs a bearer token: create one with `learnsync tokens create <name>` and send "Authorization: Bearer <token>"', {}, { 'www-authenticate': 'Bearer realm="learnsync"' });
+        throw new HttpError(
+          401,
+          'unauthorized',
+          'this endpoint needs a bearer token: create one with `learnsync tokens create <name>` and send "Authorization: Bearer <token>"',
+          {},
+          { 'www-authenticate': 'Bearer realm="learnsync"' },
+        );
       }
       const token = await verifyToken(warehouse, bearer);
       if (!token) {
         // Guessing tokens costs the guesser's address its budget.
         const wait = limiter.take(`ip:${req.ip}`);
         if (wait) throw rateLimited(wait);
-        throw new HttpError(401, 'unauthorized', 'the bearer token is unknown or revoked: `learnsync tokens list` shows the live ones', {}, { 'www-authenticate': 'Bearer realm="learnsync", error="invalid_token"' });
+        throw new HttpError(
+          401,
+          'unauthorized',
+          'the bearer token is unknown or revoked: `learnsync tokens list` shows the live ones',
+          {},
+          { 'www-authenticate': 'Bearer realm="learnsync", error="invalid_token"' },
+        );
       }
       req.token = token;
       const wait = limiter.take(`token:${token.id}`);
       if (wait) throw rateLimited(wait);
     }
     if (access === 'admin' && req.token.role !== 'admin') {
-      throw new HttpError(403, 'forbidden', `token "${req.token.name}" has role read; this endpoint needs an admin token (it starts work or returns personal data)`);
+      throw new HttpError(
+        403,
+        'forbidden',
+        `token "${req.token.name}" has role read; this endpoint needs an admin token (it starts work or returns personal data)`,
+      );
     }
   };
 }

@@ -23,7 +23,12 @@ export interface RouteRecord {
 type JsonSchema = { properties?: Record<string, unknown>; required?: string[] } & Record<string, unknown>;
 
 function parameters(schema: JsonSchema | undefined, where: 'path' | 'query') {
-  return Object.entries(schema?.properties ?? {}).map(([name, s]) => ({ name, in: where, required: where === 'path' || (schema?.required ?? []).includes(name), schema: s }));
+  return Object.entries(schema?.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (schema?.required ?? []).includes(name),
+    schema: s,
+  }));
 }
 
 export function buildOpenApi(routes: RouteRecord[]) {
@@ -39,17 +44,28 @@ export function buildOpenApi(routes: RouteRecord[]) {
         tags: s.tags,
         security: r.access === 'open' ? [] : [{ bearer: [] }],
         'x-learnsync-role': r.access ?? 'admin',
-        parameters: [...parameters(s.params as JsonSchema, 'path'), ...parameters(s.querystring as JsonSchema, 'query')],
+        parameters: [
+          ...parameters(s.params as JsonSchema, 'path'),
+          ...parameters(s.querystring as JsonSchema, 'query'),
+        ],
         ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } } : {}),
         responses: Object.fromEntries(
-          Object.entries((s.response as Record<string, unknown>) ?? { 200: {} }).map(([code, schema]) => [code, { description: code, content: { 'application/json': { schema } } }]),
+          Object.entries((s.response as Record<string, unknown>) ?? { 200: {} }).map(([code, schema]) => [
+            code,
+            { description: code, content: { 'application/json': { schema } } },
+          ]),
         ),
       };
     }
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'learnsync', version: '1', description: 'Runs, pipelines, schedules, sync status and learner exam histories. Bearer tokens: `learnsync tokens create`.' },
+    info: {
+      title: 'learnsync',
+      version: '1',
+      description:
+        'Runs, pipelines, schedules, sync status and learner exam histories. Bearer tokens: `learnsync tokens create`.',
+    },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths,
   };

@@ -82,7 +82,12 @@ export async function successRatePerDay(db: Pool) {
 
 /** Last success per job (the freshness of what the job writes). */
 export async function lastSuccessPerJob(db: Pool) {
-  const { rows } = await db.query<{ job: string; pipeline: string | null; last_success: Date; last_target_date: string | null }>(
+  const { rows } = await db.query<{
+    job: string;
+    pipeline: string | null;
+    last_success: Date;
+    last_target_date: string | null;
+  }>(
     `SELECT DISTINCT ON (job_name) job_name AS job, pipeline, completed_at AS last_success, to_char(target_date, 'YYYY-MM-DD') AS last_target_date
        FROM etl_job_runs WHERE status = 'SUCCESS' ORDER BY job_name, completed_at DESC`,
   );

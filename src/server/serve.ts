@@ -2,8 +2,8 @@
 // configured), with live learner reads wired to the configured Kusto clusters.
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { kustoClustersFor } from '../activities/extract/kusto-clusters.js';
-import { LearnerProfileService } from '../live/learner-profile.js';
+import { LearnerProfileService } from '../pipelines/learning-roi/learner-profile.js';
+import type { KustoClusterPair } from '../runtime/deps.js';
 import { createErrorReporter } from '../runtime/error-reporting.js';
 import { buildServer, type ServerDeps } from './app.js';
 
@@ -13,10 +13,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(deps: Omit<ServerDeps, 'profiles'> & { profiles?: ServerDeps['profiles'] }, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
-  const profiles = deps.profiles ?? new LearnerProfileService({ warehouse: deps.warehouse, clusters: () => kustoClustersFor(deps.config), config: deps.config });
+/** `kusto` (the source clients chosen at the edge) backs the live learner reads unless `profiles` is given. */
+export async function startServer(
+  deps: ServerDeps & { kusto?: () => Promise<KustoClusterPair> },
+  opts: { host?: string; port?: number } = {},
+): Promise<RunningServer> {
+  const kusto = deps.kusto;
+  const profiles =
+    deps.profiles ??
+    (kusto
+      ? new LearnerProfileService({ warehouse: deps.warehouse, clusters: kusto, config: deps.config })
+      : undefined);
   const reporter = deps.reportError ? undefined : createErrorReporter(deps.config, deps.logger, 'serve');
-  const app = await buildServer({ ...deps, profiles, reportError: deps.reportError ?? ((err, context) => reporter!.report(err, context)) });
+  const app = await buildServer({
+    ...deps,
+    profiles,
+    reportError: deps.reportError ?? ((err, context) => reporter!.report(err, context)),
+  });
   const host = opts.host ?? deps.config.serve.host;
   await app.listen({ host, port: opts.port ?? deps.config.serve.port });
   const address = app.server.address();
@@ -33,7 +46,10 @@ export async function startServer(deps: Omit<ServerDeps, 'profiles'> & { profile
 }
 
 /** A Temporal client that is connected on first use and, unlike a cached promise, retried after a failure. */
-export function reconnectingTemporal(connect: () => Promise<Client>): { get: () => Promise<Client>; close: () => Promise<void> } {
+export function reconnectingTemporal(connect: () => Promise<Client>): {
+  get: () => Promise<Client>;
+  close: () => Promise<void>;
+} {
   let current: Promise<Client> | undefined;
   return {
     get: () => {

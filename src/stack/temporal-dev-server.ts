@@ -56,7 +56,9 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`Temporal at ${address} did not become ready in ${timeoutMs / 1000}s: ${(lastError as Error)?.message}`);
+  throw new Error(
+    `Temporal at ${address} did not become ready in ${timeoutMs / 1000}s: ${(lastError as Error)?.message}`,
+  );
 }
 
 export async function startTemporalDevServer(opts: {
@@ -76,12 +78,18 @@ export async function startTemporalDevServer(opts: {
   }
   if (opts.dbFile) await mkdir(path.dirname(opts.dbFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--namespace', opts.namespace ?? 'default',
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'error',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
@@ -110,7 +118,10 @@ export async function startTemporalDevServer(opts: {
 }
 
 /** Registers learnsync's search attributes on a server the user runs (the dev server gets them as flags). */
-export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
   if (missing.length === 0) return [];

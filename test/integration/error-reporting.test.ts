@@ -57,20 +57,33 @@ afterAll(async () => {
 
 it('reports a failed activity with its context and no secret', async () => {
   const reporter = createErrorReporter(config, createLogger({ level: 'silent' }), 'worker');
-  const def: PipelineDefinition = { name: 'report-demo', kind: 'nightly', description: '', nodes: [{ id: 'extract_things', activity: 'boom', retry: { maximumAttempts: 1 } }] };
+  const def: PipelineDefinition = {
+    name: 'report-demo',
+    kind: 'nightly',
+    description: '',
+    nodes: [{ id: 'extract_things', activity: 'boom', retry: { maximumAttempts: 1 } }],
+  };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'errors',
     activities: {
       boom: async () => {
-        throw new Error(`GET https://x-access-token:${GITHUB_TOKEN}@api.github.com/orgs/acme failed; password=${DB_PASSWORD}`);
+        throw new Error(
+          `GET https://x-access-token:${GITHUB_TOKEN}@api.github.com/orgs/acme failed; password=${DB_PASSWORD}`,
+        );
       },
     },
     interceptors: { activity: [activityInterceptors(reporter)] },
     ...bundledWorkerOptions(),
   });
   await expect(
-    worker.runUntil(env.client.workflow.execute(runPipeline, { taskQueue: 'errors', workflowId: 'report-demo-1', args: [{ pipeline: def.name, targetDate: '2026-02-03', definition: def }] })),
+    worker.runUntil(
+      env.client.workflow.execute(runPipeline, {
+        taskQueue: 'errors',
+        workflowId: 'report-demo-1',
+        args: [{ pipeline: def.name, targetDate: '2026-02-03', definition: def }],
+      }),
+    ),
   ).rejects.toThrow();
   await reporter.flush();
   expect(received).toHaveLength(1);
@@ -80,7 +93,14 @@ it('reports a failed activity with its context and no secret', async () => {
   expect(raw).not.toContain(DB_PASSWORD);
   const event = JSON.parse(raw).events[0];
   expect(event.exceptions[0].message).toMatch(/x-access-token:\*\*\*@api\.github\.com.*password=\[redacted\]/);
-  expect(event.metaData.learnsync).toMatchObject({ pipeline: 'report-demo', node: 'extract_things', targetDate: '2026-02-03', attempt: 1, workflowId: 'report-demo-1', activity: 'boom' });
+  expect(event.metaData.learnsync).toMatchObject({
+    pipeline: 'report-demo',
+    node: 'extract_things',
+    targetDate: '2026-02-03',
+    attempt: 1,
+    workflowId: 'report-demo-1',
+    activity: 'boom',
+  });
   expect(event.context).toBe('report-demo / extract_things');
   expect(event.app.releaseStage).toBe('test');
 });
@@ -88,7 +108,12 @@ it('reports a failed activity with its context and no secret', async () => {
 it('reports a server error with its request id; the caller sees only the id', async () => {
   received = [];
   const server = await startServer(
-    { config, logger: createLogger({ level: 'silent' }), warehouse: db.warehouse, temporal: () => Promise.reject(new Error(`Temporal refused token ${GITHUB_TOKEN}`)) },
+    {
+      config,
+      logger: createLogger({ level: 'silent' }),
+      warehouse: db.warehouse,
+      temporal: () => Promise.reject(new Error(`Temporal refused token ${GITHUB_TOKEN}`)),
+    },
     { host: '127.0.0.1', port: 0 },
   );
   const { token } = await createToken(db.warehouse, 'err', 'read');

@@ -1,6 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { BackfillProgress } from '../../pipelines/types.js';
-import { AlreadyRunningError, backfillWorkflowId, checkBackfillRequest, startBackfill } from '../../runs/start.js';
+import {
+  AlreadyRunningError,
+  backfillWorkflowId,
+  checkBackfillRequest,
+  startBackfill,
+} from '../../schedules/start-runs.js';
 import { backfillPipeline, backfillProgressQuery } from '../../workflows/backfill.js';
 import { fmtInt, workflowUrl } from '../watch-run.js';
 import type { CliCommand } from '../types.js';
@@ -16,9 +21,19 @@ export const command: CliCommand = {
   name: 'backfill',
   summary: 'run a nightly pipeline for every date of a range, N dates at a time',
   usage: 'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force]',
-  options: { from: { type: 'string' }, to: { type: 'string' }, concurrency: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    concurrency: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   async run(ctx, { positionals, values }) {
-    const req = checkBackfillRequest(positionals[0], { from: values.from, to: values.to, concurrency: values.concurrency, force: values.force === true });
+    const req = checkBackfillRequest(positionals[0], {
+      from: values.from,
+      to: values.to,
+      concurrency: values.concurrency,
+      force: values.force === true,
+    });
     const { def, from, to, concurrency, total } = req;
 
     const client = await ctx.temporal();
@@ -26,7 +41,9 @@ export const command: CliCommand = {
     let handle;
     try {
       handle = (await startBackfill(client, ctx.config.temporal.taskQueue, req)).handle;
-      ctx.print(`started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`);
+      ctx.print(
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+      );
     } catch (err) {
       if (!(err instanceof AlreadyRunningError)) throw err;
       handle = client.workflow.getHandle<typeof backfillPipeline>(workflowId);
@@ -66,17 +83,23 @@ export const command: CliCommand = {
     }
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
-      ctx.print(`the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`);
+      ctx.print(
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`,
+      );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;
     }
     try {
       const r = await result;
       ctx.print(progressBar(r));
-      ctx.print(`result: SUCCESS — ${r.succeeded} dates, ${fmtInt(r.rows)} rows, continued as new ${r.continuedAsNew} times`);
+      ctx.print(
+        `result: SUCCESS — ${r.succeeded} dates, ${fmtInt(r.rows)} rows, continued as new ${r.continuedAsNew} times`,
+      );
       return 0;
     } catch (err) {
-      ctx.print(`result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`);
+      ctx.print(
+        `result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
+      );
       return 1;
     }
   },

@@ -12,4 +12,16 @@ import { command as serve } from './serve.js';
 import { command as status } from './status.js';
 import { command as tokens } from './tokens.js';
 
-export const COMMANDS: CliCommand[] = [demo, dev, run, runJob, backfill, status, schedules, plan, profile, serve, tokens];
+export const COMMANDS: CliCommand[] = [
+  demo,
+  dev,
+  run,
+  runJob,
+  backfill,
+  status,
+  schedules,
+  plan,
+  profile,
+  serve,
+  tokens,
+];

@@ -1,10 +1,9 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
 // when Kusto is unreachable, from the last sync — saying which. `--serve` is an alias of
 // `learnsync serve`, whose GET /api/learners/<email>/exams answers the same to admin tokens.
-import { kustoClustersFor } from '../../activities/extract/kusto-clusters.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
-import { LearnerProfileService, type LearnerProfile } from '../../live/learner-profile.js';
+import { LearnerProfileService, type LearnerProfile } from '../../pipelines/learning-roi/learner-profile.js';
 import { portOption, serveUntilStopped } from './serve.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
@@ -20,7 +19,11 @@ function describe(p: LearnerProfile): string {
 }
 
 function render(ctx: CliContext, p: LearnerProfile): void {
-  const who = p.dotcomId ? `dotcom_id ${p.dotcomId}, resolved by ${p.resolvedBy}` : p.resolvedBy === 'unresolved' ? 'no GitHub account matched' : 'identity not synced yet';
+  const who = p.dotcomId
+    ? `dotcom_id ${p.dotcomId}, resolved by ${p.resolvedBy}`
+    : p.resolvedBy === 'unresolved'
+      ? 'no GitHub account matched'
+      : 'identity not synced yet';
   ctx.print(`${p.email} (${who})`);
   ctx.print(`exam history ${describe(p)}`);
   if (!p.exams.length) ctx.print('  (no exams)');
@@ -30,7 +33,9 @@ function render(ctx: CliContext, p: LearnerProfile): void {
         `${e.score === null ? '   -' : e.score.toFixed(1).padStart(5)}${e.scoreMethod ? ` (${e.scoreMethod})` : ''}`,
     );
   }
-  ctx.print(`${p.summary.exams} exams, ${p.summary.passed} passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`);
+  ctx.print(
+    `${p.summary.exams} exams, ${p.summary.passed} passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`,
+  );
 }
 
 async function warehouseOrUndefined(ctx: CliContext): Promise<Pool | undefined> {
@@ -44,17 +49,25 @@ async function warehouseOrUndefined(ctx: CliContext): Promise<Pool | undefined> 
 
 export const command: CliCommand = {
   name: 'profile',
-  summary: "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; --serve = `learnsync serve`",
+  summary:
+    "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; --serve = `learnsync serve`",
   usage: 'learnsync profile <email> [--json] [--refresh] | learnsync profile --serve [--port N]',
-  options: { json: { type: 'boolean' }, refresh: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' } },
+  options: {
+    json: { type: 'boolean' },
+    refresh: { type: 'boolean' },
+    serve: { type: 'boolean' },
+    port: { type: 'string' },
+  },
   async run(ctx, { positionals, values }) {
     if (values.serve) {
       // The old unauthenticated server is gone: `learnsync serve` answers the same routes behind tokens.
-      ctx.print('profile --serve is now `learnsync serve` (the same /api/learners/<email>/exams and /api/sync-status, with bearer tokens): starting it');
+      ctx.print(
+        'profile --serve is now `learnsync serve` (the same /api/learners/<email>/exams and /api/sync-status, with bearer tokens): starting it',
+      );
       return serveUntilStopped(ctx, portOption(values.port));
     }
     const warehouse = await warehouseOrUndefined(ctx);
-    const service = new LearnerProfileService({ warehouse, clusters: () => kustoClustersFor(ctx.config), config: ctx.config });
+    const service = new LearnerProfileService({ warehouse, clusters: ctx.sources.kusto, config: ctx.config });
     const email = positionals[0];
     if (!email) throw new UsageError('name a learner: learnsync profile someone@example.com');
     let p: LearnerProfile;

@@ -1,4 +1,4 @@
-import { checkRunRequest } from '../../runs/start.js';
+import { checkRunRequest } from '../../schedules/start-runs.js';
 import { runAndReport } from '../start-run.js';
 import type { CliCommand } from '../types.js';
 

@@ -15,9 +15,12 @@ export const command: CliCommand = {
       case 'create': {
         if (!arg) throw new UsageError('name the token: learnsync tokens create <name> [--role read|admin]');
         const role = (values.role ?? 'read') as TokenRole;
-        if (!TOKEN_ROLES.includes(role)) throw new UsageError(`--role must be read or admin, got "${String(values.role)}"`);
+        if (!TOKEN_ROLES.includes(role))
+          throw new UsageError(`--role must be read or admin, got "${String(values.role)}"`);
         const { token, info } = await createToken(db, arg, role);
-        ctx.print(`created ${info.role} token "${info.name}" (id ${info.id}). It is shown only now — store it somewhere safe:`);
+        ctx.print(
+          `created ${info.role} token "${info.name}" (id ${info.id}). It is shown only now — store it somewhere safe:`,
+        );
         ctx.print(token);
         return 0;
       }
@@ -29,7 +32,9 @@ export const command: CliCommand = {
         }
         if (!tokens.length) ctx.print('no tokens yet: learnsync tokens create <name> [--role read|admin]');
         for (const t of tokens) {
-          ctx.print(`${t.id}  ${t.name.padEnd(24)} ${t.role.padEnd(5)}  created ${t.createdAt.slice(0, 19)}  last used ${t.lastUsedAt?.slice(0, 19) ?? 'never'}${t.revokedAt ? `  REVOKED ${t.revokedAt.slice(0, 19)}` : ''}`);
+          ctx.print(
+            `${t.id}  ${t.name.padEnd(24)} ${t.role.padEnd(5)}  created ${t.createdAt.slice(0, 19)}  last used ${t.lastUsedAt?.slice(0, 19) ?? 'never'}${t.revokedAt ? `  REVOKED ${t.revokedAt.slice(0, 19)}` : ''}`,
+          );
         }
         return 0;
       }

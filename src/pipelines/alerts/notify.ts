@@ -8,7 +8,16 @@ import { markNotified, pendingNotifications, type AlertRow } from './store.js';
 
 export interface AlertEvent {
   event: 'opened' | 'resolved';
-  alert: { id: number; rule: string; subject: string; pipeline: string | null; severity: string; message: string; openedAt: string; resolvedAt: string | null };
+  alert: {
+    id: number;
+    rule: string;
+    subject: string;
+    pipeline: string | null;
+    severity: string;
+    message: string;
+    openedAt: string;
+    resolvedAt: string | null;
+  };
   dashboardUrl?: string;
 }
 
@@ -30,9 +39,15 @@ function toEvent(row: AlertRow, event: 'opened' | 'resolved', dashboardUrl?: str
 }
 
 export function slackPayload(e: AlertEvent): { text: string } {
-  const icon = e.event === 'resolved' ? ':white_check_mark:' : e.alert.severity === 'critical' ? ':rotating_light:' : ':warning:';
-  const head = e.event === 'resolved' ? `Resolved: ${e.alert.rule.replace('_', ' ')} — ${e.alert.subject}` : `${e.alert.rule.replace('_', ' ')} — ${e.alert.subject}`;
-  return { text: `${icon} *learnsync* ${head}\n${e.alert.message}${e.dashboardUrl ? `\n<${e.dashboardUrl}|dashboard>` : ''}` };
+  const icon =
+    e.event === 'resolved' ? ':white_check_mark:' : e.alert.severity === 'critical' ? ':rotating_light:' : ':warning:';
+  const head =
+    e.event === 'resolved'
+      ? `Resolved: ${e.alert.rule.replace('_', ' ')} — ${e.alert.subject}`
+      : `${e.alert.rule.replace('_', ' ')} — ${e.alert.subject}`;
+  return {
+    text: `${icon} *learnsync* ${head}\n${e.alert.message}${e.dashboardUrl ? `\n<${e.dashboardUrl}|dashboard>` : ''}`,
+  };
 }
 
 async function post(url: string, body: unknown, retries: number, backoffMs: number): Promise<void> {
@@ -40,7 +55,12 @@ async function post(url: string, body: unknown, retries: number, backoffMs: numb
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt) await new Promise((r) => setTimeout(r, backoffMs * 2 ** (attempt - 1)));
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return;
       last = new Error(`HTTP ${res.status}`);
@@ -54,16 +74,24 @@ async function post(url: string, body: unknown, retries: number, backoffMs: numb
 }
 
 /** Sends every event still owed; returns how many were delivered and how many must wait for the next evaluation. */
-export async function deliverPending(db: Pool, config: AlertingConfig, opts: { backoffMs?: number; dashboardUrl?: string } = {}): Promise<{ delivered: number; failed: number }> {
+export async function deliverPending(
+  db: Pool,
+  config: AlertingConfig,
+  opts: { backoffMs?: number; dashboardUrl?: string } = {},
+): Promise<{ delivered: number; failed: number }> {
   if (!config.webhooks.length) return { delivered: 0, failed: 0 };
   let delivered = 0;
   let failed = 0;
   for (const row of await pendingNotifications(db)) {
     const event = toEvent(row, row.event, opts.dashboardUrl);
     const results = await Promise.allSettled(
-      config.webhooks.map((w) => post(w.url, w.kind === 'slack' ? slackPayload(event) : event, config.retries, opts.backoffMs ?? 500)),
+      config.webhooks.map((w) =>
+        post(w.url, w.kind === 'slack' ? slackPayload(event) : event, config.retries, opts.backoffMs ?? 500),
+      ),
     );
-    const errors = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
+    const errors = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => (r.reason as Error).message);
     await markNotified(db, Number(row.id), row.event, errors.length ? errors.join('; ') : undefined);
     if (errors.length) failed++;
     else delivered++;

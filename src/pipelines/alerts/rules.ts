@@ -4,7 +4,7 @@
 // (d) a quality gate whose latest check failed.
 import type { AlertingConfig } from '../../config.js';
 import type { Pool } from '../../connectors/postgres.js';
-import { standingRowDropAlerts } from '../../warehouse/row-drop-alerts.js';
+import { standingRowDropAlerts } from '../../runtime/ledger/row-drop-alerts.js';
 import { dayBefore } from '../dates.js';
 import { getPipeline } from '../registry.js';
 import { SCHEDULES } from '../schedules.js';
@@ -14,7 +14,9 @@ import type { AlertRule, Finding } from './store.js';
 export const ALL_RULES: readonly AlertRule[] = ['overdue', 'failed_job', 'row_drop', 'quality_gate'];
 
 /** When a pipeline must have succeeded: nightly by a UTC time for yesterday, incremental within a span. */
-export type Expectation = { def: PipelineDefinition } & ({ kind: 'nightly'; deadlineMinutes: number } | { kind: 'incremental'; withinSeconds: number });
+export type Expectation = { def: PipelineDefinition } & (
+  { kind: 'nightly'; deadlineMinutes: number } | { kind: 'incremental'; withinSeconds: number }
+);
 
 const span = (v: string) => Number(v.slice(0, -1)) * (v.endsWith('h') ? 3600 : 60);
 
@@ -27,11 +29,19 @@ export function expectationsFor(config: AlertingConfig): Expectation[] {
     const override = config.expectedWindows[def.name];
     if (def.kind === 'nightly') {
       const [h, m] = (override && override.includes(':') ? override : '').split(':').map(Number);
-      out.push({ def, kind: 'nightly', deadlineMinutes: override?.includes(':') ? h! * 60 + m! : config.nightlyDeadlineMinutes });
+      out.push({
+        def,
+        kind: 'nightly',
+        deadlineMinutes: override?.includes(':') ? h! * 60 + m! : config.nightlyDeadlineMinutes,
+      });
     } else {
       // Cron-scheduled incremental pipelines have no interval to multiply: a day is their window.
       const interval = s.every ? span(s.every) : 24 * 3600;
-      out.push({ def, kind: 'incremental', withinSeconds: override && !override.includes(':') ? span(override) : interval * config.incrementalIntervals });
+      out.push({
+        def,
+        kind: 'incremental',
+        withinSeconds: override && !override.includes(':') ? span(override) : interval * config.incrementalIntervals,
+      });
     }
   }
   return out;
@@ -83,7 +93,13 @@ async function overdue(db: Pool, expectations: Expectation[], now: Date): Promis
 }
 
 async function failedJobs(db: Pool): Promise<Finding[]> {
-  const { rows } = await db.query<{ job_name: string; pipeline: string | null; target_date: string | null; error_message: string | null; attempt: number | null }>(
+  const { rows } = await db.query<{
+    job_name: string;
+    pipeline: string | null;
+    target_date: string | null;
+    error_message: string | null;
+    attempt: number | null;
+  }>(
     `SELECT job_name, pipeline, to_char(target_date, 'YYYY-MM-DD') AS target_date, error_message, attempt
        FROM (SELECT DISTINCT ON (job_name) * FROM etl_job_runs
               WHERE status IN ('SUCCESS', 'FAILED') AND started_at >= now() - interval '7 days'
@@ -111,7 +127,14 @@ async function rowDrops(db: Pool): Promise<Finding[]> {
 }
 
 async function failedGates(db: Pool): Promise<Finding[]> {
-  const { rows } = await db.query<{ pipeline: string; gate: string; observed: number | null; expected: string; note: string; target_date: string | null }>(
+  const { rows } = await db.query<{
+    pipeline: string;
+    gate: string;
+    observed: number | null;
+    expected: string;
+    note: string;
+    target_date: string | null;
+  }>(
     `SELECT pipeline, gate, observed, expected, note, to_char(target_date, 'YYYY-MM-DD') AS target_date
        FROM (SELECT DISTINCT ON (pipeline, gate) * FROM etl_quality_gates WHERE checked_at >= now() - interval '7 days'
               ORDER BY pipeline, gate, checked_at DESC) latest

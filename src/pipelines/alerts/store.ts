@@ -31,7 +31,11 @@ export interface AlertRow {
 }
 
 /** Makes the open incidents match the findings: new ones opened, gone ones resolved. Returns the counts. */
-export async function reconcile(db: Pool, findings: Finding[], rules: readonly AlertRule[]): Promise<{ opened: number; resolved: number; open: number }> {
+export async function reconcile(
+  db: Pool,
+  findings: Finding[],
+  rules: readonly AlertRule[],
+): Promise<{ opened: number; resolved: number; open: number }> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
@@ -81,7 +85,10 @@ export async function pendingNotifications(db: Pool): Promise<Array<AlertRow & {
 
 export async function markNotified(db: Pool, id: number, event: 'opened' | 'resolved', error?: string): Promise<void> {
   if (error) {
-    await db.query('UPDATE alerts SET notify_attempts = notify_attempts + 1, last_notify_error = $2 WHERE id = $1', [id, error.slice(0, 1000)]);
+    await db.query('UPDATE alerts SET notify_attempts = notify_attempts + 1, last_notify_error = $2 WHERE id = $1', [
+      id,
+      error.slice(0, 1000),
+    ]);
     return;
   }
   // An incident opened and resolved between two evaluations is announced once, as resolved.

@@ -1,7 +1,7 @@
 // GET /api/alerts: open incidents first, then recently resolved ones (what the alerts pipeline found).
 import type { FastifyInstance } from 'fastify';
 import { listAlerts } from '../../pipelines/alerts/store.js';
-import type { ServerDeps } from '../app.js';
+import type { ServerDeps } from '../deps.js';
 
 export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.get<{ Querystring: { open?: boolean; limit?: number } }>(
@@ -11,7 +11,11 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps): voi
       schema: {
         summary: 'alerts: open incidents first, then resolved ones',
         tags: ['alerts'],
-        querystring: { type: 'object', additionalProperties: false, properties: { open: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { open: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+        },
       },
     },
     async (req) => {

@@ -7,12 +7,19 @@ import { workflowUrl } from '../../cli/watch-run.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';
 import type { BackfillProgress, PipelineProgress } from '../../pipelines/types.js';
 import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from '../../workflows/search-attributes.js';
-import type { ServerDeps } from '../app.js';
+import type { ServerDeps } from '../deps.js';
 import { HttpError } from '../http-errors.js';
 import { jobRunsOf, runTotals } from '../queries.js';
 import { PIPELINE_NAME } from './pipelines.js';
 
-const STATUSES = { running: 'Running', completed: 'Completed', failed: 'Failed', cancelled: 'Canceled', terminated: 'Terminated', timed_out: 'TimedOut' } as const;
+const STATUSES = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  terminated: 'Terminated',
+  timed_out: 'TimedOut',
+} as const;
 const WORKFLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9][\\w.:+-]{0,199}$' } as const;
 
 function runSummary(w: Omit<WorkflowExecutionInfo, 'raw'>) {
@@ -42,7 +49,9 @@ async function quickQuery<T>(client: Client, run: () => Promise<T>): Promise<T |
 export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const link = (id: string) => workflowUrl(deps.uiUrl, deps.config.temporal.namespace, id) ?? null;
 
-  app.get<{ Querystring: { pipeline?: string; status?: keyof typeof STATUSES; limit?: number; kind?: 'run' | 'backfill' } }>(
+  app.get<{
+    Querystring: { pipeline?: string; status?: keyof typeof STATUSES; limit?: number; kind?: 'run' | 'backfill' };
+  }>(
     '/api/runs',
     {
       config: { access: 'read' },
@@ -63,9 +72,22 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
     },
     async (req) => {
       const { pipeline, status, kind, limit = 50 } = req.query;
-      if (pipeline && !getPipeline(pipeline)) throw new HttpError(404, 'not_found', `unknown pipeline "${pipeline}": known pipelines are ${listPipelines().map((p) => p.name).join(', ')}`);
+      if (pipeline && !getPipeline(pipeline))
+        throw new HttpError(
+          404,
+          'not_found',
+          `unknown pipeline "${pipeline}": known pipelines are ${listPipelines()
+            .map((p) => p.name)
+            .join(', ')}`,
+        );
       // Every value below is either from a fixed list or a registered pipeline name: nothing of the caller's is spliced in raw.
-      const clauses = [kind === 'run' ? 'WorkflowType = "runPipeline"' : kind === 'backfill' ? 'WorkflowType = "backfillPipeline"' : '(WorkflowType = "runPipeline" OR WorkflowType = "backfillPipeline")'];
+      const clauses = [
+        kind === 'run'
+          ? 'WorkflowType = "runPipeline"'
+          : kind === 'backfill'
+            ? 'WorkflowType = "backfillPipeline"'
+            : '(WorkflowType = "runPipeline" OR WorkflowType = "backfillPipeline")',
+      ];
       if (pipeline) clauses.push(`${PIPELINE_KEY.name} = "${pipeline}"`);
       if (status) clauses.push(`ExecutionStatus = "${STATUSES[status]}"`);
       const client = await deps.temporal();
@@ -74,11 +96,20 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
         runs.push(runSummary(w));
         if (runs.length >= limit) break;
       }
-      const totals = await runTotals(deps.warehouse, runs.map((r) => r.workflowId));
+      const totals = await runTotals(
+        deps.warehouse,
+        runs.map((r) => r.workflowId),
+      );
       return {
         runs: runs.map((r) => {
           const t = totals.get(r.workflowId);
-          return { ...r, rows: t?.rows ?? 0, rejected: t?.rejected ?? 0, failedJobs: t?.failed_jobs ?? 0, webUrl: link(r.workflowId) };
+          return {
+            ...r,
+            rows: t?.rows ?? 0,
+            rejected: t?.rejected ?? 0,
+            failedJobs: t?.failed_jobs ?? 0,
+            webUrl: link(r.workflowId),
+          };
         }),
       };
     },
@@ -101,10 +132,12 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       try {
         info = await handle.describe();
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `no workflow ${req.params.workflowId}`);
+        if (err instanceof WorkflowNotFoundError)
+          throw new HttpError(404, 'not_found', `no workflow ${req.params.workflowId}`);
         throw err;
       }
-      if (info.type !== 'runPipeline' && info.type !== 'backfillPipeline') throw new HttpError(404, 'not_found', `${req.params.workflowId} is not a learnsync run`);
+      if (info.type !== 'runPipeline' && info.type !== 'backfillPipeline')
+        throw new HttpError(404, 'not_found', `${req.params.workflowId} is not a learnsync run`);
       const summary = { ...runSummary(info), webUrl: link(info.workflowId) };
       const jobs = await jobRunsOf(deps.warehouse, info.workflowId);
       if (info.type === 'backfillPipeline') {

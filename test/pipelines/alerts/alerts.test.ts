@@ -14,7 +14,7 @@ import { createAlertActivities, runAlerts } from '../../../src/pipelines/alerts/
 import { alertsPipeline } from '../../../src/pipelines/alerts/definition.js';
 import type { Expectation } from '../../../src/pipelines/alerts/rules.js';
 import { listAlerts } from '../../../src/pipelines/alerts/store.js';
-import { learningSample } from '../../../src/pipelines/learning-sample.js';
+import { learningSample } from '../../../src/pipelines/learning-sample/definition.js';
 import { runPipeline } from '../../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
@@ -49,7 +49,11 @@ beforeAll(async () => {
   receiver.listen(0, '127.0.0.1');
   await once(receiver, 'listening');
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  config = loadConfig({ ALERT_WEBHOOK_URLS: `${base}/generic`, ALERT_SLACK_WEBHOOK_URLS: `${base}/slack/T000/B000/secret`, ALERT_WEBHOOK_RETRIES: '2' });
+  config = loadConfig({
+    ALERT_WEBHOOK_URLS: `${base}/generic`,
+    ALERT_SLACK_WEBHOOK_URLS: `${base}/slack/T000/B000/secret`,
+    ALERT_WEBHOOK_RETRIES: '2',
+  });
 });
 afterAll(async () => {
   receiver?.close();
@@ -61,14 +65,25 @@ beforeEach(async () => {
 });
 
 const nightly: Expectation[] = [{ def: learningSample, kind: 'nightly', deadlineMinutes: 6 * 60 }];
-const evaluate = (now: string, expectations = nightly) => runAlerts({ warehouse: db.warehouse, config }, { now: new Date(now), expectations, backoffMs: 5 });
-const ledgerRow = (job: string, status: string, targetDate: string | null, extra: { error?: string; startedAt?: string } = {}) =>
+const evaluate = (now: string, expectations = nightly) =>
+  runAlerts({ warehouse: db.warehouse, config }, { now: new Date(now), expectations, backoffMs: 5 });
+const ledgerRow = (
+  job: string,
+  status: string,
+  targetDate: string | null,
+  extra: { error?: string; startedAt?: string } = {},
+) =>
   db.warehouse.query(
     `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, rows_processed, error_message, started_at, completed_at)
      VALUES ($1, $2, 'learning-sample', $3, $4, 10, $5, coalesce($6::timestamptz, now()), coalesce($6::timestamptz, now()))`,
     [randomUUID(), job, targetDate, status, extra.error ?? null, extra.startedAt ?? null],
   );
-const calls = (path: string, event: string) => received.filter((r) => r.path.startsWith(path) && (r.body.event === event || (path === '/slack' && (event === 'resolved') === /Resolved/.test(r.body.text ?? ''))));
+const calls = (path: string, event: string) =>
+  received.filter(
+    (r) =>
+      r.path.startsWith(path) &&
+      (r.body.event === event || (path === '/slack' && (event === 'resolved') === /Resolved/.test(r.body.text ?? ''))),
+  );
 
 describe('alert rules and webhooks', () => {
   it('an overdue nightly run: one call per webhook when it is late, none while it stays late, one when it completes', async () => {
@@ -102,13 +117,17 @@ describe('alert rules and webhooks', () => {
 
   it('a failed job: one call when it fails, one when a later attempt succeeds', async () => {
     const now = new Date().toISOString();
-    for (const n of learningSample.nodes) await ledgerRow(n.id, 'SUCCESS', now.slice(0, 10), { startedAt: new Date(Date.now() - 3_600_000).toISOString() });
+    for (const n of learningSample.nodes)
+      await ledgerRow(n.id, 'SUCCESS', now.slice(0, 10), { startedAt: new Date(Date.now() - 3_600_000).toISOString() });
     await ledgerRow('extract_exam_results', 'FAILED', now.slice(0, 10), { error: 'connection refused by the source' });
     const later = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
     await evaluate(later(1), []);
     await evaluate(later(16), []);
     expect(calls('/generic', 'opened')).toHaveLength(1);
-    expect(calls('/generic', 'opened')[0]!.body.alert).toMatchObject({ rule: 'failed_job', subject: 'extract_exam_results' });
+    expect(calls('/generic', 'opened')[0]!.body.alert).toMatchObject({
+      rule: 'failed_job',
+      subject: 'extract_exam_results',
+    });
     expect(calls('/generic', 'opened')[0]!.body.alert!.message).toMatch(/connection refused/);
     expect(calls('/slack', 'opened')).toHaveLength(1);
 
@@ -148,10 +167,20 @@ describe('alert rules and webhooks', () => {
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue: 'alerts',
-        activities: createAlertActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir: '/nonexistent', logger: createLogger({ level: 'silent' }), config }),
+        activities: createAlertActivities({
+          warehouse: db.warehouse,
+          logger: createLogger({ level: 'silent' }),
+          config,
+        }),
         ...bundledWorkerOptions(),
       });
-      const result = await worker.runUntil(env.client.workflow.execute(runPipeline, { taskQueue: 'alerts', workflowId: 'alerts-test', args: [{ pipeline: alertsPipeline.name }] }));
+      const result = await worker.runUntil(
+        env.client.workflow.execute(runPipeline, {
+          taskQueue: 'alerts',
+          workflowId: 'alerts-test',
+          args: [{ pipeline: alertsPipeline.name }],
+        }),
+      );
       expect(result.status).toBe('SUCCESS');
       expect(result.nodes[0]).toMatchObject({ id: 'evaluate_alerts', state: 'succeeded' });
       expect(result.rows).toBeGreaterThanOrEqual(1); // the failed job, plus overdue pipelines of the real schedules
