@@ -20,7 +20,7 @@ const STATUSES = {
   terminated: 'Terminated',
   timed_out: 'TimedOut',
 } as const;
-const WORKFLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9][\\w.:+-]{0,199}$' } as const;
+const WORKFLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9][\\w.:+/-]{0,199}$' } as const;
 
 function runSummary(w: Omit<WorkflowExecutionInfo, 'raw'>) {
   return {
