@@ -35,7 +35,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'serve' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: false,
     bodyLimit: 16 * 1024,
     requestIdHeader: false,
     genReqId: (req) => {

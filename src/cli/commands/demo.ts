@@ -1,5 +1,6 @@
 import { NIGHTLY_PIPELINE } from '../../pipelines/registry.js';
 import { requirePipeline } from '../args.js';
+import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { runAndReport } from '../start-run.js';
 import type { CliCommand } from '../types.js';
@@ -13,8 +14,11 @@ export const command: CliCommand = {
     const def = requirePipeline(typeof values.pipeline === 'string' ? values.pipeline : NIGHTLY_PIPELINE);
     const stack = await startLocalSession(ctx);
     const interrupted = new Promise<number>((resolve) => process.once('SIGINT', () => resolve(130)));
+    let server;
     try {
       describeStack(ctx, stack);
+      // The dashboard follows the run while the demo lasts; `learnsync dev` keeps it up afterwards.
+      server = await startLocalServe(ctx, stack, 'demo');
       const { to } = await seedSamples(ctx, stack);
       ctx.print();
       // Forced: the sample was just rewritten, so yesterday's ledger entries must not skip it.
@@ -26,7 +30,12 @@ export const command: CliCommand = {
       }
       return code;
     } finally {
+      if (server)
+        ctx.print(
+          `the dashboard at ${server.url}/ stops with the demo: \`learnsync dev\` serves it (and prints a token) until Ctrl-C`,
+        );
       ctx.print('stopping what the demo started…');
+      await server?.close();
       await stack.stop();
     }
   },

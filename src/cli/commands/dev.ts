@@ -1,17 +1,20 @@
+import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import type { CliCommand } from '../types.js';
 
 export const command: CliCommand = {
   name: 'dev',
-  summary: 'run the local stack (Temporal + Web UI, Postgres, worker) in the foreground until Ctrl-C',
+  summary: 'run the local stack (Temporal + Web UI, Postgres, worker, serve) in the foreground until Ctrl-C',
   usage: 'learnsync dev [--no-seed]',
   options: { 'no-seed': { type: 'boolean' } },
   async run(ctx, { values }) {
     const stack = await startLocalSession(ctx);
+    let server;
     try {
       if (!values['no-seed']) await seedSamples(ctx, stack);
       ctx.print();
       describeStack(ctx, stack);
+      server = await startLocalServe(ctx, stack, 'dev');
       ctx.print();
       ctx.print(
         'in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
@@ -26,6 +29,7 @@ export const command: CliCommand = {
       return 0;
     } finally {
       ctx.print('stopping…');
+      await server?.close();
       await stack.stop();
     }
   },
