@@ -29,7 +29,8 @@ const alertsSection: StatusSection = {
     if (!rows.length) return ['none'];
     return rows.map(
       (a) =>
-        `${a.resolved_at ? 'resolved' : 'OPEN    '}  ${a.opened_at.toISOString().slice(0, 16)}  ${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ${a.message.slice(0, 100)}`,
+        `${a.resolved_at ? 'resolved' : 'OPEN    '}  ${a.opened_at.toISOString().slice(0, 16)}  ` +
+        `${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ${a.message.slice(0, 100)}`,
     );
   },
   async json(ctx) {

@@ -88,7 +88,8 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
           (event: Event) => {
             event.context = [context.pipeline, context.node].filter(Boolean).join(' / ') || component;
             event.addMetadata('learnsync', meta);
-            event.groupingHash = `${component}:${String(context.pipeline ?? '')}:${String(context.node ?? context.route ?? '')}:${e.name}`;
+            const where = String(context.node ?? context.route ?? '');
+            event.groupingHash = `${component}:${String(context.pipeline ?? '')}:${where}:${e.name}`;
           },
           () => resolve(),
         );

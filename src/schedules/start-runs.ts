@@ -3,7 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { ValidationError } from '../errors.js';
-import { dateRange, dayBefore, isValidDate } from '../pipelines/dates.js';
+import { dateCount, dayBefore, isValidDate } from '../pipelines/dates.js';
 import { getPipeline, listPipelines } from '../pipelines/registry.js';
 import type { PipelineDefinition, PipelineRunInput } from '../pipelines/types.js';
 import { backfillPipeline } from '../workflows/backfill.js';
@@ -16,7 +16,8 @@ export class AlreadyRunningError extends Error {
   override name = 'AlreadyRunningError';
   constructor(readonly workflowId: string) {
     super(
-      `${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe -w ${workflowId}\``,
+      `${workflowId} is already running: follow it in the Web UI or with ` +
+        `\`temporal workflow describe -w ${workflowId}\``,
     );
   }
 }
@@ -81,12 +82,20 @@ export interface BackfillRequest {
   concurrency: number;
   force: boolean;
   total: number;
+  /** The bound the request was checked against; the workflow refuses ranges over it too. */
+  maxDates: number;
 }
 
+/**
+ * `learnsync backfill` and `POST /api/pipelines/:name/backfills` alike: a nightly pipeline, a
+ * calendar range, and no more than `defaultMaxDates` (LEARNSYNC_BACKFILL_MAX_DATES) dates unless
+ * the caller raises the bound (--max-dates N) or confirms (--yes).
+ */
 export function checkBackfillRequest(
   name: string | undefined,
-  raw: { from?: unknown; to?: unknown; concurrency?: unknown; force?: boolean },
-  flags = { from: '--from', to: '--to', concurrency: '--concurrency' },
+  raw: { from?: unknown; to?: unknown; concurrency?: unknown; force?: boolean; maxDates?: unknown; yes?: boolean },
+  defaultMaxDates: number,
+  flags = { from: '--from', to: '--to', concurrency: '--concurrency', maxDates: '--max-dates', yes: '--yes' },
 ): BackfillRequest {
   const def = requirePipeline(name);
   if (def.kind !== 'nightly')
@@ -95,7 +104,16 @@ export function checkBackfillRequest(
   const to = requireDate(raw.to, flags.to);
   if (from > to) throw new ValidationError(`${flags.from} ${from} is after ${flags.to} ${to}`);
   const concurrency = positiveInt(raw.concurrency, flags.concurrency, 4);
-  return { def, from, to, concurrency, force: raw.force === true, total: dateRange(from, to).length };
+  const total = dateCount(from, to);
+  const maxDates = raw.yes === true ? total : positiveInt(raw.maxDates, flags.maxDates, defaultMaxDates);
+  if (total > maxDates) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    throw new ValidationError(
+      `${from}..${to} is ${n(total)} dates, over the maximum of ${n(maxDates)} (LEARNSYNC_BACKFILL_MAX_DATES): ` +
+        `check the range, or confirm with ${flags.maxDates} ${total} or ${flags.yes}`,
+    );
+  }
+  return { def, from, to, concurrency, force: raw.force === true, total, maxDates };
 }
 
 export function runWorkflowId(def: PipelineDefinition, targetDate: string | undefined, now = new Date()): string {
@@ -143,7 +161,16 @@ export async function startBackfill(client: Client, taskQueue: string, req: Back
     const handle = await client.workflow.start(backfillPipeline, {
       taskQueue,
       workflowId,
-      args: [{ pipeline: req.def.name, from: req.from, to: req.to, concurrency: req.concurrency, force: req.force }],
+      args: [
+        {
+          pipeline: req.def.name,
+          from: req.from,
+          to: req.to,
+          concurrency: req.concurrency,
+          force: req.force,
+          maxDates: req.maxDates,
+        },
+      ],
       typedSearchAttributes: [
         { key: PIPELINE_KEY, value: req.def.name },
         { key: STATUS_KEY, value: 'RUNNING' },

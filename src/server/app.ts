@@ -54,7 +54,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           errorBody(
             req as FastifyRequest,
             'bad_request',
-            `the request URL cannot be read: ${err.code === 'FST_ERR_BAD_URL' ? 'malformed percent-encoding' : err.message}`,
+            'the request URL cannot be read: ' +
+              (err.code === 'FST_ERR_BAD_URL' ? 'malformed percent-encoding' : err.message),
           ),
         );
     },

@@ -70,7 +70,8 @@ export function requireRole(warehouse: Pool, limiter: RateLimiter, role?: TokenR
         throw new HttpError(
           401,
           'unauthorized',
-          'this endpoint needs a bearer token: create one with `learnsync tokens create <name>` and send "Authorization: Bearer <token>"',
+          'this endpoint needs a bearer token: create one with `learnsync tokens create <name>` ' +
+            'and send "Authorization: Bearer <token>"',
           {},
           { 'www-authenticate': 'Bearer realm="learnsync"' },
         );
@@ -96,7 +97,8 @@ export function requireRole(warehouse: Pool, limiter: RateLimiter, role?: TokenR
       throw new HttpError(
         403,
         'forbidden',
-        `token "${req.token.name}" has role read; this endpoint needs an admin token (it starts work or returns personal data)`,
+        `token "${req.token.name}" has role read; ` +
+          'this endpoint needs an admin token (it starts work or returns personal data)',
       );
     }
   };

@@ -16,13 +16,16 @@ export interface PipelineLedgerSummary {
 export async function pipelineSummaries(db: Pool): Promise<Map<string, PipelineLedgerSummary>> {
   const { rows } = await db.query<PipelineLedgerSummary>(
     `WITH recent AS (SELECT * FROM etl_job_runs WHERE started_at >= now() - interval '7 days' AND pipeline IS NOT NULL)
-     SELECT p.pipeline, l.started_at AS last_started_at, l.status AS last_status, to_char(l.target_date, 'YYYY-MM-DD') AS last_target_date,
+     SELECT p.pipeline, l.started_at AS last_started_at, l.status AS last_status,
+            to_char(l.target_date, 'YYYY-MM-DD') AS last_target_date,
             l.workflow_id AS last_workflow_id,
-            (SELECT count(*)::int FROM recent r WHERE r.pipeline = p.pipeline AND r.status IN ('SUCCESS', 'FAILED')) AS runs_7d,
+            (SELECT count(*)::int FROM recent r
+              WHERE r.pipeline = p.pipeline AND r.status IN ('SUCCESS', 'FAILED')) AS runs_7d,
             (SELECT count(*)::int FROM recent r WHERE r.pipeline = p.pipeline AND r.status = 'SUCCESS') AS succeeded_7d,
             (SELECT count(*)::int FROM recent r WHERE r.pipeline = p.pipeline AND r.status = 'FAILED') AS failed_7d
        FROM (SELECT DISTINCT pipeline FROM etl_job_runs WHERE pipeline IS NOT NULL) p
-       LEFT JOIN LATERAL (SELECT * FROM etl_job_runs e WHERE e.pipeline = p.pipeline ORDER BY started_at DESC LIMIT 1) l ON true`,
+       LEFT JOIN LATERAL (SELECT * FROM etl_job_runs e WHERE e.pipeline = p.pipeline
+                           ORDER BY started_at DESC LIMIT 1) l ON true`,
   );
   return new Map(rows.map((r) => [r.pipeline, r]));
 }
@@ -48,8 +51,9 @@ export async function runTotals(db: Pool, workflowIds: string[]): Promise<Map<st
 
 export async function jobRunsOf(db: Pool, workflowId: string) {
   const { rows } = await db.query(
-    `SELECT job_name AS job, status, to_char(target_date, 'YYYY-MM-DD') AS "targetDate", rows_processed AS rows, rows_rejected AS rejected,
-            duration_ms AS "durationMs", attempt, error_message AS error, alert, started_at AS "startedAt", completed_at AS "completedAt"
+    `SELECT job_name AS job, status, to_char(target_date, 'YYYY-MM-DD') AS "targetDate", rows_processed AS rows,
+            rows_rejected AS rejected, duration_ms AS "durationMs", attempt, error_message AS error, alert,
+            started_at AS "startedAt", completed_at AS "completedAt"
        FROM etl_job_runs WHERE workflow_id = $1 ORDER BY started_at LIMIT 500`,
     [workflowId],
   );
@@ -60,10 +64,12 @@ export async function jobRunsOf(db: Pool, workflowId: string) {
 export async function rowsPerDay(db: Pool, days = 30) {
   const { rows } = await db.query<{ job: string; day: string; rows: number; rejected: number; alert: string | null }>(
     `SELECT job_name AS job, to_char(coalesce(target_date, run_date), 'YYYY-MM-DD') AS day,
-            sum(rows_processed)::bigint::float8 AS rows, sum(rows_rejected)::bigint::float8 AS rejected, max(alert) AS alert
+            sum(rows_processed)::bigint::float8 AS rows, sum(rows_rejected)::bigint::float8 AS rejected,
+            max(alert) AS alert
        FROM (SELECT DISTINCT ON (job_name, coalesce(target_date, run_date), CASE WHEN target_date IS NULL THEN id END) *
                FROM etl_job_runs WHERE status = 'SUCCESS' AND coalesce(target_date, run_date) >= CURRENT_DATE - $1::int
-              ORDER BY job_name, coalesce(target_date, run_date), CASE WHEN target_date IS NULL THEN id END, completed_at DESC) latest
+              ORDER BY job_name, coalesce(target_date, run_date), CASE WHEN target_date IS NULL THEN id END,
+                       completed_at DESC) latest
       GROUP BY 1, 2 ORDER BY 2, 1`,
     [days],
   );
@@ -88,7 +94,8 @@ export async function lastSuccessPerJob(db: Pool) {
     last_success: Date;
     last_target_date: string | null;
   }>(
-    `SELECT DISTINCT ON (job_name) job_name AS job, pipeline, completed_at AS last_success, to_char(target_date, 'YYYY-MM-DD') AS last_target_date
+    `SELECT DISTINCT ON (job_name) job_name AS job, pipeline, completed_at AS last_success,
+            to_char(target_date, 'YYYY-MM-DD') AS last_target_date
        FROM etl_job_runs WHERE status = 'SUCCESS' ORDER BY job_name, completed_at DESC`,
   );
   return rows;

@@ -86,7 +86,8 @@ export async function verifyToken(
   // Best effort, at most once a minute per token: an audit hint, not a write per request.
   void db
     .query(
-      `UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      `UPDATE api_tokens SET last_used_at = now()
+        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
       [row.id],
     )
     .catch(() => {});

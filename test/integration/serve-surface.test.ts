@@ -89,7 +89,7 @@ describe('tokens', () => {
 });
 
 describe('auth', () => {
-  it('401 without or with a bad token, 403 for a read token on personal data, each with a clear JSON body and a request id', async () => {
+  it('401 without or with a bad token, 403 for a read token on personal data, clear JSON, request id', async () => {
     const none = await raw('GET', '/api/pipelines');
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/Bearer/);
@@ -317,7 +317,7 @@ describe('rate limit and OpenAPI', () => {
     expect(doc.paths['/api/pipelines'].get['x-learnsync-role']).toBe('read');
   });
 
-  it('limits each token to SERVE_RATE_LIMIT_PER_MINUTE with 429 and Retry-After, without touching other tokens', async () => {
+  it('limits each token to SERVE_RATE_LIMIT_PER_MINUTE (429, Retry-After), leaving other tokens alone', async () => {
     const { token } = await createToken(db.warehouse, 'busy', 'read');
     const statuses: number[] = [];
     for (let i = 0; i < 45; i++) statuses.push((await raw('GET', '/api/pipelines', { headers: bearer(token) })).status);

@@ -26,7 +26,8 @@ export interface ServeStack {
   server: RunningServer;
   admin: string;
   reader: string;
-  api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 

@@ -12,7 +12,10 @@ import type { CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
   const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`;
+  return (
+    `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ` +
+    `${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`
+  );
 }
 
 export { backfillWorkflowId };
@@ -20,20 +23,30 @@ export { backfillWorkflowId };
 export const command: CliCommand = {
   name: 'backfill',
   summary: 'run a nightly pipeline for every date of a range, N dates at a time',
-  usage: 'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force]',
+  usage:
+    'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force] ' +
+    '[--max-dates N | --yes]',
   options: {
     from: { type: 'string' },
     to: { type: 'string' },
     concurrency: { type: 'string' },
     force: { type: 'boolean' },
+    'max-dates': { type: 'string' },
+    yes: { type: 'boolean' },
   },
   async run(ctx, { positionals, values }) {
-    const req = checkBackfillRequest(positionals[0], {
-      from: values.from,
-      to: values.to,
-      concurrency: values.concurrency,
-      force: values.force === true,
-    });
+    const req = checkBackfillRequest(
+      positionals[0],
+      {
+        from: values.from,
+        to: values.to,
+        concurrency: values.concurrency,
+        force: values.force === true,
+        maxDates: values['max-dates'],
+        yes: values.yes === true,
+      },
+      ctx.config.backfill.maxDates,
+    );
     const { def, from, to, concurrency, total } = req;
 
     const client = await ctx.temporal();
@@ -42,7 +55,8 @@ export const command: CliCommand = {
     try {
       handle = (await startBackfill(client, ctx.config.temporal.taskQueue, req)).handle;
       ctx.print(
-        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
+          `time${values.force ? ', forced' : ''}`,
       );
     } catch (err) {
       if (!(err instanceof AlreadyRunningError)) throw err;
@@ -84,7 +98,8 @@ export const command: CliCommand = {
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
       ctx.print(
-        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`,
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ` +
+          `${from} --to ${to}\`,`,
       );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;
@@ -98,7 +113,8 @@ export const command: CliCommand = {
       return 0;
     } catch (err) {
       ctx.print(
-        `result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
+        `result: FAILED — ` +
+          `${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
       );
       return 1;
     }

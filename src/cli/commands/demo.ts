@@ -25,14 +25,16 @@ export const command: CliCommand = {
       const code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
         ctx.print(
-          '(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)',
+          '(the demo stops the Temporal dev server it started; ' +
+            '`learnsync dev` brings it back with this run at that link)',
         );
       }
       return code;
     } finally {
       if (server)
         ctx.print(
-          `the dashboard at ${server.url}/ stops with the demo: \`learnsync dev\` serves it (and prints a token) until Ctrl-C`,
+          `the dashboard at ${server.url}/ stops with the demo: ` +
+            '`learnsync dev` serves it (and prints a token) until Ctrl-C',
         );
       ctx.print('stopping what the demo started…');
       await server?.close();

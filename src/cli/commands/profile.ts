@@ -14,7 +14,10 @@ function describe(p: LearnerProfile): string {
     case 'cache':
       return 'from the 5-minute cache of a live Kusto read';
     case 'warehouse':
-      return `from the warehouse, last synced ${p.syncedAt ?? 'never'} — Kusto unreachable: ${p.kustoError ?? 'unknown error'}`;
+      return (
+        `from the warehouse, last synced ${p.syncedAt ?? 'never'} — Kusto unreachable: ` +
+        `${p.kustoError ?? 'unknown error'}`
+      );
   }
 }
 
@@ -29,12 +32,14 @@ function render(ctx: CliContext, p: LearnerProfile): void {
   if (!p.exams.length) ctx.print('  (no exams)');
   for (const e of p.exams) {
     ctx.print(
-      `  ${e.examDate.slice(0, 10)}  ${e.fiscalYear}  ${e.examCode.padEnd(7)} ${(e.examName ?? '').padEnd(26)} ${e.passed ? 'passed' : 'failed'}  ` +
+      `  ${e.examDate.slice(0, 10)}  ${e.fiscalYear}  ${e.examCode.padEnd(7)} ${(e.examName ?? '').padEnd(26)} ` +
+        `${e.passed ? 'passed' : 'failed'}  ` +
         `${e.score === null ? '   -' : e.score.toFixed(1).padStart(5)}${e.scoreMethod ? ` (${e.scoreMethod})` : ''}`,
     );
   }
   ctx.print(
-    `${p.summary.exams} exams, ${p.summary.passed} passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`,
+    `${p.summary.exams} exams, ${p.summary.passed} ` +
+      `passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`,
   );
 }
 
@@ -50,7 +55,8 @@ async function warehouseOrUndefined(ctx: CliContext): Promise<Pool | undefined> 
 export const command: CliCommand = {
   name: 'profile',
   summary:
-    "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; --serve = `learnsync serve`",
+    "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; " +
+    '--serve = `learnsync serve`',
   usage: 'learnsync profile <email> [--json] [--refresh] | learnsync profile --serve [--port N]',
   options: {
     json: { type: 'boolean' },
@@ -62,7 +68,8 @@ export const command: CliCommand = {
     if (values.serve) {
       // The old unauthenticated server is gone: `learnsync serve` answers the same routes behind tokens.
       ctx.print(
-        'profile --serve is now `learnsync serve` (the same /api/learners/<email>/exams and /api/sync-status, with bearer tokens): starting it',
+        'profile --serve is now `learnsync serve` (the same /api/learners/<email>/exams and /api/sync-status, ' +
+          'with bearer tokens): starting it',
       );
       return serveUntilStopped(ctx, portOption(values.port));
     }

@@ -27,7 +27,8 @@ export async function serveUntilStopped(ctx: CliContext, port: number | undefine
     { port },
   );
   ctx.print(
-    `learnsync serve: dashboard ${server.url}/  API ${server.url}/api  OpenAPI ${server.url}/openapi.json  metrics ${server.url}/metrics`,
+    `learnsync serve: dashboard ${server.url}/  API ${server.url}/api  ` +
+      `OpenAPI ${server.url}/openapi.json  metrics ${server.url}/metrics`,
   );
   ctx.print('tokens: `learnsync tokens create <name> [--role read|admin]`; Ctrl-C stops');
   await new Promise<void>((resolve) => {

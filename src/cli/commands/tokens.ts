@@ -33,7 +33,9 @@ export const command: CliCommand = {
         if (!tokens.length) ctx.print('no tokens yet: learnsync tokens create <name> [--role read|admin]');
         for (const t of tokens) {
           ctx.print(
-            `${t.id}  ${t.name.padEnd(24)} ${t.role.padEnd(5)}  created ${t.createdAt.slice(0, 19)}  last used ${t.lastUsedAt?.slice(0, 19) ?? 'never'}${t.revokedAt ? `  REVOKED ${t.revokedAt.slice(0, 19)}` : ''}`,
+            `${t.id}  ${t.name.padEnd(24)} ${t.role.padEnd(5)}  created ${t.createdAt.slice(0, 19)}  ` +
+              `last used ${t.lastUsedAt?.slice(0, 19) ?? 'never'}` +
+              (t.revokedAt ? `  REVOKED ${t.revokedAt.slice(0, 19)}` : ''),
           );
         }
         return 0;

@@ -64,7 +64,8 @@ async function post(url: string, body: unknown, retries: number, backoffMs: numb
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return;
       last = new Error(`HTTP ${res.status}`);
-      if (res.status >= 400 && res.status < 500 && res.status !== 429) break; // a wrong URL or payload: retrying will not help
+      // A wrong URL or payload: retrying will not help.
+      if (res.status >= 400 && res.status < 500 && res.status !== 429) break;
     } catch (err) {
       last = err as Error;
     }

@@ -18,6 +18,9 @@ export type Expectation = { def: PipelineDefinition } & (
   { kind: 'nightly'; deadlineMinutes: number } | { kind: 'incremental'; withinSeconds: number }
 );
 
+/** The first five names, and an ellipsis when there are more. */
+const listed = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
+
 const span = (v: string) => Number(v.slice(0, -1)) * (v.endsWith('h') ? 3600 : 60);
 
 /** One expectation per scheduled pipeline, from the schedules and ALERT_* configuration. */
@@ -56,7 +59,8 @@ async function overdue(db: Pool, expectations: Expectation[], now: Date): Promis
       // Before today's deadline the run for yesterday may still be going: judge the day before.
       const target = minutes >= e.deadlineMinutes ? dayBefore(now.getTime()) : dayBefore(now.getTime() - 86_400_000);
       const { rows } = await db.query<{ job_name: string }>(
-        `SELECT DISTINCT job_name FROM etl_job_runs WHERE job_name = ANY($1) AND target_date = $2 AND status IN ('SUCCESS', 'SKIPPED')`,
+        `SELECT DISTINCT job_name FROM etl_job_runs
+          WHERE job_name = ANY($1) AND target_date = $2 AND status IN ('SUCCESS', 'SKIPPED')`,
         [jobs, target],
       );
       const missing = jobs.filter((j) => !rows.some((r) => r.job_name === j));
@@ -68,15 +72,19 @@ async function overdue(db: Pool, expectations: Expectation[], now: Date): Promis
           subject: e.def.name,
           pipeline: e.def.name,
           severity: 'critical',
-          message: `${e.def.name} has not completed for ${target} by ${hh}:${mm} UTC: ${missing.length} of ${jobs.length} jobs without a success (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`,
+          message:
+            `${e.def.name} has not completed for ${target} by ${hh}:${mm} UTC: ` +
+            `${missing.length} of ${jobs.length} jobs without a success (${listed(missing)})`,
         });
       }
     } else {
       const { rows } = await db.query<{ job_name: string; last: Date }>(
-        `SELECT job_name, max(completed_at) AS last FROM etl_job_runs WHERE job_name = ANY($1) AND status = 'SUCCESS' GROUP BY job_name`,
+        `SELECT job_name, max(completed_at) AS last FROM etl_job_runs
+          WHERE job_name = ANY($1) AND status = 'SUCCESS' GROUP BY job_name`,
         [jobs],
       );
       const since = now.getTime() - e.withinSeconds * 1000;
+      const minutes = Math.round(e.withinSeconds / 60);
       const late = jobs.filter((j) => !rows.some((r) => r.job_name === j && r.last.getTime() >= since));
       if (late.length) {
         findings.push({
@@ -84,7 +92,7 @@ async function overdue(db: Pool, expectations: Expectation[], now: Date): Promis
           subject: e.def.name,
           pipeline: e.def.name,
           severity: 'warning',
-          message: `${e.def.name} has not succeeded in the last ${Math.round(e.withinSeconds / 60)} minutes: ${late.slice(0, 5).join(', ')}${late.length > 5 ? ', …' : ''}`,
+          message: `${e.def.name} has not succeeded in the last ${minutes} minutes: ${listed(late)}`,
         });
       }
     }
@@ -111,7 +119,9 @@ async function failedJobs(db: Pool): Promise<Finding[]> {
     subject: r.job_name,
     pipeline: r.pipeline ?? undefined,
     severity: 'critical',
-    message: `job ${r.job_name}${r.target_date ? ` for ${r.target_date}` : ''} failed${r.attempt ? ` (attempt ${r.attempt})` : ''}: ${(r.error_message ?? 'no message').slice(0, 300)}`,
+    message:
+      `job ${r.job_name}${r.target_date ? ` for ${r.target_date}` : ''} failed` +
+      `${r.attempt ? ` (attempt ${r.attempt})` : ''}: ${(r.error_message ?? 'no message').slice(0, 300)}`,
   }));
 }
 
@@ -145,7 +155,9 @@ async function failedGates(db: Pool): Promise<Finding[]> {
     subject: `${r.pipeline}:${r.gate}`,
     pipeline: r.pipeline,
     severity: 'critical',
-    message: `quality gate ${r.gate} of ${r.pipeline}${r.target_date ? ` for ${r.target_date}` : ''} failed: observed ${r.observed ?? 'nothing'}, expected ${r.expected}${r.note ? ` — ${r.note}` : ''}`,
+    message:
+      `quality gate ${r.gate} of ${r.pipeline}${r.target_date ? ` for ${r.target_date}` : ''} failed: ` +
+      `observed ${r.observed ?? 'nothing'}, expected ${r.expected}${r.note ? ` — ${r.note}` : ''}`,
   }));
 }
 

@@ -44,7 +44,8 @@ export async function reconcile(
     for (const f of findings) {
       const r = await client.query(
         `INSERT INTO alerts (rule, subject, pipeline, severity, message) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (rule, subject) WHERE resolved_at IS NULL DO UPDATE SET last_seen_at = now(), message = EXCLUDED.message
+         ON CONFLICT (rule, subject) WHERE resolved_at IS NULL
+         DO UPDATE SET last_seen_at = now(), message = EXCLUDED.message
          RETURNING (xmax = 0) AS inserted`,
         [f.rule, f.subject.slice(0, 200), f.pipeline ?? null, f.severity, f.message],
       );
@@ -52,7 +53,8 @@ export async function reconcile(
     }
     const keys = findings.map((f) => `${f.rule}|${f.subject.slice(0, 200)}`);
     const resolved = await client.query(
-      `UPDATE alerts SET resolved_at = now() WHERE resolved_at IS NULL AND rule = ANY($1) AND NOT (rule || '|' || subject = ANY($2))`,
+      `UPDATE alerts SET resolved_at = now()
+        WHERE resolved_at IS NULL AND rule = ANY($1) AND NOT (rule || '|' || subject = ANY($2))`,
       [rules, keys],
     );
     await client.query('COMMIT');
@@ -67,7 +69,8 @@ export async function reconcile(
 
 export async function listAlerts(db: Pool, opts: { openOnly?: boolean; limit?: number } = {}): Promise<AlertRow[]> {
   const { rows } = await db.query<AlertRow>(
-    `SELECT * FROM alerts WHERE ($1::boolean IS NOT TRUE OR resolved_at IS NULL) ORDER BY resolved_at IS NULL DESC, opened_at DESC LIMIT $2`,
+    `SELECT * FROM alerts WHERE ($1::boolean IS NOT TRUE OR resolved_at IS NULL)
+      ORDER BY resolved_at IS NULL DESC, opened_at DESC LIMIT $2`,
     [opts.openOnly ?? false, opts.limit ?? 100],
   );
   return rows;
@@ -95,7 +98,8 @@ export async function markNotified(db: Pool, id: number, event: 'opened' | 'reso
   await db.query(
     event === 'opened'
       ? 'UPDATE alerts SET notified_at = now(), last_notify_error = NULL WHERE id = $1'
-      : 'UPDATE alerts SET notified_at = coalesce(notified_at, now()), resolved_notified_at = now(), last_notify_error = NULL WHERE id = $1',
+      : `UPDATE alerts SET notified_at = coalesce(notified_at, now()), resolved_notified_at = now(),
+           last_notify_error = NULL WHERE id = $1`,
     [id],
   );
 }

@@ -48,7 +48,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: ServerDeps):
     app.get(url, { config: { access: 'open' }, schema: { hide: true } }, async (_req, reply) => {
       reply.header(
         'content-security-policy',
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+          "connect-src 'self'; frame-ancestors 'none'",
       );
       return reply.type(asset.type).send(await readFile(asset.file));
     });

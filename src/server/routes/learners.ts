@@ -45,7 +45,8 @@ export function registerLearnerRoutes(app: FastifyInstance, deps: ServerDeps): v
           throw new HttpError(
             429,
             'rate_limited',
-            `refresh=1 is limited to ${deps.config.serve.refreshPerMinute} a minute: retry in ${wait} s or drop refresh`,
+            `refresh=1 is limited to ${deps.config.serve.refreshPerMinute} a minute: ` +
+              `retry in ${wait} s or drop refresh`,
             {},
             { 'retry-after': String(wait) },
           );

@@ -85,7 +85,10 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { from: string; to: string; concurrency?: number; force?: boolean } }>(
+  app.post<{
+    Params: { name: string };
+    Body: { from: string; to: string; concurrency?: number; force?: boolean; maxDates?: number; yes?: boolean };
+  }>(
     '/api/pipelines/:name/backfills',
     {
       config: { access: 'admin' },
@@ -102,12 +105,20 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
             to: DATE,
             concurrency: { type: 'integer', minimum: 1, maximum: 1000 },
             force: { type: 'boolean' },
+            maxDates: { type: 'integer', minimum: 1 },
+            yes: { type: 'boolean' },
           },
         },
       },
     },
     async (req, reply) => {
-      const r = checkBackfillRequest(req.params.name, req.body, { from: 'from', to: 'to', concurrency: 'concurrency' });
+      const r = checkBackfillRequest(req.params.name, req.body, deps.config.backfill.maxDates, {
+        from: 'from',
+        to: 'to',
+        concurrency: 'concurrency',
+        maxDates: 'maxDates',
+        yes: 'yes',
+      });
       const { workflowId } = await startBackfill(await deps.temporal(), deps.config.temporal.taskQueue, r);
       req.log.info({ workflowId, token: req.token?.name }, 'backfill started through the API');
       return reply.code(202).send({

@@ -80,7 +80,8 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
             .map((p) => p.name)
             .join(', ')}`,
         );
-      // Every value below is either from a fixed list or a registered pipeline name: nothing of the caller's is spliced in raw.
+      // Every value below is either from a fixed list or a registered pipeline name:
+      // nothing of the caller's is spliced in raw.
       const clauses = [
         kind === 'run'
           ? 'WorkflowType = "runPipeline"'

@@ -74,8 +74,10 @@ const ledgerRow = (
   extra: { error?: string; startedAt?: string } = {},
 ) =>
   db.warehouse.query(
-    `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, rows_processed, error_message, started_at, completed_at)
-     VALUES ($1, $2, 'learning-sample', $3, $4, 10, $5, coalesce($6::timestamptz, now()), coalesce($6::timestamptz, now()))`,
+    `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, rows_processed, error_message,
+                               started_at, completed_at)
+     VALUES ($1, $2, 'learning-sample', $3, $4, 10, $5,
+             coalesce($6::timestamptz, now()), coalesce($6::timestamptz, now()))`,
     [randomUUID(), job, targetDate, status, extra.error ?? null, extra.startedAt ?? null],
   );
 const calls = (path: string, event: string) =>
@@ -86,7 +88,7 @@ const calls = (path: string, event: string) =>
   );
 
 describe('alert rules and webhooks', () => {
-  it('an overdue nightly run: one call per webhook when it is late, none while it stays late, one when it completes', async () => {
+  it('an overdue nightly run: one call per webhook when late, none while it stays late, one when done', async () => {
     // 05:00 UTC: before the 06:00 deadline, so the 8th (not yet due) is not judged; the 7th was done.
     for (const n of learningSample.nodes) await ledgerRow(n.id, 'SUCCESS', '2026-03-07');
     await evaluate('2026-03-09T05:00:00Z');
