@@ -289,6 +289,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.KUSTO_CLIENT_SECRET,
     e.KUSTO_ACCESS_TOKEN,
     e.TEMPORAL_API_KEY,
+    e.ERROR_REPORTING_API_KEY,
+    // Incoming-webhook URLs are credentials in themselves.
+    ...csv(e.ALERT_WEBHOOK_URLS),
+    ...csv(e.ALERT_SLACK_WEBHOOK_URLS),
     ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL].map(urlPassword),
   ]);
   return {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Event } from '@bugsnag/js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { redactSecrets } from '../secrets.js';
 
 // A CommonJS package: loaded as such so its static client type is the one Node gives at runtime.
 const Bugsnag = createRequire(import.meta.url)('@bugsnag/js') as (typeof import('@bugsnag/js'))['default'];
@@ -39,7 +40,8 @@ export function secretsOf(config: Config): string[] {
 export function scrubber(secrets: string[]): (text: string) => string {
   const sorted = [...new Set(secrets)].sort((a, b) => b.length - a.length);
   return (text) => {
-    let out = text.replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
+    // The project's one masking function first (registered secrets, URL passwords, credential parameters).
+    let out = redactSecrets(text).replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
     for (const s of sorted) out = out.split(s).join('[redacted]');
     return out.replace(
       /\b(Bearer|token|apikey|api_key|password|secret)\b(\s*[=:]\s*|\s+)(?!\*\*\*)[^\s&"'@]+/gi,
