@@ -42,6 +42,13 @@ export const apiCalls = new Counter({
   registers: [metricsRegistry],
 });
 
+export const liveReads = new Counter({
+  name: 'learnsync_live_reads_total',
+  help: 'Learner exam-history reads by where the answer came from: kusto (live), cache, or warehouse (fallback)',
+  labelNames: ['source'] as const,
+  registers: [metricsRegistry],
+});
+
 export const httpRequests = new Counter({
   name: 'learnsync_http_requests_total',
   help: 'Requests answered by learnsync serve, per route template, method and status class',

@@ -4,6 +4,7 @@
 // so no caller can turn this endpoint into a stream of cluster queries.
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../../errors.js';
+import { liveReads } from '../../runtime/metrics.js';
 import type { ServerDeps } from '../deps.js';
 import { RateLimiter } from '../auth.js';
 import { HttpError, publicMessage } from '../http-errors.js';
@@ -64,6 +65,7 @@ export function registerLearnerRoutes(app: FastifyInstance, deps: ServerDeps): v
       try {
         const p = await deps.profiles.profile(req.params.email, { refresh });
         req.log.info({ token: req.token?.name, source: p.source }, 'learner profile served');
+        liveReads.inc({ source: p.source });
         return reply.send({ ...p, ...(p.kustoError ? { kustoError: publicMessage(p.kustoError) } : {}) });
       } catch (err) {
         if (err instanceof ValidationError)

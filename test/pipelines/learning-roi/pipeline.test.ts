@@ -12,6 +12,7 @@ import type { KustoClusters } from '../../../src/pipelines/learning-roi/clusters
 import { loadConfig, type Config } from '../../../src/config.js';
 import { KustoCluster } from '../../../src/connectors/kusto/client.js';
 import { LearnerProfileService } from '../../../src/pipelines/learning-roi/learner-profile.js';
+import { metricsRegistry } from '../../../src/runtime/metrics.js';
 import { startServer } from '../../../src/server/serve.js';
 import { createToken } from '../../../src/server/tokens.js';
 import { createLogger } from '../../../src/logging.js';
@@ -230,6 +231,7 @@ describe('live learner profile', () => {
       expect(body.source).toBe('warehouse');
       expect(body.exams).toHaveLength(synced.rows[0].n);
       expect(body.kustoError).not.toMatch(/127\.0\.0\.1|http:/);
+      expect(await metricsRegistry.metrics()).toMatch(/^learnsync_live_reads_total\{source="warehouse"\} 1$/m);
       expect((await fetch(`${http.url}/api/learners/not-an-email/exams`, auth)).status).toBe(400);
       const st = (await (await fetch(`${http.url}/api/sync-status`, auth)).json()) as {
         learningRoi: { datasets: Record<string, { status: string }> };
