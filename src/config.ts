@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { APP_DB_ENV, appDbSection, type AppDbConfig } from './config-app-db.js';
 import { registerSecrets, urlCredentials } from './secrets.js';
 
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -146,6 +147,8 @@ const schema = z.object({
   ERROR_REPORTING_ENVIRONMENT: z.string().min(1).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEARNSYNC_PRETTY_LOGS: boolFromEnv(false),
+  // App database → BigQuery (issue 9): variables in src/pipelines/app-db/config.ts.
+  ...APP_DB_ENV,
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -216,6 +219,7 @@ export interface Config {
   sampleApi: { changesPerMinute: number };
   kusto: KustoConfig;
   learningRoi: LearningRoiConfig;
+  appDb: AppDbConfig;
   log: { level: RawConfig['LOG_LEVEL']; pretty: boolean };
   serve: ServeConfig;
   alerting: AlertingConfig;
@@ -293,7 +297,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Incoming-webhook URLs are credentials in themselves.
     ...csv(e.ALERT_WEBHOOK_URLS),
     ...csv(e.ALERT_SLACK_WEBHOOK_URLS),
-    ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL].map(urlPassword),
+    e.APP_DB_HASH_KEY,
+    e.BUGSNAG_API_KEY,
+    ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL, e.APP_DB_POSTGRES_URL].map(urlPassword),
   ]);
   return {
     projectRoot,
@@ -350,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sampleApi: { changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE },
     kusto: kustoSection(e),
     learningRoi: learningRoiSection(e),
+    appDb: appDbSection(e, path.resolve(e.LEARNSYNC_DATA_DIR)),
     log: { level: e.LOG_LEVEL, pretty: e.LEARNSYNC_PRETTY_LOGS },
     ...operateSections(e),
   };

@@ -4,6 +4,7 @@ import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
 import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
 import { listAlerts } from '../pipelines/alerts/store.js';
+import { appDbStatusSection } from '../pipelines/app-db/status.js';
 import type { StatusSection } from '../runtime/status-section.js';
 
 export type { StatusSection } from '../runtime/status-section.js';
@@ -43,4 +44,5 @@ export const STATUS_SECTIONS: StatusSection[] = [
   rowDropAlerts,
   apiHitsSection,
   learningRoiStatusSection,
+  appDbStatusSection,
 ];

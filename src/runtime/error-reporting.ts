@@ -52,7 +52,12 @@ export function scrubber(secrets: string[]): (text: string) => string {
 
 export function createErrorReporter(config: Config, logger: Logger, component: 'worker' | 'serve'): ErrorReporter {
   const scrub = scrubber(secretsOf(config));
-  const { apiKey, endpoint, environment } = config.errorReporting;
+  // The app-db family's BUGSNAG_API_KEY / BUGSNAG_NOTIFY_URL (seed 002's names) serve as a fallback.
+  const tracker = config.appDb?.errorTracker;
+  const fallback = tracker?.kind === 'bugsnag' ? tracker : undefined;
+  const apiKey = config.errorReporting.apiKey ?? fallback?.apiKey;
+  const endpoint = config.errorReporting.endpoint ?? fallback?.notifyUrl;
+  const { environment } = config.errorReporting;
   if (!apiKey) {
     return {
       report: (err, context) =>

@@ -16,6 +16,7 @@ import * as m023 from './migrations/023_email_identity.js';
 import * as m030 from './migrations/030_api_sources.js';
 import * as m031 from './migrations/031_school.js';
 import * as m032 from './migrations/032_github.js';
+import * as m040 from './migrations/040_app_db.js';
 import * as m050 from './migrations/050_api_tokens.js';
 import * as m051 from './migrations/051_alerts.js';
 
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 30, name: 'api_sources', sql: m030.sql },
   { version: 31, name: 'school', sql: m031.sql },
   { version: 32, name: 'github', sql: m032.sql },
+  { version: 40, name: 'app_db', sql: m040.sql },
   { version: 50, name: 'api_tokens', sql: m050.sql },
   { version: 51, name: 'alerts', sql: m051.sql },
 ];
