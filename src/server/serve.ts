@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { LearnerProfileService } from '../pipelines/learning-roi/learner-profile.js';
 import type { KustoClusterPair } from '../runtime/deps.js';
 import { createErrorReporter } from '../runtime/error-reporting.js';
+import { appDbAdminPlugin } from './app-db-admin.js';
 import { buildServer, type ServerDeps } from './app.js';
 
 export interface RunningServer {
@@ -25,8 +26,10 @@ export async function startServer(
       ? new LearnerProfileService({ warehouse: deps.warehouse, clusters: kusto, config: deps.config })
       : undefined);
   const reporter = deps.reportError ? undefined : createErrorReporter(deps.config, deps.logger, 'serve');
+  const plugins = deps.plugins ?? [appDbAdminPlugin(deps)];
   const app = await buildServer({
     ...deps,
+    plugins,
     profiles,
     reportError: deps.reportError ?? ((err, context) => reporter!.report(err, context)),
   });

@@ -113,6 +113,12 @@ describe('auth', () => {
     ).toBe(403);
     expect((await raw('GET', '/healthz')).status).toBe(200);
     expect((await raw('GET', '/openapi.json')).status).toBe(200);
+    // Seed 002's admin routes (the app-db family's plugin) sit behind admin tokens too.
+    expect((await raw('GET', '/admin/bigquery/tables')).status).toBe(401);
+    expect((await raw('GET', '/admin/bigquery/tables', { headers: bearer(reader) })).status).toBe(403);
+    const tables = await raw('GET', '/admin/bigquery/tables', { headers: bearer(admin) });
+    expect(tables.status).toBe(200);
+    expect(tables.body).toMatch(/chat_history|tables/);
   });
 
   it('keeps a request id given by the caller when it is well-formed', async () => {
