@@ -62,3 +62,15 @@ if [ ! -f "$BQ_STAMP" ]; then
   "$TOOLS/bq-venv/bin/bqemulator" --help >/dev/null || fail "the installed bqemulator does not run on this machine."
   touch "$BQ_STAMP"
 fi
+
+# Optional: Debian's Chromium for the dashboard's browser tests (no browser download). Installed
+# where apt-get can run as root; elsewhere those tests say they were skipped. Idempotent.
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ] && [ "${LEARNSYNC_SKIP_CHROMIUM:-}" != "1" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "learnsync setup: installing Debian's chromium for the dashboard browser tests (LEARNSYNC_SKIP_CHROMIUM=1 skips)..."
+    (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }) \
+      || echo "learnsync setup: could not install chromium; the dashboard browser tests will be skipped." >&2
+  else
+    echo "learnsync setup: no /usr/bin/chromium (install Debian's chromium as root, or set CHROMIUM_PATH); the dashboard browser tests will be skipped." >&2
+  fi
+fi

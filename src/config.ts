@@ -131,6 +131,27 @@ const schema = z.object({
   LEARNING_ROI_IDENTITY_GATE: z.enum(['warn', 'fail']).default('fail'),
   LEARNING_ROI_SCORE_COVERAGE_MIN: z.coerce.number().min(0).max(1).default(0.95),
   LEARNING_ROI_SCORE_GATE: z.enum(['warn', 'fail']).default('fail'),
+  // Operating it (issue 12): `learnsync serve`, metrics, alerts, error reporting.
+  SERVE_HOST: z.string().min(1).default('127.0.0.1'),
+  SERVE_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  SERVE_ALLOWED_HOSTS: z.string().optional(),
+  SERVE_RATE_LIMIT_PER_MINUTE: intFromEnv(300),
+  SERVE_MAX_LIVE_QUERIES: intFromEnv(4),
+  SERVE_REFRESH_PER_MINUTE: intFromEnv(6),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  ALERT_WEBHOOK_URLS: z.string().optional(),
+  ALERT_SLACK_WEBHOOK_URLS: z.string().optional(),
+  ALERT_WEBHOOK_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  ALERT_NIGHTLY_DEADLINE_UTC: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (UTC)')
+    .default('06:00'),
+  ALERT_INCREMENTAL_INTERVALS: z.coerce.number().min(1).max(100).default(3),
+  ALERT_EXPECTED_WINDOWS: z.string().optional(),
+  ERROR_REPORTING_API_KEY: z.string().optional(),
+  ERROR_REPORTING_ENDPOINT: httpUrl('ERROR_REPORTING_API_KEY for the key'),
+  ERROR_REPORTING_ENVIRONMENT: z.string().min(1).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEARNSYNC_PRETTY_LOGS: boolFromEnv(false),
   // App database → BigQuery (issue 9): variables in src/pipelines/app-db/config.ts.
@@ -211,6 +232,44 @@ export interface Config {
   learningRoi: LearningRoiConfig;
   appDb: AppDbConfig;
   log: { level: RawConfig['LOG_LEVEL']; pretty: boolean };
+  serve: ServeConfig;
+  alerting: AlertingConfig;
+  errorReporting: ErrorReportingConfig;
+}
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  /** Host header values (host or host:port, lower case) the server answers; anything else gets 421. */
+  allowedHosts: string[];
+  rateLimitPerMinute: number;
+  /** Live Kusto reads in flight at once across all requests; more get 503 with Retry-After. */
+  maxLiveQueries: number;
+  /** `?refresh=1` (bypass the live-read cache) allowed this many times a minute per token. */
+  refreshPerMinute: number;
+  /** undefined → the worker exposes no metrics endpoint. */
+  workerMetricsPort?: number;
+  workerMetricsHost: string;
+}
+
+export interface AlertingConfig {
+  /** Generic JSON webhooks and Slack-compatible incoming webhooks (secrets: env or _FILE). */
+  webhooks: Array<{ kind: 'generic' | 'slack'; url: string }>;
+  retries: number;
+  /** Nightly pipelines must have succeeded for yesterday by this UTC time of day (minutes after midnight). */
+  nightlyDeadlineMinutes: number;
+  /** Incremental pipelines must succeed within this many schedule intervals. */
+  incrementalIntervals: number;
+  /** Per-pipeline overrides: nightly → HH:MM deadline, incremental → a duration such as 45m or 2h. */
+  expectedWindows: Record<string, string>;
+}
+
+export interface ErrorReportingConfig {
+  /** undefined → errors are only logged. */
+  apiKey?: string;
+  /** Notify endpoint of a self-hosted or fake collector; default the tracker's own. */
+  endpoint?: string;
+  environment: string;
 }
 
 /** `FOO_FILE=/run/secrets/foo` stands in for `FOO`, so secrets can come from mounted files. */
@@ -245,6 +304,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.KUSTO_CLIENT_SECRET,
     e.KUSTO_ACCESS_TOKEN,
     e.TEMPORAL_API_KEY,
+    e.ERROR_REPORTING_API_KEY,
+    // Incoming-webhook URLs are credentials in themselves.
+    ...csv(e.ALERT_WEBHOOK_URLS),
+    ...csv(e.ALERT_SLACK_WEBHOOK_URLS),
     e.APP_DB_HASH_KEY,
     e.BUGSNAG_API_KEY,
     ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL, e.APP_DB_POSTGRES_URL].map(urlPassword),
@@ -308,6 +371,58 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     learningRoi: learningRoiSection(e),
     appDb: appDbSection(e, path.resolve(e.LEARNSYNC_DATA_DIR)),
     log: { level: e.LOG_LEVEL, pretty: e.LEARNSYNC_PRETTY_LOGS },
+    ...operateSections(e),
+  };
+}
+
+const csv = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function operateSections(e: RawConfig): Pick<Config, 'serve' | 'alerting' | 'errorReporting'> {
+  const windows: Record<string, string> = {};
+  for (const pair of csv(e.ALERT_EXPECTED_WINDOWS)) {
+    const m = /^([a-z0-9-]+)=(\d{2}:\d{2}|\d+[mh])$/.exec(pair);
+    if (!m)
+      throw new ConfigError(
+        `ALERT_EXPECTED_WINDOWS: "${pair}" must be pipeline=HH:MM (nightly) or pipeline=<N>m|<N>h (incremental)`,
+      );
+    windows[m[1]!] = m[2]!;
+  }
+  const hooks = (kind: 'generic' | 'slack', v: string | undefined, name: string) =>
+    csv(v).map((url) => {
+      if (!/^https?:\/\/\S+$/.test(url)) throw new ConfigError(`${name}: every entry must be an http(s) URL`);
+      return { kind, url };
+    });
+  const [hh, mm] = e.ALERT_NIGHTLY_DEADLINE_UTC.split(':').map(Number);
+  return {
+    serve: {
+      host: e.SERVE_HOST,
+      port: e.SERVE_PORT,
+      allowedHosts: csv(e.SERVE_ALLOWED_HOSTS ?? 'localhost,127.0.0.1,[::1]').map((h) => h.toLowerCase()),
+      rateLimitPerMinute: e.SERVE_RATE_LIMIT_PER_MINUTE,
+      maxLiveQueries: e.SERVE_MAX_LIVE_QUERIES,
+      refreshPerMinute: e.SERVE_REFRESH_PER_MINUTE,
+      workerMetricsPort: e.WORKER_METRICS_PORT,
+      workerMetricsHost: e.WORKER_METRICS_HOST,
+    },
+    alerting: {
+      webhooks: [
+        ...hooks('generic', e.ALERT_WEBHOOK_URLS, 'ALERT_WEBHOOK_URLS'),
+        ...hooks('slack', e.ALERT_SLACK_WEBHOOK_URLS, 'ALERT_SLACK_WEBHOOK_URLS'),
+      ],
+      retries: e.ALERT_WEBHOOK_RETRIES,
+      nightlyDeadlineMinutes: hh! * 60 + mm!,
+      incrementalIntervals: e.ALERT_INCREMENTAL_INTERVALS,
+      expectedWindows: windows,
+    },
+    errorReporting: {
+      apiKey: e.ERROR_REPORTING_API_KEY,
+      endpoint: e.ERROR_REPORTING_ENDPOINT,
+      environment: e.ERROR_REPORTING_ENVIRONMENT,
+    },
   };
 }
 

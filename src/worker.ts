@@ -3,11 +3,12 @@
 // WORKER_SHUTDOWN_GRACE_SECONDS to finish; unfinished ones are retried elsewhere).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createWorker, temporalSecurity } from './runtime/worker-options.js';
+import { sdkMetricsTelemetry, startWorkerMetricsServer } from './runtime/worker-metrics.js';
 import { closeActivityDeps, createActivityDeps } from './stack/activity-deps.js';
 
 async function main(): Promise<void> {
@@ -19,15 +20,24 @@ async function main(): Promise<void> {
         'runs a local stack with its own worker',
     );
   }
+  const metricsPort = config.serve.workerMetricsPort;
+  // The SDK's Prometheus exporter must be part of the runtime before the first connection.
+  if (metricsPort !== undefined) Runtime.install({ telemetryOptions: await sdkMetricsTelemetry() });
+  const metrics =
+    metricsPort !== undefined ? await startWorkerMetricsServer(config.serve.workerMetricsHost, metricsPort) : undefined;
   const connection = await NativeConnection.connect({ address: config.temporal.address, ...temporalSecurity(config) });
   const urls = { warehouseUrl: config.postgres.warehouseUrl, oltpUrl: config.postgres.oltpUrl };
   const deps = await createActivityDeps(config, urls, logger);
   const worker = await createWorker(config, connection, createActivities(deps));
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metrics: metrics?.url },
+    'worker started',
+  );
   // Worker.run() resolves once SIGINT/SIGTERM (the SDK's default shutdownSignals) have drained it.
   await worker.run();
   await closeActivityDeps(deps);
   await connection.close();
+  await metrics?.close();
   logger.info('worker stopped');
 }
 

@@ -1,6 +1,7 @@
 // Every activity the worker registers: each pipeline family's factory, built from the same
 // dependencies. Node activities all have the NodeActivity signature so that a pipeline can name
 // any of them; activity names are global, so families must not reuse one.
+import { createAlertActivities } from '../pipelines/alerts/activities.js';
 import { createGithubActivities } from '../pipelines/github/activities.js';
 import { createLearningRoiActivities } from '../pipelines/learning-roi/activities.js';
 import { createLearningSampleActivities } from '../pipelines/learning-sample/activities.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGithubActivities(deps),
     ...createWarehouseActivities(deps),
     ...createLearningRoiActivities(deps),
+    ...createAlertActivities(deps),
     ...createAppDbActivities(deps),
   });
 }

@@ -1,52 +1,33 @@
-// Starting a pipeline run from the CLI: deterministic ids, search attributes, Web UI summaries, and
-// either following it (or the run of the same id already going) to the end or printing how to follow it.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
+// Starting a pipeline run from the CLI (through the start logic it shares with the HTTP API) and
+// either following it — or the run of the same id already going — to the end, or printing how to follow it.
+import type { Client } from '@temporalio/client';
 import { dayBefore } from '../pipelines/dates.js';
-import type { PipelineDefinition, PipelineRunInput } from '../pipelines/types.js';
-import { runPipeline } from '../workflows/run-dag.js';
-import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
+import type { PipelineDefinition } from '../pipelines/types.js';
+import type { runPipeline } from '../workflows/run-dag.js';
+import { AlreadyRunningError, runWorkflowId, startPipelineRun as startRun } from '../schedules/start-runs.js';
 import { learnsyncHint, temporalHint } from './hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from './signals.js';
 import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch-run.js';
 import type { CliContext } from './types.js';
 
-export function runWorkflowId(def: PipelineDefinition, targetDate: string | undefined, now = new Date()): string {
-  return targetDate
-    ? `learnsync-${def.name}-${targetDate}`
-    : `learnsync-${def.name}-${now.toISOString().replace(/[:.]/g, '-')}`;
-}
+export { runWorkflowId };
 
+/** Starts a run for the CLI, or finds the one of the same id already running. */
 export async function startPipelineRun(
   ctx: CliContext,
   client: Client,
   def: PipelineDefinition,
   opts: { targetDate?: string; force: boolean; definition?: PipelineDefinition },
 ) {
-  const targetDate = def.kind === 'nightly' ? (opts.targetDate ?? dayBefore(Date.now())) : undefined;
-  const workflowId = runWorkflowId(def, targetDate);
-  const input: PipelineRunInput = { pipeline: def.name, targetDate, force: opts.force, definition: opts.definition };
-  const typedSearchAttributes: SearchAttributePair[] = [
-    { key: PIPELINE_KEY, value: def.name },
-    { key: STATUS_KEY, value: 'RUNNING' },
-    ...(targetDate ? [{ key: TARGET_DATE_KEY, value: targetDate }] : []),
-  ];
   try {
-    const handle = await client.workflow.start(runPipeline, {
-      taskQueue: ctx.config.temporal.taskQueue,
-      workflowId,
-      args: [input],
-      typedSearchAttributes,
-      staticSummary: `${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}`,
-      staticDetails: `started by the learnsync CLI; its jobs are in \`learnsync status\``,
-    });
-    return { handle, workflowId, targetDate, alreadyRunning: false };
+    return { ...(await startRun(client, ctx.config.temporal.taskQueue, def, opts)), alreadyRunning: false };
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof AlreadyRunningError)) throw err;
     // The same pipeline and date is running already: follow that run rather than start a second.
+    const targetDate = def.kind === 'nightly' ? (opts.targetDate ?? dayBefore(Date.now())) : undefined;
     return {
-      handle: client.workflow.getHandle<typeof runPipeline>(workflowId),
-      workflowId,
+      handle: client.workflow.getHandle<typeof runPipeline>(err.workflowId),
+      workflowId: err.workflowId,
       targetDate,
       alreadyRunning: true,
     };

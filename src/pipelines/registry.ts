@@ -4,6 +4,7 @@ import { learningRoi } from './learning-roi/definition.js';
 import { learningSample, learningSampleIncremental } from './learning-sample/definition.js';
 import { GITHUB_PIPELINES, githubNightly } from './github/definition.js';
 import { SCHOOL_API_PIPELINES, schoolApiNightly } from './school-api/definition.js';
+import { alertsPipeline } from './alerts/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
 import { APP_DB_PIPELINES } from './app-db/definition.js';
@@ -27,6 +28,7 @@ const PIPELINES: readonly PipelineDefinition[] = [
   ...GITHUB_PIPELINES,
   learningRoi,
   ...APP_DB_PIPELINES,
+  alertsPipeline,
 ];
 
 export const NIGHTLY_PIPELINE = nightly.name;

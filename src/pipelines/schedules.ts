@@ -66,6 +66,13 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
     description: 'App database → BigQuery full sync (every key compared, deletes applied) daily at 02:00 UTC',
     cron: ['0 2 * * *'],
   },
+  {
+    id: 'learnsync-alerts',
+    pipeline: 'alerts',
+    description:
+      'Alert rules (overdue, failed jobs, row drops, quality gates) every 15 minutes; webhooks once per incident',
+    every: '15m',
+  },
 ];
 
 /** How far back a schedule catches up after the server or workers were down. */

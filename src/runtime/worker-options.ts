@@ -7,6 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config.js';
+import { createLogger } from '../logging.js';
+import { activityInterceptors } from './activity-interceptor.js';
+import { createErrorReporter } from './error-reporting.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
 export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
@@ -39,6 +42,12 @@ export async function createWorker(config: Config, connection: NativeConnection,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    // Metrics per job, and failed activities to the error tracker (runtime/activity-interceptor.ts).
+    interceptors: {
+      activity: [
+        activityInterceptors(createErrorReporter(config, createLogger({ level: config.log.level }), 'worker')),
+      ],
+    },
     ...workflowSource(config),
   });
 }

@@ -20,6 +20,8 @@ import * as m033 from './migrations/033_github_copilot_reports.js';
 import * as m034 from './migrations/034_github_nullable_events.js';
 import * as m035 from './migrations/035_output_files.js';
 import * as m040 from './migrations/040_app_db.js';
+import * as m050 from './migrations/050_api_tokens.js';
+import * as m051 from './migrations/051_alerts.js';
 
 export interface Migration {
   version: number;
@@ -45,6 +47,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 34, name: 'github_nullable_events', sql: m034.sql },
   { version: 35, name: 'output_files', sql: m035.sql },
   { version: 40, name: 'app_db', sql: m040.sql },
+  { version: 50, name: 'api_tokens', sql: m050.sql },
+  { version: 51, name: 'alerts', sql: m051.sql },
 ];
 
 const LOCK_KEY = 727_001;

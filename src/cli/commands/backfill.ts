@@ -1,15 +1,17 @@
 // `learnsync backfill`: starts the backfill parent (or finds the one already running) and follows
 // it with a progress bar, through Temporal outages; Ctrl-C leaves it running and says how to follow it.
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { dateCount } from '../../pipelines/dates.js';
 import type { BackfillProgress } from '../../pipelines/types.js';
+import {
+  AlreadyRunningError,
+  backfillWorkflowId,
+  checkBackfillRequest,
+  startBackfill,
+} from '../../schedules/start-runs.js';
 import { backfillPipeline, backfillProgressQuery, type BackfillResult } from '../../workflows/backfill.js';
-import { PIPELINE_KEY, STATUS_KEY } from '../../workflows/search-attributes.js';
-import { positiveInt, requireDate, requirePipeline } from '../args.js';
 import { learnsyncHint, temporalHint } from '../hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
 import { closedResult, fmtInt, followWorkflow, workflowUrl } from '../watch-run.js';
-import { UsageError, type CliCommand } from '../types.js';
+import type { CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
   const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
@@ -19,8 +21,7 @@ export function progressBar(p: BackfillProgress, width = 30): string {
   );
 }
 
-export const backfillWorkflowId = (pipeline: string, from: string, to: string) =>
-  `learnsync-backfill-${pipeline}-${from}-${to}`;
+export { backfillWorkflowId };
 
 export const command: CliCommand = {
   name: 'backfill',
@@ -37,44 +38,30 @@ export const command: CliCommand = {
     yes: { type: 'boolean' },
   },
   async run(ctx, { positionals, values }) {
-    const def = requirePipeline(positionals[0]);
-    if (def.kind !== 'nightly')
-      throw new UsageError(`${def.name} is ${def.kind}: only dated pipelines can be backfilled`);
-    const from = requireDate(values.from, '--from');
-    const to = requireDate(values.to, '--to');
-    if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-    const concurrency = positiveInt(values.concurrency, '--concurrency', 4);
-    const total = dateCount(from, to);
-    const maxDates =
-      values.yes === true ? total : positiveInt(values['max-dates'], '--max-dates', ctx.config.backfill.maxDates);
-    if (total > maxDates)
-      throw new UsageError(
-        `${from}..${to} is ${fmtInt(total)} dates, over the maximum of ${fmtInt(maxDates)} ` +
-          '(LEARNSYNC_BACKFILL_MAX_DATES): ' +
-          `check the range, or confirm with --max-dates ${total} or --yes`,
-      );
-
+    const req = checkBackfillRequest(
+      positionals[0],
+      {
+        from: values.from,
+        to: values.to,
+        concurrency: values.concurrency,
+        force: values.force === true,
+        maxDates: values['max-dates'],
+        yes: values.yes === true,
+      },
+      ctx.config.backfill.maxDates,
+    );
+    const { def, from, to, concurrency, total } = req;
     const client = await ctx.temporal();
     const workflowId = backfillWorkflowId(def.name, from, to);
     let handle;
     try {
-      handle = await client.workflow.start(backfillPipeline, {
-        taskQueue: ctx.config.temporal.taskQueue,
-        workflowId,
-        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true, maxDates }],
-        typedSearchAttributes: [
-          { key: PIPELINE_KEY, value: def.name },
-          { key: STATUS_KEY, value: 'RUNNING' },
-        ],
-        staticSummary: `backfill of ${def.name}, ${from}..${to} (${total} dates)`,
-        staticDetails: `each date is a child run \`<this id>/<date>\`; progress in the \`progress\` query and below`,
-      });
+      handle = (await startBackfill(client, ctx.config.temporal.taskQueue, req)).handle;
       ctx.print(
         `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
           `time${values.force ? ', forced' : ''}`,
       );
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!(err instanceof AlreadyRunningError)) throw err;
       handle = client.workflow.getHandle<typeof backfillPipeline>(workflowId);
       ctx.print(`this backfill is already running: following it`);
     }

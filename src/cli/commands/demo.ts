@@ -2,6 +2,7 @@ import { appDbIncremental } from '../../pipelines/app-db/definition.js';
 import { formatAppDbStatus, readAppDbStatus } from '../../pipelines/app-db/status.js';
 import { NIGHTLY_PIPELINE } from '../../pipelines/registry.js';
 import { requirePipeline } from '../args.js';
+import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { runAndReport } from '../start-run.js';
 import { learnsyncHint } from '../hints.js';
@@ -18,8 +19,11 @@ export const command: CliCommand = {
     const stack = await startLocalSession(ctx);
     let off: () => void = () => {};
     const interrupted = new Promise<number>((resolve) => (off = onInterrupt((s) => resolve(exitCodeFor(s)))));
+    let server;
     try {
       describeStack(ctx, stack);
+      // The dashboard follows the run while the demo lasts; `learnsync dev` keeps it up afterwards.
+      server = await startLocalServe(ctx, stack, 'demo');
       const { to } = await seedSamples(ctx, stack);
       ctx.print();
       // Forced: the sample was just rewritten, so yesterday's ledger entries must not skip it.
@@ -48,7 +52,13 @@ export const command: CliCommand = {
       return code;
     } finally {
       off();
+      if (server)
+        ctx.print(
+          `the dashboard at ${server.url}/ stops with the demo: ` +
+            `\`${learnsyncHint('dev')}\` serves it (and prints a token) until Ctrl-C`,
+        );
       ctx.print('stopping what the demo started…');
+      await server?.close();
       await stack.stop();
     }
   },

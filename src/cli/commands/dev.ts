@@ -1,3 +1,4 @@
+import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { learnsyncHint } from '../hints.js';
 import { startRunFeed } from '../run-feed.js';
@@ -6,15 +7,17 @@ import type { CliCommand } from '../types.js';
 
 export const command: CliCommand = {
   name: 'dev',
-  summary: 'run the local stack (Temporal + Web UI, Postgres, worker) in the foreground until Ctrl-C',
+  summary: 'run the local stack (Temporal + Web UI, Postgres, worker, serve) in the foreground until Ctrl-C',
   usage: 'learnsync dev [--no-seed]',
   options: { 'no-seed': { type: 'boolean' } },
   async run(ctx, { values }) {
     const stack = await startLocalSession(ctx);
+    let server;
     try {
       if (!values['no-seed']) await seedSamples(ctx, stack);
       ctx.print();
       describeStack(ctx, stack);
+      server = await startLocalServe(ctx, stack, 'dev');
       ctx.print();
       ctx.print(
         `in another terminal: ${['run <pipeline>', 'backfill …', 'schedules apply', 'status']
@@ -37,6 +40,7 @@ export const command: CliCommand = {
       return signal === 'SIGINT' || signal === undefined ? 0 : exitCodeFor(signal);
     } finally {
       ctx.print('stopping…');
+      await server?.close();
       await stack.stop();
     }
   },

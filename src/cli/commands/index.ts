@@ -8,6 +8,20 @@ import { command as profile } from './profile.js';
 import { command as run } from './run.js';
 import { command as runJob } from './run-job.js';
 import { command as schedules } from './schedules.js';
+import { command as serve } from './serve.js';
 import { command as status } from './status.js';
+import { command as tokens } from './tokens.js';
 
-export const COMMANDS: CliCommand[] = [demo, dev, run, runJob, backfill, status, schedules, plan, profile];
+export const COMMANDS: CliCommand[] = [
+  demo,
+  dev,
+  run,
+  runJob,
+  backfill,
+  status,
+  schedules,
+  plan,
+  profile,
+  serve,
+  tokens,
+];

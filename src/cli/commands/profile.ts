@@ -1,16 +1,11 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
-// when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
-// HTTP: GET /api/learners/<email>/exams.
+// when Kusto is unreachable, from the last sync — saying which. `--serve` is an alias of
+// `learnsync serve`, whose GET /api/learners/<email>/exams answers the same to admin tokens.
 import { learnsyncHint } from '../hints.js';
-import { buildSyncStatus } from '../../pipelines/learning-roi/status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
-import {
-  LearnerProfileService,
-  startProfileServer,
-  type LearnerProfile,
-} from '../../pipelines/learning-roi/learner-profile.js';
-import { onInterrupt } from '../signals.js';
+import { LearnerProfileService, type LearnerProfile } from '../../pipelines/learning-roi/learner-profile.js';
+import { portOption, serveUntilStopped } from './serve.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
 function describe(p: LearnerProfile): string {
@@ -60,7 +55,9 @@ async function warehouseOrUndefined(ctx: CliContext): Promise<Pool | undefined> 
 
 export const command: CliCommand = {
   name: 'profile',
-  summary: "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; --serve for HTTP",
+  summary:
+    "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; " +
+    '--serve = `learnsync serve`',
   usage: 'learnsync profile <email> [--json] [--refresh] | learnsync profile --serve [--port N]',
   options: {
     json: { type: 'boolean' },
@@ -69,25 +66,16 @@ export const command: CliCommand = {
     port: { type: 'string' },
   },
   async run(ctx, { positionals, values }) {
+    if (values.serve) {
+      // The old unauthenticated server is gone: `learnsync serve` answers the same routes behind tokens.
+      ctx.print(
+        'profile --serve is now `learnsync serve` (the same /api/learners/<email>/exams and /api/sync-status, ' +
+          'with bearer tokens): starting it',
+      );
+      return serveUntilStopped(ctx, portOption(values.port));
+    }
     const warehouse = await warehouseOrUndefined(ctx);
     const service = new LearnerProfileService({ warehouse, clusters: ctx.sources.kusto, config: ctx.config });
-    if (values.serve) {
-      const port = values.port === undefined ? ctx.config.learningRoi.profilePort : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new UsageError(`--port must be a port number, got "${String(values.port)}"`);
-      const server = await startProfileServer(service, port, {
-        syncStatus: warehouse ? () => buildSyncStatus(warehouse) : undefined,
-      });
-      ctx.print(
-        `learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status ` +
-          `(Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`,
-      );
-      let off: () => void = () => {};
-      await new Promise<void>((resolve) => (off = onInterrupt(() => resolve())));
-      off();
-      await server.close();
-      return 0;
-    }
     const email = positionals[0];
     if (!email) throw new UsageError(`name a learner: ${learnsyncHint('profile someone@example.com')}`);
     let p: LearnerProfile;

@@ -1,6 +1,6 @@
-import { optionalDate, requirePipeline } from '../args.js';
+import { checkRunRequest } from '../../schedules/start-runs.js';
 import { runAndReport } from '../start-run.js';
-import { UsageError, type CliCommand } from '../types.js';
+import type { CliCommand } from '../types.js';
 
 export const command: CliCommand = {
   name: 'run',
@@ -8,13 +8,10 @@ export const command: CliCommand = {
   usage: 'learnsync run <pipeline> [--date YYYY-MM-DD] [--force] [--no-wait]',
   options: { date: { type: 'string' }, force: { type: 'boolean' }, 'no-wait': { type: 'boolean' } },
   async run(ctx, { positionals, values }) {
-    const def = requirePipeline(positionals[0]);
-    const targetDate = optionalDate(values.date, '--date');
-    if (def.kind === 'incremental' && targetDate)
-      throw new UsageError(`${def.name} is incremental and takes no --date: it reads from its stored cursors`);
+    const { def, targetDate, force } = checkRunRequest(positionals[0], values.date, values.force === true);
     return runAndReport(ctx, def, {
       targetDate,
-      force: values.force === true,
+      force,
       noWait: values['no-wait'] === true,
       followArgs: (date) => (def.kind === 'nightly' ? `run ${def.name} --date ${date}` : undefined),
     });

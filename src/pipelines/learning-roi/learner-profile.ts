@@ -1,9 +1,6 @@
 // Live reads of one learner's exam history (the seed's backend): Kusto first, through a 5-minute
 // cache; when Kusto cannot be reached, the last synced warehouse data — and the answer always says
 // which of the three it is. Used by `learnsync profile` and its HTTP endpoint.
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../../config.js';
 import type { KustoTable } from '../../connectors/kusto/client.js';
 import type { Pool } from '../../connectors/postgres.js';
@@ -249,45 +246,4 @@ export class LearnerProfileService {
       summary: summarise(exams),
     };
   }
-}
-
-/**
- * GET /api/learners/<email>/exams[?refresh=1] → LearnerProfile as JSON; GET /api/sync-status →
- * sync_status.json as the warehouse has it now (when given); GET /healthz → ok.
- */
-export async function startProfileServer(
-  service: LearnerProfileService,
-  port: number,
-  opts: { host?: string; syncStatus?: () => Promise<unknown> } = {},
-): Promise<{ url: string; close(): Promise<void> }> {
-  const host = opts.host ?? '127.0.0.1';
-  const server = http.createServer((req, res) => {
-    const send = (status: number, body: unknown) => {
-      const text = JSON.stringify(body, null, 2);
-      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(text);
-    };
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/api/sync-status' && opts.syncStatus) {
-      opts.syncStatus().then(
-        (st) => send(200, st),
-        (err: Error) => send(503, { error: err.message }),
-      );
-      return;
-    }
-    const m = /^\/api\/learners\/([^/]+)\/exams$/.exec(url.pathname);
-    if (req.method !== 'GET' || !m) return send(404, { error: 'not found: try GET /api/learners/<email>/exams' });
-    service
-      .profile(decodeURIComponent(m[1]!), { refresh: url.searchParams.get('refresh') === '1' })
-      .then((p) => send(200, p))
-      .catch((err: Error) => send(err instanceof ValidationError ? 400 : 503, { error: err.message }));
-  });
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

@@ -3,6 +3,7 @@
 // so the record of a run survives its crash and `learnsync status` can show it.
 import type pg from 'pg';
 import type { ApiCallEvent } from '../../connectors/school-api/client.js';
+import { apiCalls, bounded, endpointTemplate } from '../metrics.js';
 
 export interface EndpointHits {
   calls: number;
@@ -26,6 +27,17 @@ export class ApiHitRecorder {
   constructor(readonly source: 'github' | 'school-api') {}
 
   readonly record = (e: ApiCallEvent): void => {
+    // Prometheus: calls per endpoint template and outcome (throttled = a rate-limit wait).
+    const outcome = e.notModified
+      ? 'cache_hit'
+      : e.throttled
+        ? 'throttled'
+        : e.retry
+          ? 'retry'
+          : e.error
+            ? 'error'
+            : 'ok';
+    apiCalls.inc({ source: this.source, endpoint: bounded('endpoint', endpointTemplate(e.endpoint)), outcome });
     for (const map of [this.totals, this.pending]) {
       const h = map.get(e.endpoint) ?? empty();
       h.calls++;

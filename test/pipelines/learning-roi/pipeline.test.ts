@@ -9,10 +9,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities/index.js';
 import type { KustoClusters } from '../../../src/pipelines/learning-roi/clusters.js';
-import { buildSyncStatus } from '../../../src/pipelines/learning-roi/status.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { KustoCluster } from '../../../src/connectors/kusto/client.js';
-import { LearnerProfileService, startProfileServer } from '../../../src/pipelines/learning-roi/learner-profile.js';
+import { LearnerProfileService } from '../../../src/pipelines/learning-roi/learner-profile.js';
+import { metricsRegistry } from '../../../src/runtime/metrics.js';
+import { startServer } from '../../../src/server/serve.js';
+import { createToken } from '../../../src/server/tokens.js';
 import { createLogger } from '../../../src/logging.js';
 import { learningRoi } from '../../../src/pipelines/learning-roi/definition.js';
 import { sampleKustoServer } from '../../../src/pipelines/learning-roi/sample/source.js';
@@ -208,18 +210,33 @@ describe('live learner profile', () => {
     expect(p.exams).toHaveLength(synced.rows[0].n);
     expect(p.dotcomId).not.toBeNull();
 
-    const http = await startProfileServer(service, 0, { syncStatus: () => buildSyncStatus(db.warehouse) });
+    // The same answer over HTTP, from `learnsync serve`, to an admin token only.
+    const http = await startServer(
+      {
+        config,
+        logger: createLogger({ level: 'silent' }),
+        warehouse: db.warehouse,
+        temporal: () => Promise.reject(new Error('no Temporal here')),
+        profiles: service,
+      },
+      { host: '127.0.0.1', port: 0 },
+    );
+    const { token } = await createToken(db.warehouse, 'profile-test', 'admin');
+    const auth = { headers: { authorization: `Bearer ${token}` } };
     try {
-      const res = await fetch(`${http.url}/api/learners/${encodeURIComponent(learner)}/exams`);
+      expect((await fetch(`${http.url}/api/learners/${encodeURIComponent(learner)}/exams`)).status).toBe(401);
+      const res = await fetch(`${http.url}/api/learners/${encodeURIComponent(learner)}/exams`, auth);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { source: string; exams: unknown[] };
+      const body = (await res.json()) as { source: string; exams: unknown[]; kustoError: string };
       expect(body.source).toBe('warehouse');
       expect(body.exams).toHaveLength(synced.rows[0].n);
-      expect((await fetch(`${http.url}/api/learners/not-an-email/exams`)).status).toBe(400);
-      const st = (await (await fetch(`${http.url}/api/sync-status`)).json()) as {
-        datasets: Record<string, { status: string }>;
+      expect(body.kustoError).not.toMatch(/127\.0\.0\.1|http:/);
+      expect(await metricsRegistry.metrics()).toMatch(/^learnsync_live_reads_total\{source="warehouse"\} 1$/m);
+      expect((await fetch(`${http.url}/api/learners/not-an-email/exams`, auth)).status).toBe(400);
+      const st = (await (await fetch(`${http.url}/api/sync-status`, auth)).json()) as {
+        learningRoi: { datasets: Record<string, { status: string }> };
       };
-      expect(st.datasets.individual_exams!.status).toBe('success');
+      expect(st.learningRoi.datasets.individual_exams!.status).toBe('success');
     } finally {
       await http.close();
     }

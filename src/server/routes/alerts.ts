@@ -1,0 +1,38 @@
+// GET /api/alerts: open incidents first, then recently resolved ones (what the alerts pipeline found).
+import type { FastifyInstance } from 'fastify';
+import { listAlerts } from '../../pipelines/alerts/store.js';
+import type { ServerDeps } from '../deps.js';
+
+export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  app.get<{ Querystring: { open?: boolean; limit?: number } }>(
+    '/api/alerts',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'alerts: open incidents first, then resolved ones',
+        tags: ['alerts'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { open: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+        },
+      },
+    },
+    async (req) => {
+      const rows = await listAlerts(deps.warehouse, { openOnly: req.query.open, limit: req.query.limit });
+      return {
+        alerts: rows.map((a) => ({
+          id: Number(a.id),
+          rule: a.rule,
+          subject: a.subject,
+          pipeline: a.pipeline,
+          severity: a.severity,
+          message: a.message,
+          openedAt: a.opened_at.toISOString(),
+          resolvedAt: a.resolved_at?.toISOString() ?? null,
+          notified: a.notified_at !== null,
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,67 @@
+// GET /metrics on `learnsync serve`: learnsync's process-wide series (API requests, and the
+// worker's job series when a worker runs in this process), plus gauges read from the warehouse
+// at scrape time — freshness per job, standing row-drop alerts, open alerts per rule — so that
+// Prometheus can alert on what the ledger knows even when no worker is up. Open like a probe.
+import type { FastifyInstance } from 'fastify';
+import { Gauge, Registry } from 'prom-client';
+import { listAlerts } from '../../pipelines/alerts/store.js';
+import { bounded } from '../../runtime/metrics.js';
+import { METRICS_CONTENT_TYPE, metricsText } from '../../runtime/worker-metrics.js';
+import { standingRowDropAlerts } from '../../runtime/ledger/row-drop-alerts.js';
+import type { ServerDeps } from '../deps.js';
+import { lastSuccessPerJob } from '../queries.js';
+
+export function registerMetricsRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const ledger = new Registry();
+  const lastSuccess = new Gauge({
+    name: 'learnsync_ledger_last_success_timestamp_seconds',
+    help: 'Unix time of the last SUCCESS row of each job in the ledger (freshness)',
+    labelNames: ['job', 'pipeline'] as const,
+    registers: [ledger],
+  });
+  const rowDrops = new Gauge({
+    name: 'learnsync_row_drop_alerts',
+    help: "Jobs whose latest run processed far fewer rows than their 7-day median (the seed's row-drop alert)",
+    labelNames: ['job'] as const,
+    registers: [ledger],
+  });
+  const openAlerts = new Gauge({
+    name: 'learnsync_alerts_open',
+    help: 'Open incidents in the alerts table per rule',
+    labelNames: ['rule'] as const,
+    registers: [ledger],
+  });
+  const refresh = async () => {
+    const [fresh, drops, alerts] = await Promise.all([
+      lastSuccessPerJob(deps.warehouse),
+      standingRowDropAlerts(deps.warehouse, 500),
+      listAlerts(deps.warehouse, { openOnly: true, limit: 1000 }),
+    ]);
+    lastSuccess.reset();
+    for (const f of fresh)
+      lastSuccess.set(
+        { job: bounded('job', f.job), pipeline: bounded('pipeline', f.pipeline ?? 'none') },
+        f.last_success.getTime() / 1000,
+      );
+    rowDrops.reset();
+    for (const d of drops) rowDrops.inc({ job: bounded('job', d.job_name) });
+    openAlerts.reset();
+    for (const rule of ['overdue', 'failed_job', 'row_drop', 'quality_gate'])
+      openAlerts.set({ rule }, alerts.filter((a) => a.rule === rule).length);
+  };
+
+  app.get(
+    '/metrics',
+    { config: { access: 'open' }, schema: { summary: 'Prometheus metrics', tags: ['metrics'] } },
+    async (req, reply) => {
+      let text = await metricsText();
+      try {
+        await refresh();
+        text += `\n${await ledger.metrics()}`;
+      } catch (err) {
+        req.log.warn({ err: (err as Error).message }, 'ledger gauges unavailable for this scrape');
+      }
+      return reply.type(METRICS_CONTENT_TYPE).send(text);
+    },
+  );
+}
