@@ -40,6 +40,11 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intFromEnv(8),
   WORKER_SHUTDOWN_GRACE_SECONDS: intFromEnv(30),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  RETRY_OUTAGE_WINDOW_MINUTES: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
   DATABASE_URL: pgUrl,
   WAREHOUSE_DATABASE_URL: pgUrl,
   OLTP_DATABASE_URL: pgUrl,
@@ -132,6 +137,8 @@ export interface Config {
     shutdownGraceSeconds: number;
     bundlePath?: string;
   };
+  /** Infrastructure failures retry for this long (handed to workflows in their input). */
+  retry: { outageWindowMinutes: number };
   postgres: {
     /** undefined → embedded Postgres serves both databases */
     warehouseUrl?: string;
@@ -221,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
       bundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
+    retry: { outageWindowMinutes: e.RETRY_OUTAGE_WINDOW_MINUTES },
     postgres: {
       warehouseUrl,
       // One server is enough for a small install: the OLTP source defaults to the warehouse's server.

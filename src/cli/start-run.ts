@@ -23,7 +23,13 @@ export async function startPipelineRun(
 ) {
   const targetDate = def.kind === 'nightly' ? (opts.targetDate ?? dayBefore(Date.now())) : undefined;
   const workflowId = runWorkflowId(def, targetDate);
-  const input: PipelineRunInput = { pipeline: def.name, targetDate, force: opts.force, definition: opts.definition };
+  const input: PipelineRunInput = {
+    pipeline: def.name,
+    targetDate,
+    force: opts.force,
+    definition: opts.definition,
+    outageWindowMinutes: ctx.config.retry.outageWindowMinutes,
+  };
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: PIPELINE_KEY, value: def.name },
     { key: STATUS_KEY, value: 'RUNNING' },

@@ -72,7 +72,15 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
         : [];
       const result = await executeChild(runPipeline, {
         workflowId: backfillChildId(info.workflowId, date),
-        args: [{ pipeline: def.name, targetDate: date, force: input.force ?? false, definition: input.definition }],
+        args: [
+          {
+            pipeline: def.name,
+            targetDate: date,
+            force: input.force ?? false,
+            definition: input.definition,
+            outageWindowMinutes: input.outageWindowMinutes,
+          },
+        ],
         ...(withAttributes && { typedSearchAttributes }),
       });
       state.succeeded++;

@@ -68,7 +68,9 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
     me.state = 'running';
     me.startedAt = Date.now();
     try {
-      const activity = proxyActivities<Record<string, NodeActivity>>(activityOptionsFor(node))[node.activity]!;
+      const activity = proxyActivities<Record<string, NodeActivity>>(
+        activityOptionsFor(node, input.outageWindowMinutes),
+      )[node.activity]!;
       const result = await activity({
         pipeline: def.name,
         nodeId: node.id,

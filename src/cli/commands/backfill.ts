@@ -42,7 +42,16 @@ export const command: CliCommand = {
       handle = await client.workflow.start(backfillPipeline, {
         taskQueue: ctx.config.temporal.taskQueue,
         workflowId,
-        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true }],
+        args: [
+          {
+            pipeline: def.name,
+            from,
+            to,
+            concurrency,
+            force: values.force === true,
+            outageWindowMinutes: ctx.config.retry.outageWindowMinutes,
+          },
+        ],
         typedSearchAttributes: [
           { key: PIPELINE_KEY, value: def.name },
           { key: STATUS_KEY, value: 'RUNNING' },

@@ -5,7 +5,14 @@
 // skip rule applies: a dated job that already succeeded is SKIPPED unless forced.
 import type pg from 'pg';
 import type { NodeResult } from '../../pipelines/types.js';
-import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
+import {
+  closeAbandoned,
+  insertRunning,
+  markFailed,
+  markSucceeded,
+  ownCommittedResult,
+  skipIfDone,
+} from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-types.js';
 import { classifyPgError } from '../../connectors/postgres.js';
@@ -52,6 +59,9 @@ export async function runPagedLedgeredJob(
   try {
     // One run of a job at a time, across dates: its progress rows are per job. Held for the whole run.
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]);
+    // The completion of an attempt of this very run was lost after its SUCCESS committed: that is the result.
+    const committed = await ownCommittedResult(client, spec);
+    if (committed) return committed;
     if (await skipIfDone(client, spec)) return { rows: 0, skipped: true };
     // We hold the job's lock, so RUNNING rows of this job belong to attempts that died.
     await closeAbandoned(client, spec, 'job');
@@ -76,13 +86,12 @@ export async function runPagedLedgeredJob(
       },
     };
     const counts = await work(job);
-    await tx(async () => {
+    return await tx(async () => {
       await opts.onSuccess?.(client);
       const taken = spec.hits?.takePending();
       if (taken) await writeHits(client, hitRun(), taken);
-      await markSucceeded(client, runId!, counts, Date.now() - started);
+      return markSucceeded(client, runId!, counts, Date.now() - started);
     });
-    return toNodeResult(counts);
   } catch (err) {
     failed = true;
     if (inTx) await client.query('ROLLBACK').catch(() => {});
