@@ -48,7 +48,8 @@ const schema = z.object({
   DATABASE_URL: pgUrl,
   WAREHOUSE_DATABASE_URL: pgUrl,
   OLTP_DATABASE_URL: pgUrl,
-  EMBEDDED_PG_PORT: intFromEnv(54329),
+  // Below the ephemeral range 32768-60999, where an outgoing connection can hold a port at random.
+  EMBEDDED_PG_PORT: intFromEnv(15432),
   LEARNSYNC_DATA_DIR: z.string().default(path.join(projectRoot, '.data')),
   LEARNSYNC_OUTPUT_DIR: z.string().default(path.join(projectRoot, 'output')),
   LEARNSYNC_ROWS_DROP_ALERT: z.coerce.number().min(0).max(1).default(0.5),

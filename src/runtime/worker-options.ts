@@ -39,6 +39,9 @@ export async function createWorker(config: Config, connection: NativeConnection,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    // Heartbeats reach the server every 5 s (the SDK's default throttle is 80% of the heartbeat
+    // timeout), so a 20 s heartbeat timeout has room for a busy event loop yet notices a lost worker fast.
+    maxHeartbeatThrottleInterval: '5s',
     ...workflowSource(config),
   });
 }

@@ -17,12 +17,18 @@ export const command: CliCommand = {
         'in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
       );
       ctx.print('Ctrl-C stops everything this command started.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+      // A Temporal dev server or Postgres that dies is restarted; one that cannot be is the end.
+      const gaveUp = await new Promise<string | undefined>((resolve) => {
+        process.once('SIGINT', () => resolve(undefined));
+        process.once('SIGTERM', () => resolve(undefined));
         // The worker also listens for these signals; if it stops on its own, so do we.
-        void stack.workerDone?.finally(() => resolve());
+        void stack.workerDone?.finally(() => resolve(undefined));
+        void stack.supervise((line) => ctx.print(line)).then(resolve);
       });
+      if (gaveUp) {
+        ctx.print(`learnsync dev: ${gaveUp}`);
+        return 1;
+      }
       return 0;
     } finally {
       ctx.print('stopping…');
