@@ -40,6 +40,11 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intFromEnv(8),
   WORKER_SHUTDOWN_GRACE_SECONDS: intFromEnv(30),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  // Benchmarks (bench/*): their own Postgres, Temporal and sample-server ports; a free port when unset.
+  BENCH_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   RETRY_OUTAGE_WINDOW_MINUTES: z.coerce
     .number()
     .min(0)
@@ -83,6 +88,9 @@ const schema = z.object({
   SCHOOL_API_INCLUDE_ALUMNI: boolFromEnv(false),
   SLEEP_BETWEEN_CALLS: secondsFromEnv(0.6),
   API_BACKOFF_SCALE: z.coerce.number().min(0).max(10).default(1),
+  SAMPLE_SCHOOL_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SAMPLE_GITHUB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SAMPLE_KUSTO_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SAMPLE_API_CHANGES_PER_MINUTE: z.coerce.number().int().min(0).default(5),
   // Kusto / learning ROI (issue 4). No cluster URLs → the built-in sample source answers over the Kusto protocol.
   KUSTO_ANALYTICS_CLUSTER_URL: httpUrl,
@@ -138,6 +146,8 @@ export interface Config {
     shutdownGraceSeconds: number;
     bundlePath?: string;
   };
+  /** Ports the benchmarks use; undefined → a free port. */
+  bench: { pgPort?: number; temporalPort?: number; temporalUiPort?: number; apiPort?: number };
   /** Infrastructure failures retry for this long (handed to workflows in their input). */
   retry: { outageWindowMinutes: number };
   postgres: {
@@ -177,7 +187,8 @@ export interface Config {
   };
   /** Multiplies every API wait (Retry-After, backoff); tests set it near 0. */
   apiBackoffScale: number;
-  sampleApi: { changesPerMinute: number };
+  /** The local sample servers: how fast records change, and their ports (undefined → free ports). */
+  sampleApi: { changesPerMinute: number; schoolApiPort?: number; githubPort?: number; kustoPort?: number };
   kusto: KustoConfig;
   learningRoi: LearningRoiConfig;
   log: { level: RawConfig['LOG_LEVEL']; pretty: boolean };
@@ -230,6 +241,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     retry: { outageWindowMinutes: e.RETRY_OUTAGE_WINDOW_MINUTES },
+    bench: {
+      pgPort: e.BENCH_PG_PORT,
+      temporalPort: e.BENCH_TEMPORAL_PORT,
+      temporalUiPort: e.BENCH_TEMPORAL_UI_PORT,
+      apiPort: e.BENCH_API_PORT,
+    },
     postgres: {
       warehouseUrl,
       // One server is enough for a small install: the OLTP source defaults to the warehouse's server.
@@ -259,7 +276,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     schoolApi: schoolApiSection(e),
     apiBackoffScale: e.API_BACKOFF_SCALE,
-    sampleApi: { changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE },
+    sampleApi: {
+      changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE,
+      schoolApiPort: e.SAMPLE_SCHOOL_API_PORT,
+      githubPort: e.SAMPLE_GITHUB_PORT,
+      kustoPort: e.SAMPLE_KUSTO_PORT,
+    },
     kusto: kustoSection(e),
     learningRoi: learningRoiSection(e),
     log: { level: e.LOG_LEVEL, pretty: e.LEARNSYNC_PRETTY_LOGS },

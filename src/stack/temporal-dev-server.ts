@@ -15,6 +15,8 @@ export interface TemporalHandle {
   address: string;
   uiUrl?: string;
   startedHere: boolean;
+  /** The dev server's pid, when this process started it. */
+  pid?: number;
   /** Resolves with the exit code when a server this process started exits (never for a reused one). */
   exited?: Promise<number | null>;
   stop(): Promise<void>;
@@ -117,7 +119,7 @@ export async function startTemporalDevServer(opts: {
     await stop();
     throw err;
   }
-  return { address, uiUrl, startedHere: true, exited, stop };
+  return { address, uiUrl, startedHere: true, pid: child.pid, exited, stop };
 }
 
 /** The dev server's own words: its error line (e.g. "address already in use"), else its last line. */

@@ -18,6 +18,8 @@ import {
 } from '../../../stack/sample-kit/http-kit.js';
 
 export interface GithubServerOptions {
+  /** Loopback port to listen on (SAMPLE_*_PORT); a free one when unset. */
+  port?: number;
   seed?: number;
   org?: string;
   skillsOrg?: string;
@@ -410,8 +412,17 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
     };
   }
 
-  const server = await listen(handle, (req, status) =>
-    stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }),
+  const server = await listen(
+    handle,
+    (req, status) =>
+      stats.record({
+        method: req.method,
+        path: req.path,
+        page: pageOf(req.query),
+        status,
+        query: req.query.toString(),
+      }),
+    opts.port,
   );
 
   return {
