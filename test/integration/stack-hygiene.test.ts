@@ -1,7 +1,7 @@
 // Local stack hygiene: a failed start stops what it had started and says why in one line; the
 // children never outlive a parent that is SIGKILLed.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -127,3 +127,42 @@ it('children of a parent killed with SIGKILL are stopped by the watchdog', async
   expect(await waitFor(() => !alive(pgPid), 15_000)).toBe(true);
   expect(await portOpen('127.0.0.1', pgPort)).toBe(false);
 });
+
+it('dev supervision restarts a Temporal dev server and a Postgres that were SIGKILLed', async () => {
+  const pgDir = path.join(projectRoot, '.data', `test-supervise-${process.pid}`);
+  cleanups.push(() => rmSync(pgDir, { recursive: true, force: true }));
+  const devPort = await freePort();
+  const pgPort = await freePort();
+  const config = loadConfig({
+    TEMPORAL_DEV_PORT: String(devPort),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(pgPort),
+    LEARNSYNC_DATA_DIR: pgDir,
+  });
+  const stack = await startLocalStack(config, createLogger({ level: 'silent' }), { worker: false });
+  try {
+    const said: string[] = [];
+    const gaveUp = stack.supervise((l) => said.push(l));
+    const devPid = Number(
+      execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .find((l) => l.includes(`--port ${devPort}`))!
+        .trim()
+        .split(' ')[0],
+    );
+    process.kill(devPid, 'SIGKILL');
+    expect(await waitFor(() => said.some((l) => l.startsWith('Temporal dev server is back')), 60_000)).toBe(true);
+    expect(await portOpen('127.0.0.1', devPort)).toBe(true);
+
+    const pgPid = Number(readFileSync(path.join(pgDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pgPid, 'SIGKILL');
+    expect(await waitFor(() => said.some((l) => l.startsWith('embedded Postgres is back')), 60_000)).toBe(true);
+    expect(await portOpen('127.0.0.1', pgPort)).toBe(true);
+    expect(said[0]).toMatch(/^Temporal dev server exited \(code null\); restarting it/);
+    void gaveUp;
+  } finally {
+    await stack.stop();
+  }
+  expect(await portOpen('127.0.0.1', devPort)).toBe(false);
+  expect(await portOpen('127.0.0.1', pgPort)).toBe(false);
+}, 180_000);
