@@ -15,6 +15,7 @@ import {
   markSucceeded,
   ownCommittedResult,
   skipIfDone,
+  confirmCommitted,
 } from './ledger-rows.js';
 
 export async function runLedgeredJob(
@@ -45,6 +46,7 @@ export async function runLedgeredJob(
     const alert = await rowDropAlert(client, spec, counts.processed, spec.rowsDropShare ?? DEFAULT_ROWS_DROP_SHARE);
     const result = await markSucceeded(client, runId, counts, Date.now() - started, alert);
     await client.query('COMMIT');
+    await confirmCommitted(client, runId);
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});

@@ -136,8 +136,9 @@ export async function markFailed(pool: pg.Pool, runId: string, err: unknown, dur
   const message = describeFailure(err).slice(0, 4000);
   try {
     await pool.query(
+      // Only a RUNNING row: a SUCCESS that committed before the connection failed stays SUCCESS.
       `UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = clock_timestamp()
-       WHERE id = $1`,
+       WHERE id = $1 AND status = 'RUNNING'`,
       [runId, message, durationMs],
     );
   } catch {
@@ -172,6 +173,20 @@ export async function markSucceeded(
     ],
   );
   return result;
+}
+
+/**
+ * Reads the SUCCESS row back on the same connection after COMMIT. Seen in the chaos benchmark:
+ * with the Postgres postmaster SIGKILLed mid-job, an orphaned backend acknowledged a COMMIT that
+ * was not there after the restart. A connection that still answers after the commit is the proof
+ * we report; when it does not, the activity fails as an outage and its retry either finds its own
+ * SUCCESS (and returns it) or does the work again.
+ */
+export async function confirmCommitted(db: Db, runId: string): Promise<void> {
+  const { rows } = await db.query<{ status: string }>('SELECT status FROM etl_job_runs WHERE id = $1', [runId]);
+  if (rows[0]?.status !== 'SUCCESS') {
+    throw Object.assign(new Error(`database lost the commit of ledger row ${runId}`), { code: '08006' });
+  }
 }
 
 /** What the workflow gets back: the counts, never the rows; an alert travels in the detail. */

@@ -12,6 +12,7 @@ import {
   markSucceeded,
   ownCommittedResult,
   skipIfDone,
+  confirmCommitted,
 } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-types.js';
@@ -86,12 +87,14 @@ export async function runPagedLedgeredJob(
       },
     };
     const counts = await work(job);
-    return await tx(async () => {
+    const result = await tx(async () => {
       await opts.onSuccess?.(client);
       const taken = spec.hits?.takePending();
       if (taken) await writeHits(client, hitRun(), taken);
       return markSucceeded(client, runId!, counts, Date.now() - started);
     });
+    await confirmCommitted(client, runId);
+    return result;
   } catch (err) {
     failed = true;
     if (inTx) await client.query('ROLLBACK').catch(() => {});
