@@ -197,6 +197,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const taskQueue = `chaos-${warehouse}`;
       workerProc = await startWorker(warehouse, taskQueue);
       const started = Date.now();
+      const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
       const workflowId = `chaos-${warehouse}-${process.pid}`;
       await client.workflow.start('backfillPipeline', {
         taskQueue,
@@ -259,9 +260,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             await sleep(lo + rand() * (hi - lo));
             process.kill(pgHandle.pid!, 'SIGKILL');
             kills.postgres++;
-            log(
-              `Postgres SIGKILLed at ${((Date.now() - started) / 1000).toFixed(1)} s; down for ${opts.postgresDownMs / 1000} s`,
-            );
+            log(`Postgres SIGKILLed at ${elapsed()} s; down for ${opts.postgresDownMs / 1000} s`);
             await sleep(opts.postgresDownMs);
             pgHandle = await restart(startPg, log, 'Postgres');
           }
@@ -270,9 +269,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             process.kill(temporal.pid!, 'SIGKILL');
             await temporal.exited;
             kills.temporal++;
-            log(
-              `Temporal SIGKILLed at ${((Date.now() - started) / 1000).toFixed(1)} s; down for ${opts.temporalDownMs / 1000} s`,
-            );
+            log(`Temporal SIGKILLed at ${elapsed()} s; down for ${opts.temporalDownMs / 1000} s`);
             await sleep(opts.temporalDownMs);
             temporal = await restart(startTemporal, log, 'Temporal');
           }
@@ -368,7 +365,8 @@ async function readLedger(db: Pool, from: string, to: string) {
     `SELECT job_name, target_date::text, status, workflow_id, attempt, worker, error_message, started_at, completed_at
        FROM etl_job_runs r WHERE (job_name, target_date) IN (
          SELECT job_name, target_date FROM etl_job_runs WHERE target_date BETWEEN $1 AND $2
-          GROUP BY 1, 2 HAVING count(*) FILTER (WHERE status = 'SUCCESS') <> 1 OR count(*) FILTER (WHERE status = 'RUNNING') > 0)
+          GROUP BY 1, 2
+         HAVING count(*) FILTER (WHERE status = 'SUCCESS') <> 1 OR count(*) FILTER (WHERE status = 'RUNNING') > 0)
       ORDER BY job_name, target_date, started_at`,
     [from, to],
   );

@@ -58,16 +58,19 @@ const targets = {
   noFailedDate: report.failedDates.length === 0,
   workerKillsAtLeast10: report.workerKills >= 10,
 };
+const ok = report.successRowsPerJobDate;
 console.log();
 console.log(`clean backfill:  ${s(report.cleanMs)} for ${report.dates} dates`);
 console.log(
-  `chaos backfill:  ${s(report.chaosMs)} with ${report.workerKills} worker kills, ${report.postgresKills} Postgres kill (down ${POSTGRES_DOWN_S} s), ${report.temporalKills} Temporal kill`,
+  `chaos backfill:  ${s(report.chaosMs)} with ${report.workerKills} worker kills, ` +
+    `${report.postgresKills} Postgres kill (down ${POSTGRES_DOWN_S} s), ${report.temporalKills} Temporal kill`,
 );
 console.log(`extra per worker kill (the deliberate outages' downtime taken out): ${s(extraPerWorkerKill)}`);
 console.log(`extra per kill, all kills, outage included: ${s(report.extraMsPerKill)}`);
 for (const [t, c] of Object.entries(report.tables)) console.log(`  ${c.equal ? '=' : '≠'} ${t}  ${c.chaos}`);
 console.log(
-  `SUCCESS rows per job and date: ${report.successRowsPerJobDate.min}..${report.successRowsPerJobDate.max} over ${report.successRowsPerJobDate.pairs}/${report.successRowsPerJobDate.expectedPairs} pairs; RUNNING left: ${report.runningRowsLeft}; failed dates: ${report.failedDates.join(', ') || 'none'}`,
+  `SUCCESS rows per job and date: ${ok.min}..${ok.max} over ${ok.pairs}/${ok.expectedPairs} pairs; ` +
+    `RUNNING left: ${report.runningRowsLeft}; failed dates: ${report.failedDates.join(', ') || 'none'}`,
 );
 console.log(`FAILED attempt rows by message: ${JSON.stringify(report.failedRowMessages)}`);
 console.log(`targets: ${JSON.stringify(targets)}`);

@@ -109,7 +109,8 @@ async function identityRun(pool: Pool, people: number): Promise<IdentityFigures>
   const t0 = Date.now();
   const { ace, pearson, emails, signups } = await stagePopulation(pool, people);
   await pool.query(
-    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`,
+    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at)
+      VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`,
   );
   for (const t of ['kusto_ace_exam_results', 'kusto_pearson_exam_results', 'kusto_user_emails', 'kusto_user_signups'])
     await pool.query(`ANALYZE staging.${t}`);
@@ -204,7 +205,8 @@ async function pipelineRun(url: string, scale: number): Promise<PipelineFigures>
   const datasets = Object.fromEntries(
     (
       await pool.query<{ dataset: string; rows: string }>(
-        `SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success' ORDER BY dataset, id DESC`,
+        `SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success'
+          ORDER BY dataset, id DESC`,
       )
     ).rows.map((r) => [r.dataset, Number(r.rows)]),
   );
@@ -236,7 +238,8 @@ async function main() {
     const id1 = await identityRun(p1, PEOPLE_AT_1X);
     await p1.end();
     console.log(
-      `  ${fmt(id1.learners)} learners (${fmt(id1.claimRows)} claim rows) resolved in ${id1.resolveSeconds} s: ${fmt(id1.learnersPerSecond)} learners/s, rate ${id1.resolutionRate}`,
+      `  ${fmt(id1.learners)} learners (${fmt(id1.claimRows)} claim rows) resolved ` +
+        `in ${id1.resolveSeconds} s: ${fmt(id1.learnersPerSecond)} learners/s, rate ${id1.resolutionRate}`,
     );
 
     const people = Math.ceil((PEOPLE_AT_1X * TARGET_LEARNERS) / id1.learners);
@@ -247,36 +250,46 @@ async function main() {
     await pm.end();
     console.log(`  staged ${fmt(idM.stagedRows)} rows in ${idM.stageSeconds} s`);
     console.log(
-      `  ${fmt(idM.learners)} learners (${fmt(idM.claimRows)} claim rows, ${fmt(idM.conflicts)} conflicts) resolved in ${idM.resolveSeconds} s: ` +
-        `${fmt(idM.learnersPerSecond)} learners/s, ${fmt(idM.claimRowsPerSecond)} claim rows/s, rate ${idM.resolutionRate}`,
+      `  ${fmt(idM.learners)} learners (${fmt(idM.claimRows)} claim rows, ${fmt(idM.conflicts)} conflicts) resolved ` +
+        `in ${idM.resolveSeconds} s: ` +
+        `${fmt(idM.learnersPerSecond)} learners/s, ${fmt(idM.claimRowsPerSecond)} claim rows/s, rate ` +
+        `${idM.resolutionRate}`,
     );
     const idRatio = idM.learnersPerSecond / id1.learnersPerSecond;
     console.log(
-      `  throughput at 1M vs 1×: ×${idRatio.toFixed(2)} (time ×${(idM.resolveSeconds / id1.resolveSeconds).toFixed(1)} for ×${(idM.learners / id1.learners).toFixed(1)} learners)`,
+      `  throughput at 1M vs ` +
+        `1×: ×${idRatio.toFixed(2)} (time ×${(idM.resolveSeconds / id1.resolveSeconds).toFixed(1)} for ` +
+        `×${(idM.learners / id1.learners).toFixed(1)} learners)`,
     );
 
     console.log('whole pipeline — baseline at 1× the sample');
     const pl1 = await pipelineRun(pg.url('bench_pipeline_1x'), 1);
     console.log(
-      `  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ${fmt(pl1.rowsPerSecond)} rows/s (gates: ${pl1.gates})`,
+      `  ${fmt(pl1.rowsMoved)} rows through the DAG in ${pl1.totalSeconds} s: ` +
+        `${fmt(pl1.rowsPerSecond)} rows/s (gates: ${pl1.gates})`,
     );
     console.log('whole pipeline — 10× the sample');
     const pl10 = await pipelineRun(pg.url('bench_pipeline_10x'), 10);
     console.log(
-      `  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ${fmt(pl10.rowsPerSecond)} rows/s (gates: ${pl10.gates})`,
+      `  ${fmt(pl10.rowsMoved)} rows through the DAG in ${pl10.totalSeconds} s: ` +
+        `${fmt(pl10.rowsPerSecond)} rows/s (gates: ${pl10.gates})`,
     );
     console.log('');
     console.log(
-      `${'stage'.padEnd(28)} ${'1× s'.padStart(8)} ${'10× s'.padStart(8)} ${'10× rows'.padStart(11)} ${'10× rows/s'.padStart(11)}`,
+      `${'stage'.padEnd(28)} ${'1× s'.padStart(8)} ${'10× s'.padStart(8)} ` +
+        `${'10× rows'.padStart(11)} ${'10× rows/s'.padStart(11)}`,
     );
     for (const [id, s] of Object.entries(pl10.stages)) {
       console.log(
-        `${id.padEnd(28)} ${pl1.stages[id]!.seconds.toFixed(1).padStart(8)} ${s.seconds.toFixed(1).padStart(8)} ${fmt(s.rows).padStart(11)} ${fmt(s.rowsPerSecond).padStart(11)}`,
+        `${id.padEnd(28)} ${pl1.stages[id]!.seconds.toFixed(1).padStart(8)} ${s.seconds.toFixed(1).padStart(8)} ` +
+          `${fmt(s.rows).padStart(11)} ${fmt(s.rowsPerSecond).padStart(11)}`,
       );
     }
     const plRatio = pl10.rowsPerSecond / pl1.rowsPerSecond;
     console.log(
-      `pipeline throughput at 10× vs 1×: ×${plRatio.toFixed(2)} (time ×${(pl10.totalSeconds / pl1.totalSeconds).toFixed(1)} for ×${(pl10.rowsMoved / pl1.rowsMoved).toFixed(1)} rows)`,
+      `pipeline throughput at 10× vs ` +
+        `1×: ×${plRatio.toFixed(2)} (time ×${(pl10.totalSeconds / pl1.totalSeconds).toFixed(1)} for ` +
+        `×${(pl10.rowsMoved / pl1.rowsMoved).toFixed(1)} rows)`,
     );
     console.log(
       JSON.stringify({

@@ -160,11 +160,13 @@ async function main(): Promise<void> {
       await seedOltpBaseline(oltp, scale, SMALL_DAY);
       await applyOltpDay(oltp, scale, SMALL_DAY, { eventsPerDay: SMALL_EVENTS });
       await applyOltpDay(oltp, scale, BIG_DAY, { eventsPerDay: BIG_EVENTS });
-      // Let every late event arrive, so the big day holds all its million events (bar the few whose session is unknown).
+      // Let every late event arrive, so the big day holds all its million events (bar the few whose session is
+      // unknown).
       await withTransaction(oltp, (tx) => deliverLateEvents(tx, addDays(BIG_DAY, 3)));
     });
     console.log(
-      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
+      `seeded OLTP: ${fmt(scale.learners)} learners, ` +
+        `${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
     );
     await migrate(warehouse);
     const dims = await timed(async () => {
@@ -188,12 +190,14 @@ async function main(): Promise<void> {
       raw.push(r.value / (r.ms / 1000));
       ours.push(o.value / (o.ms / 1000));
       console.log(
-        `move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} rows)`,
+        `move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ` +
+          `ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} rows)`,
       );
     }
     const moveRatio = median(ours) / median(raw);
     console.log(
-      `move: ours ${fmt(median(ours))} rows/s vs raw COPY pipe ${fmt(median(raw))} rows/s → ratio ${moveRatio.toFixed(3)} (target ≥ 0.8)`,
+      `move: ours ${fmt(median(ours))} rows/s vs raw COPY pipe ${fmt(median(raw))} rows/s → ratio ` +
+        `${moveRatio.toFixed(3)} (target ≥ 0.8)`,
     );
 
     // 2. build
@@ -202,11 +206,13 @@ async function main(): Promise<void> {
     const stagedEvents = Number(jobs.build_fact_sessions!.detail?.staged_session_events ?? 0);
     for (const [job, r] of Object.entries(jobs)) {
       console.log(
-        `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`,
+        `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ` +
+          `${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`,
       );
     }
     console.log(
-      `fact build for the ${fmt(stagedEvents)}-event day: ${secs(build.ms)} s wall (${fmt(stagedEvents / (build.ms / 1000))} session events/s)`,
+      `fact build for the ${fmt(stagedEvents)}-event day: ${secs(build.ms)} s wall ` +
+        `(${fmt(stagedEvents / (build.ms / 1000))} session events/s)`,
     );
 
     // 3. memory, in fresh processes
@@ -216,10 +222,12 @@ async function main(): Promise<void> {
     const rssRatio = big.peakRssMb / small.peakRssMb;
     const heapRatio = big.peakHeapMb / small.peakHeapMb;
     console.log(
-      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
+      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ` +
+        `${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
     );
     console.log(
-      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
+      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ` +
+        `${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
     );
     console.log(
       `memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`,

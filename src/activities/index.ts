@@ -8,18 +8,21 @@ import { createSchoolApiActivities } from '../pipelines/school-api/activities.js
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
 import { guardActivities } from '../runtime/activity-guard.js';
 import type { ActivityDeps } from '../runtime/deps.js';
+import { withRedactedFailures } from '../runtime/redact-failures.js';
 
 export type { ActivityDeps } from '../runtime/deps.js';
 
 /** Every activity, each heartbeating from its start and failing by cause (runtime/activity-guard.ts). */
 export function createActivities(deps: ActivityDeps) {
-  return guardActivities({
-    ...createLearningSampleActivities(deps),
-    ...createSchoolApiActivities(deps),
-    ...createGithubActivities(deps),
-    ...createWarehouseActivities(deps),
-    ...createLearningRoiActivities(deps),
-  });
+  return withRedactedFailures(
+    guardActivities({
+      ...createLearningSampleActivities(deps),
+      ...createSchoolApiActivities(deps),
+      ...createGithubActivities(deps),
+      ...createWarehouseActivities(deps),
+      ...createLearningRoiActivities(deps),
+    }),
+  );
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -56,7 +56,8 @@ export async function startEmbeddedPostgres(opts: {
   if (!(await canConnect(embeddedUrl(port, 'postgres')))) {
     if (await portOpen('127.0.0.1', port)) {
       throw new Error(
-        `embedded Postgres cannot start: port ${port} is in use (by a program that is not learnsync's embedded Postgres). ` +
+        `embedded Postgres cannot start: port ${port} is in use ` +
+          "(by a program that is not learnsync's embedded Postgres). " +
           'Set EMBEDDED_PG_PORT to a free port, or WAREHOUSE_DATABASE_URL to a running Postgres.',
       );
     }

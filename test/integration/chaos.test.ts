@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { runChaos } from '../../bench/chaos-harness.js';
 import { projectRoot } from '../support/temporal.js';
 
-it('a backfill that loses its worker, its database and its Temporal server once each ends exactly like a clean one', async () => {
+it('a backfill that loses its worker, database and Temporal server once each ends like a clean one', async () => {
   const lines: string[] = [];
   const report = await runChaos({
     projectRoot,

@@ -49,7 +49,7 @@ const alive = (pid: number) => {
   }
 };
 
-it('a Postgres start that fails (port taken) stops the Temporal server it started beside it and names the cause', async () => {
+it('a Postgres start failing on a taken port stops the Temporal server started beside it, naming why', async () => {
   const taken = net.createServer();
   servers.push(taken);
   const pgPort = await new Promise<number>((r) =>
@@ -67,7 +67,8 @@ it('a Postgres start that fails (port taken) stops the Temporal server it starte
   );
   expect(err).toBeInstanceOf(Error);
   expect((err as Error).message).toBe(
-    `embedded Postgres cannot start: port ${pgPort} is in use (by a program that is not learnsync's embedded Postgres). ` +
+    `embedded Postgres cannot start: port ${pgPort} is in use ` +
+      "(by a program that is not learnsync's embedded Postgres). " +
       'Set EMBEDDED_PG_PORT to a free port, or WAREHOUSE_DATABASE_URL to a running Postgres.',
   );
   // The dev server that came up beside it is gone again, and no child process is left.
@@ -86,7 +87,8 @@ it('a Postgres that refuses its data directory is reported with its own words, i
   const err = await startEmbeddedPostgres({ dataDir, port, databases: [] }).catch((e: unknown) => e as Error);
   expect((err as Error).message).toMatch(
     new RegExp(
-      `^embedded Postgres did not start on port ${port} \\(data in .*\\): postgres: could not access the server configuration file`,
+      `^embedded Postgres did not start on port ${port} \\(data in .*\\): ` +
+        'postgres: could not access the server configuration file',
     ),
   );
   expect((err as Error).message).not.toContain('\n');

@@ -18,7 +18,8 @@ afterAll(async () => {
 const runs = async (job: string) =>
   (
     await db.warehouse.query(
-      `SELECT status, rows_processed, rows_inserted, error_message FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at, status`,
+      `SELECT status, rows_processed, rows_inserted, error_message FROM etl_job_runs WHERE job_name = $1
+        ORDER BY started_at, status`,
       [job],
     )
   ).rows;
@@ -66,7 +67,8 @@ describe('runLedgeredJob', () => {
 
   it('marks a RUNNING row left by a dead attempt as abandoned when the job runs again', async () => {
     await db.warehouse.query(
-      `INSERT INTO etl_job_runs (id, job_name, target_date, status) VALUES (gen_random_uuid(), 'job_d', '2026-01-04', 'RUNNING')`,
+      `INSERT INTO etl_job_runs (id, job_name, target_date, status)
+        VALUES (gen_random_uuid(), 'job_d', '2026-01-04', 'RUNNING')`,
     );
     await runLedgeredJob(db.warehouse, { jobName: 'job_d', targetDate: '2026-01-04' }, async () => ({ processed: 3 }));
     const rows = await runs('job_d');
@@ -83,13 +85,15 @@ describe('runLedgeredJob', () => {
     const workers = [`${hostname()} pid ${deadPid}`, THIS_WORKER, `${hostname()} pid ${process.ppid}`];
     for (const [date, worker] of workers.map((w, i) => [`2026-02-0${i + 1}`, w] as const))
       await db.warehouse.query(
-        `INSERT INTO etl_job_runs (id, job_name, target_date, status, worker) VALUES (gen_random_uuid(), 'job_g', $1, 'RUNNING', $2)`,
+        `INSERT INTO etl_job_runs (id, job_name, target_date, status, worker)
+         VALUES (gen_random_uuid(), 'job_g', $1, 'RUNNING', $2)`,
         [date, worker],
       );
     for (const date of ['2026-02-01', '2026-02-02', '2026-02-03'])
       await runLedgeredJob(db.warehouse, { jobName: 'job_g', targetDate: date }, async () => ({ processed: 1 }));
     const { rows: closed } = await db.warehouse.query(
-      `SELECT target_date::text AS d, error_message FROM etl_job_runs WHERE job_name = 'job_g' AND status = 'FAILED' ORDER BY 1`,
+      `SELECT target_date::text AS d, error_message FROM etl_job_runs
+        WHERE job_name = 'job_g' AND status = 'FAILED' ORDER BY 1`,
     );
     expect(closed[0].error_message).toBe(
       `abandoned: its worker (${hostname()} pid ${deadPid}) stopped before finishing`,

@@ -48,7 +48,8 @@ const load = (input: NodeInput) =>
 const count = async (sql: string, date: string) => (await db.warehouse.query(sql, [date])).rows[0].n as number;
 const successRows = (date: string) =>
   count(
-    `SELECT count(*)::int AS n FROM etl_job_runs WHERE job_name = 'load_once' AND target_date = $1 AND status = 'SUCCESS'`,
+    `SELECT count(*)::int AS n FROM etl_job_runs
+      WHERE job_name = 'load_once' AND target_date = $1 AND status = 'SUCCESS'`,
     date,
   );
 const dataRows = (date: string) => count(`SELECT count(*)::int AS n FROM loaded WHERE target_date = $1`, date);

@@ -14,7 +14,8 @@ export const command: CliCommand = {
       describeStack(ctx, stack);
       ctx.print();
       ctx.print(
-        'in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
+        'in another terminal: `learnsync run <pipeline>`, ' +
+          '`learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
       );
       ctx.print('Ctrl-C stops everything this command started.');
       // A Temporal dev server or Postgres that dies is restarted; one that cannot be is the end.

@@ -17,6 +17,7 @@ import {
   skipIfDone,
   confirmCommitted,
 } from './ledger-rows.js';
+import { redactError } from '../../secrets.js';
 
 export async function runLedgeredJob(
   pool: pg.Pool,
@@ -51,7 +52,7 @@ export async function runLedgeredJob(
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (runId) await markFailed(pool, runId, err, Date.now() - started);
-    throw classifyPgError(err);
+    throw redactError(classifyPgError(err));
   } finally {
     client.release();
   }

@@ -9,6 +9,7 @@ import { activityContext } from '../activity-context.js';
 import { describeFailure } from '../error-causes.js';
 import type { NodeResult } from '../../pipelines/types.js';
 import type { JobCounts, JobSpec } from './job-types.js';
+import { redactError } from '../../secrets.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -86,7 +87,8 @@ export function endedAttemptMessage(runId: string, worker: string | null): strin
   const m = worker ? /^(.*) pid (\d+)$/.exec(worker) : null;
   if (m && m[1] === hostname()) {
     return processAlive(Number(m[2]))
-      ? `interrupted: its worker (${worker}) is running but the attempt ended without recording a result (database connection lost)`
+      ? `interrupted: its worker (${worker}) is running but the attempt ended without recording a result ` +
+          '(database connection lost)'
       : `abandoned: its worker (${worker}) stopped before finishing`;
   }
   return worker
@@ -119,8 +121,8 @@ export async function closeAbandoned(db: Db, spec: JobSpec, scope: 'date' | 'job
 export async function insertRunning(db: Db, spec: JobSpec): Promise<string> {
   const runId = randomUUID();
   await db.query(
-    `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, workflow_id, workflow_run_id, attempt, worker,
-       started_at)
+    `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, workflow_id, workflow_run_id, attempt,
+       worker, started_at)
      VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $7, $8, clock_timestamp())`,
     [runId, spec.jobName, spec.pipeline ?? null, spec.targetDate ?? null, ...attemptIds()],
   );
@@ -133,7 +135,7 @@ export async function insertRunning(db: Db, spec: JobSpec): Promise<string> {
  * the next attempt to write.
  */
 export async function markFailed(pool: pg.Pool, runId: string, err: unknown, durationMs: number): Promise<void> {
-  const message = describeFailure(err).slice(0, 4000);
+  const message = describeFailure(redactError(err)).slice(0, 4000);
   try {
     await pool.query(
       // Only a RUNNING row: a SUCCESS that committed before the connection failed stays SUCCESS.
