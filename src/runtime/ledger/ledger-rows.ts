@@ -32,8 +32,10 @@ function attemptIds(): [string | null, string | null, number | null, string] {
  * COMMIT, or the server was down). Outside a workflow (run-job, tests) there is no such attempt.
  */
 export async function ownCommittedResult(db: Db, spec: JobSpec): Promise<NodeResult | undefined> {
-  const wf = activityContext()?.info.workflowExecution;
-  if (!wf) return undefined;
+  const info = activityContext()?.info;
+  const wf = info?.workflowExecution;
+  // Only a retry can follow a lost completion: a first attempt has nothing of its own to find.
+  if (!wf || !info || info.attempt <= 1) return undefined;
   const { rows } = await db.query<{ result: NodeResult | null; rows_processed: number }>(
     `SELECT result, rows_processed FROM etl_job_runs
      WHERE workflow_id = $1 AND workflow_run_id = $2 AND job_name = $3 AND target_date IS NOT DISTINCT FROM $4
