@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/connectors/postgres.js';
 import { startSchoolApiServer, type SchoolApiServer } from '../src/pipelines/school-api/sample/server.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
-import { freePort } from '../src/stack/temporal-dev-server.js';
+import { configuredOrFreePort } from '../src/stack/ports.js';
 import { migrate } from '../src/warehouse/migrate.js';
 import { createSourceClients } from '../src/stack/source-clients.js';
 
@@ -30,7 +30,8 @@ interface Measure {
 }
 
 async function main() {
-  const port = await freePort();
+  // BENCH_PG_PORT when set, else a free port.
+  const port = await configuredOrFreePort(loadConfig().bench.pgPort);
   const dataDir = path.join(root, '.data', `bench-api-${process.pid}`);
   const pg = await startEmbeddedPostgres({
     dataDir,
@@ -103,6 +104,7 @@ async function main() {
 
 async function scenario(url: string, size: number, results: Record<string, Measure>, tag: string) {
   const server = await startSchoolApiServer({
+    port: loadConfig().bench.apiPort,
     sizes: { users: 1000, projectsUsers: size, achievementsUsers: 10, coalitionsUsers: 10 },
     mainCursusShare: 1,
     hourlyLimit: 10_000_000,

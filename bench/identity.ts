@@ -31,7 +31,7 @@ import type { NodeInput, NodeResult } from '../src/pipelines/types.js';
 import { buildPerson, personRows } from '../src/pipelines/learning-roi/sample/data.js';
 import { sampleKustoServer } from '../src/pipelines/learning-roi/sample/source.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
-import { freePort } from '../src/stack/temporal-dev-server.js';
+import { configuredOrFreePort } from '../src/stack/ports.js';
 import { migrate } from '../src/warehouse/migrate.js';
 import { createSourceClients } from '../src/stack/source-clients.js';
 
@@ -226,7 +226,8 @@ async function pipelineRun(url: string, scale: number): Promise<PipelineFigures>
 }
 
 async function main() {
-  const port = await freePort();
+  // BENCH_PG_PORT when set, else a free port.
+  const port = await configuredOrFreePort(loadConfig().bench.pgPort);
   const dataDir = path.join(root, '.data', `bench-identity-${process.pid}`);
   const dbs = ['bench_identity_1x', 'bench_identity_1m', 'bench_pipeline_1x', 'bench_pipeline_10x'];
   const pg = await startEmbeddedPostgres({ dataDir, port, databases: dbs, ephemeral: true });

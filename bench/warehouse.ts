@@ -30,7 +30,7 @@ import { addDays } from '../src/pipelines/dates.js';
 import { deliverLateEvents } from '../src/pipelines/warehouse/sample/activity.js';
 import { applyOltpDay, BENCH_SCALE, seedOltpBaseline } from '../src/pipelines/warehouse/sample/generator.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
-import { freePort } from '../src/stack/temporal-dev-server.js';
+import { configuredOrFreePort } from '../src/stack/ports.js';
 import { migrate } from '../src/warehouse/migrate.js';
 import { createSourceClients } from '../src/stack/source-clients.js';
 
@@ -141,7 +141,8 @@ async function rawPipe(
 async function main(): Promise<void> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dataDir = path.join(root, '.data', `bench-warehouse-${process.pid}`);
-  const port = await freePort();
+  // BENCH_PG_PORT when set, else a free port.
+  const port = await configuredOrFreePort(loadConfig().bench.pgPort);
   console.log(`starting embedded Postgres on ${port} (throwaway cluster, fsync off for both paths alike)…`);
   const pgHandle = await startEmbeddedPostgres({
     dataDir,

@@ -58,10 +58,21 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intFromEnv(8),
   WORKER_SHUTDOWN_GRACE_SECONDS: intFromEnv(30),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  // Benchmarks (bench/*): their own Postgres, Temporal and sample-server ports; a free port when unset.
+  BENCH_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  RETRY_OUTAGE_WINDOW_MINUTES: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
   DATABASE_URL: pgUrl,
   WAREHOUSE_DATABASE_URL: pgUrl,
   OLTP_DATABASE_URL: pgUrl,
-  EMBEDDED_PG_PORT: intFromEnv(54329),
+  // Below the ephemeral range 32768-60999, where an outgoing connection can hold a port at random.
+  EMBEDDED_PG_PORT: intFromEnv(15432),
   LEARNSYNC_DATA_DIR: z.string().default(path.join(projectRoot, '.data')),
   LEARNSYNC_OUTPUT_DIR: z.string().default(path.join(projectRoot, 'output')),
   LEARNSYNC_ROWS_DROP_ALERT: z.coerce.number().min(0).max(1).default(0.5),
@@ -104,6 +115,9 @@ const schema = z.object({
   SCHOOL_API_INCLUDE_ALUMNI: boolFromEnv(false),
   SLEEP_BETWEEN_CALLS: secondsFromEnv(0.6),
   API_BACKOFF_SCALE: z.coerce.number().min(0).max(10).default(1),
+  SAMPLE_SCHOOL_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SAMPLE_GITHUB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SAMPLE_KUSTO_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SAMPLE_API_CHANGES_PER_MINUTE: z.coerce.number().int().min(0).default(5),
   // Kusto / learning ROI (issue 4). No cluster URLs → the built-in sample source answers over the Kusto protocol.
   KUSTO_ANALYTICS_CLUSTER_URL: httpUrl('KUSTO_AUTH with KUSTO_CLIENT_SECRET or KUSTO_ACCESS_TOKEN (or their _FILE)'),
@@ -182,6 +196,10 @@ export interface Config {
     shutdownGraceSeconds: number;
     bundlePath?: string;
   };
+  /** Ports the benchmarks use; undefined → a free port. */
+  bench: { pgPort?: number; temporalPort?: number; temporalUiPort?: number; apiPort?: number };
+  /** Infrastructure failures retry for this long (handed to workflows in their input). */
+  retry: { outageWindowMinutes: number };
   postgres: {
     /** undefined → embedded Postgres serves both databases */
     warehouseUrl?: string;
@@ -227,7 +245,8 @@ export interface Config {
   };
   /** Multiplies every API wait (Retry-After, backoff); tests set it near 0. */
   apiBackoffScale: number;
-  sampleApi: { changesPerMinute: number };
+  /** The local sample servers: how fast records change, and their ports (undefined → free ports). */
+  sampleApi: { changesPerMinute: number; schoolApiPort?: number; githubPort?: number; kustoPort?: number };
   kusto: KustoConfig;
   learningRoi: LearningRoiConfig;
   appDb: AppDbConfig;
@@ -333,6 +352,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
       bundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
+    retry: { outageWindowMinutes: e.RETRY_OUTAGE_WINDOW_MINUTES },
+    bench: {
+      pgPort: e.BENCH_PG_PORT,
+      temporalPort: e.BENCH_TEMPORAL_PORT,
+      temporalUiPort: e.BENCH_TEMPORAL_UI_PORT,
+      apiPort: e.BENCH_API_PORT,
+    },
     postgres: {
       warehouseUrl,
       // One server is enough for a small install: the OLTP source defaults to the warehouse's server.
@@ -366,7 +392,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     schoolApi: schoolApiSection(e),
     apiBackoffScale: e.API_BACKOFF_SCALE,
-    sampleApi: { changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE },
+    sampleApi: {
+      changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE,
+      schoolApiPort: e.SAMPLE_SCHOOL_API_PORT,
+      githubPort: e.SAMPLE_GITHUB_PORT,
+      kustoPort: e.SAMPLE_KUSTO_PORT,
+    },
     kusto: kustoSection(e),
     learningRoi: learningRoiSection(e),
     appDb: appDbSection(e, path.resolve(e.LEARNSYNC_DATA_DIR)),

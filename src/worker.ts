@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (metricsPort !== undefined) Runtime.install({ telemetryOptions: await sdkMetricsTelemetry() });
   const metrics =
     metricsPort !== undefined ? await startWorkerMetricsServer(config.serve.workerMetricsHost, metricsPort) : undefined;
-  const connection = await NativeConnection.connect({ address: config.temporal.address, ...temporalSecurity(config) });
+  const connection = await connectWithRetry(config.temporal.address, temporalSecurity(config), logger);
   const urls = { warehouseUrl: config.postgres.warehouseUrl, oltpUrl: config.postgres.oltpUrl };
   const deps = await createActivityDeps(config, urls, logger);
   const worker = await createWorker(config, connection, createActivities(deps));
@@ -40,6 +40,27 @@ async function main(): Promise<void> {
   await metrics?.close();
   logger.info('worker stopped');
 }
+
+/** A worker started while Temporal is briefly down (a restart, a deploy) waits for it instead of exiting. */
+async function connectWithRetry(
+  address: string,
+  security: ReturnType<typeof temporalSecurity>,
+  logger: ReturnType<typeof createLogger>,
+  giveUpAfterMs = CONNECT_RETRY_MS,
+): Promise<NativeConnection> {
+  const deadline = Date.now() + giveUpAfterMs;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await NativeConnection.connect({ address, ...security });
+    } catch (err) {
+      if (Date.now() + wait > deadline) throw err;
+      logger.warn({ address, err: (err as Error).message }, 'Temporal is not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+const CONNECT_RETRY_MS = 5 * 60_000;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   main().catch((err) => {

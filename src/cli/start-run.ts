@@ -20,7 +20,9 @@ export async function startPipelineRun(
   opts: { targetDate?: string; force: boolean; definition?: PipelineDefinition },
 ) {
   try {
-    return { ...(await startRun(client, ctx.config.temporal.taskQueue, def, opts)), alreadyRunning: false };
+    const outageWindowMinutes = ctx.config.retry.outageWindowMinutes;
+    const started = await startRun(client, ctx.config.temporal.taskQueue, def, { ...opts, outageWindowMinutes });
+    return { ...started, alreadyRunning: false };
   } catch (err) {
     if (!(err instanceof AlreadyRunningError)) throw err;
     // The same pipeline and date is running already: follow that run rather than start a second.

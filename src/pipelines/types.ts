@@ -85,6 +85,8 @@ export interface PipelineRunInput {
   force?: boolean;
   /** Runs this definition instead of the registered one (tests, ad-hoc DAGs). */
   definition?: PipelineDefinition;
+  /** How long infrastructure failures keep being retried (RETRY_OUTAGE_WINDOW_MINUTES; workflows cannot read env). */
+  outageWindowMinutes?: number;
 }
 
 export interface BackfillInput {
@@ -99,6 +101,8 @@ export interface BackfillInput {
   maxDates?: number;
   /** Backfills this definition instead of the registered one (tests, ad-hoc DAGs). */
   definition?: PipelineDefinition;
+  /** Handed to every child run: see PipelineRunInput.outageWindowMinutes. */
+  outageWindowMinutes?: number;
   /** Carried across continue-as-new; callers leave it out. */
   state?: BackfillState;
 }

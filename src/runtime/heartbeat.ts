@@ -27,6 +27,13 @@ const NONE: Heartbeat = { report: () => {}, stage: () => {}, previous: () => und
 export function startHeartbeat(details: Record<string, unknown> = {}, everyMs = HEARTBEAT_EVERY_MS): Heartbeat {
   const ctx = activityContext();
   if (!ctx) return NONE;
+  // Nested (the activity guard already beats for this activity): merge into the one running, so
+  // there is one timer and one set of details; stopping the inner handle leaves the outer beating.
+  const outer = running.get(ctx);
+  if (outer) {
+    outer.report(details);
+    return { report: outer.report, stage: outer.stage, previous: outer.previous, stop: () => {} };
+  }
   let current: Record<string, unknown> = { ...details };
   const beat = () => ctx.heartbeat(current);
   beat();

@@ -48,6 +48,9 @@ export async function createWorker(config: Config, connection: NativeConnection,
         activityInterceptors(createErrorReporter(config, createLogger({ level: config.log.level }), 'worker')),
       ],
     },
+    // Heartbeats reach the server every 5 s (the SDK's default throttle is 80% of the heartbeat
+    // timeout), so a 20 s heartbeat timeout has room for a busy event loop yet notices a lost worker fast.
+    maxHeartbeatThrottleInterval: '5s',
     ...workflowSource(config),
   });
 }

@@ -7,9 +7,17 @@ import { PIPELINE_KEY } from '../workflows/search-attributes.js';
 
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
-export function specHash(s: ScheduleSpecConfig, taskQueue: string): string {
+export function specHash(s: ScheduleSpecConfig, taskQueue: string, outageWindowMinutes?: number): string {
   return createHash('sha256')
-    .update(JSON.stringify({ ...s, taskQueue, catchup: CATCHUP_WINDOW, summary: summaryOf(s) }))
+    .update(
+      JSON.stringify({
+        ...s,
+        taskQueue,
+        catchup: CATCHUP_WINDOW,
+        summary: summaryOf(s),
+        ...(outageWindowMinutes !== undefined && { outageWindowMinutes }),
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
 }
@@ -17,7 +25,12 @@ export function specHash(s: ScheduleSpecConfig, taskQueue: string): string {
 /** The Web UI summary of every run a schedule starts (the date is yesterday of its start time). */
 const summaryOf = (s: ScheduleSpecConfig) => `${s.pipeline}, scheduled by ${s.id}`;
 
-function toOptions(s: ScheduleSpecConfig, taskQueue: string, withSearchAttributes: boolean): ScheduleOptions {
+function toOptions(
+  s: ScheduleSpecConfig,
+  taskQueue: string,
+  withSearchAttributes: boolean,
+  outageWindowMinutes?: number,
+): ScheduleOptions {
   return {
     scheduleId: s.id,
     spec: {
@@ -29,14 +42,20 @@ function toOptions(s: ScheduleSpecConfig, taskQueue: string, withSearchAttribute
       workflowType: 'runPipeline',
       workflowId: `${s.id}-run`,
       taskQueue,
-      args: [{ pipeline: s.pipeline, force: s.force ?? false }],
+      args: [
+        {
+          pipeline: s.pipeline,
+          force: s.force ?? false,
+          ...(outageWindowMinutes !== undefined && { outageWindowMinutes }),
+        },
+      ],
       ...(withSearchAttributes && { typedSearchAttributes: [{ key: PIPELINE_KEY, value: s.pipeline }] }),
       staticSummary: summaryOf(s),
       staticDetails: `${s.description}; its jobs are in \`learnsync status\``,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: false },
     state: { note: s.description },
-    memo: { learnsyncSpecHash: specHash(s, taskQueue) },
+    memo: { learnsyncSpecHash: specHash(s, taskQueue, outageWindowMinutes) },
   };
 }
 
@@ -44,11 +63,11 @@ export async function applySchedules(
   client: Client,
   taskQueue: string,
   schedules: readonly ScheduleSpecConfig[] = SCHEDULES,
-  opts: { searchAttributes?: boolean } = {},
+  opts: { searchAttributes?: boolean; outageWindowMinutes?: number } = {},
 ): Promise<Record<string, ApplyOutcome>> {
   const out: Record<string, ApplyOutcome> = {};
   for (const s of schedules) {
-    const options = toOptions(s, taskQueue, opts.searchAttributes ?? true);
+    const options = toOptions(s, taskQueue, opts.searchAttributes ?? true, opts.outageWindowMinutes);
     const handle = client.schedule.getHandle(s.id);
     let current;
     try {

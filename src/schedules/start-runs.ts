@@ -133,11 +133,18 @@ export async function startPipelineRun(
   client: Client,
   taskQueue: string,
   def: PipelineDefinition,
-  opts: { targetDate?: string; force: boolean; definition?: PipelineDefinition },
+  opts: { targetDate?: string; force: boolean; definition?: PipelineDefinition; outageWindowMinutes?: number },
 ) {
   const targetDate = def.kind === 'nightly' ? (opts.targetDate ?? dayBefore(Date.now())) : undefined;
   const workflowId = runWorkflowId(def, targetDate);
-  const input: PipelineRunInput = { pipeline: def.name, targetDate, force: opts.force, definition: opts.definition };
+  const input: PipelineRunInput = {
+    pipeline: def.name,
+    targetDate,
+    force: opts.force,
+    definition: opts.definition,
+    // How long infrastructure errors are retried (RETRY_OUTAGE_WINDOW_MINUTES): workflows cannot read the env.
+    ...(opts.outageWindowMinutes !== undefined && { outageWindowMinutes: opts.outageWindowMinutes }),
+  };
   const typedSearchAttributes: SearchAttributePair[] = [
     { key: PIPELINE_KEY, value: def.name },
     { key: STATUS_KEY, value: 'RUNNING' },
@@ -161,7 +168,12 @@ export async function startPipelineRun(
 }
 
 /** Starts a backfill; the same range of the same pipeline while one runs throws AlreadyRunningError. */
-export async function startBackfill(client: Client, taskQueue: string, req: BackfillRequest) {
+export async function startBackfill(
+  client: Client,
+  taskQueue: string,
+  req: BackfillRequest,
+  outageWindowMinutes?: number,
+) {
   const workflowId = backfillWorkflowId(req.def.name, req.from, req.to);
   try {
     const handle = await client.workflow.start(backfillPipeline, {
@@ -175,6 +187,7 @@ export async function startBackfill(client: Client, taskQueue: string, req: Back
           concurrency: req.concurrency,
           force: req.force,
           maxDates: req.maxDates,
+          ...(outageWindowMinutes !== undefined && { outageWindowMinutes }),
         },
       ],
       typedSearchAttributes: [

@@ -1,6 +1,7 @@
 // The local stack behind `learnsync demo` and `learnsync dev`: Temporal (given or the dev server
 // with its Web UI), Postgres (given or embedded) and, optionally, a worker in this process.
-// Only what this process started is stopped by stop().
+// Only what this process started is stopped by stop(); a start that fails half-way stops what it
+// had started before it throws; supervise() restarts a dev server or Postgres that died.
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -26,7 +27,18 @@ export interface LocalStack {
   started: string[];
   deps?: ActivityDeps;
   stop(): Promise<void>;
+  /**
+   * Watches the children this stack started and restarts a dead Temporal dev server or embedded
+   * Postgres (their state is on disk), telling `say` each time. Resolves with a message when one
+   * cannot be brought back (then the caller stops); never while everything runs.
+   */
+  supervise(say: (line: string) => void): Promise<string>;
 }
+
+/** Restarts allowed per child within RESTART_WINDOW_MS before supervise() gives up. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 10 * 60_000;
+const POSTGRES_CHECK_MS = 2000;
 
 export async function startPostgres(
   config: Config,
@@ -67,15 +79,66 @@ export async function startLocalStack(
   const started: string[] = [];
   installQuietRuntime(config.log.level);
   try {
-    const [temporal, pgs] = await Promise.all([startTemporal(config, logger), startPostgres(config, logger)]);
-    if (temporal.startedHere) {
+    // Both start at once; whichever started is stopped again if the other failed.
+    const [t, p] = await Promise.allSettled([startTemporal(config, logger), startPostgres(config, logger)]);
+    let temporal = t.status === 'fulfilled' ? t.value : undefined;
+    let pgHandle = p.status === 'fulfilled' ? p.value.handle : undefined;
+    if (temporal?.startedHere) {
       started.push(`Temporal dev server on ${temporal.address}`);
-      stoppers.push(temporal.stop);
+      stoppers.push(() => temporal!.stop());
     }
-    if (pgs.handle?.startedHere) {
-      started.push(`embedded Postgres on 127.0.0.1:${pgs.handle.port}`);
-      stoppers.push(pgs.handle.stop);
+    if (pgHandle?.startedHere) {
+      started.push(`embedded Postgres on 127.0.0.1:${pgHandle.port}`);
+      stoppers.push(() => pgHandle!.stop());
     }
+    if (t.status === 'rejected') throw t.reason;
+    if (p.status === 'rejected') throw p.reason;
+    const pgs = p.value;
+    let stopping = false;
+    const supervise = async (say: (line: string) => void): Promise<string> => {
+      const restarts = { temporal: [] as number[], postgres: [] as number[] };
+      const mayRestart = (which: keyof typeof restarts) => {
+        const now = Date.now();
+        restarts[which] = restarts[which].filter((at) => now - at < RESTART_WINDOW_MS);
+        restarts[which].push(now);
+        return restarts[which].length <= MAX_RESTARTS;
+      };
+      const watchTemporal = async (): Promise<string> => {
+        for (;;) {
+          const code = await (temporal!.exited ?? new Promise<never>(() => {}));
+          if (stopping) return 'stopping';
+          if (!mayRestart('temporal'))
+            return `the Temporal dev server keeps exiting (code ${code}): stopping; see its log with LOG_LEVEL=debug`;
+          say(`Temporal dev server exited (code ${code}); restarting it (workflows and schedules are kept on disk)`);
+          try {
+            temporal = await startTemporal(config, logger);
+            say(`Temporal dev server is back on ${temporal.address}`);
+          } catch (err) {
+            return `the Temporal dev server exited and could not be restarted: ${(err as Error).message}`;
+          }
+        }
+      };
+      const watchPostgres = async (): Promise<string> => {
+        for (;;) {
+          await new Promise((r) => setTimeout(r, POSTGRES_CHECK_MS));
+          if (stopping) return 'stopping';
+          if (pgHandle!.alive()) continue;
+          if (!mayRestart('postgres')) return 'embedded Postgres keeps dying: stopping';
+          say(`embedded Postgres (pid ${pgHandle!.pid}) died; restarting it (its data is on disk)`);
+          try {
+            pgHandle = (await startPostgres(config, logger)).handle!;
+            say(`embedded Postgres is back on 127.0.0.1:${pgHandle.port}`);
+          } catch (err) {
+            return `embedded Postgres died and could not be restarted: ${(err as Error).message}`;
+          }
+        }
+      };
+      const watchers: Promise<string>[] = [];
+      if (temporal?.startedHere) watchers.push(watchTemporal());
+      if (pgHandle?.startedHere) watchers.push(watchPostgres());
+      return watchers.length ? Promise.race(watchers) : new Promise<string>(() => {});
+    };
+    temporal = temporal!;
     const connection = await NativeConnection.connect({
       address: temporal.address,
       ...(temporal.startedHere ? {} : temporalSecurity(config)),
@@ -107,7 +170,11 @@ export async function startLocalStack(
       deps,
       worker,
       workerDone,
-      stop: () => stopAll(stoppers),
+      stop: () => {
+        stopping = true;
+        return stopAll(stoppers);
+      },
+      supervise,
     };
   } catch (err) {
     await stopAll(stoppers);

@@ -1,5 +1,6 @@
 // Sample mode: without credentials, the API activities read these local servers. Each worker
-// process starts them once, on free loopback ports, the first time an activity needs them.
+// process starts them once, the first time an activity needs them, on the configured loopback
+// ports (SAMPLE_SCHOOL_API_PORT, SAMPLE_GITHUB_PORT) or on free ones when those are unset.
 import type { Config } from '../config.js';
 import { startGithubServer, type GithubServer } from '../pipelines/github/sample/server.js';
 import { startSchoolApiServer, type SchoolApiServer } from '../pipelines/school-api/sample/server.js';
@@ -11,21 +12,25 @@ let github: Promise<GithubServer> | undefined;
 const DEMO_CHAOS = { every429: 53, every5xx: 71 };
 
 export function sampleSchoolApi(config: Config): Promise<SchoolApiServer> {
-  school ??= startSchoolApiServer({ changesPerMinute: config.sampleApi.changesPerMinute, chaos: DEMO_CHAOS }).catch(
-    (err: unknown) => {
-      school = undefined;
-      throw err;
-    },
-  );
+  school ??= startSchoolApiServer({
+    changesPerMinute: config.sampleApi.changesPerMinute,
+    chaos: DEMO_CHAOS,
+    port: config.sampleApi.schoolApiPort,
+  }).catch((err: unknown) => {
+    school = undefined;
+    throw err;
+  });
   return school;
 }
 
 export function sampleGithub(config: Config): Promise<GithubServer> {
-  github ??= startGithubServer({ changesPerMinute: config.sampleApi.changesPerMinute, chaos: DEMO_CHAOS }).catch(
-    (err: unknown) => {
-      github = undefined;
-      throw err;
-    },
-  );
+  github ??= startGithubServer({
+    changesPerMinute: config.sampleApi.changesPerMinute,
+    chaos: DEMO_CHAOS,
+    port: config.sampleApi.githubPort,
+  }).catch((err: unknown) => {
+    github = undefined;
+    throw err;
+  });
   return github;
 }

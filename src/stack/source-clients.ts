@@ -21,7 +21,7 @@ function once<T>(open: () => Promise<T>): () => Promise<T> {
 }
 
 async function sampleKusto(config: Config): Promise<KustoClusterPair> {
-  const { server } = await sampleKustoServer(config.learningRoi.sampleScale);
+  const { server } = await sampleKustoServer(config.learningRoi.sampleScale, config.sampleApi.kustoPort);
   const auth = { kind: 'token-provider' as const, token: async () => SAMPLE_KUSTO_TOKEN };
   const cluster = (label: string) =>
     new KustoCluster({ label, url: server.url, auth, queryTimeoutMs: config.kusto.queryTimeoutMs });

@@ -1,9 +1,12 @@
 // The local Temporal: the real `temporal server start-dev` (server + Web UI) from the provisioned
-// CLI, reused when something already answers on the address.
+// CLI, reused when something already answers on the address. A failed start kills what it spawned
+// and says why in one line; a started server is registered with the watchdog so it never outlives
+// this process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
+import { unwatchChild, watchChild } from './child-watchdog.js';
+import { portOpen } from './ports.js';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
@@ -12,32 +15,14 @@ export interface TemporalHandle {
   address: string;
   uiUrl?: string;
   startedHere: boolean;
+  /** The dev server's pid, when this process started it. */
+  pid?: number;
+  /** Resolves with the exit code when a server this process started exits (never for a reused one). */
+  exited?: Promise<number | null>;
   stop(): Promise<void>;
 }
 
-export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
+export { freePort, portOpen } from './ports.js';
 
 export async function waitForTemporal(address: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -94,27 +79,56 @@ export async function startTemporalDevServer(opts: {
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  watchChild(child.pid, 'SIGTERM');
   const log = opts.onLog ?? (() => {});
-  child.stdout?.on('data', (d: Buffer) => log(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => log(d.toString()));
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`temporal server start-dev exited early with code ${code}`))),
-  );
-  exited.catch(() => {});
-  await Promise.race([waitForTemporal(address), exited]);
-  return {
-    address,
-    uiUrl,
-    startedHere: true,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    },
+  const recent: string[] = [];
+  const remember = (d: Buffer) => {
+    const text = d.toString();
+    log(text);
+    for (const line of text.split('\n').filter((l) => l.trim())) {
+      recent.push(line.trim());
+      if (recent.length > 50) recent.shift();
+    }
   };
+  child.stdout?.on('data', remember);
+  child.stderr?.on('data', remember);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      unwatchChild(child.pid);
+      resolve(code);
+    });
+    child.once('error', (err) => {
+      recent.push(err.message);
+      resolve(null);
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const earlyExit = exited.then((code) => {
+    throw new Error(`temporal server start-dev exited early (code ${code}): ${temporalReason(recent)}`);
+  });
+  earlyExit.catch(() => {});
+  try {
+    await Promise.race([waitForTemporal(address), earlyExit]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { address, uiUrl, startedHere: true, pid: child.pid, exited, stop };
+}
+
+/** The dev server's own words: its error line (e.g. "address already in use"), else its last line. */
+export function temporalReason(lines: string[]): string {
+  const line =
+    lines.find((l) => /address already in use|bind:/i.test(l)) ??
+    [...lines].reverse().find((l) => /error|fatal|failed|unable/i.test(l)) ??
+    lines[lines.length - 1];
+  return line ? line.slice(0, 400) : 'no output';
 }
 
 /** Registers learnsync's search attributes on a server the user runs (the dev server gets them as flags). */

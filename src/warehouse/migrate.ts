@@ -8,6 +8,7 @@ import * as m002 from './migrations/002_learning_sample.js';
 import * as m010 from './migrations/010_warehouse_dimensions.js';
 import * as m011 from './migrations/011_warehouse_facts.js';
 import * as m012 from './migrations/012_ledger_alerts.js';
+import * as m013 from './migrations/013_ledger_attempts.js';
 import * as m015 from './migrations/015_scd2_clamped_times.js';
 import * as m020 from './migrations/020_kusto_extraction.js';
 import * as m021 from './migrations/021_learning_roi.js';
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'warehouse_dimensions', sql: m010.sql },
   { version: 11, name: 'warehouse_facts', sql: m011.sql },
   { version: 12, name: 'ledger_alerts', sql: m012.sql },
+  { version: 13, name: 'ledger_attempts', sql: m013.sql },
   { version: 15, name: 'scd2_clamped_times', sql: m015.sql },
   { version: 20, name: 'kusto_extraction', sql: m020.sql },
   { version: 21, name: 'learning_roi', sql: m021.sql },

@@ -91,7 +91,15 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
         : [];
       const result = await executeChild(runPipeline, {
         workflowId: backfillChildId(info.workflowId, date),
-        args: [{ pipeline: def.name, targetDate: date, force: input.force ?? false, definition: input.definition }],
+        args: [
+          {
+            pipeline: def.name,
+            targetDate: date,
+            force: input.force ?? false,
+            definition: input.definition,
+            outageWindowMinutes: input.outageWindowMinutes,
+          },
+        ],
         ...(withAttributes && { typedSearchAttributes }),
         staticSummary: `${def.name} for ${date}`,
         staticDetails: `date ${date} of the backfill ${info.workflowId}; its jobs are in \`learnsync status\``,

@@ -70,7 +70,7 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
     me.startedAt = Date.now();
     try {
       // The node id is the activity's summary: the Web UI's timeline and history name each bar by its node.
-      const options = { ...activityOptionsFor(node), summary: node.id };
+      const options = { ...activityOptionsFor(node, input.outageWindowMinutes), summary: node.id };
       const activity = proxyActivities<Record<string, NodeActivity>>(options)[node.activity]!;
       const result = await activity({
         pipeline: def.name,

@@ -1,6 +1,7 @@
 // The run ledger against a real Postgres: skip-if-done, force, failure rollback, abandoned runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLedgeredJob } from '../../src/runtime/ledger/job-runner.js';
+import { THIS_WORKER } from '../../src/runtime/ledger/ledger-rows.js';
 import { ConfigError } from '../../src/errors.js';
 import { MIGRATIONS, migrate } from '../../src/warehouse/migrate.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
@@ -73,6 +74,55 @@ describe('runLedgeredJob', () => {
     const rows = await runs('job_d');
     expect(rows.map((r) => r.status).sort()).toEqual(['FAILED', 'SUCCESS']);
     expect(rows.find((r) => r.status === 'FAILED')!.error_message).toMatch(/abandoned/);
+  });
+
+  it('says "abandoned" only when the worker that wrote a RUNNING row is gone', async () => {
+    const { hostname } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    // A pid that existed and is gone: a child that has exited.
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
+    // 02-01: a worker that is gone; 02-02: this process; 02-03: another live process.
+    const workers = [`${hostname()} pid ${deadPid}`, THIS_WORKER, `${hostname()} pid ${process.ppid}`];
+    for (const [date, worker] of workers.map((w, i) => [`2026-02-0${i + 1}`, w] as const))
+      await db.warehouse.query(
+        `INSERT INTO etl_job_runs (id, job_name, target_date, status, worker)
+         VALUES (gen_random_uuid(), 'job_g', $1, 'RUNNING', $2)`,
+        [date, worker],
+      );
+    for (const date of ['2026-02-01', '2026-02-02', '2026-02-03'])
+      await runLedgeredJob(db.warehouse, { jobName: 'job_g', targetDate: date }, async () => ({ processed: 1 }));
+    const { rows: closed } = await db.warehouse.query(
+      `SELECT target_date::text AS d, error_message FROM etl_job_runs
+        WHERE job_name = 'job_g' AND status = 'FAILED' ORDER BY 1`,
+    );
+    expect(closed[0].error_message).toBe(
+      `abandoned: its worker (${hostname()} pid ${deadPid}) stopped before finishing`,
+    );
+    expect(closed[1].error_message).toMatch(/^interrupted: the attempt lost its database connection/);
+    expect(closed[2].error_message).toMatch(/^interrupted: its worker .* is running/);
+  });
+
+  it('records a database outage as such, with the underlying error', async () => {
+    const err = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    await expect(
+      runLedgeredJob(db.warehouse, { jobName: 'job_h', targetDate: '2026-02-04' }, async () => {
+        throw err;
+      }),
+    ).rejects.toBe(err);
+    expect((await runs('job_h'))[0]!.error_message).toBe(
+      'database unavailable: terminating connection due to administrator command',
+    );
+  });
+
+  it('never completes a row before it started, and keeps the result it returned', async () => {
+    await runLedgeredJob(db.warehouse, { jobName: 'job_i', targetDate: '2026-02-05' }, async (tx) => {
+      await tx.query('SELECT pg_sleep(0.05)');
+      return { processed: 7, inserted: 7 };
+    });
+    const { rows } = await db.warehouse.query(
+      `SELECT completed_at >= started_at AS ordered, result FROM etl_job_runs WHERE job_name = 'job_i'`,
+    );
+    expect(rows).toEqual([{ ordered: true, result: { rows: 7, inserted: 7 } }]);
   });
 
   it('runs incremental jobs (no target date) every time', async () => {

@@ -18,7 +18,11 @@ afterAll(async () => {
 type Acts = Record<string, (i: NodeInput) => Promise<NodeResult>>;
 let seq = 0;
 
-async function runWith(activities: Acts, def: PipelineDefinition, opts: { targetDate?: string } = {}) {
+async function runWith(
+  activities: Acts,
+  def: PipelineDefinition,
+  opts: { targetDate?: string; outageWindowMinutes?: number } = {},
+) {
   const taskQueue = `dag-${++seq}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -30,7 +34,14 @@ async function runWith(activities: Acts, def: PipelineDefinition, opts: { target
     env.client.workflow.execute(runPipeline, {
       taskQueue,
       workflowId: `${taskQueue}-wf`,
-      args: [{ pipeline: def.name, targetDate: opts.targetDate ?? '2026-01-15', definition: def }],
+      args: [
+        {
+          pipeline: def.name,
+          targetDate: opts.targetDate ?? '2026-01-15',
+          definition: def,
+          outageWindowMinutes: opts.outageWindowMinutes,
+        },
+      ],
     }),
   );
 }
@@ -124,12 +135,42 @@ describe('runPipeline', () => {
         },
       },
       def,
+      // The hour of backoffs must fit in the node's schedule-to-close (start-to-close + outage window).
+      { outageWindowMinutes: 90 },
     );
     const skippedMs = (await env.currentTimeMs()) - before;
     expect(attempts).toBe(3);
     expect(result.nodes[0]).toMatchObject({ state: 'succeeded', rows: 7 });
     // Two backoffs of 30 minutes each happened in workflow time.
     expect(skippedMs).toBeGreaterThanOrEqual(60 * 60 * 1000);
+  });
+
+  it('stops retrying an outage when the outage window has passed', async () => {
+    let attempts = 0;
+    const def: PipelineDefinition = {
+      name: 'outage',
+      kind: 'nightly',
+      description: '',
+      nodes: [{ id: 'down', activity: 'down', retryClass: 'quick' }],
+    };
+    const err = await runWith(
+      {
+        down: async () => {
+          attempts++;
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+        },
+      },
+      def,
+      { outageWindowMinutes: 10 },
+    ).catch((e: unknown) => e);
+    // The node's own workflow-time duration (the test server may skip far ahead once the run is over).
+    const failure = err as { cause?: { message?: string; details?: { nodes: { durationMs: number }[] }[] } };
+    const elapsedMs = failure.cause!.details![0]!.nodes[0]!.durationMs;
+    expect(String(failure.cause?.message ?? err)).toMatch(/ECONNREFUSED/);
+    // Backoff 1, 2, 4, 8, 16, 30, 30 … s: far more than the old 5 attempts, within quick's 2 min + 10 min.
+    expect(attempts).toBeGreaterThan(15);
+    expect(elapsedMs).toBeLessThanOrEqual(13 * 60_000);
+    expect(elapsedMs).toBeGreaterThanOrEqual(9 * 60_000);
   });
 
   it('a failed node cancels its dependents, lets independent branches finish, and fails the run', async () => {

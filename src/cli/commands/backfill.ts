@@ -55,7 +55,8 @@ export const command: CliCommand = {
     const workflowId = backfillWorkflowId(def.name, from, to);
     let handle;
     try {
-      handle = (await startBackfill(client, ctx.config.temporal.taskQueue, req)).handle;
+      handle = (await startBackfill(client, ctx.config.temporal.taskQueue, req, ctx.config.retry.outageWindowMinutes))
+        .handle;
       ctx.print(
         `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
           `time${values.force ? ', forced' : ''}`,

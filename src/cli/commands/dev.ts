@@ -31,13 +31,19 @@ export const command: CliCommand = {
         namespace: ctx.config.temporal.namespace,
       });
       let off: () => void = () => {};
-      const signal = await new Promise<StopSignal | undefined>((resolve) => {
-        off = onInterrupt(resolve);
+      // A Temporal dev server or Postgres that dies is restarted; one that cannot be is the end.
+      const end = await new Promise<{ signal?: StopSignal; gaveUp?: string }>((resolve) => {
+        off = onInterrupt((signal) => resolve({ signal }));
         // The worker also listens for these signals; if it stops on its own, so do we.
-        void stack.workerDone?.finally(() => resolve(undefined));
+        void stack.workerDone?.finally(() => resolve({}));
+        void stack.supervise((line) => ctx.print(line)).then((gaveUp) => resolve({ gaveUp }));
       }).finally(() => off());
       await stopFeed();
-      return signal === 'SIGINT' || signal === undefined ? 0 : exitCodeFor(signal);
+      if (end.gaveUp) {
+        ctx.print(`learnsync dev: ${end.gaveUp}`);
+        return 1;
+      }
+      return end.signal === 'SIGINT' || end.signal === undefined ? 0 : exitCodeFor(end.signal);
     } finally {
       ctx.print('stopping…');
       await server?.close();

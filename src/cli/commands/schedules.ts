@@ -26,7 +26,9 @@ export const command: CliCommand = {
     const client = await ctx.temporal();
     switch (action) {
       case 'apply': {
-        const outcome = await applySchedules(client, ctx.config.temporal.taskQueue);
+        const outcome = await applySchedules(client, ctx.config.temporal.taskQueue, undefined, {
+          outageWindowMinutes: ctx.config.retry.outageWindowMinutes,
+        });
         for (const [sid, o] of Object.entries(outcome)) ctx.print(`  ${sid.padEnd(36)} ${o}`);
         const changed = Object.values(outcome).filter((o) => o !== 'unchanged').length;
         ctx.print(changed ? `${changed} schedule(s) changed` : 'schedules already up to date: nothing changed');

@@ -17,13 +17,19 @@ export async function ensureMonthPartition(pool: Pool, table: string, date: stri
   if (await exists(pool)) return name;
   const first = `${month}-01`;
   const next = addDays(first, 32).slice(0, 7) + '-01';
-  await withTransaction(pool, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`partition:${name}`]);
-    if (await exists(tx)) return; // another job made it while we waited
-    await tx.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-    await tx.query(
-      `ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (${dateKey(first)}) TO (${dateKey(next)})`,
-    );
-  });
+  try {
+    await withTransaction(pool, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`partition:${name}`]);
+      if (await exists(tx)) return; // another job made it while we waited
+      await tx.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      await tx.query(
+        `ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (${dateKey(first)}) TO (${dateKey(next)})`,
+      );
+    });
+  } catch (err) {
+    // 42P07 duplicate_table: a concurrent job created it between our check and our CREATE (seen
+    // under backfills of several dates of one month); it exists, which is all this needs.
+    if ((err as { code?: string }).code !== '42P07') throw err;
+  }
   return name;
 }

@@ -1,6 +1,7 @@
 // Every job runs through here: it is skipped (a SKIPPED row) when it already succeeded for its
 // target date, unless forced; otherwise its writes and its SUCCESS ledger row commit in one
-// transaction, so a crash leaves either both or neither.
+// transaction, so a crash leaves either both or neither. A retry of the same workflow run's node
+// that finds its own committed SUCCESS (the completion was lost) returns that result, forced or not.
 import type pg from 'pg';
 import { classifyPgError } from '../../connectors/postgres.js';
 import { withAnnouncedWait } from '../announced-wait.js';
@@ -8,7 +9,15 @@ import type { NodeResult } from '../../pipelines/types.js';
 export type { JobCounts, JobSpec } from './job-types.js';
 import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from './row-drop-alerts.js';
 import type { JobCounts, JobSpec } from './job-types.js';
-import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
+import {
+  closeAbandoned,
+  insertRunning,
+  markFailed,
+  markSucceeded,
+  ownCommittedResult,
+  skipIfDone,
+  confirmCommitted,
+} from './ledger-rows.js';
 import { redactError } from '../../secrets.js';
 
 export async function runLedgeredJob(
@@ -23,6 +32,11 @@ export async function runLedgeredJob(
     await client.query('BEGIN');
     // One run of a job per target at a time; a previous attempt's lock died with its connection.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${spec.jobName}|${spec.targetDate ?? ''}`]);
+    const committed = await ownCommittedResult(client, spec);
+    if (committed) {
+      await client.query('COMMIT');
+      return committed;
+    }
     if (await skipIfDone(client, spec)) {
       await client.query('COMMIT');
       return { rows: 0, skipped: true };
@@ -32,9 +46,10 @@ export async function runLedgeredJob(
     runId = await insertRunning(pool, spec);
     const counts = await work(client);
     const alert = await rowDropAlert(client, spec, counts.processed, spec.rowsDropShare ?? DEFAULT_ROWS_DROP_SHARE);
-    await markSucceeded(client, runId, counts, Date.now() - started, alert);
+    const result = await markSucceeded(client, runId, counts, Date.now() - started, alert);
     await client.query('COMMIT');
-    return toNodeResult(counts, alert);
+    await confirmCommitted(client, runId);
+    return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (runId) await markFailed(pool, runId, err, Date.now() - started);

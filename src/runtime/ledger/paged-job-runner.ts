@@ -5,7 +5,15 @@
 // skip rule applies: a dated job that already succeeded is SKIPPED unless forced.
 import type pg from 'pg';
 import type { NodeResult } from '../../pipelines/types.js';
-import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
+import {
+  closeAbandoned,
+  insertRunning,
+  markFailed,
+  markSucceeded,
+  ownCommittedResult,
+  skipIfDone,
+  confirmCommitted,
+} from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-types.js';
 import { classifyPgError } from '../../connectors/postgres.js';
@@ -54,6 +62,9 @@ export async function runPagedLedgeredJob(
   try {
     // One run of a job at a time, across dates: its progress rows are per job. Held for the whole run.
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]);
+    // The completion of an attempt of this very run was lost after its SUCCESS committed: that is the result.
+    const committed = await ownCommittedResult(client, spec);
+    if (committed) return committed;
     if (await skipIfDone(client, spec)) return { rows: 0, skipped: true };
     // We hold the job's lock, so RUNNING rows of this job belong to attempts that died.
     await closeAbandoned(client, spec, 'job');
@@ -78,13 +89,14 @@ export async function runPagedLedgeredJob(
       },
     };
     const counts = await work(job);
-    await tx(async () => {
+    const result = await tx(async () => {
       await opts.onSuccess?.(client);
       const taken = spec.hits?.takePending();
       if (taken) await writeHits(client, hitRun(), taken);
-      await markSucceeded(client, runId!, counts, Date.now() - started);
+      return markSucceeded(client, runId!, counts, Date.now() - started);
     });
-    return toNodeResult(counts);
+    await confirmCommitted(client, runId);
+    return result;
   } catch (err) {
     failed = true;
     if (inTx) await client.query('ROLLBACK').catch(() => {});

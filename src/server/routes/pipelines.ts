@@ -76,7 +76,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
         await deps.temporal(),
         deps.config.temporal.taskQueue,
         def,
-        { targetDate, force },
+        { targetDate, force, outageWindowMinutes: deps.config.retry.outageWindowMinutes },
       );
       req.log.info({ workflowId, token: req.token?.name }, 'run started through the API');
       return reply
@@ -119,7 +119,12 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
         maxDates: 'maxDates',
         yes: 'yes',
       });
-      const { workflowId } = await startBackfill(await deps.temporal(), deps.config.temporal.taskQueue, r);
+      const { workflowId } = await startBackfill(
+        await deps.temporal(),
+        deps.config.temporal.taskQueue,
+        r,
+        deps.config.retry.outageWindowMinutes,
+      );
       req.log.info({ workflowId, token: req.token?.name }, 'backfill started through the API');
       return reply.code(202).send({
         workflowId,

@@ -108,10 +108,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 on a free port; the server does not keep the process alive. */
+/** Listens on 127.0.0.1 on `port` (a free one when unset); the server does not keep the process alive. */
 export async function listen(
   handler: (req: SampleRequest) => SampleResponse | 'malformed' | Promise<SampleResponse | 'malformed'>,
   onServed?: (req: SampleRequest, status: number) => void,
+  port = 0,
 ): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -149,13 +150,13 @@ export async function listen(
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   server.unref();
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

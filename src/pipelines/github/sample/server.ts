@@ -50,6 +50,8 @@ export const SAMPLE_GITHUB_ROUTES = [
 export const SAMPLE_GITHUB_LEGACY_ROUTES = ['/orgs/{org}/copilot/metrics'] as const;
 
 export interface GithubServerOptions {
+  /** Loopback port to listen on (SAMPLE_*_PORT); a free one when unset. */
+  port?: number;
   seed?: number;
   org?: string;
   enterprise?: string;
@@ -516,8 +518,17 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
     };
   }
 
-  const server = await listen(handle, (req, status) =>
-    stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }),
+  const server = await listen(
+    handle,
+    (req, status) =>
+      stats.record({
+        method: req.method,
+        path: req.path,
+        page: pageOf(req.query),
+        status,
+        query: req.query.toString(),
+      }),
+    opts.port,
   );
 
   return {

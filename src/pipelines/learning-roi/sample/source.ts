@@ -92,7 +92,10 @@ export function createSampleKustoHandler(sample: LearningSample): KustoHandler {
 const servers = new Map<number, Promise<{ server: KustoServerHandle; sample: LearningSample }>>();
 
 /** The in-process sample server for a scale, started on first use and shared by every caller. */
-export function sampleKustoServer(scale: number): Promise<{ server: KustoServerHandle; sample: LearningSample }> {
+export function sampleKustoServer(
+  scale: number,
+  port?: number,
+): Promise<{ server: KustoServerHandle; sample: LearningSample }> {
   let s = servers.get(scale);
   if (!s) {
     s = (async () => {
@@ -100,6 +103,7 @@ export function sampleKustoServer(scale: number): Promise<{ server: KustoServerH
       const server = await startKustoServer({
         handler: createSampleKustoHandler(sample),
         requireToken: SAMPLE_KUSTO_TOKEN,
+        port,
       });
       return { server, sample };
     })();

@@ -56,6 +56,8 @@ export const DEMO_SCHOOL_SIZES: SchoolSizes = {
 };
 
 export interface SchoolApiServerOptions {
+  /** Loopback port to listen on (SAMPLE_*_PORT); a free one when unset. */
+  port?: number;
   seed?: number;
   sizes?: Partial<SchoolSizes>;
   /** The cursus most records belong to (42's main curriculum is 21). */
@@ -323,8 +325,17 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     return ids;
   }
 
-  const server = await listen(handle, (req, status) =>
-    stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }),
+  const server = await listen(
+    handle,
+    (req, status) =>
+      stats.record({
+        method: req.method,
+        path: req.path,
+        page: pageOf(req.query),
+        status,
+        query: req.query.toString(),
+      }),
+    opts.port,
   );
 
   return {
