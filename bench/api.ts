@@ -8,10 +8,10 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
-import { createSchoolApiActivities } from '../src/activities/extract/school-api.js';
+import { createSchoolApiActivities } from '../src/pipelines/school-api/activities.js';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/connectors/postgres.js';
-import { startSchoolApiServer, type SchoolApiServer } from '../src/sample/servers/school-api.js';
+import { startSchoolApiServer, type SchoolApiServer } from '../src/pipelines/school-api/sample/server.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';

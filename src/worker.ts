@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
-import type { ActivityDeps } from './activities/deps.js';
+import type { ActivityDeps } from './runtime/deps.js';
 import { loadConfig, type Config } from './config.js';
 import { createPool } from './connectors/postgres.js';
 import { createLogger } from './logging.js';

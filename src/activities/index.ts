@@ -1,20 +1,20 @@
 // Every activity the worker registers, built from its dependencies. Node activities all have the
 // NodeActivity signature so that a pipeline can name any of them.
-import { createLearningRoiAggregateActivities } from './aggregate/learning-roi-datasets.js';
-import { createSampleAggregateActivities } from './aggregate/sample-daily.js';
-import type { ActivityDeps } from './deps.js';
-import { createGithubActivities } from './extract/github.js';
-import { createKustoExtractActivities } from './extract/kusto-extract.js';
-import { createSchoolApiActivities } from './extract/school-api.js';
-import { createSampleExtractActivities } from './extract/sample-source.js';
-import { createLearnerIdentityActivities } from './identity/learners.js';
-import { createSampleIdentityActivities } from './identity/sample-identities.js';
-import { createDashboardLoadActivities } from './load/dashboard-files.js';
-import { createLearningRoiExportActivities } from './load/learning-roi-export.js';
-import { createLearningRoiQualityActivities } from './quality/learning-roi-gates.js';
-import { createWarehouseActivities } from './warehouse/index.js';
+import { createLearningRoiAggregateActivities } from '../pipelines/learning-roi/datasets.js';
+import { createSampleAggregateActivities } from '../pipelines/learning-sample/daily-stats.js';
+import type { ActivityDeps } from '../runtime/deps.js';
+import { createGithubActivities } from '../pipelines/github/activities.js';
+import { createKustoExtractActivities } from '../pipelines/learning-roi/extract.js';
+import { createSchoolApiActivities } from '../pipelines/school-api/activities.js';
+import { createSampleExtractActivities } from '../pipelines/learning-sample/extract.js';
+import { createLearnerIdentityActivities } from '../pipelines/learning-roi/identity.js';
+import { createSampleIdentityActivities } from '../pipelines/learning-sample/identity.js';
+import { createDashboardLoadActivities } from '../pipelines/learning-sample/dashboard-files.js';
+import { createLearningRoiExportActivities } from '../pipelines/learning-roi/export.js';
+import { createLearningRoiQualityActivities } from '../pipelines/learning-roi/gates.js';
+import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
 
-export type { ActivityDeps } from './deps.js';
+export type { ActivityDeps } from '../runtime/deps.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {

@@ -1,6 +1,6 @@
 // Shared by `demo` and `dev`: bring up the local stack with a worker and load the sample sources.
 import { addDays, dayBefore } from '../pipelines/dates.js';
-import { DEMO_SEEDERS } from '../sample/demo-seeders.js';
+import { DEMO_SEEDERS } from '../stack/demo-seeders.js';
 import { startLocalStack } from '../stack/local-stack.js';
 import { maskUrl } from '../logging.js';
 import { EMBEDDED_PASSWORD } from '../stack/embedded-postgres.js';

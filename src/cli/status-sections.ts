@@ -1,8 +1,8 @@
 // Sections of `learnsync status`, beyond the ledger and running workflows. Each pipeline family
 // may add one (API hits, sync_status.json, alerts …). `json` feeds `status --json`.
-import { standingRowDropAlerts } from '../warehouse/row-drop-alerts.js';
-import { apiHitsSection } from '../activities/ledger/api-hits-status.js';
-import { learningRoiStatusSection } from '../activities/load/learning-roi-status.js';
+import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
+import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
+import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
 import type { CliContext } from './types.js';
 
 export interface StatusSection {

@@ -1,11 +1,11 @@
 // Name → pipeline definition. Pure data, imported by both the client (to refuse unknown names
 // before starting anything) and the workflows (to run them by name from schedules and the CLI).
-import { learningRoi } from './learning-roi.js';
-import { learningSample, learningSampleIncremental } from './learning-sample.js';
-import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './api-sources.js';
+import { learningRoi } from './learning-roi/definition.js';
+import { learningSample, learningSampleIncremental } from './learning-sample/definition.js';
+import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './school-api/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
-import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse.js';
+import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse/definition.js';
 
 /** What the night runs, and what `learnsync demo` shows: every dated pipeline in one DAG. */
 export const nightly = composePipelines(

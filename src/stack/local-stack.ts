@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import type { ActivityDeps } from '../activities/deps.js';
+import type { ActivityDeps } from '../runtime/deps.js';
 import type { Config } from '../config.js';
 import { closeActivityDeps, createActivityDeps, createWorker, temporalSecurity } from '../worker.js';
 import { OLTP_DB, startEmbeddedPostgres, WAREHOUSE_DB, type PostgresHandle } from './embedded-postgres.js';

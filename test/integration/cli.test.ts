@@ -11,7 +11,7 @@ import { createActivities } from '../../src/activities/index.js';
 import { main } from '../../src/client.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
-import { seedSampleSource } from '../../src/sample/learning-sample-data.js';
+import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/source-data.js';
 import { freePort, type TemporalHandle } from '../../src/stack/temporal-dev-server.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, startDevServer, Worker } from '../support/temporal.js';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { seedSampleSource } from '../../src/sample/learning-sample-data.js';
+import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/source-data.js';
 import type { TemporalHandle } from '../../src/stack/temporal-dev-server.js';
 import { runPipeline } from '../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';

@@ -1,13 +1,13 @@
 // `learnsync plan <pipeline>`: a dry run of the API sources. Per endpoint, how many calls the next
 // run would make, from the stored cursors, progress and counts; it asks the school API only for
 // what it cannot know (the size of a change window) and never spends GitHub's rate limit.
-import { planGithubNode } from '../../activities/extract/github-plan.js';
-import { createSchoolApiClient } from '../../activities/extract/school-api.js';
-import { planSchoolNode, type PlanLine } from '../../activities/extract/school-api-plan.js';
-import { ApiHitRecorder } from '../../activities/ledger/api-hits.js';
+import { planGithubNode } from '../../pipelines/github/plan.js';
+import { createSchoolApiClient } from '../../pipelines/school-api/activities.js';
+import { planSchoolNode, type PlanLine } from '../../pipelines/school-api/plan.js';
+import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
 import type { SchoolApiClient } from '../../connectors/school-api/client.js';
 import { dayBefore } from '../../pipelines/dates.js';
-import { sampleGithub } from '../../sample/servers/lazy.js';
+import { sampleGithub } from '../../stack/sample-servers.js';
 import { optionalDate, requirePipeline } from '../args.js';
 import { UsageError, type CliCommand } from '../types.js';
 

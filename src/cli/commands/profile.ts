@@ -1,11 +1,11 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
 // when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
 // HTTP: GET /api/learners/<email>/exams.
-import { kustoClustersFor } from '../../activities/extract/kusto-clusters.js';
-import { buildSyncStatus } from '../../activities/load/learning-roi-status.js';
+import { kustoClustersFor } from '../../pipelines/learning-roi/clusters.js';
+import { buildSyncStatus } from '../../pipelines/learning-roi/status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
-import { LearnerProfileService, startProfileServer, type LearnerProfile } from '../../live/learner-profile.js';
+import { LearnerProfileService, startProfileServer, type LearnerProfile } from '../../pipelines/learning-roi/learner-profile.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
 function describe(p: LearnerProfile): string {

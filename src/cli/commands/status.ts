@@ -1,4 +1,4 @@
-import { dailySuccessRate, recentRuns } from '../../warehouse/ledger-queries.js';
+import { dailySuccessRate, recentRuns } from '../../runtime/ledger/ledger-queries.js';
 import { STATUS_SECTIONS } from '../status-sections.js';
 import { fmtInt, fmtMs } from '../watch-run.js';
 import type { CliCommand, CliContext } from '../types.js';

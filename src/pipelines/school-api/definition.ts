@@ -1,0 +1,54 @@
+import type { PipelineDefinition } from '../types.js';
+
+// The API sources. A nightly run refreshes the school API's reference tables whole and reads the
+// active tables' changes since the last nightly; the incremental run reads changes since its own
+// cursor. Forcing the nightly run (`run school-api-nightly --force`) is the bootstrap: everything.
+// School API nodes run one after the other, because the API's rate limit is per application.
+// (Pure data: the workflow bundle imports this file, so it names tables rather than importing specs.)
+
+const REFERENCE_TABLES = ['cursus', 'campuses', 'projects', 'achievements', 'coalitions'];
+const ACTIVE_TABLES = ['users', 'projects_users', 'achievements_users', 'coalitions_users'];
+
+export const schoolApiNightly: PipelineDefinition = {
+  name: 'school-api-nightly',
+  kind: 'nightly',
+  description: 'School API: reference tables (full) then users, enrolments, achievements, coalitions changed since the last nightly; --force = bootstrap',
+  nodes: [
+    { id: 'school_reference', activity: 'syncSchoolTables', retryClass: 'long', input: { tables: REFERENCE_TABLES } },
+    { id: 'school_active', activity: 'syncSchoolTables', retryClass: 'long', dependsOn: ['school_reference'], input: { tables: ACTIVE_TABLES } },
+  ],
+};
+
+export const schoolApiIncremental: PipelineDefinition = {
+  name: 'school-api-incremental',
+  kind: 'incremental',
+  description: 'School API: users, project enrolments and achievements changed since the stored cursors (every 15 minutes)',
+  nodes: [
+    {
+      id: 'school_active_incremental',
+      activity: 'syncSchoolTables',
+      retryClass: 'standard',
+      input: { tables: ['users', 'projects_users', 'achievements_users'] },
+    },
+  ],
+};
+
+export const githubNightly: PipelineDefinition = {
+  name: 'github-nightly',
+  kind: 'nightly',
+  description: 'GitHub: Copilot metrics, Skills courses and enrolments, learners\' events (conditional requests)',
+  nodes: [
+    { id: 'github_copilot_metrics', activity: 'syncGithubCopilotMetrics', retryClass: 'long' },
+    { id: 'github_skills', activity: 'syncGithubSkills', retryClass: 'long' },
+    { id: 'github_user_events', activity: 'syncGithubUserEvents', retryClass: 'long' },
+  ],
+};
+
+export const githubIncremental: PipelineDefinition = {
+  name: 'github-incremental',
+  kind: 'incremental',
+  description: 'GitHub: learners\' new events since the last run (ETag: unchanged users cost no rate limit)',
+  nodes: [{ id: 'github_user_events_incremental', activity: 'syncGithubUserEvents', retryClass: 'long' }],
+};
+
+export const API_SOURCE_PIPELINES = [schoolApiNightly, schoolApiIncremental, githubNightly, githubIncremental];

@@ -1,0 +1,59 @@
+// Every job runs through here: it is skipped (a SKIPPED row) when it already succeeded for its
+// target date, unless forced; otherwise its writes and its SUCCESS ledger row commit in one
+// transaction, so a crash leaves either both or neither.
+import type pg from 'pg';
+import { classifyPgError } from '../../connectors/postgres.js';
+import type { NodeResult } from '../../pipelines/types.js';
+import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from './row-drop-alerts.js';
+import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
+
+export interface JobCounts {
+  processed: number;
+  inserted?: number;
+  updated?: number;
+  deleted?: number;
+  rejected?: number;
+  detail?: NodeResult['detail'];
+}
+
+export interface JobSpec {
+  jobName: string;
+  pipeline?: string;
+  targetDate?: string;
+  force?: boolean;
+  /** Flag the run when rows processed fall by more than this share against the 7-day median (config alerts.rowsDropShare). */
+  rowsDropShare?: number;
+}
+
+export async function runLedgeredJob(
+  pool: pg.Pool,
+  spec: JobSpec,
+  work: (tx: pg.PoolClient) => Promise<JobCounts>,
+): Promise<NodeResult> {
+  const started = Date.now();
+  const client = await pool.connect();
+  let runId: string | undefined;
+  try {
+    await client.query('BEGIN');
+    // One run of a job per target at a time; a previous attempt's lock died with its connection.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${spec.jobName}|${spec.targetDate ?? ''}`]);
+    if (await skipIfDone(client, spec)) {
+      await client.query('COMMIT');
+      return { rows: 0, skipped: true };
+    }
+    await closeAbandoned(client, spec, 'date');
+    // The RUNNING row is written outside the job's transaction so that `status` shows it now.
+    runId = await insertRunning(pool, spec);
+    const counts = await work(client);
+    const alert = await rowDropAlert(client, spec, counts.processed, spec.rowsDropShare ?? DEFAULT_ROWS_DROP_SHARE);
+    await markSucceeded(client, runId, counts, Date.now() - started, alert);
+    await client.query('COMMIT');
+    return toNodeResult(counts, alert);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (runId) await markFailed(pool, runId, err, Date.now() - started);
+    throw classifyPgError(err);
+  } finally {
+    client.release();
+  }
+}
