@@ -9,8 +9,11 @@ export interface Side {
   name: string;
   /** Runs once per round, untimed, before `run` (e.g. truncate the target, open connections). */
   setup?: () => Promise<void>;
-  /** The timed work; returns the units of work done (rows), which must agree between sides. */
-  run: () => Promise<number>;
+  /**
+   * The timed work; returns the units of work done (rows), which must agree between sides. A side
+   * whose work runs in another process may time itself there and return { units, ms } instead.
+   */
+  run: () => Promise<number | { units: number; ms: number }>;
   /** Runs once per round, untimed, after `run`. */
   teardown?: () => Promise<void>;
 }
@@ -86,8 +89,9 @@ export async function compare(
     for (const side of roundOrder(sides, round)) {
       await side.setup?.();
       const t = performance.now();
-      const n = await side.run();
-      const elapsed = performance.now() - t;
+      const out = await side.run();
+      const n = typeof out === 'number' ? out : out.units;
+      const elapsed = typeof out === 'number' ? performance.now() - t : out.ms;
       await side.teardown?.();
       if (units === undefined) units = n;
       else if (n !== units) throw new Error(`${side.name} did ${n} units of work, another side ${units}: not the same work`);

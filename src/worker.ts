@@ -12,6 +12,7 @@ import { loadConfig, type Config } from './config.js';
 import { createPool } from './connectors/postgres.js';
 import { createLogger } from './logging.js';
 import { migrate } from './warehouse/migrate.js';
+import { activityTimingInterceptor } from './runtime/activity-timing.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
 export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
@@ -42,14 +43,27 @@ export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowBun
   return { workflowsPath: WORKFLOWS_PATH };
 }
 
+/**
+ * Latency settings measured by bench/orchestration.ts: a wave of ready nodes goes out with the
+ * workflow task's completion (eager activity dispatch, up to the free activity slots) instead of a
+ * round-trip through the task queue, and every activity result carries its own execution time.
+ */
+export function workerTuning(config: Config): Partial<WorkerOptions> {
+  return {
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxEagerActivityReservationsPerWorkflowTask: config.worker.maxConcurrentActivities,
+    interceptors: { activity: [activityTimingInterceptor] },
+  };
+}
+
 export async function createWorker(config: Config, connection: NativeConnection, deps: ActivityDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(deps),
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    ...workerTuning(config),
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
     ...workflowSource(config),
   });

@@ -72,6 +72,7 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
       const result = await activity({ pipeline: def.name, nodeId: node.id, targetDate, force, params: node.input ?? {} });
       me.rows = result.rows;
       me.rejected = result.rejected ?? 0;
+      me.activityMs = result.activityMs;
       me.state = result.skipped ? 'skipped' : 'succeeded';
     } catch (err) {
       me.state = 'failed';
