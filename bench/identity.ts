@@ -54,6 +54,18 @@ interface PipelineRound {
   gates: string;
 }
 
+/** Retries infrastructure errors as Temporal would (no Temporal here): the retry's time counts. */
+async function withRetries<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { kind?: string }).kind !== 'transient' || attempt >= attempts) throw err;
+      console.log(`  retrying after a transient error: ${(err as Error).message}`);
+    }
+  }
+}
+
 /** The learning-roi DAG over one database at `scale`, ready to run (forced) as many times as asked. */
 async function pipelineRunner(url: string, scale: number) {
   const pool = createPool(url, { max: 12 });
@@ -84,7 +96,7 @@ async function pipelineRunner(url: string, scale: number) {
         p = (async () => {
           await Promise.all((node.dependsOn ?? []).map(run));
           const s = Date.now();
-          const r = await acts[node.activity]!({ pipeline: learningRoi.name, nodeId: node.id, targetDate: DATE, force: true, params: node.input ?? {} });
+          const r = await withRetries(() => acts[node.activity]!({ pipeline: learningRoi.name, nodeId: node.id, targetDate: DATE, force: true, params: node.input ?? {} }));
           stages[node.id] = { seconds: secs(Date.now() - s), rows: r.rows };
           results.set(id, r);
           return r;
