@@ -62,7 +62,12 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   );
 
   await tx.query('TRUNCATE learning_roi.learner_identities, learning_roi.identity_conflicts');
-  // One statement, hash aggregates and one sort, no index: e-mails compare byte-wise (COLLATE "C",
+  // A bulk rebuild: the indexes are built once after the load instead of maintained row by row
+  // (measured: about a quarter of the stage's CPU at 1M learners). TRUNCATE already holds the
+  // table's exclusive lock, and a failure rolls the DDL back with everything else.
+  await tx.query('ALTER TABLE learning_roi.learner_identities DROP CONSTRAINT learner_identities_pkey');
+  await tx.query('DROP INDEX learning_roi.learner_identities_dotcom');
+  // One statement, hash aggregates and one sort: e-mails compare byte-wise (COLLATE "C",
   // the same equality as the database's, without locale-aware comparisons), the exam table is read
   // and normalised once, and both tables are written from the same claims.
   //   claims:     every claim at (e-mail, id, source) grain with its best tie-breakers (claims on
@@ -102,9 +107,6 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
       INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by, candidate_count, has_conflict)
       SELECT l.email, coalesce(c.dotcom_id, 0), coalesce(c.source, 'unresolved'), coalesce(c.ids, 0), coalesce(c.ids, 0) > 1
         FROM learners l LEFT JOIN chosen c USING (email)
-       -- in the primary key's order (byte order is code-point order, as in C.UTF-8): each index insert
-       -- lands on the rightmost leaf instead of a random page
-       ORDER BY l.email
       RETURNING resolved_by),
     conflicts AS (
       INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
@@ -115,6 +117,9 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
        GROUP BY ch.email, ch.dotcom_id, ch.source
       RETURNING 1)
     SELECT resolved_by, count(*)::int AS n, (SELECT count(*) FROM conflicts)::int AS conflicts FROM identities GROUP BY resolved_by ORDER BY resolved_by`);
+  await tx.query(`SET LOCAL maintenance_work_mem = '512MB'`);
+  await tx.query('ALTER TABLE learning_roi.learner_identities ADD CONSTRAINT learner_identities_pkey PRIMARY KEY (email)');
+  await tx.query('CREATE INDEX learner_identities_dotcom ON learning_roi.learner_identities (dotcom_id)');
   await tx.query('ANALYZE learning_roi.learner_identities');
 
   const bySource = Object.fromEntries(written.map((r) => [r.resolved_by, r.n]));
