@@ -13,6 +13,7 @@
 //    stages, CSV/JSON export. Throughput counts unique rows: each source row read by an extract,
 //    once (not the sum of every node's rows). No Temporal: bench:orchestration measures that.
 // The last line is one JSON object with every figure and target.
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createLearningRoiAggregateActivities } from '../src/pipelines/learning-roi/datasets.js';
@@ -22,7 +23,7 @@ import { createLearnerIdentityActivities, resolveLearners } from '../src/pipelin
 import { createLearningRoiExportActivities } from '../src/pipelines/learning-roi/export.js';
 import { createLearningRoiQualityActivities } from '../src/pipelines/learning-roi/gates.js';
 import { loadConfig } from '../src/config.js';
-import { createPool, withTransaction } from '../src/connectors/postgres.js';
+import { createPool, withTransaction, type PoolClient } from '../src/connectors/postgres.js';
 import { createLogger } from '../src/logging.js';
 import { learningRoi } from '../src/pipelines/learning-roi/definition.js';
 import type { NodeInput, NodeResult } from '../src/pipelines/types.js';
@@ -30,7 +31,7 @@ import { sampleKustoServer } from '../src/pipelines/learning-roi/sample/source.j
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
-import { compare, finish, round3, speedRatio } from './fair.js';
+import { compare, finish, round3, speedRatio, spread } from './fair.js';
 import { identityChecksum, PEOPLE_AT_1X, stageIdentityInputs } from './identity-population.js';
 import { resolveLearnersReference } from './identity-reference.js';
 
@@ -52,6 +53,12 @@ interface PipelineRound {
   stages: Record<string, { seconds: number; rows: number }>;
   datasets: Record<string, number>;
   gates: string;
+}
+
+/** CPU milliseconds a local process has used (utime + stime, in clock ticks of 10 ms). */
+function backendCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Retries infrastructure errors as Temporal would (no Temporal here): the retry's time counts. */
@@ -156,6 +163,18 @@ async function main() {
     const stagedRows = staged.ace + staged.pearson + staged.emails + staged.signups;
     console.log(`  staged ${fmt(stagedRows)} rows (${Object.entries(staged).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}) in ${secs(Date.now() - t0)} s`);
 
+    // Server CPU of each resolution (the backend's utime+stime from /proc: embedded Postgres runs
+    // on this machine): a figure other processes' load does not inflate, unlike wall time.
+    const cpuMs: Record<string, number[]> = { reference: [], learnsync: [] };
+    const withCpu = async <T>(side: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> => {
+      return withTransaction(pm, async (tx) => {
+        const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        const before = backendCpuMs(pid);
+        const out = await fn(tx);
+        cpuMs[side]!.push(backendCpuMs(pid) - before);
+        return out;
+      });
+    };
     let reference: string | undefined;
     let counts: Awaited<ReturnType<typeof resolveLearners>> | undefined;
     const checked = async (name: string) => {
@@ -167,18 +186,21 @@ async function main() {
       [
         {
           name: 'before (reference SQL)',
-          run: async () => (await withTransaction(pm, (tx) => resolveLearnersReference(tx, JOB, DATE))).learners,
+          run: async () => (await withCpu('reference', (tx) => resolveLearnersReference(tx, JOB, DATE))).learners,
           teardown: () => checked('the reference'),
         },
         {
           name: 'learnsync',
-          run: async () => (counts = await withTransaction(pm, (tx) => resolveLearners(tx, JOB, DATE))).learners,
+          run: async () => (counts = await withCpu('learnsync', (tx) => resolveLearners(tx, JOB, DATE))).learners,
           teardown: () => checked('learnsync'),
         },
       ],
       { rounds: ROUNDS },
     );
     await pm.end();
+    // the first run of each side is the warm-up round
+    const cpu = Object.fromEntries(Object.entries(cpuMs).map(([k, xs]) => [k, spread(xs.slice(1))]));
+    const cpuRatio = round3(cpu.reference!.median / cpu.learnsync!.median);
     const ours = identity.sides.learnsync!;
     const before = identity.sides['before (reference SQL)']!;
     const resolveSeconds = round3(ours.msStats.median / 1000);
@@ -188,6 +210,7 @@ async function main() {
         `median ${resolveSeconds} s (min ${round3(ours.msStats.min / 1000)}, max ${round3(ours.msStats.max / 1000)}), ${fmt(Math.round(ours.perSecond.median))} learners/s; ` +
         `before: median ${round3(before.msStats.median / 1000)} s → ×${speedup}; checksum ${reference} identical in every run`,
     );
+    console.log(`  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`);
 
     console.log(`whole pipeline — ${PIPELINE_SCALE}× the sample, ${ROUNDS} rounds after a warm-up`);
     const runner = await pipelineRunner(pg.url('bench_pipeline'), PIPELINE_SCALE);
@@ -219,7 +242,8 @@ async function main() {
           warmup: identity.warmup,
           learnsync: { ms: ours.msStats, learnersPerSec: ours.perSecond },
           before: { ms: before.msStats, learnersPerSec: before.perSecond },
-          ratios: { speedupVsBefore: speedup },
+          serverCpuMs: cpu,
+          ratios: { speedupVsBefore: speedup, serverCpuBeforeOverLearnsync: cpuRatio },
         },
         pipeline: {
           scale: PIPELINE_SCALE,
