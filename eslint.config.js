@@ -1,9 +1,14 @@
-// Lint: TypeScript recommended rules everywhere, plus the one rule the architecture depends on —
-// workflow code (and the pure modules it imports) must be deterministic: no Node built-ins and
-// no I/O modules, so nothing in a workflow can touch the network, disk, clock or randomness
-// outside Temporal's sandbox.
+// Lint: TypeScript recommended rules everywhere, Prettier's formatting, and the rules the
+// architecture depends on:
+//  - workflow code (workflows, the engine modules and each family's definition.ts) is deterministic:
+//    no Node built-ins, no I/O modules, no environment — nothing can touch the network, disk, clock
+//    or randomness outside Temporal's sandbox;
+//  - layer boundaries (eslint-rules/boundaries.js): families never import each other, only the
+//    wiring imports sample code, connectors know nothing of Temporal, arrows point one way.
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-plugin-prettier/recommended';
 import { builtinModules } from 'node:module';
+import learnsync from './eslint-rules/boundaries.js';
 
 const IO_MODULES = [
   'pg',
@@ -21,9 +26,18 @@ const IO_MODULES = [
   'zod',
 ];
 
+/** Files bundled into the workflow sandbox. */
+export const DETERMINISTIC_FILES = [
+  'src/workflows/**/*.ts',
+  'src/pipelines/*.ts',
+  'src/pipelines/*/definition.ts',
+  'src/errors.ts',
+];
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'output/', 'bin/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'output/', 'bin/', 'test-output/'] },
   ...tseslint.configs.recommended,
+  prettier,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -31,7 +45,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/pipelines/**/*.ts', 'src/errors.ts'],
+    files: ['src/**/*.ts'],
+    plugins: { learnsync },
+    rules: { 'learnsync/boundaries': 'error' },
+  },
+  {
+    files: DETERMINISTIC_FILES,
     rules: {
       'no-restricted-imports': [
         'error',
@@ -40,14 +59,7 @@ export default tseslint.config(
             { name: m, message: 'workflows are deterministic: no Node built-ins (do I/O in an activity)' },
             { name: `node:${m}`, message: 'workflows are deterministic: no Node built-ins (do I/O in an activity)' },
           ]),
-          patterns: [
-            { group: IO_MODULES, message: 'workflows only orchestrate: I/O belongs in activities' },
-            {
-              group: ['**/activities/*', '**/activities/**', '**/connectors/**', '**/stack/**', '**/warehouse/**', '**/cli/**', '**/config', '**/config.js'],
-              allowTypeImports: true,
-              message: 'workflows may import only types from activities, connectors and the stack',
-            },
-          ],
+          patterns: [{ group: IO_MODULES, message: 'workflows only orchestrate: I/O belongs in activities' }],
         },
       ],
       'no-restricted-globals': [

@@ -15,6 +15,7 @@ import { startSchoolApiServer, type SchoolApiServer } from '../src/pipelines/sch
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 import { finish } from './fair.js';
 
 const PACING_S = 0.6;
@@ -32,7 +33,12 @@ interface Measure {
 async function main() {
   const port = await freePort();
   const dataDir = path.join(root, '.data', `bench-api-${process.pid}`);
-  const pg = await startEmbeddedPostgres({ dataDir, port, databases: ['bench_api_100k', 'bench_api_200k'], ephemeral: true });
+  const pg = await startEmbeddedPostgres({
+    dataDir,
+    port,
+    databases: ['bench_api_100k', 'bench_api_200k'],
+    ephemeral: true,
+  });
   const results: Record<string, Measure> = {};
   try {
     await scenario(pg.url('bench_api_100k'), 100_000, results, '100k');
@@ -49,19 +55,29 @@ async function main() {
   const l1 = results['incremental 200k, 1,000 changed']!;
   const lb = results['bootstrap 200k']!;
   console.log('');
-  console.log(`${'run'.padEnd(36)} ${'calls'.padStart(7)} ${'rows'.padStart(8)} ${'wall s'.padStart(8)} ${'s at 0.6 s/call'.padStart(16)}`);
+  console.log(
+    `${'run'.padEnd(36)} ${'calls'.padStart(7)} ${'rows'.padStart(8)} ${'wall s'.padStart(8)} ${'s at 0.6 s/call'.padStart(16)}`,
+  );
   for (const m of Object.values(results)) {
-    console.log(`${m.label.padEnd(36)} ${String(m.calls).padStart(7)} ${String(m.rows).padStart(8)} ${m.seconds.toFixed(2).padStart(8)} ${m.projectedSecondsAtPacing.toFixed(0).padStart(16)}`);
+    console.log(
+      `${m.label.padEnd(36)} ${String(m.calls).padStart(7)} ${String(m.rows).padStart(8)} ${m.seconds.toFixed(2).padStart(8)} ${m.projectedSecondsAtPacing.toFixed(0).padStart(16)}`,
+    );
   }
   const ratio = i1.calls / b.calls;
   const growth = i2.calls / i1.calls;
   const tableGrowth = l1.calls / i1.calls;
   console.log('');
-  console.log(`incremental (1,000 changes) / bootstrap calls: ${ratio.toFixed(4)} (1/${(1 / ratio).toFixed(0)}) — target ≤ 1/20: ${ratio <= 1 / 20 ? 'met' : 'NOT met'}`);
+  console.log(
+    `incremental (1,000 changes) / bootstrap calls: ${ratio.toFixed(4)} (1/${(1 / ratio).toFixed(0)}) — target ≤ 1/20: ${ratio <= 1 / 20 ? 'met' : 'NOT met'}`,
+  );
   console.log(`calls grow with the changes: 2,000 vs 1,000 changes → ×${growth.toFixed(2)} calls`);
-  console.log(`not with the table: 1,000 changes in 200,000 vs in 100,000 records → ×${tableGrowth.toFixed(2)} calls (bootstrap ×${(lb.calls / b.calls).toFixed(2)})`);
+  console.log(
+    `not with the table: 1,000 changes in 200,000 vs in 100,000 records → ×${tableGrowth.toFixed(2)} calls (bootstrap ×${(lb.calls / b.calls).toFixed(2)})`,
+  );
   console.log(`nightly (3,000 changes since the last nightly) / bootstrap calls: ${(n.calls / b.calls).toFixed(4)}`);
-  console.log(`wall time, incremental vs bootstrap: ${i1.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s (×${(b.seconds / i1.seconds).toFixed(0)} faster)`);
+  console.log(
+    `wall time, incremental vs bootstrap: ${i1.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s (×${(b.seconds / i1.seconds).toFixed(0)} faster)`,
+  );
   // Call counts are exact (the server counts them and api_hits must agree), so one run of each
   // scenario decides the target; wall times are single runs and only illustrate.
   finish(
@@ -79,7 +95,14 @@ async function main() {
         wallTimeSpeedup: Number((b.seconds / i1.seconds).toFixed(1)),
       },
     },
-    [{ name: 'incremental (1,000 changes) / bootstrap API calls', value: Number(ratio.toFixed(5)), op: '<=', target: 1 / 20 }],
+    [
+      {
+        name: 'incremental (1,000 changes) / bootstrap API calls',
+        value: Number(ratio.toFixed(5)),
+        op: '<=',
+        target: 1 / 20,
+      },
+    ],
   );
 }
 
@@ -99,14 +122,27 @@ async function scenario(url: string, size: number, results: Record<string, Measu
       SLEEP_BETWEEN_CALLS: '0',
       SCHOOL_API_PAGE_SIZE: '100',
     });
-    const act = createSchoolApiActivities({ warehouse: pool, oltp: pool, outputDir: '/tmp', logger: pino({ level: 'silent' }), config });
+    const act = createSchoolApiActivities({
+      warehouse: pool,
+      oltp: pool,
+      outputDir: '/tmp',
+      logger: pino({ level: 'silent' }),
+      config,
+      sources: createSourceClients(config),
+    });
     const tables = ['projects_users'];
     let day = 0;
     const measure = async (label: string, node: string, opts: { targetDate?: string; force?: boolean }) => {
       server.stats.reset();
       const before = await recorded(pool);
       const t0 = performance.now();
-      const r = await act.syncSchoolTables({ pipeline: 'bench', nodeId: node, targetDate: opts.targetDate, force: opts.force ?? false, params: { tables } });
+      const r = await act.syncSchoolTables({
+        pipeline: 'bench',
+        nodeId: node,
+        targetDate: opts.targetDate,
+        force: opts.force ?? false,
+        params: { tables },
+      });
       const seconds = (performance.now() - t0) / 1000;
       const m: Measure = {
         label,
@@ -116,7 +152,8 @@ async function scenario(url: string, size: number, results: Record<string, Measu
         seconds: Number(seconds.toFixed(3)),
         projectedSecondsAtPacing: Number((seconds + server.stats.total * PACING_S).toFixed(1)),
       };
-      if (m.calls !== m.recordedCalls) throw new Error(`${label}: server saw ${m.calls} calls, api_hits recorded ${m.recordedCalls}`);
+      if (m.calls !== m.recordedCalls)
+        throw new Error(`${label}: server saw ${m.calls} calls, api_hits recorded ${m.recordedCalls}`);
       results[label] = m;
       process.stderr.write(`  ${label}: ${m.calls} calls, ${m.rows} rows, ${m.seconds} s\n`);
     };

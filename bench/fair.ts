@@ -60,7 +60,10 @@ export function spread(xs: readonly number[]): Spread {
 
 /** The p-th percentile (0–100) of a sample. */
 export function percentile(xs: readonly number[], p: number): number {
-  return quantile([...xs].sort((a, b) => a - b), p / 100);
+  return quantile(
+    [...xs].sort((a, b) => a - b),
+    p / 100,
+  );
 }
 
 /** The order of the sides in a round: rotated by one each round, so every side goes first as often. */
@@ -79,7 +82,8 @@ export async function compare(
 ): Promise<Comparison> {
   const rounds = opts.rounds ?? MIN_ROUNDS;
   const warmup = opts.warmup ?? 1;
-  if (rounds < MIN_ROUNDS) throw new Error(`a fair comparison needs at least ${MIN_ROUNDS} measured rounds, got ${rounds}`);
+  if (rounds < MIN_ROUNDS)
+    throw new Error(`a fair comparison needs at least ${MIN_ROUNDS} measured rounds, got ${rounds}`);
   const log = opts.log ?? ((l: string) => console.log(l));
   const ms = new Map<string, number[]>(sides.map((s) => [s.name, []]));
   let units: number | undefined;
@@ -94,7 +98,8 @@ export async function compare(
       const elapsed = typeof out === 'number' ? performance.now() - t : out.ms;
       await side.teardown?.();
       if (units === undefined) units = n;
-      else if (n !== units) throw new Error(`${side.name} did ${n} units of work, another side ${units}: not the same work`);
+      else if (n !== units)
+        throw new Error(`${side.name} did ${n} units of work, another side ${units}: not the same work`);
       if (measured) ms.get(side.name)!.push(elapsed);
       parts.push(`${side.name} ${(elapsed / 1000).toFixed(3)} s`);
     }
@@ -131,10 +136,17 @@ export const met = (t: Target) => (t.op === '>=' ? t.value >= t.target : t.value
 
 /** Prints the targets readably, then the bench's one JSON line (figures, targets and met). */
 export function finish(bench: string, figures: Record<string, unknown>, targets: Target[]): void {
-  for (const t of targets) console.log(`target ${t.name}: ${t.value} ${t.op} ${t.target} → ${met(t) ? 'met' : 'NOT met'}`);
+  for (const t of targets)
+    console.log(`target ${t.name}: ${t.value} ${t.op} ${t.target} → ${met(t) ? 'met' : 'NOT met'}`);
   const line = { bench, ...figures, targets: targets.map((t) => ({ ...t, met: met(t) })), met: targets.every(met) };
   console.log(JSON.stringify(line));
 }
 
 export const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const roundSpread = (s: Spread): Spread => ({ median: round3(s.median), min: round3(s.min), max: round3(s.max), q1: round3(s.q1), q3: round3(s.q3) });
+const roundSpread = (s: Spread): Spread => ({
+  median: round3(s.median),
+  min: round3(s.min),
+  max: round3(s.max),
+  q1: round3(s.q1),
+  q3: round3(s.q3),
+});

@@ -25,7 +25,10 @@ async function stagePopulation(pool: Pool, people: number): Promise<Record<keyof
   const sinks = await Promise.all(
     STAGED.map(async ([, spec]) => {
       const client = await pool.connect();
-      const cols = [...(spec.windows.kind === 'hash' ? ['run_key', 'partition_key'] : []), ...spec.columns.map((c) => c.column)];
+      const cols = [
+        ...(spec.windows.kind === 'hash' ? ['run_key', 'partition_key'] : []),
+        ...spec.columns.map((c) => c.column),
+      ];
       const stream = client.query(copyFrom(`COPY ${spec.stagingTable} (${cols.join(', ')}) FROM STDIN`));
       return { client, stream, done: finished(stream) };
     }),
@@ -48,7 +51,10 @@ async function stagePopulation(pool: Pool, people: number): Promise<Record<keyof
     }
     for (const s of sinks) s.stream.end();
     await Promise.all(sinks.map((s) => s.done));
-    return Object.fromEntries(STAGED.map(([key], i) => [key, Number(sinks[i]!.stream.rowCount ?? 0)])) as Record<keyof Rows, number>;
+    return Object.fromEntries(STAGED.map(([key], i) => [key, Number(sinks[i]!.stream.rowCount ?? 0)])) as Record<
+      keyof Rows,
+      number
+    >;
   } finally {
     for (const s of sinks) s.client.release();
   }
@@ -57,8 +63,11 @@ async function stagePopulation(pool: Pool, people: number): Promise<Record<keyof
 /** Stages `people` and marks their identity snapshots finished, as the extract runs would; returns rows per table. */
 export async function stageIdentityInputs(pool: Pool, people: number): Promise<Record<keyof Rows, number>> {
   const counts = await stagePopulation(pool, people);
-  await pool.query(`INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`);
-  for (const t of ['kusto_ace_exam_results', 'kusto_pearson_exam_results', 'kusto_user_emails', 'kusto_user_signups']) await pool.query(`ANALYZE staging.${t}`);
+  await pool.query(
+    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`,
+  );
+  for (const t of ['kusto_ace_exam_results', 'kusto_pearson_exam_results', 'kusto_user_emails', 'kusto_user_signups'])
+    await pool.query(`ANALYZE staging.${t}`);
   return counts;
 }
 

@@ -37,8 +37,12 @@ export async function resolveLearnersReference(tx: PoolClient, job: string, date
     WHERE learning_roi.is_valid_email(e)`);
   await tx.query('ALTER TABLE roi_learners ADD PRIMARY KEY (email)');
 
-  const emailsRead = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')}`);
-  const signupsRead = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')}`);
+  const emailsRead = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')}`,
+  );
+  const signupsRead = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')}`,
+  );
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
      SELECT $1, $2, reason, raw FROM (
@@ -76,7 +80,8 @@ export async function resolveLearnersReference(tx: PoolClient, job: string, date
       FROM roi_learners l
       LEFT JOIN (SELECT DISTINCT ON (email) email, dotcom_id, source FROM roi_claims ORDER BY email, rank, pref1, pref2, dotcom_id) d USING (email)
       LEFT JOIN (SELECT email, count(DISTINCT dotcom_id)::int AS ids FROM roi_claims GROUP BY email) n USING (email)`);
-  const conflicts = await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
+  const conflicts =
+    await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
     SELECT i.email, i.dotcom_id, i.resolved_by,
            jsonb_agg(jsonb_build_object('dotcom_id', c.dotcom_id, 'source', c.source) ORDER BY c.rank, c.pref1, c.pref2, c.dotcom_id)
       FROM learning_roi.learner_identities i JOIN roi_claims c USING (email)
@@ -97,7 +102,9 @@ export async function resolveLearnersReference(tx: PoolClient, job: string, date
           + (SELECT count(*) FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')} AND ${EMAIL_REJECT('s.email', 's.actor_id')} IS NULL)::int AS n`,
   );
   if (identityRows !== valid.rows[0]!.n + bad) {
-    throw new Error(`reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
+    throw new Error(
+      `reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`,
+    );
   }
   return {
     identityRows,
@@ -108,4 +115,3 @@ export async function resolveLearnersReference(tx: PoolClient, job: string, date
     bySource,
   };
 }
-

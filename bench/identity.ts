@@ -31,6 +31,7 @@ import { sampleKustoServer } from '../src/pipelines/learning-roi/sample/source.j
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 import { compare, finish, round3, speedRatio, spread } from './fair.js';
 import { identityChecksum, PEOPLE_AT_1X, stageIdentityInputs } from './identity-population.js';
 import { resolveLearnersReference } from './identity-reference.js';
@@ -78,8 +79,19 @@ async function pipelineRunner(url: string, scale: number) {
   const pool = createPool(url, { max: 12 });
   await migrate(pool);
   const outputDir = path.join(root, '.data', `bench-identity-out-${process.pid}-${scale}`);
-  const config = loadConfig({ LEARNING_ROI_SAMPLE_SCALE: String(scale), LEARNSYNC_OUTPUT_DIR: outputDir, LOG_LEVEL: 'warn' });
-  const deps: ActivityDeps = { warehouse: pool, oltp: pool, outputDir, logger: createLogger({ level: 'warn' }), config };
+  const config = loadConfig({
+    LEARNING_ROI_SAMPLE_SCALE: String(scale),
+    LEARNSYNC_OUTPUT_DIR: outputDir,
+    LOG_LEVEL: 'warn',
+  });
+  const deps: ActivityDeps = {
+    warehouse: pool,
+    oltp: pool,
+    outputDir,
+    logger: createLogger({ level: 'warn' }),
+    config,
+    sources: createSourceClients(config),
+  };
   const acts: Record<string, (i: NodeInput) => Promise<NodeResult>> = {
     ...createKustoExtractActivities(deps),
     ...createLearnerIdentityActivities(deps),
@@ -103,7 +115,15 @@ async function pipelineRunner(url: string, scale: number) {
         p = (async () => {
           await Promise.all((node.dependsOn ?? []).map(run));
           const s = Date.now();
-          const r = await withRetries(() => acts[node.activity]!({ pipeline: learningRoi.name, nodeId: node.id, targetDate: DATE, force: true, params: node.input ?? {} }));
+          const r = await withRetries(() =>
+            acts[node.activity]!({
+              pipeline: learningRoi.name,
+              nodeId: node.id,
+              targetDate: DATE,
+              force: true,
+              params: node.input ?? {},
+            }),
+          );
           stages[node.id] = { seconds: secs(Date.now() - s), rows: r.rows };
           results.set(id, r);
           return r;
@@ -115,9 +135,11 @@ async function pipelineRunner(url: string, scale: number) {
     await Promise.all(learningRoi.nodes.map((n) => run(n.id)));
     const extracts = learningRoi.nodes.filter((n) => n.activity === 'extractKustoSource');
     const datasets = Object.fromEntries(
-      (await pool.query<{ dataset: string; rows: string }>(`SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success' ORDER BY dataset, id DESC`)).rows.map(
-        (r) => [r.dataset, Number(r.rows)],
-      ),
+      (
+        await pool.query<{ dataset: string; rows: string }>(
+          `SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success' ORDER BY dataset, id DESC`,
+        )
+      ).rows.map((r) => [r.dataset, Number(r.rows)]),
     );
     const gates = results.get('roi_quality_gates')!.detail;
     last = {
@@ -161,7 +183,11 @@ async function main() {
     const t0 = Date.now();
     const staged = await stageIdentityInputs(pm, people);
     const stagedRows = staged.ace + staged.pearson + staged.emails + staged.signups;
-    console.log(`  staged ${fmt(stagedRows)} rows (${Object.entries(staged).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}) in ${secs(Date.now() - t0)} s`);
+    console.log(
+      `  staged ${fmt(stagedRows)} rows (${Object.entries(staged)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')}) in ${secs(Date.now() - t0)} s`,
+    );
 
     // Server CPU of each resolution (the backend's utime+stime from /proc: embedded Postgres runs
     // on this machine): a figure other processes' load does not inflate, unlike wall time.
@@ -180,7 +206,8 @@ async function main() {
     const checked = async (name: string) => {
       const sum = await identityChecksum(pm, JOB);
       reference ??= sum;
-      if (sum !== reference) throw new Error(`${name} wrote checksum ${sum}, the reference wrote ${reference}: results differ`);
+      if (sum !== reference)
+        throw new Error(`${name} wrote checksum ${sum}, the reference wrote ${reference}: results differ`);
     };
     const identity = await compare(
       [
@@ -210,7 +237,9 @@ async function main() {
         `median ${resolveSeconds} s (min ${round3(ours.msStats.min / 1000)}, max ${round3(ours.msStats.max / 1000)}), ${fmt(Math.round(ours.perSecond.median))} learners/s; ` +
         `before: median ${round3(before.msStats.median / 1000)} s → ×${speedup}; checksum ${reference} identical in every run`,
     );
-    console.log(`  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`);
+    console.log(
+      `  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`,
+    );
 
     console.log(`whole pipeline — ${PIPELINE_SCALE}× the sample, ${ROUNDS} rounds after a warm-up`);
     const runner = await pipelineRunner(pg.url('bench_pipeline'), PIPELINE_SCALE);
@@ -219,7 +248,8 @@ async function main() {
     const lastRound = runner.last();
     await runner.close();
     console.log(`${'stage (last round)'.padEnd(28)} ${'s'.padStart(8)} ${'rows'.padStart(11)}`);
-    for (const [id, st] of Object.entries(lastRound.stages)) console.log(`${id.padEnd(28)} ${st.seconds.toFixed(2).padStart(8)} ${fmt(st.rows).padStart(11)}`);
+    for (const [id, st] of Object.entries(lastRound.stages))
+      console.log(`${id.padEnd(28)} ${st.seconds.toFixed(2).padStart(8)} ${fmt(st.rows).padStart(11)}`);
     console.log(
       `  ${fmt(pl.units)} unique source rows through the DAG: median ${round3(pl.msStats.median / 1000)} s (min ${round3(pl.msStats.min / 1000)}, max ${round3(pl.msStats.max / 1000)}), ` +
         `${fmt(Math.round(pl.perSecond.median))} unique rows/s (the sum over nodes, ${fmt(lastRound.nodeRowsSum)}, counts rows several times); gates: ${lastRound.gates}`,
@@ -258,7 +288,14 @@ async function main() {
           gates: lastRound.gates,
         },
       },
-      [{ name: 'identity resolution of ~1M learners × 3 sources, median seconds', value: resolveSeconds, op: '<=', target: RESOLVE_TARGET_SECONDS }],
+      [
+        {
+          name: 'identity resolution of ~1M learners × 3 sources, median seconds',
+          value: resolveSeconds,
+          op: '<=',
+          target: RESOLVE_TARGET_SECONDS,
+        },
+      ],
     );
   } finally {
     await pg.stop();

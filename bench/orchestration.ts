@@ -18,7 +18,14 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { createActivities } from '../src/activities/index.js';
 import { loadConfig } from '../src/config.js';
@@ -29,7 +36,8 @@ import type { NodeResult, PipelineDefinition, PipelineNode, PipelineRunInput } f
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort, startTemporalDevServer } from '../src/stack/temporal-dev-server.js';
 import { temporalCliPath } from '../src/stack/tools.js';
-import { closeActivityDeps, createActivityDeps, workerTuning, WORKFLOWS_PATH } from '../src/worker.js';
+import { workerTuning, WORKFLOWS_PATH } from '../src/runtime/worker-options.js';
+import { closeActivityDeps, createActivityDeps } from '../src/stack/activity-deps.js';
 import { runPipeline } from '../src/workflows/run-dag.js';
 import { compare, finish, percentile, round3, spread } from './fair.js';
 
@@ -64,12 +72,24 @@ interface Latencies {
   startToFirstActivity: number[];
   activityMs: number[];
 }
-const emptyLatencies = (): Latencies => ({ schedToStart: [], readyToScheduled: [], readyToStarted: [], startToFirstActivity: [], activityMs: [] });
+const emptyLatencies = (): Latencies => ({
+  schedToStart: [],
+  readyToScheduled: [],
+  readyToStarted: [],
+  startToFirstActivity: [],
+  activityMs: [],
+});
 
-const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t!.seconds) * 1000 + (t!.nanos ?? 0) / 1e6;
+const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) =>
+  Number(t!.seconds) * 1000 + (t!.nanos ?? 0) / 1e6;
 
 /** Reads one run's history into per-node latencies (see the header). */
-async function latenciesOf(client: Client, workflowId: string, def: PipelineDefinition, into: Latencies): Promise<void> {
+async function latenciesOf(
+  client: Client,
+  workflowId: string,
+  def: PipelineDefinition,
+  into: Latencies,
+): Promise<void> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
   const wfStart = ms(events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)!.eventTime);
@@ -88,7 +108,8 @@ async function latenciesOf(client: Client, workflowId: string, def: PipelineDefi
   const byNode = new Map([...byScheduledId.values()].map((a) => [a.node, a]));
   for (const node of def.nodes) {
     const a = byNode.get(node.id);
-    if (!a?.started || !a.completed) throw new Error(`${workflowId}: node ${node.id} has no started/completed activity in its history`);
+    if (!a?.started || !a.completed)
+      throw new Error(`${workflowId}: node ${node.id} has no started/completed activity in its history`);
     const ready = node.dependsOn?.length ? Math.max(...node.dependsOn.map((d) => byNode.get(d)!.completed!)) : wfStart;
     into.schedToStart.push(a.started - a.scheduled);
     into.readyToScheduled.push(a.scheduled - ready);
@@ -97,18 +118,36 @@ async function latenciesOf(client: Client, workflowId: string, def: PipelineDefi
   into.startToFirstActivity.push(Math.min(...[...byNode.values()].map((a) => a.started!)) - wfStart);
 }
 
-const summary = (xs: number[]) => ({ median: round3(percentile(xs, 50)), p95: round3(percentile(xs, 95)), min: round3(Math.min(...xs)), max: round3(Math.max(...xs)), n: xs.length });
+const summary = (xs: number[]) => ({
+  median: round3(percentile(xs, 50)),
+  p95: round3(percentile(xs, 95)),
+  min: round3(Math.min(...xs)),
+  max: round3(Math.max(...xs)),
+  n: xs.length,
+});
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   const dataDir = path.join(root, '.data', `bench-orchestration-${process.pid}`);
   const [temporal, pg] = await Promise.all([
     startTemporalDevServer({ cliPath: temporalCliPath(root), port: await freePort(), uiPort: await freePort() }),
-    startEmbeddedPostgres({ dataDir, port: await freePort(), databases: ['bench_orch_oltp', 'bench_orch_warehouse'], ephemeral: true }),
+    startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      databases: ['bench_orch_oltp', 'bench_orch_warehouse'],
+      ephemeral: true,
+    }),
   ]);
   const logger = createLogger({ level: 'silent' });
   const config = loadConfig({ LOG_LEVEL: 'silent' });
-  const deps = await createActivityDeps(config, { warehouseUrl: pg.url('bench_orch_warehouse'), oltpUrl: pg.url('bench_orch_oltp') }, logger);
+  const deps = await createActivityDeps(
+    config,
+    { warehouseUrl: pg.url('bench_orch_warehouse'), oltpUrl: pg.url('bench_orch_oltp') },
+    logger,
+  );
   const connection = await NativeConnection.connect({ address: temporal.address });
   const workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
@@ -117,13 +156,29 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: 'default' });
     const activities = { ...createActivities(deps), benchNoop: async (): Promise<NodeResult> => ({ rows: 0 }) };
     console.log('bundling the workflows once for both workers…');
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: new DefaultLogger('ERROR'),
+    });
     const setups: Record<string, { taskQueue: string; options: Partial<WorkerOptions>; eagerStart: boolean }> = {
-      'SDK defaults': { taskQueue: 'bench-orch-defaults', options: { maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities }, eagerStart: false },
+      'SDK defaults': {
+        taskQueue: 'bench-orch-defaults',
+        options: { maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities },
+        eagerStart: false,
+      },
       learnsync: { taskQueue: 'bench-orch-learnsync', options: workerTuning(config), eagerStart: true },
     };
     for (const s of Object.values(setups)) {
-      workers.push(await Worker.create({ connection, namespace: 'default', taskQueue: s.taskQueue, activities, workflowBundle, ...s.options }));
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace: 'default',
+          taskQueue: s.taskQueue,
+          activities,
+          workflowBundle,
+          ...s.options,
+        }),
+      );
     }
     running = Promise.all(workers.map((w) => w.run()));
 
@@ -137,7 +192,12 @@ async function main(): Promise<void> {
           run: async () => {
             const round = runs++;
             const workflowId = `bench-${workflow}-${s.taskQueue}-${round}-${Date.now()}`;
-            const handle = await client.workflow.start(runPipeline, { taskQueue: s.taskQueue, workflowId, args: [input(round)], requestEagerStart: s.eagerStart });
+            const handle = await client.workflow.start(runPipeline, {
+              taskQueue: s.taskQueue,
+              workflowId,
+              args: [input(round)],
+              requestEagerStart: s.eagerStart,
+            });
             const result = await handle.result();
             // the first run of each side is the warm-up round: its latencies are discarded too
             if (round > 0) {
@@ -150,10 +210,21 @@ async function main(): Promise<void> {
       });
 
     console.log(`25-node no-op DAG: ${ROUNDS} measured rounds after a warm-up, order alternating`);
-    const noop = await compare(sides('noop25', () => ({ pipeline: noopDag.name, definition: noopDag, force: true }), noopDag), { rounds: ROUNDS });
+    const noop = await compare(
+      sides('noop25', () => ({ pipeline: noopDag.name, definition: noopDag, force: true }), noopDag),
+      { rounds: ROUNDS },
+    );
     console.log(`learning-sample: ${ROUNDS} measured rounds after a warm-up, order alternating`);
     const sample = await compare(
-      sides('learning-sample', (round) => ({ pipeline: learningSample.name, targetDate: `2026-01-${String(2 + (round % 28)).padStart(2, '0')}`, force: true }), learningSample),
+      sides(
+        'learning-sample',
+        (round) => ({
+          pipeline: learningSample.name,
+          targetDate: `2026-01-${String(2 + (round % 28)).padStart(2, '0')}`,
+          force: true,
+        }),
+        learningSample,
+      ),
       { rounds: ROUNDS },
     );
 
@@ -173,7 +244,9 @@ async function main(): Promise<void> {
           },
         ]),
       );
-      for (const [side, f] of Object.entries(figures[workflow] as Record<string, Record<string, { median: number; p95: number }>>)) {
+      for (const [side, f] of Object.entries(
+        figures[workflow] as Record<string, Record<string, { median: number; p95: number }>>,
+      )) {
         console.log(
           `  ${workflow.padEnd(15)} ${side.padEnd(12)} wall ${f.wallMs!.median} ms · scheduled→started ${f.schedToStartMs!.median}/${f.schedToStartMs!.p95} ms · ` +
             `ready→scheduled ${f.readyToScheduledMs!.median}/${f.readyToScheduledMs!.p95} ms · ready→started ${f.readyToStartedMs!.median}/${f.readyToStartedMs!.p95} ms · ` +
@@ -184,7 +257,8 @@ async function main(): Promise<void> {
     const ours = (w: string) => results[w]!.learnsync!;
     const base = (w: string) => results[w]!['SDK defaults']!;
     const p95 = (xs: number[]) => round3(percentile(xs, 95));
-    const wallRatio = (c: typeof noop) => round3(c.sides['SDK defaults']!.msStats.median / c.sides.learnsync!.msStats.median);
+    const wallRatio = (c: typeof noop) =>
+      round3(c.sides['SDK defaults']!.msStats.median / c.sides.learnsync!.msStats.median);
     finish(
       'orchestration',
       {
@@ -195,16 +269,38 @@ async function main(): Promise<void> {
         ratios: {
           noop25WallDefaultsOverLearnsync: wallRatio(noop),
           sampleWallDefaultsOverLearnsync: wallRatio(sample),
-          noop25ReadyToStartedP95DefaultsOverLearnsync: round3(p95(base('noop25').readyToStarted) / Math.max(p95(ours('noop25').readyToStarted), 0.001)),
+          noop25ReadyToStartedP95DefaultsOverLearnsync: round3(
+            p95(base('noop25').readyToStarted) / Math.max(p95(ours('noop25').readyToStarted), 0.001),
+          ),
         },
         spreadNote: `medians over ${ROUNDS} runs × nodes; wall spreads per run in wallMs`,
         allNodesSpread: spread(ours('noop25').readyToStarted),
       },
       [
-        { name: 'no-op DAG, ready→started per node p95 ms', value: p95(ours('noop25').readyToStarted), op: '<=', target: NODE_P95_TARGET_MS },
-        { name: 'learning-sample, ready→started per node p95 ms', value: p95(ours('learning-sample').readyToStarted), op: '<=', target: NODE_P95_TARGET_MS },
-        { name: 'no-op DAG, workflow start→first activity p95 ms', value: p95(ours('noop25').startToFirstActivity), op: '<=', target: FIRST_ACTIVITY_P95_TARGET_MS },
-        { name: 'learning-sample, workflow start→first activity p95 ms', value: p95(ours('learning-sample').startToFirstActivity), op: '<=', target: FIRST_ACTIVITY_P95_TARGET_MS },
+        {
+          name: 'no-op DAG, ready→started per node p95 ms',
+          value: p95(ours('noop25').readyToStarted),
+          op: '<=',
+          target: NODE_P95_TARGET_MS,
+        },
+        {
+          name: 'learning-sample, ready→started per node p95 ms',
+          value: p95(ours('learning-sample').readyToStarted),
+          op: '<=',
+          target: NODE_P95_TARGET_MS,
+        },
+        {
+          name: 'no-op DAG, workflow start→first activity p95 ms',
+          value: p95(ours('noop25').startToFirstActivity),
+          op: '<=',
+          target: FIRST_ACTIVITY_P95_TARGET_MS,
+        },
+        {
+          name: 'learning-sample, workflow start→first activity p95 ms',
+          value: p95(ours('learning-sample').startToFirstActivity),
+          op: '<=',
+          target: FIRST_ACTIVITY_P95_TARGET_MS,
+        },
       ],
     );
   } finally {

@@ -29,7 +29,16 @@ const ROWS = Number(process.env.BENCH_PEER_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FAST_FORMAT = process.env.BENCH_PEER_DLT_FORMAT ?? 'csv';
 const TABLE = 'session_events';
-const COLUMNS = ['event_id', 'session_id', 'event_type', 'skill_id', 'is_correct', 'duration_seconds', 'occurred_at', 'received_at'];
+const COLUMNS = [
+  'event_id',
+  'session_id',
+  'event_type',
+  'skill_id',
+  'is_correct',
+  'duration_seconds',
+  'occurred_at',
+  'received_at',
+];
 const DDL = (table: string) => `CREATE TABLE ${table} (
   event_id BIGINT PRIMARY KEY, session_id UUID, event_type TEXT NOT NULL, skill_id UUID, is_correct BOOLEAN,
   duration_seconds INTEGER, occurred_at TIMESTAMPTZ NOT NULL, received_at TIMESTAMPTZ NOT NULL)`;
@@ -41,7 +50,9 @@ async function ensureVenv(): Promise<string | undefined> {
   console.log(`installing ${PINS.join(', ')} into ${path.relative(root, VENV)} (once)…`);
   try {
     if (!existsSync(path.join(VENV, 'bin', 'python'))) await run('python3', ['-m', 'venv', VENV]);
-    await run(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PINS], { maxBuffer: 1 << 24 });
+    await run(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PINS], {
+      maxBuffer: 1 << 24,
+    });
     await writeFile(MARKER, PINS.join('\n') + '\n');
     return undefined;
   } catch (err) {
@@ -69,14 +80,24 @@ async function seedSource(url: string): Promise<void> {
 
 async function learnsyncMove(sourceUrl: string, destUrl: string): Promise<number> {
   // Fresh connections inside the timing, as dlt opens its own inside pipeline.run().
-  const pools = [new pg.Pool({ connectionString: sourceUrl, max: 1 }), new pg.Pool({ connectionString: destUrl, max: 1 })] as const;
+  const pools = [
+    new pg.Pool({ connectionString: sourceUrl, max: 1 }),
+    new pg.Pool({ connectionString: destUrl, max: 1 }),
+  ] as const;
   const [src, dst] = await Promise.all(pools.map((p) => p.connect()));
   try {
     await dst!.query('BEGIN');
     await dst!.query('CREATE SCHEMA IF NOT EXISTS learnsync');
     await dst!.query(`DROP TABLE IF EXISTS learnsync.${TABLE}`);
     await dst!.query(DDL(`learnsync.${TABLE}`));
-    const rows = await copyBetween(src!, `SELECT ${COLUMNS.join(', ')} FROM ${TABLE}`, dst!, `learnsync.${TABLE}`, COLUMNS, { format: 'binary' });
+    const rows = await copyBetween(
+      src!,
+      `SELECT ${COLUMNS.join(', ')} FROM ${TABLE}`,
+      dst!,
+      `learnsync.${TABLE}`,
+      COLUMNS,
+      { format: 'binary' },
+    );
     await dst!.query('COMMIT');
     return rows;
   } finally {
@@ -86,11 +107,19 @@ async function learnsyncMove(sourceUrl: string, destUrl: string): Promise<number
   }
 }
 
-async function dltMove(backend: string, format: string, env: Record<string, string>): Promise<{ units: number; ms: number }> {
-  const { stdout } = await run(path.join(VENV, 'bin', 'python'), [path.join(import.meta.dirname, 'peer', 'dlt_move.py'), backend, TABLE, format], {
-    env: { ...process.env, ...env, RUNTIME__LOG_LEVEL: 'WARNING' },
-    maxBuffer: 1 << 24,
-  });
+async function dltMove(
+  backend: string,
+  format: string,
+  env: Record<string, string>,
+): Promise<{ units: number; ms: number }> {
+  const { stdout } = await run(
+    path.join(VENV, 'bin', 'python'),
+    [path.join(import.meta.dirname, 'peer', 'dlt_move.py'), backend, TABLE, format],
+    {
+      env: { ...process.env, ...env, RUNTIME__LOG_LEVEL: 'WARNING' },
+      maxBuffer: 1 << 24,
+    },
+  );
   const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { rows: number; seconds: number };
   return { units: out.rows, ms: out.seconds * 1000 };
 }
@@ -103,15 +132,26 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = path.join(root, '.data', `bench-peer-${process.pid}`);
-  const pgHandle = await startEmbeddedPostgres({ dataDir, port: await freePort(), databases: ['peer_src', 'peer_dst'], ephemeral: true });
+  const pgHandle = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    databases: ['peer_src', 'peer_dst'],
+    ephemeral: true,
+  });
   try {
     const sourceUrl = pgHandle.url('peer_src');
     const destUrl = pgHandle.url('peer_dst');
     const t = Date.now();
     await seedSource(sourceUrl);
-    console.log(`seeded ${ROWS.toLocaleString('en-US')} ${TABLE} rows in ${((Date.now() - t) / 1000).toFixed(1)} s; ${ROUNDS} measured rounds after a warm-up, order rotating`);
+    console.log(
+      `seeded ${ROWS.toLocaleString('en-US')} ${TABLE} rows in ${((Date.now() - t) / 1000).toFixed(1)} s; ${ROUNDS} measured rounds after a warm-up, order rotating`,
+    );
     const env = { PEER_SOURCE_URL: sourceUrl, PEER_DEST_URL: destUrl };
-    const names = { ours: 'learnsync', dltDefault: 'dlt default (sqlalchemy)', dltFast: `dlt connectorx (${FAST_FORMAT})` };
+    const names = {
+      ours: 'learnsync',
+      dltDefault: 'dlt default (sqlalchemy)',
+      dltFast: `dlt connectorx (${FAST_FORMAT})`,
+    };
     const c = await compare(
       [
         { name: names.ours, run: () => learnsyncMove(sourceUrl, destUrl) },
@@ -121,7 +161,9 @@ async function main(): Promise<void> {
       { rounds: ROUNDS },
     );
     for (const s of Object.values(c.sides)) {
-      console.log(`  ${s.name.padEnd(28)} median ${Math.round(s.perSecond.median).toLocaleString('en-US')} rows/s (${(s.msStats.median / 1000).toFixed(2)} s; min ${(s.msStats.min / 1000).toFixed(2)}, max ${(s.msStats.max / 1000).toFixed(2)})`);
+      console.log(
+        `  ${s.name.padEnd(28)} median ${Math.round(s.perSecond.median).toLocaleString('en-US')} rows/s (${(s.msStats.median / 1000).toFixed(2)} s; min ${(s.msStats.min / 1000).toFixed(2)}, max ${(s.msStats.max / 1000).toFixed(2)})`,
+      );
     }
     const vsDefault = speedRatio(c, names.ours, names.dltDefault);
     const vsFast = speedRatio(c, names.ours, names.dltFast);
@@ -134,12 +176,24 @@ async function main(): Promise<void> {
         rows: ROWS,
         rounds: c.rounds,
         warmup: c.warmup,
-        sides: Object.fromEntries(Object.values(c.sides).map((s) => [s.name, { ms: s.msStats, rowsPerSec: s.perSecond }])),
+        sides: Object.fromEntries(
+          Object.values(c.sides).map((s) => [s.name, { ms: s.msStats, rowsPerSec: s.perSecond }]),
+        ),
         ratios: { learnsyncVsDltDefault: vsDefault, learnsyncVsDltFastest: vsFast },
       },
       [
-        { name: 'learnsync / dlt default (SQLAlchemy backend), medians', value: vsDefault, op: '>=', target: TARGETS.vsDefault },
-        { name: 'learnsync / dlt fastest (connectorx backend), medians', value: vsFast, op: '>=', target: TARGETS.vsFastest },
+        {
+          name: 'learnsync / dlt default (SQLAlchemy backend), medians',
+          value: vsDefault,
+          op: '>=',
+          target: TARGETS.vsDefault,
+        },
+        {
+          name: 'learnsync / dlt fastest (connectorx backend), medians',
+          value: vsFast,
+          op: '>=',
+          target: TARGETS.vsFastest,
+        },
       ],
     );
   } finally {

@@ -24,7 +24,13 @@ import { DIMENSIONS } from '../src/pipelines/warehouse/dimensions/specs.js';
 import { factDay } from '../src/pipelines/warehouse/facts/build.js';
 import { sessionEventsStage } from '../src/pipelines/warehouse/facts/sessions.js';
 import { createWarehouseActivities } from '../src/pipelines/warehouse/activities.js';
-import { columnNames, stageFromSource, stageTableDdl, withSourceSnapshot, type StageSpec } from '../src/pipelines/warehouse/stage.js';
+import {
+  columnNames,
+  stageFromSource,
+  stageTableDdl,
+  withSourceSnapshot,
+  type StageSpec,
+} from '../src/pipelines/warehouse/stage.js';
 import { loadConfig } from '../src/config.js';
 import { createPool, withTransaction, type Pool } from '../src/connectors/postgres.js';
 import { warehouseFacts } from '../src/pipelines/warehouse/definition.js';
@@ -35,6 +41,7 @@ import { applyOltpDay, BENCH_SCALE, seedOltpBaseline } from '../src/pipelines/wa
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
+import { createSourceClients } from '../src/stack/source-clients.js';
 import { compare, finish, speedRatio, type Comparison } from './fair.js';
 
 const SMALL_DAY = '2026-03-09';
@@ -54,12 +61,25 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 /** Runs the five fact jobs for a date in parallel, forced, as warehouse-facts does. */
-async function buildFacts(oltp: Pool, warehouse: Pool, date: string): Promise<Record<string, NodeResult & { ms: number }>> {
-  const acts = createWarehouseActivities({ oltp, warehouse, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig({}) });
+async function buildFacts(
+  oltp: Pool,
+  warehouse: Pool,
+  date: string,
+): Promise<Record<string, NodeResult & { ms: number }>> {
+  const acts = createWarehouseActivities({
+    oltp,
+    warehouse,
+    outputDir: '/tmp',
+    logger: pino({ level: 'silent' }),
+    config: loadConfig({}),
+    sources: createSourceClients(loadConfig({})),
+  });
   const entries = await Promise.all(
     warehouseFacts.nodes.map(async (n) => {
       const activity = acts[n.activity as keyof typeof acts];
-      const r = await timed(() => activity({ pipeline: 'warehouse-facts', nodeId: n.id, targetDate: date, force: true, params: {} }));
+      const r = await timed(() =>
+        activity({ pipeline: 'warehouse-facts', nodeId: n.id, targetDate: date, force: true, params: {} }),
+      );
       return [n.id, { ...r.value, ms: Math.round(r.ms) }] as const;
     }),
   );
@@ -76,11 +96,20 @@ async function child(date: string): Promise<void> {
   const { ms } = await timed(() => buildFacts(oltp, warehouse, date));
   clearInterval(sampler);
   await Promise.all([oltp.end(), warehouse.end()]);
-  const out = { date, ms: Math.round(ms), startRssMb: startRss / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024, peakHeapMb: peakHeap / 2 ** 20 };
+  const out = {
+    date,
+    ms: Math.round(ms),
+    startRssMb: startRss / 2 ** 20,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapMb: peakHeap / 2 ** 20,
+  };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function runChild(date: string, env: Record<string, string>): Promise<{ ms: number; startRssMb: number; peakRssMb: number; peakHeapMb: number }> {
+function runChild(
+  date: string,
+  env: Record<string, string>,
+): Promise<{ ms: number; startRssMb: number; peakRssMb: number; peakHeapMb: number }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-build', date], {
       env: { ...process.env, ...env },
@@ -89,7 +118,11 @@ function runChild(date: string, env: Record<string, string>): Promise<{ ms: numb
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`child build of ${date} exited ${code}`))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1)!))
+        : reject(new Error(`child build of ${date} exited ${code}`)),
+    );
   });
 }
 
@@ -126,7 +159,12 @@ async function main(): Promise<void> {
   const dataDir = path.join(root, '.data', `bench-warehouse-${process.pid}`);
   const port = await freePort();
   console.log(`starting embedded Postgres on ${port} (throwaway cluster, fsync off for both paths alike)…`);
-  const pgHandle = await startEmbeddedPostgres({ dataDir, port, databases: ['bench_oltp', 'bench_warehouse'], ephemeral: true });
+  const pgHandle = await startEmbeddedPostgres({
+    dataDir,
+    port,
+    databases: ['bench_oltp', 'bench_warehouse'],
+    ephemeral: true,
+  });
   const oltpUrl = pgHandle.url('bench_oltp');
   const warehouseUrl = pgHandle.url('bench_warehouse');
   const oltp = createPool(oltpUrl, { max: 8 });
@@ -140,7 +178,9 @@ async function main(): Promise<void> {
       // Let every late event arrive, so the big day holds all its million events (bar the few whose session is unknown).
       await withTransaction(oltp, (tx) => deliverLateEvents(tx, addDays(BIG_DAY, 3)));
     });
-    console.log(`seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`);
+    console.log(
+      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
+    );
     await migrate(warehouse);
     const dims = await timed(async () => {
       for (const spec of DIMENSIONS) await withTransaction(warehouse, (tx) => syncDimension(oltp, tx, spec));
@@ -157,7 +197,10 @@ async function main(): Promise<void> {
     const move = await compare(
       [
         { name: 'raw binary pipe', run: () => rawPipe(src, dst, spec, 'binary') },
-        { name: 'learnsync', run: () => withTransaction(warehouse, (tx) => withSourceSnapshot(oltp, (s) => stageFromSource(s, tx, spec))) },
+        {
+          name: 'learnsync',
+          run: () => withTransaction(warehouse, (tx) => withSourceSnapshot(oltp, (s) => stageFromSource(s, tx, spec))),
+        },
         { name: 'raw text pipe', run: () => rawPipe(src, dst, spec, 'text') },
       ],
       { rounds: ROUNDS },
@@ -167,9 +210,13 @@ async function main(): Promise<void> {
     const moveRatio = speedRatio(move, 'learnsync', 'raw binary pipe');
     const binaryVsText = speedRatio(move, 'raw binary pipe', 'raw text pipe');
     for (const s of Object.values(move.sides)) {
-      console.log(`  ${s.name.padEnd(16)} median ${fmt(s.perSecond.median)} rows/s (min ${fmt(s.perSecond.min)}, max ${fmt(s.perSecond.max)}), ${fmt(moved)} rows`);
+      console.log(
+        `  ${s.name.padEnd(16)} median ${fmt(s.perSecond.median)} rows/s (min ${fmt(s.perSecond.min)}, max ${fmt(s.perSecond.max)}), ${fmt(moved)} rows`,
+      );
     }
-    console.log(`move: learnsync / raw binary pipe = ${moveRatio} (target ≥ ${MOVE_TARGET}); raw binary / raw text = ${binaryVsText}`);
+    console.log(
+      `move: learnsync / raw binary pipe = ${moveRatio} (target ≥ ${MOVE_TARGET}); raw binary / raw text = ${binaryVsText}`,
+    );
 
     // 2. build: warm-up + measured rounds of the five fact jobs in parallel
     console.log(`fact build of ${BIG_DAY}: ${ROUNDS} measured rounds after a warm-up`);
@@ -189,9 +236,13 @@ async function main(): Promise<void> {
     const stagedEvents = build.sides['fact build']!.units;
     const buildMs = build.sides['fact build']!.msStats;
     for (const [job, r] of Object.entries(jobs)) {
-      console.log(`  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`);
+      console.log(
+        `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`,
+      );
     }
-    console.log(`fact build for the ${fmt(stagedEvents)}-event day: median ${secs(buildMs.median)} s wall (min ${secs(buildMs.min)}, max ${secs(buildMs.max)}), ${fmt(build.sides['fact build']!.perSecond.median)} session events/s`);
+    console.log(
+      `fact build for the ${fmt(stagedEvents)}-event day: median ${secs(buildMs.median)} s wall (min ${secs(buildMs.min)}, max ${secs(buildMs.max)}), ${fmt(build.sides['fact build']!.perSecond.median)} session events/s`,
+    );
 
     // 3. memory, in fresh processes
     const env = { BENCH_OLTP_URL: oltpUrl, BENCH_WAREHOUSE_URL: warehouseUrl };
@@ -199,30 +250,67 @@ async function main(): Promise<void> {
     const big = await runChild(BIG_DAY, env);
     const rssRatio = big.peakRssMb / small.peakRssMb;
     const heapRatio = big.peakHeapMb / small.peakHeapMb;
-    console.log(`memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`);
-    console.log(`memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`);
-    console.log(`memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`);
+    console.log(
+      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
+    );
+    console.log(
+      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
+    );
+    console.log(
+      `memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`,
+    );
 
     const sideFigures = (c: Comparison) =>
-      Object.fromEntries(Object.values(c.sides).map((x) => [x.name, { medianMs: x.msStats.median, ms: x.msStats, rowsPerSec: x.perSecond }]));
+      Object.fromEntries(
+        Object.values(c.sides).map((x) => [
+          x.name,
+          { medianMs: x.msStats.median, ms: x.msStats, rowsPerSec: x.perSecond },
+        ]),
+      );
     finish(
       'warehouse',
       {
         date: new Date().toISOString(),
-        scale: { tenants: scale.tenants, learners: scale.learners, smallDayEvents: SMALL_EVENTS, bigDayEvents: BIG_EVENTS },
+        scale: {
+          tenants: scale.tenants,
+          learners: scale.learners,
+          smallDayEvents: SMALL_EVENTS,
+          bigDayEvents: BIG_EVENTS,
+        },
         seedSeconds: +secs(seed.ms),
         dimensionSyncSeconds: +secs(dims.ms),
-        move: { rows: moved, rounds: move.rounds, warmup: move.warmup, sides: sideFigures(move), ratios: { learnsyncVsRawBinary: moveRatio, rawBinaryVsRawText: binaryVsText } },
+        move: {
+          rows: moved,
+          rounds: move.rounds,
+          warmup: move.warmup,
+          sides: sideFigures(move),
+          ratios: { learnsyncVsRawBinary: moveRatio, rawBinaryVsRawText: binaryVsText },
+        },
         factBuild: {
           events: stagedEvents,
           rounds: build.rounds,
           wallMs: buildMs,
           eventsPerSec: build.sides['fact build']!.perSecond,
-          lastRoundJobs: Object.fromEntries(Object.entries(jobs).map(([j, r]) => [j, { seconds: +secs(r.ms), read: r.rows, loaded: r.inserted, rejected: r.rejected }])),
+          lastRoundJobs: Object.fromEntries(
+            Object.entries(jobs).map(([j, r]) => [
+              j,
+              { seconds: +secs(r.ms), read: r.rows, loaded: r.inserted, rejected: r.rejected },
+            ]),
+          ),
         },
         memory: {
-          small: { events: SMALL_EVENTS, peakRssMb: +small.peakRssMb.toFixed(1), peakHeapMb: +small.peakHeapMb.toFixed(1), startRssMb: +small.startRssMb.toFixed(1) },
-          big: { events: BIG_EVENTS, peakRssMb: +big.peakRssMb.toFixed(1), peakHeapMb: +big.peakHeapMb.toFixed(1), startRssMb: +big.startRssMb.toFixed(1) },
+          small: {
+            events: SMALL_EVENTS,
+            peakRssMb: +small.peakRssMb.toFixed(1),
+            peakHeapMb: +small.peakHeapMb.toFixed(1),
+            startRssMb: +small.startRssMb.toFixed(1),
+          },
+          big: {
+            events: BIG_EVENTS,
+            peakRssMb: +big.peakRssMb.toFixed(1),
+            peakHeapMb: +big.peakHeapMb.toFixed(1),
+            startRssMb: +big.startRssMb.toFixed(1),
+          },
           rssRatio: +rssRatio.toFixed(3),
           heapRatio: +heapRatio.toFixed(3),
         },

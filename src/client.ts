@@ -23,12 +23,17 @@ function help(): string {
     'usage:',
     ...COMMANDS.map((c) => `  ${c.usage}`),
     '',
-    `pipelines: ${listPipelines().map((p) => `${p.name} (${p.kind})`).join(', ')}`,
+    `pipelines: ${listPipelines()
+      .map((p) => `${p.name} (${p.kind})`)
+      .join(', ')}`,
     `configuration (environment): ${CONFIG_VARIABLES.join(', ')}`,
   ].join('\n');
 }
 
-export async function main(argv: string[], print: (line?: string) => void = (l = '') => console.log(l)): Promise<number> {
+export async function main(
+  argv: string[],
+  print: (line?: string) => void = (l = '') => console.log(l),
+): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     print(help());
@@ -41,7 +46,12 @@ export async function main(argv: string[], print: (line?: string) => void = (l =
   }
   let ctx;
   try {
-    const { positionals, values } = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
+    const { positionals, values } = parseArgs({
+      args: rest,
+      options: command.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    });
     const config = loadConfig();
     const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
     ctx = createCliContext(config, logger, print);
@@ -49,7 +59,10 @@ export async function main(argv: string[], print: (line?: string) => void = (l =
   } catch (err) {
     const e = err as Error & { code?: string };
     const userError =
-      err instanceof UsageError || err instanceof ConfigError || err instanceof ValidationError || e.code?.startsWith('ERR_PARSE_ARGS');
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof ValidationError ||
+      e.code?.startsWith('ERR_PARSE_ARGS');
     console.error(`learnsync ${name}: ${e.message}${userError ? '' : `\n${e.stack ?? ''}`}`);
     if (e.code?.startsWith('ERR_PARSE_ARGS')) console.error(`usage: ${command.usage}`);
     return userError ? 2 : 1;

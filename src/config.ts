@@ -13,14 +13,20 @@ const boolFromEnv = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const secondsFromEnv = (def: number) => z.coerce.number().min(0).default(def);
-const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').optional();
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+  .optional();
 const pgUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
   .optional();
 
 const schema = z.object({
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('learnsync'),
   TEMPORAL_DEV_PORT: intFromEnv(7233),
@@ -49,9 +55,15 @@ const schema = z.object({
   OLTP_SAMPLE_EVENTS_PER_DAY: z.coerce.number().int().min(20).default(200_000),
   // API sources (issue 5). No credentials → the local sample servers stand in for the APIs.
   GITHUB_TOKEN: z.string().optional(),
-  GITHUB_ORG: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login').optional(),
+  GITHUB_ORG: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login')
+    .optional(),
   GITHUB_API_URL: httpUrl,
-  GITHUB_SKILLS_ORG: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login').default('skills'),
+  GITHUB_SKILLS_ORG: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login')
+    .default('skills'),
   GITHUB_TRACKED_USERS: z.string().optional(),
   GITHUB_MAX_RETRIES: intFromEnv(4),
   SCHOOL_API_URL: httpUrl,
@@ -79,7 +91,10 @@ const schema = z.object({
   KUSTO_WINDOW_DAYS: z.coerce.number().int().min(1).max(366).optional(),
   KUSTO_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
   KUSTO_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(366).default(3),
-  KUSTO_HISTORY_START: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD').default('2021-07-01'),
+  KUSTO_HISTORY_START: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+    .default('2021-07-01'),
   LEARNING_ROI_SAMPLE_SCALE: z.coerce.number().positive().max(50).default(1),
   LEARNING_ROI_LIVE_CACHE_SECONDS: z.coerce.number().int().min(0).default(300),
   LEARNING_ROI_PROFILE_PORT: intFromEnv(8787),
@@ -216,13 +231,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputDir: path.resolve(e.LEARNSYNC_OUTPUT_DIR),
     alerts: { rowsDropShare: e.LEARNSYNC_ROWS_DROP_ALERT },
     sample: { days: e.SAMPLE_DAYS, examsPerDay: e.SAMPLE_EXAMS_PER_DAY },
-    oltpSample: { tenants: e.OLTP_SAMPLE_TENANTS, learners: e.OLTP_SAMPLE_LEARNERS, eventsPerDay: e.OLTP_SAMPLE_EVENTS_PER_DAY },
+    oltpSample: {
+      tenants: e.OLTP_SAMPLE_TENANTS,
+      learners: e.OLTP_SAMPLE_LEARNERS,
+      eventsPerDay: e.OLTP_SAMPLE_EVENTS_PER_DAY,
+    },
     github: {
       token: e.GITHUB_TOKEN,
       org: e.GITHUB_ORG,
       apiUrl: e.GITHUB_API_URL?.replace(/\/+$/, ''),
       skillsOrg: e.GITHUB_SKILLS_ORG,
-      trackedUsers: (e.GITHUB_TRACKED_USERS ?? '').split(',').map((u) => u.trim()).filter(Boolean),
+      trackedUsers: (e.GITHUB_TRACKED_USERS ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
       maxRetries: e.GITHUB_MAX_RETRIES,
       sample: !e.GITHUB_TOKEN && !e.GITHUB_API_URL,
     },
@@ -251,7 +273,11 @@ function schoolApiSection(e: RawConfig): Config['schoolApi'] {
     pageSize: e.SCHOOL_API_PAGE_SIZE,
     maxRetries: e.SCHOOL_API_MAX_RETRIES,
     sleepBetweenCallsMs: Math.round(e.SLEEP_BETWEEN_CALLS * 1000),
-    scope: { cursusId: e.SCHOOL_API_CURSUS_ID, userKind: e.SCHOOL_API_USER_KIND, includeAlumni: e.SCHOOL_API_INCLUDE_ALUMNI },
+    scope: {
+      cursusId: e.SCHOOL_API_CURSUS_ID,
+      userKind: e.SCHOOL_API_USER_KIND,
+      includeAlumni: e.SCHOOL_API_INCLUDE_ALUMNI,
+    },
     sample,
   };
 }
@@ -301,21 +327,31 @@ function kustoSection(e: RawConfig): KustoConfig {
   const analytics = e.KUSTO_ANALYTICS_CLUSTER_URL?.replace(/\/+$/, '');
   const exam = e.KUSTO_EXAM_CLUSTER_URL?.replace(/\/+$/, '');
   if (!analytics !== !exam) {
-    throw new ConfigError('set both KUSTO_ANALYTICS_CLUSTER_URL and KUSTO_EXAM_CLUSTER_URL, or neither to use the built-in sample source');
+    throw new ConfigError(
+      'set both KUSTO_ANALYTICS_CLUSTER_URL and KUSTO_EXAM_CLUSTER_URL, or neither to use the built-in sample source',
+    );
   }
   let auth: KustoConfig['auth'];
   switch (e.KUSTO_AUTH) {
     case 'app-key':
       if (!e.KUSTO_TENANT_ID || !e.KUSTO_CLIENT_ID || !e.KUSTO_CLIENT_SECRET) {
-        throw new ConfigError('KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)');
+        throw new ConfigError(
+          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)',
+        );
       }
-      auth = { kind: 'app-key', tenantId: e.KUSTO_TENANT_ID, clientId: e.KUSTO_CLIENT_ID, clientSecret: e.KUSTO_CLIENT_SECRET };
+      auth = {
+        kind: 'app-key',
+        tenantId: e.KUSTO_TENANT_ID,
+        clientId: e.KUSTO_CLIENT_ID,
+        clientSecret: e.KUSTO_CLIENT_SECRET,
+      };
       break;
     case 'managed-identity':
       auth = { kind: 'managed-identity', clientId: e.KUSTO_CLIENT_ID };
       break;
     case 'access-token':
-      if (!e.KUSTO_ACCESS_TOKEN) throw new ConfigError('KUSTO_AUTH=access-token needs KUSTO_ACCESS_TOKEN (or KUSTO_ACCESS_TOKEN_FILE)');
+      if (!e.KUSTO_ACCESS_TOKEN)
+        throw new ConfigError('KUSTO_AUTH=access-token needs KUSTO_ACCESS_TOKEN (or KUSTO_ACCESS_TOKEN_FILE)');
       auth = { kind: 'access-token', accessToken: e.KUSTO_ACCESS_TOKEN };
       break;
     default:

@@ -6,7 +6,9 @@ import { planDag } from '../workflows/plan.js';
 import { UsageError } from './types.js';
 
 export function requirePipeline(name: string | undefined): PipelineDefinition {
-  const names = listPipelines().map((p) => p.name).join(', ');
+  const names = listPipelines()
+    .map((p) => p.name)
+    .join(', ');
   if (!name) throw new UsageError(`name a pipeline: one of ${names}`);
   const def = getPipeline(name);
   if (!def) throw new UsageError(`unknown pipeline "${name}": known pipelines are ${names}`);
@@ -31,7 +33,8 @@ export function requireDate(value: unknown, flag: string): string {
 export function positiveInt(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError(`${flag} must be a whole number from 1 to 1000, got "${String(value)}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new UsageError(`${flag} must be a whole number from 1 to 1000, got "${String(value)}"`);
   return n;
 }
 
@@ -43,7 +46,12 @@ export function findJob(job: string | undefined): { pipeline: PipelineDefinition
     if (node) {
       return {
         pipeline: p,
-        definition: { name: `job:${job}`, kind: p.kind, description: `single job ${job} of ${p.name}`, nodes: [{ ...node, dependsOn: [] }] },
+        definition: {
+          name: `job:${job}`,
+          kind: p.kind,
+          description: `single job ${job} of ${p.name}`,
+          nodes: [{ ...node, dependsOn: [] }],
+        },
       };
     }
   }

@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createPool, type Pool } from '../connectors/postgres.js';
 import { startPostgres } from '../stack/local-stack.js';
+import { createSourceClients } from '../stack/source-clients.js';
 import { ensureSearchAttributes } from '../stack/temporal-dev-server.js';
 import { migrate } from '../warehouse/migrate.js';
-import { temporalSecurity } from '../worker.js';
+import { temporalSecurity } from '../runtime/worker-options.js';
 import { UsageError, type CliContext } from './types.js';
 
 export interface ManagedContext extends CliContext {
@@ -36,7 +37,9 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
     config,
     logger,
     print,
-    uiUrl: () => config.temporal.uiUrl ?? (config.temporal.address ? undefined : `http://127.0.0.1:${config.temporal.uiPort}`),
+    sources: createSourceClients(config),
+    uiUrl: () =>
+      config.temporal.uiUrl ?? (config.temporal.address ? undefined : `http://127.0.0.1:${config.temporal.uiPort}`),
     temporal: () => {
       client ??= (async () => {
         const address = temporalAddressOf(config);

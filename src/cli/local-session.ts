@@ -21,14 +21,23 @@ export async function seedSamples(ctx: CliContext, stack: Awaited<ReturnType<typ
   ctx.print(`loading sample sources for ${from}..${to}…`);
   for (const seeder of DEMO_SEEDERS) {
     const t = Date.now();
-    const summary = await seeder.seed({ config: ctx.config, oltp: stack.deps!.oltp, warehouse: stack.deps!.warehouse, from, to });
+    const summary = await seeder.seed({
+      config: ctx.config,
+      oltp: stack.deps!.oltp,
+      warehouse: stack.deps!.warehouse,
+      sources: stack.deps!.sources,
+      from,
+      to,
+    });
     ctx.print(`  ${seeder.name}: ${summary} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
   }
   return { from, to };
 }
 
 export function describeStack(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
-  ctx.print(`Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`);
+  ctx.print(
+    `Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`,
+  );
   if (stack.uiUrl) ctx.print(`Web UI:        ${stack.uiUrl}`);
   ctx.print(`Warehouse:     ${shown(stack.warehouseUrl)}`);
   ctx.print(`OLTP source:   ${shown(stack.oltpUrl)}`);

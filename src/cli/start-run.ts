@@ -10,7 +10,9 @@ import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch
 import { UsageError, type CliContext } from './types.js';
 
 export function runWorkflowId(def: PipelineDefinition, targetDate: string | undefined, now = new Date()): string {
-  return targetDate ? `learnsync-${def.name}-${targetDate}` : `learnsync-${def.name}-${now.toISOString().replace(/[:.]/g, '-')}`;
+  return targetDate
+    ? `learnsync-${def.name}-${targetDate}`
+    : `learnsync-${def.name}-${now.toISOString().replace(/[:.]/g, '-')}`;
 }
 
 export async function startPipelineRun(
@@ -37,7 +39,9 @@ export async function startPipelineRun(
     return { handle, workflowId, targetDate };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UsageError(`${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe -w ${workflowId}\``);
+      throw new UsageError(
+        `${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe -w ${workflowId}\``,
+      );
     }
     throw err;
   }
@@ -52,7 +56,9 @@ export async function runAndReport(
   const client = await ctx.temporal();
   const { handle, workflowId, targetDate } = await startPipelineRun(ctx, client, def, opts);
   const url = workflowUrl(ctx.uiUrl(), ctx.config.temporal.namespace, workflowId);
-  ctx.print(`started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: workflow ${workflowId}`);
+  ctx.print(
+    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: workflow ${workflowId}`,
+  );
   if (opts.noWait) {
     if (url) ctx.print(`follow it: ${url}`);
     ctx.print(`or: temporal workflow describe -w ${workflowId}`);

@@ -3,13 +3,9 @@
 import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
 import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
-import type { CliContext } from './types.js';
+import type { StatusSection } from '../runtime/status-section.js';
 
-export interface StatusSection {
-  title: string;
-  render(ctx: CliContext): Promise<string[]>;
-  json(ctx: CliContext): Promise<unknown>;
-}
+export type { StatusSection } from '../runtime/status-section.js';
 
 /** Jobs whose latest successful run processed far fewer rows than their 7-day median (LEARNSYNC_ROWS_DROP_ALERT). */
 const rowDropAlerts: StatusSection = {

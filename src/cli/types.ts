@@ -4,8 +4,12 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pool } from '../connectors/postgres.js';
+import type { SourceClients } from '../runtime/deps.js';
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }>;
+export type OptionSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
+>;
 
 export interface CliArgs {
   positionals: string[];
@@ -23,6 +27,8 @@ export interface CliContext {
   warehouse(): Promise<Pool>;
   /** OLTP source pool: OLTP_DATABASE_URL or the embedded Postgres. */
   oltp(): Promise<Pool>;
+  /** Source connections, live or sample as the configuration says (chosen in stack/source-clients.ts). */
+  sources: SourceClients;
   print(line?: string): void;
 }
 

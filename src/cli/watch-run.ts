@@ -15,11 +15,14 @@ const SYMBOL: Record<NodeProgress['state'], string> = {
 };
 
 export const fmtInt = (n: number) => n.toLocaleString('en-US');
-export const fmtMs = (ms: number | undefined) => (ms === undefined ? '' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+export const fmtMs = (ms: number | undefined) =>
+  ms === undefined ? '' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 
 export function nodeTable(progress: PipelineProgress): string[] {
   const w = Math.max(4, ...progress.nodes.map((n) => n.id.length));
-  const lines = [`  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'wall'.padStart(8)}  ${'activity'.padStart(8)}`];
+  const lines = [
+    `  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'wall'.padStart(8)}  ${'activity'.padStart(8)}`,
+  ];
   for (const n of progress.nodes) {
     lines.push(
       `${SYMBOL[n.state]} ${n.id.padEnd(w)}  ${n.state.padEnd(9)}  ${fmtInt(n.rows).padStart(10)}  ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}  ${fmtMs(n.activityMs).padStart(8)}` +
@@ -30,7 +33,9 @@ export function nodeTable(progress: PipelineProgress): string[] {
 }
 
 export function workflowUrl(uiUrl: string | undefined, namespace: string, workflowId: string): string | undefined {
-  return uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+  return uiUrl
+    ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
+    : undefined;
 }
 
 export async function watchPipelineRun(
@@ -44,7 +49,10 @@ export async function watchPipelineRun(
       if (seen.get(n.id) === n.state || n.state === 'pending') continue;
       seen.set(n.id, n.state);
       const activity = n.activityMs === undefined ? '' : ` (activity ${fmtMs(n.activityMs)})`;
-      const tail = n.state === 'running' ? '' : `  ${fmtInt(n.rows)} rows  ${fmtMs(n.durationMs)}${activity}${n.error ? `  ${n.error}` : ''}`;
+      const tail =
+        n.state === 'running'
+          ? ''
+          : `  ${fmtInt(n.rows)} rows  ${fmtMs(n.durationMs)}${activity}${n.error ? `  ${n.error}` : ''}`;
       print(`  ${SYMBOL[n.state]} ${n.id} ${n.state}${tail}`);
     }
   };

@@ -2,7 +2,8 @@
 // before starting anything) and the workflows (to run them by name from schedules and the CLI).
 import { learningRoi } from './learning-roi/definition.js';
 import { learningSample, learningSampleIncremental } from './learning-sample/definition.js';
-import { API_SOURCE_PIPELINES, githubNightly, schoolApiNightly } from './school-api/definition.js';
+import { GITHUB_PIPELINES, githubNightly } from './github/definition.js';
+import { SCHOOL_API_PIPELINES, schoolApiNightly } from './school-api/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
 import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse/definition.js';
@@ -21,7 +22,8 @@ const PIPELINES: readonly PipelineDefinition[] = [
   warehouseDimensions,
   warehouseFacts,
   warehouseNightly,
-  ...API_SOURCE_PIPELINES,
+  ...SCHOOL_API_PIPELINES,
+  ...GITHUB_PIPELINES,
   learningRoi,
 ];
 

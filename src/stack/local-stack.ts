@@ -6,9 +6,16 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../runtime/deps.js';
 import type { Config } from '../config.js';
-import { closeActivityDeps, createActivityDeps, createWorker, temporalSecurity } from '../worker.js';
+import { createActivities } from '../activities/index.js';
+import { createWorker, temporalSecurity } from '../runtime/worker-options.js';
+import { closeActivityDeps, createActivityDeps } from './activity-deps.js';
 import { OLTP_DB, startEmbeddedPostgres, WAREHOUSE_DB, type PostgresHandle } from './embedded-postgres.js';
-import { ensureSearchAttributes, startTemporalDevServer, waitForTemporal, type TemporalHandle } from './temporal-dev-server.js';
+import {
+  ensureSearchAttributes,
+  startTemporalDevServer,
+  waitForTemporal,
+  type TemporalHandle,
+} from './temporal-dev-server.js';
 import { temporalCliPath } from './tools.js';
 
 export interface LocalStack {
@@ -21,7 +28,10 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(config: Config, logger: Logger): Promise<{ warehouseUrl: string; oltpUrl: string; handle?: PostgresHandle }> {
+export async function startPostgres(
+  config: Config,
+  logger: Logger,
+): Promise<{ warehouseUrl: string; oltpUrl: string; handle?: PostgresHandle }> {
   if (config.postgres.warehouseUrl && config.postgres.oltpUrl) {
     return { warehouseUrl: config.postgres.warehouseUrl, oltpUrl: config.postgres.oltpUrl };
   }
@@ -66,7 +76,10 @@ export async function startLocalStack(
       started.push(`embedded Postgres on 127.0.0.1:${pgs.handle.port}`);
       stoppers.push(pgs.handle.stop);
     }
-    const connection = await NativeConnection.connect({ address: temporal.address, ...(temporal.startedHere ? {} : temporalSecurity(config)) });
+    const connection = await NativeConnection.connect({
+      address: temporal.address,
+      ...(temporal.startedHere ? {} : temporalSecurity(config)),
+    });
     stoppers.push(() => connection.close());
     await ensureSearchAttributes(connection, config.temporal.namespace);
     let worker: Worker | undefined;
@@ -76,7 +89,7 @@ export async function startLocalStack(
       deps = await createActivityDeps(config, pgs, logger);
       const d = deps;
       stoppers.push(() => closeActivityDeps(d));
-      worker = await createWorker(config, connection, deps);
+      worker = await createWorker(config, connection, createActivities(deps));
       const w = worker;
       workerDone = w.run();
       started.push(`worker on task queue "${config.temporal.taskQueue}"`);
@@ -113,5 +126,8 @@ function installQuietRuntime(level: Config['log']['level']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdkLevel = level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : 'ERROR';
-  Runtime.install({ logger: new DefaultLogger(sdkLevel), telemetryOptions: { logging: { filter: { core: sdkLevel, other: sdkLevel } } } });
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel),
+    telemetryOptions: { logging: { filter: { core: sdkLevel, other: sdkLevel } } },
+  });
 }

@@ -11,17 +11,21 @@ let github: Promise<GithubServer> | undefined;
 const DEMO_CHAOS = { every429: 53, every5xx: 71 };
 
 export function sampleSchoolApi(config: Config): Promise<SchoolApiServer> {
-  school ??= startSchoolApiServer({ changesPerMinute: config.sampleApi.changesPerMinute, chaos: DEMO_CHAOS }).catch((err: unknown) => {
-    school = undefined;
-    throw err;
-  });
+  school ??= startSchoolApiServer({ changesPerMinute: config.sampleApi.changesPerMinute, chaos: DEMO_CHAOS }).catch(
+    (err: unknown) => {
+      school = undefined;
+      throw err;
+    },
+  );
   return school;
 }
 
 export function sampleGithub(config: Config): Promise<GithubServer> {
-  github ??= startGithubServer({ changesPerMinute: config.sampleApi.changesPerMinute, chaos: DEMO_CHAOS }).catch((err: unknown) => {
-    github = undefined;
-    throw err;
-  });
+  github ??= startGithubServer({ changesPerMinute: config.sampleApi.changesPerMinute, chaos: DEMO_CHAOS }).catch(
+    (err: unknown) => {
+      github = undefined;
+      throw err;
+    },
+  );
   return github;
 }

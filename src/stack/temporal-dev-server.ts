@@ -56,7 +56,9 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`Temporal at ${address} did not become ready in ${timeoutMs / 1000}s: ${(lastError as Error)?.message}`);
+  throw new Error(
+    `Temporal at ${address} did not become ready in ${timeoutMs / 1000}s: ${(lastError as Error)?.message}`,
+  );
 }
 
 export async function startTemporalDevServer(opts: {
@@ -76,19 +78,27 @@ export async function startTemporalDevServer(opts: {
   }
   if (opts.dbFile) await mkdir(path.dirname(opts.dbFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--namespace', opts.namespace ?? 'default',
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'error',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
     // Ready activities start with the workflow task that schedules them, and a run started by a
     // client sharing the worker's connection gets its first workflow task in the start response
     // (both measured in bench/orchestration.ts).
-    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value',
+    'system.enableEagerWorkflowStart=true',
   ];
   const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.onLog ?? (() => {});
@@ -115,7 +125,10 @@ export async function startTemporalDevServer(opts: {
 }
 
 /** Registers learnsync's search attributes on a server the user runs (the dev server gets them as flags). */
-export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
   if (missing.length === 0) return [];

@@ -17,4 +17,9 @@ export const temporalCliPath = (projectRoot: string, explicit?: string) =>
   locate(explicit ?? process.env.TEMPORAL_CLI_PATH, 'TEMPORAL_CLI_PATH', projectRoot, 'temporal');
 
 export const temporalTestServerPath = (projectRoot: string, explicit?: string) =>
-  locate(explicit ?? process.env.TEMPORAL_TEST_SERVER_PATH, 'TEMPORAL_TEST_SERVER_PATH', projectRoot, 'temporal-test-server');
+  locate(
+    explicit ?? process.env.TEMPORAL_TEST_SERVER_PATH,
+    'TEMPORAL_TEST_SERVER_PATH',
+    projectRoot,
+    'temporal-test-server',
+  );

@@ -47,7 +47,9 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     await client.query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT');
-    const { rows } = await client.query<{ version: number; checksum: string | null }>('SELECT version, checksum FROM schema_migrations');
+    const { rows } = await client.query<{ version: number; checksum: string | null }>(
+      'SELECT version, checksum FROM schema_migrations',
+    );
     const done = new Map(rows.map((r) => [r.version, r.checksum]));
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) {
@@ -59,13 +61,18 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
               'add a new migration instead of editing an applied one (or, for a local embedded database, delete .data/pg)',
           );
         }
-        if (!stored) await client.query('UPDATE schema_migrations SET checksum = $2 WHERE version = $1', [m.version, checksum(m)]);
+        if (!stored)
+          await client.query('UPDATE schema_migrations SET checksum = $2 WHERE version = $1', [m.version, checksum(m)]);
         continue;
       }
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, checksum(m)]);
+        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          checksum(m),
+        ]);
         await client.query('COMMIT');
         applied.push(m.version);
       } catch (err) {

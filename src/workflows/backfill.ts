@@ -31,7 +31,10 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   const def = input.definition ?? getPipeline(input.pipeline);
   if (!def) throw ApplicationFailure.nonRetryable(`unknown pipeline "${input.pipeline}"`, 'ValidationError');
   if (def.kind !== 'nightly') {
-    throw ApplicationFailure.nonRetryable(`pipeline ${def.name} is ${def.kind}: only dated pipelines can be backfilled`, 'ValidationError');
+    throw ApplicationFailure.nonRetryable(
+      `pipeline ${def.name} is ${def.kind}: only dated pipelines can be backfilled`,
+      'ValidationError',
+    );
   }
   if (!isValidDate(input.from) || !isValidDate(input.to) || input.from > input.to) {
     throw ApplicationFailure.nonRetryable(`invalid range ${input.from}..${input.to}`, 'ValidationError');

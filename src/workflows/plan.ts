@@ -19,7 +19,8 @@ export function planDag(def: PipelineDefinition): string[][] {
   }
   for (const n of def.nodes) {
     for (const dep of n.dependsOn ?? []) {
-      if (!ids.has(dep)) throw new InvalidPipelineError(`pipeline ${def.name}: node "${n.id}" depends on unknown node "${dep}"`);
+      if (!ids.has(dep))
+        throw new InvalidPipelineError(`pipeline ${def.name}: node "${n.id}" depends on unknown node "${dep}"`);
       if (dep === n.id) throw new InvalidPipelineError(`pipeline ${def.name}: node "${n.id}" depends on itself`);
     }
   }
@@ -28,7 +29,9 @@ export function planDag(def: PipelineDefinition): string[][] {
   while (remaining.size > 0) {
     const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([id]) => id);
     if (ready.length === 0) {
-      throw new InvalidPipelineError(`pipeline ${def.name}: dependency cycle among ${[...remaining.keys()].join(', ')}`);
+      throw new InvalidPipelineError(
+        `pipeline ${def.name}: dependency cycle among ${[...remaining.keys()].join(', ')}`,
+      );
     }
     layers.push(ready);
     for (const id of ready) remaining.delete(id);

@@ -69,7 +69,13 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
     me.startedAt = Date.now();
     try {
       const activity = proxyActivities<Record<string, NodeActivity>>(activityOptionsFor(node))[node.activity]!;
-      const result = await activity({ pipeline: def.name, nodeId: node.id, targetDate, force, params: node.input ?? {} });
+      const result = await activity({
+        pipeline: def.name,
+        nodeId: node.id,
+        targetDate,
+        force,
+        params: node.input ?? {},
+      });
       me.rows = result.rows;
       me.rejected = result.rejected ?? 0;
       me.activityMs = result.activityMs;

@@ -15,6 +15,7 @@ import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/sou
 import { freePort, type TemporalHandle } from '../../src/stack/temporal-dev-server.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, startDevServer, Worker } from '../support/temporal.js';
+import { createSourceClients } from '../../src/stack/source-clients.js';
 
 let server: TemporalHandle;
 let db: TestDatabases;
@@ -46,6 +47,7 @@ beforeAll(async () => {
       outputDir: mkdtempSync(path.join(tmpdir(), 'cli-out-')),
       logger: createLogger({ level: 'silent' }),
       config: loadConfig({}),
+      sources: createSourceClients(loadConfig({})),
     }),
     ...bundledWorkerOptions(),
   });
@@ -79,13 +81,25 @@ async function workflowCount(): Promise<number> {
 describe('bad input: one clear line, exit 2, nothing started', () => {
   it.each([
     [['run', 'no-such-pipeline'], /unknown pipeline "no-such-pipeline": known pipelines are .*learning-sample/],
-    [['run', 'learning-sample', '--date', '2026-02-30'], /--date must be a calendar date as YYYY-MM-DD, got "2026-02-30"/],
+    [
+      ['run', 'learning-sample', '--date', '2026-02-30'],
+      /--date must be a calendar date as YYYY-MM-DD, got "2026-02-30"/,
+    ],
     [['run', 'learning-sample', '--date', 'yesterday'], /--date must be a calendar date/],
     [['run', 'learning-sample-incremental', '--date', '2026-05-01'], /incremental and takes no --date/],
-    [['backfill', 'learning-sample', '--from', '2026-05-03', '--to', '2026-05-01'], /--from 2026-05-03 is after --to 2026-05-01/],
+    [
+      ['backfill', 'learning-sample', '--from', '2026-05-03', '--to', '2026-05-01'],
+      /--from 2026-05-03 is after --to 2026-05-01/,
+    ],
     [['backfill', 'learning-sample', '--from', '2026-05-01'], /--to YYYY-MM-DD is required/],
-    [['backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-02', '--concurrency', '0'], /--concurrency must be a whole number/],
-    [['backfill', 'learning-sample-incremental', '--from', '2026-05-01', '--to', '2026-05-02'], /only dated pipelines can be backfilled/],
+    [
+      ['backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-02', '--concurrency', '0'],
+      /--concurrency must be a whole number/,
+    ],
+    [
+      ['backfill', 'learning-sample-incremental', '--from', '2026-05-01', '--to', '2026-05-02'],
+      /only dated pipelines can be backfilled/,
+    ],
     [['run-job', 'no_such_job', '--date', '2026-05-01'], /unknown job "no_such_job"/],
     [['run', 'learning-sample', '--colour'], /Unknown option '--colour'/],
     [['frobnicate'], /unknown command "frobnicate"/],
@@ -105,7 +119,9 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
     try {
       const r = await cli('run', 'learning-sample', '--date', '2026-05-01');
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^learnsync run: cannot reach Temporal at 127\.0\.0\.1:\d+: start the local stack with `learnsync dev`/);
+      expect(r.err).toMatch(
+        /^learnsync run: cannot reach Temporal at 127\.0\.0\.1:\d+: start the local stack with `learnsync dev`/,
+      );
       expect(r.err.split('\n')).toHaveLength(1);
     } finally {
       process.env.TEMPORAL_ADDRESS = saved;
@@ -118,7 +134,13 @@ describe('commands against a live stack', () => {
     const r = await cli('run', 'learning-sample', '--date', '2026-05-02');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/started learning-sample for 2026-05-02: workflow learnsync-learning-sample-2026-05-02/);
-    for (const node of ['extract_exam_results', 'extract_user_emails', 'resolve_identities', 'aggregate_daily_exam_stats', 'load_dashboard']) {
+    for (const node of [
+      'extract_exam_results',
+      'extract_user_emails',
+      'resolve_identities',
+      'aggregate_daily_exam_stats',
+      'load_dashboard',
+    ]) {
       expect(r.out).toMatch(new RegExp(`✓ ${node} +succeeded +[\\d,]+`));
     }
     expect(r.out).toMatch(/✓ extract_exam_results +succeeded +60 /);
@@ -142,7 +164,16 @@ describe('commands against a live stack', () => {
   });
 
   it('backfill runs every date and reports them', async () => {
-    const r = await cli('backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-05', '--concurrency', '2');
+    const r = await cli(
+      'backfill',
+      'learning-sample',
+      '--from',
+      '2026-05-01',
+      '--to',
+      '2026-05-05',
+      '--concurrency',
+      '2',
+    );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/started backfill of learning-sample: 5 dates 2026-05-01..2026-05-05, 2 at a time/);
     expect(r.out).toMatch(/\] 5\/5 dates/);

@@ -8,6 +8,7 @@ import type { NodeInput } from '../../src/pipelines/types.js';
 import type { GithubServer } from '../../src/pipelines/github/sample/server.js';
 import type { SchoolApiServer } from '../../src/pipelines/school-api/sample/server.js';
 import type { TestDatabases } from './databases.js';
+import { createSourceClients } from '../../src/stack/source-clients.js';
 
 export const quietLogger = pino({ level: 'silent' });
 
@@ -38,10 +39,21 @@ export function githubConfig(server: GithubServer, env: Record<string, string> =
 }
 
 export function depsFor(db: TestDatabases, config: Config): ActivityDeps {
-  return { warehouse: db.warehouse, oltp: db.oltp, outputDir: '/tmp', logger: quietLogger, config };
+  return {
+    warehouse: db.warehouse,
+    oltp: db.oltp,
+    outputDir: '/tmp',
+    logger: quietLogger,
+    config,
+    sources: createSourceClients(config),
+  };
 }
 
-export function nodeInput(nodeId: string, params: NodeInput['params'], opts: { targetDate?: string; force?: boolean; pipeline?: string } = {}): NodeInput {
+export function nodeInput(
+  nodeId: string,
+  params: NodeInput['params'],
+  opts: { targetDate?: string; force?: boolean; pipeline?: string } = {},
+): NodeInput {
   return { pipeline: opts.pipeline ?? 'test', nodeId, targetDate: opts.targetDate, force: opts.force ?? false, params };
 }
 
@@ -50,7 +62,22 @@ export async function count(pool: Pool, sql: string, params: unknown[] = []): Pr
   return rows[0]!.n;
 }
 
-export async function hitsOf(pool: Pool, jobName: string): Promise<Record<string, { calls: number; cache_hits: number; retries: number; throttled: number; errors: number; rate_limit_remaining: number | null }>> {
+export async function hitsOf(
+  pool: Pool,
+  jobName: string,
+): Promise<
+  Record<
+    string,
+    {
+      calls: number;
+      cache_hits: number;
+      retries: number;
+      throttled: number;
+      errors: number;
+      rate_limit_remaining: number | null;
+    }
+  >
+> {
   const { rows } = await pool.query(
     `SELECT endpoint, sum(calls)::int AS calls, sum(cache_hits)::int AS cache_hits, sum(retries)::int AS retries,
             sum(throttled)::int AS throttled, sum(errors)::int AS errors, min(rate_limit_remaining) AS rate_limit_remaining

@@ -13,7 +13,10 @@ export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   // Failed workflows are expected in tests; the core's server-version warnings are noise.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
 }
 
 /** The time-skipping test server, from the binary scripts/provision.sh installed (no download). */
@@ -27,7 +30,11 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 /** A real `temporal server start-dev`, in memory, on free ports: for schedules and search attributes. */
 export async function startDevServer(): Promise<TemporalHandle> {
   quietRuntime();
-  return startTemporalDevServer({ cliPath: temporalCliPath(projectRoot), port: await freePort(), uiPort: await freePort() });
+  return startTemporalDevServer({
+    cliPath: temporalCliPath(projectRoot),
+    port: await freePort(),
+    uiPort: await freePort(),
+  });
 }
 
 /** Worker options that use the bundle global-setup built once. */

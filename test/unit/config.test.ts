@@ -28,8 +28,12 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     const file = path.join(dir, 'url');
     writeFileSync(file, 'postgresql://etl:s3cret@db:5432/warehouse\n');
-    expect(loadConfig({ WAREHOUSE_DATABASE_URL_FILE: file }).postgres.warehouseUrl).toBe('postgresql://etl:s3cret@db:5432/warehouse');
-    expect(() => loadConfig({ WAREHOUSE_DATABASE_URL_FILE: path.join(dir, 'missing') })).toThrow(/WAREHOUSE_DATABASE_URL_FILE points at .* cannot be read/);
+    expect(loadConfig({ WAREHOUSE_DATABASE_URL_FILE: file }).postgres.warehouseUrl).toBe(
+      'postgresql://etl:s3cret@db:5432/warehouse',
+    );
+    expect(() => loadConfig({ WAREHOUSE_DATABASE_URL_FILE: path.join(dir, 'missing') })).toThrow(
+      /WAREHOUSE_DATABASE_URL_FILE points at .* cannot be read/,
+    );
   });
 
   it('ignores *_FILE variables that are not its own', () => {

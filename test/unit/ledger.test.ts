@@ -15,7 +15,12 @@ afterAll(async () => {
 });
 
 const runs = async (job: string) =>
-  (await db.warehouse.query(`SELECT status, rows_processed, rows_inserted, error_message FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at, status`, [job])).rows;
+  (
+    await db.warehouse.query(
+      `SELECT status, rows_processed, rows_inserted, error_message FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at, status`,
+      [job],
+    )
+  ).rows;
 
 describe('runLedgeredJob', () => {
   it('commits the data with a SUCCESS row, then skips the same target unless forced', async () => {
@@ -29,7 +34,9 @@ describe('runLedgeredJob', () => {
     expect(await runLedgeredJob(db.warehouse, spec, work)).toEqual({ rows: 0, skipped: true });
     expect(await runLedgeredJob(db.warehouse, { ...spec, force: true }, work)).toMatchObject({ rows: 25 });
     expect((await runs('job_a')).map((r) => r.status)).toEqual(['SUCCESS', 'SKIPPED', 'SUCCESS']);
-    expect((await db.warehouse.query(`SELECT count(*)::int AS n FROM t WHERE target_date = '2026-01-01'`)).rows[0].n).toBe(25);
+    expect(
+      (await db.warehouse.query(`SELECT count(*)::int AS n FROM t WHERE target_date = '2026-01-01'`)).rows[0].n,
+    ).toBe(25);
   });
 
   it('rolls back a failed job’s writes and records FAILED with the error', async () => {
@@ -39,8 +46,12 @@ describe('runLedgeredJob', () => {
         throw new Error('source went away');
       }),
     ).rejects.toThrow('source went away');
-    expect(await runs('job_b')).toEqual([{ status: 'FAILED', rows_processed: 0, rows_inserted: 0, error_message: 'source went away' }]);
-    expect((await db.warehouse.query(`SELECT count(*)::int AS n FROM t WHERE target_date = '2026-01-02'`)).rows[0].n).toBe(0);
+    expect(await runs('job_b')).toEqual([
+      { status: 'FAILED', rows_processed: 0, rows_inserted: 0, error_message: 'source went away' },
+    ]);
+    expect(
+      (await db.warehouse.query(`SELECT count(*)::int AS n FROM t WHERE target_date = '2026-01-02'`)).rows[0].n,
+    ).toBe(0);
   });
 
   it('turns SQL that does not match the schema into a non-retryable ConfigError', async () => {
@@ -63,7 +74,8 @@ describe('runLedgeredJob', () => {
   });
 
   it('runs incremental jobs (no target date) every time', async () => {
-    for (let i = 0; i < 2; i++) await runLedgeredJob(db.warehouse, { jobName: 'job_e' }, async () => ({ processed: 1 }));
+    for (let i = 0; i < 2; i++)
+      await runLedgeredJob(db.warehouse, { jobName: 'job_e' }, async () => ({ processed: 1 }));
     expect((await runs('job_e')).map((r) => r.status)).toEqual(['SUCCESS', 'SUCCESS']);
   });
 

@@ -7,7 +7,12 @@ import { SCHEDULES } from '../../src/pipelines/schedules.js';
 import type { PipelineDefinition } from '../../src/pipelines/types.js';
 import { planDag } from '../../src/workflows/plan.js';
 
-const def = (nodes: PipelineDefinition['nodes']): PipelineDefinition => ({ name: 't', kind: 'nightly', description: '', nodes });
+const def = (nodes: PipelineDefinition['nodes']): PipelineDefinition => ({
+  name: 't',
+  kind: 'nightly',
+  description: '',
+  nodes,
+});
 
 describe('planDag', () => {
   it('orders a diamond into layers', () => {
@@ -38,19 +43,31 @@ describe('planDag', () => {
   it('rejects unknown dependencies, self-dependencies, duplicate ids and empty pipelines', () => {
     expect(() => planDag(def([{ id: 'a', activity: 'x', dependsOn: ['zz'] }]))).toThrow(/unknown node "zz"/);
     expect(() => planDag(def([{ id: 'a', activity: 'x', dependsOn: ['a'] }]))).toThrow(/depends on itself/);
-    expect(() => planDag(def([{ id: 'a', activity: 'x' }, { id: 'a', activity: 'y' }]))).toThrow(/duplicate node id "a"/);
+    expect(() =>
+      planDag(
+        def([
+          { id: 'a', activity: 'x' },
+          { id: 'a', activity: 'y' },
+        ]),
+      ),
+    ).toThrow(/duplicate node id "a"/);
     expect(() => planDag(def([]))).toThrow(/no nodes/);
   });
 });
 
 describe('registered pipelines and schedules', () => {
   // Factories only capture their dependencies; nothing connects while the names are read.
-  const activityNames = new Set(Object.keys(createActivities({ config: loadConfig({}), outputDir: '/nonexistent' } as unknown as ActivityDeps)));
+  const activityNames = new Set(
+    Object.keys(createActivities({ config: loadConfig({}), outputDir: '/nonexistent' } as unknown as ActivityDeps)),
+  );
 
-  it.each(listPipelines().map((p) => [p.name, p] as const))('%s is a valid DAG whose activities all exist', (_name, p) => {
-    expect(planDag(p).flat().sort()).toEqual(p.nodes.map((n) => n.id).sort());
-    for (const n of p.nodes) expect(activityNames, `${p.name}.${n.id} → ${n.activity}`).toContain(n.activity);
-  });
+  it.each(listPipelines().map((p) => [p.name, p] as const))(
+    '%s is a valid DAG whose activities all exist',
+    (_name, p) => {
+      expect(planDag(p).flat().sort()).toEqual(p.nodes.map((n) => n.id).sort());
+      for (const n of p.nodes) expect(activityNames, `${p.name}.${n.id} → ${n.activity}`).toContain(n.activity);
+    },
+  );
 
   it('has unique pipeline names and schedules that name registered pipelines', () => {
     const names = listPipelines().map((p) => p.name);

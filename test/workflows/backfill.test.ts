@@ -15,17 +15,37 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const oneNode: PipelineDefinition = { name: 'daily', kind: 'nightly', description: '', nodes: [{ id: 'build', activity: 'build', retry: { maximumAttempts: 1 } }] };
+const oneNode: PipelineDefinition = {
+  name: 'daily',
+  kind: 'nightly',
+  description: '',
+  nodes: [{ id: 'build', activity: 'build', retry: { maximumAttempts: 1 } }],
+};
 let seq = 0;
 
-async function backfill(input: Omit<BackfillInput, 'pipeline' | 'definition'>, build: (i: NodeInput) => Promise<NodeResult>) {
+async function backfill(
+  input: Omit<BackfillInput, 'pipeline' | 'definition'>,
+  build: (i: NodeInput) => Promise<NodeResult>,
+) {
   const taskQueue = `bf-${++seq}`;
   const workflowId = `${taskQueue}-parent`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities: { build }, ...bundledWorkerOptions() });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities: { build },
+    ...bundledWorkerOptions(),
+  });
   const outcome = await worker.runUntil(
     env.client.workflow
-      .execute(backfillPipeline, { taskQueue, workflowId, args: [{ pipeline: 'daily', definition: oneNode, ...input }] })
-      .then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e })),
+      .execute(backfillPipeline, {
+        taskQueue,
+        workflowId,
+        args: [{ pipeline: 'daily', definition: oneNode, ...input }],
+      })
+      .then(
+        (r) => ({ ok: true as const, r }),
+        (e: unknown) => ({ ok: false as const, e }),
+      ),
   );
   return { outcome, workflowId };
 }
@@ -35,14 +55,17 @@ describe('backfillPipeline', () => {
     const seen: string[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const { outcome, workflowId } = await backfill({ from: '2026-01-01', to: '2026-01-20', concurrency: 3, maxChildrenPerRun: 6 }, async (i) => {
-      seen.push(i.targetDate!);
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((r) => setTimeout(r, 20));
-      inFlight--;
-      return { rows: Number(i.targetDate!.slice(8)) };
-    });
+    const { outcome, workflowId } = await backfill(
+      { from: '2026-01-01', to: '2026-01-20', concurrency: 3, maxChildrenPerRun: 6 },
+      async (i) => {
+        seen.push(i.targetDate!);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return { rows: Number(i.targetDate!.slice(8)) };
+      },
+    );
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect([...seen].sort()).toEqual(dateRange('2026-01-01', '2026-01-20'));
@@ -57,7 +80,9 @@ describe('backfillPipeline', () => {
   });
 
   it('gives children deterministic ids derived from the parent and the date', async () => {
-    const { workflowId } = await backfill({ from: '2026-02-01', to: '2026-02-02', concurrency: 2 }, async () => ({ rows: 1 }));
+    const { workflowId } = await backfill({ from: '2026-02-01', to: '2026-02-02', concurrency: 2 }, async () => ({
+      rows: 1,
+    }));
     const child = await env.client.workflow.getHandle(`${workflowId}/2026-02-02`).describe();
     expect(child.status.name).toBe('COMPLETED');
     expect(child.type).toBe('runPipeline');
@@ -73,7 +98,9 @@ describe('backfillPipeline', () => {
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.e).toBeInstanceOf(WorkflowFailedError);
-    expect((outcome.e as WorkflowFailedError).cause?.message).toBe('backfill of daily failed for 1 of 5 dates: 2026-03-03');
+    expect((outcome.e as WorkflowFailedError).cause?.message).toBe(
+      'backfill of daily failed for 1 of 5 dates: 2026-03-03',
+    );
     expect(seen.sort()).toEqual(dateRange('2026-03-01', '2026-03-05'));
   });
 

@@ -20,7 +20,12 @@ let seq = 0;
 
 async function runWith(activities: Acts, def: PipelineDefinition, opts: { targetDate?: string } = {}) {
   const taskQueue = `dag-${++seq}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities, ...bundledWorkerOptions() });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    ...bundledWorkerOptions(),
+  });
   return worker.runUntil(
     env.client.workflow.execute(runPipeline, {
       taskQueue,
@@ -83,9 +88,16 @@ describe('runPipeline', () => {
 
   it('passes the target date, force flag and node params to every activity', async () => {
     const seen: NodeInput[] = [];
-    const def: PipelineDefinition = { name: 'p', kind: 'nightly', description: '', nodes: [{ id: 'only', activity: 'rec', input: { table: 'x', n: 3 } }] };
+    const def: PipelineDefinition = {
+      name: 'p',
+      kind: 'nightly',
+      description: '',
+      nodes: [{ id: 'only', activity: 'rec', input: { table: 'x', n: 3 } }],
+    };
     await runWith({ rec: async (i) => (seen.push(i), { rows: 1 }) }, def, { targetDate: '2026-03-01' });
-    expect(seen).toEqual([{ pipeline: 'p', nodeId: 'only', targetDate: '2026-03-01', force: false, params: { table: 'x', n: 3 } }]);
+    expect(seen).toEqual([
+      { pipeline: 'p', nodeId: 'only', targetDate: '2026-03-01', force: false, params: { table: 'x', n: 3 } },
+    ]);
   });
 
   it('retries with backoff timers skipped: an hour of retry delays in seconds of wall time', async () => {
@@ -94,7 +106,13 @@ describe('runPipeline', () => {
       name: 'flaky',
       kind: 'nightly',
       description: '',
-      nodes: [{ id: 'flaky', activity: 'flaky', retry: { initialIntervalSeconds: 1800, maximumIntervalSeconds: 1800, maximumAttempts: 4 } }],
+      nodes: [
+        {
+          id: 'flaky',
+          activity: 'flaky',
+          retry: { initialIntervalSeconds: 1800, maximumIntervalSeconds: 1800, maximumAttempts: 4 },
+        },
+      ],
     };
     const before = await env.currentTimeMs();
     const result = await runWith(
@@ -153,7 +171,12 @@ describe('runPipeline', () => {
 
   it('does not retry configuration, authentication or validation errors', async () => {
     let attempts = 0;
-    const def: PipelineDefinition = { name: 'v', kind: 'nightly', description: '', nodes: [{ id: 'v', activity: 'v', retry: { maximumAttempts: 5 } }] };
+    const def: PipelineDefinition = {
+      name: 'v',
+      kind: 'nightly',
+      description: '',
+      nodes: [{ id: 'v', activity: 'v', retry: { maximumAttempts: 5 } }],
+    };
     const { message } = await failureOf(
       runWith(
         {
@@ -205,7 +228,11 @@ describe('runPipeline', () => {
       ...bundledWorkerOptions(),
     });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(runPipeline, { taskQueue, workflowId: `${taskQueue}-wf`, args: [{ pipeline: 'q', targetDate: '2026-01-01', definition: def }] });
+      const handle = await env.client.workflow.start(runPipeline, {
+        taskQueue,
+        workflowId: `${taskQueue}-wf`,
+        args: [{ pipeline: 'q', targetDate: '2026-01-01', definition: def }],
+      });
       let p: PipelineProgress | undefined;
       for (let i = 0; i < 100; i++) {
         p = await handle.query(progressQuery);
@@ -227,13 +254,36 @@ describe('runPipeline', () => {
     const dates: Array<string | undefined> = [];
     const rec = async (i: NodeInput) => (dates.push(i.targetDate), { rows: 1 });
     const now = await env.currentTimeMs();
-    const nightly: PipelineDefinition = { name: 'n', kind: 'nightly', description: '', nodes: [{ id: 'n', activity: 'rec' }] };
-    const incremental: PipelineDefinition = { name: 'i', kind: 'incremental', description: '', nodes: [{ id: 'i', activity: 'rec' }] };
+    const nightly: PipelineDefinition = {
+      name: 'n',
+      kind: 'nightly',
+      description: '',
+      nodes: [{ id: 'n', activity: 'rec' }],
+    };
+    const incremental: PipelineDefinition = {
+      name: 'i',
+      kind: 'incremental',
+      description: '',
+      nodes: [{ id: 'i', activity: 'rec' }],
+    };
     const taskQueue = `dag-${++seq}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities: { rec }, ...bundledWorkerOptions() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      activities: { rec },
+      ...bundledWorkerOptions(),
+    });
     await worker.runUntil(async () => {
-      await env.client.workflow.execute(runPipeline, { taskQueue, workflowId: `${taskQueue}-n`, args: [{ pipeline: 'n', definition: nightly }] });
-      await env.client.workflow.execute(runPipeline, { taskQueue, workflowId: `${taskQueue}-i`, args: [{ pipeline: 'i', targetDate: '2026-01-01', definition: incremental }] });
+      await env.client.workflow.execute(runPipeline, {
+        taskQueue,
+        workflowId: `${taskQueue}-n`,
+        args: [{ pipeline: 'n', definition: nightly }],
+      });
+      await env.client.workflow.execute(runPipeline, {
+        taskQueue,
+        workflowId: `${taskQueue}-i`,
+        args: [{ pipeline: 'i', targetDate: '2026-01-01', definition: incremental }],
+      });
     });
     const expected = new Date(now - 86_400_000).toISOString().slice(0, 10);
     expect(dates).toEqual([expected, undefined]);

@@ -13,6 +13,7 @@ import { seedSampleSource } from '../../src/pipelines/learning-sample/sample/sou
 import { backfillPipeline } from '../../src/workflows/backfill.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../support/temporal.js';
+import { createSourceClients } from '../../src/stack/source-clients.js';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabases;
@@ -38,8 +39,11 @@ const ledger = async () =>
   ).rows;
 
 const factsChecksum = async () =>
-  (await db.warehouse.query(`SELECT md5(string_agg(concat_ws('|', target_date, result_id, user_id, score), ',' ORDER BY target_date, result_id)) AS s FROM mart.sample_exam_facts`))
-    .rows[0].s as string;
+  (
+    await db.warehouse.query(
+      `SELECT md5(string_agg(concat_ws('|', target_date, result_id, user_id, score), ',' ORDER BY target_date, result_id)) AS s FROM mart.sample_exam_facts`,
+    )
+  ).rows[0].s as string;
 
 it('backfills 60 dates 4 at a time with one SUCCESS per job and date; a repeat only records SKIPPED', async () => {
   const worker = await Worker.create({
@@ -51,6 +55,7 @@ it('backfills 60 dates 4 at a time with one SUCCESS per job and date; a repeat o
       outputDir: mkdtempSync(path.join(tmpdir(), 'bf-out-')),
       logger: createLogger({ level: 'silent' }),
       config: loadConfig({}),
+      sources: createSourceClients(loadConfig({})),
     }),
     maxConcurrentActivityTaskExecutions: 8,
     ...bundledWorkerOptions(),
@@ -65,8 +70,12 @@ it('backfills 60 dates 4 at a time with one SUCCESS per job and date; a repeat o
   await worker.runUntil(async () => {
     const first = await run('bf-first');
     expect(first).toMatchObject({ total: 60, succeeded: 60, failed: [], continuedAsNew: 2 });
-    expect(await ledger()).toEqual(JOBS.sort().map((job_name) => ({ job_name, status: 'SUCCESS', runs: 60, dates: 60 })));
-    const facts = await db.warehouse.query(`SELECT count(*)::int AS n, count(DISTINCT target_date)::int AS d FROM mart.sample_exam_facts`);
+    expect(await ledger()).toEqual(
+      JOBS.sort().map((job_name) => ({ job_name, status: 'SUCCESS', runs: 60, dates: 60 })),
+    );
+    const facts = await db.warehouse.query(
+      `SELECT count(*)::int AS n, count(DISTINCT target_date)::int AS d FROM mart.sample_exam_facts`,
+    );
     const rejects = await db.warehouse.query(`SELECT count(*)::int AS n FROM etl_rejects`);
     expect(facts.rows[0].d).toBe(60);
     expect(facts.rows[0].n + rejects.rows[0].n).toBe(60 * 40);

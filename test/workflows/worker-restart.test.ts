@@ -22,7 +22,13 @@ const def: PipelineDefinition = {
   description: '',
   nodes: [
     { id: 'extract', activity: 'extract' },
-    { id: 'transform', activity: 'transform', dependsOn: ['extract'], timeouts: { heartbeatSeconds: 2 }, retry: { initialIntervalSeconds: 1 } },
+    {
+      id: 'transform',
+      activity: 'transform',
+      dependsOn: ['extract'],
+      timeouts: { heartbeatSeconds: 2 },
+      retry: { initialIntervalSeconds: 1 },
+    },
     { id: 'load', activity: 'load', dependsOn: ['transform'] },
   ],
 };

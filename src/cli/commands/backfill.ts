@@ -12,16 +12,23 @@ export function progressBar(p: BackfillProgress, width = 30): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`;
 }
 
-export const backfillWorkflowId = (pipeline: string, from: string, to: string) => `learnsync-backfill-${pipeline}-${from}-${to}`;
+export const backfillWorkflowId = (pipeline: string, from: string, to: string) =>
+  `learnsync-backfill-${pipeline}-${from}-${to}`;
 
 export const command: CliCommand = {
   name: 'backfill',
   summary: 'run a nightly pipeline for every date of a range, N dates at a time',
   usage: 'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force]',
-  options: { from: { type: 'string' }, to: { type: 'string' }, concurrency: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    concurrency: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   async run(ctx, { positionals, values }) {
     const def = requirePipeline(positionals[0]);
-    if (def.kind !== 'nightly') throw new UsageError(`${def.name} is ${def.kind}: only dated pipelines can be backfilled`);
+    if (def.kind !== 'nightly')
+      throw new UsageError(`${def.name} is ${def.kind}: only dated pipelines can be backfilled`);
     const from = requireDate(values.from, '--from');
     const to = requireDate(values.to, '--to');
     if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
@@ -41,7 +48,9 @@ export const command: CliCommand = {
           { key: STATUS_KEY, value: 'RUNNING' },
         ],
       });
-      ctx.print(`started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`);
+      ctx.print(
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       handle = client.workflow.getHandle<typeof backfillPipeline>(workflowId);
@@ -81,17 +90,23 @@ export const command: CliCommand = {
     }
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
-      ctx.print(`the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`);
+      ctx.print(
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`,
+      );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;
     }
     try {
       const r = await result;
       ctx.print(progressBar(r));
-      ctx.print(`result: SUCCESS — ${r.succeeded} dates, ${fmtInt(r.rows)} rows, continued as new ${r.continuedAsNew} times`);
+      ctx.print(
+        `result: SUCCESS — ${r.succeeded} dates, ${fmtInt(r.rows)} rows, continued as new ${r.continuedAsNew} times`,
+      );
       return 0;
     } catch (err) {
-      ctx.print(`result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`);
+      ctx.print(
+        `result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
+      );
       return 1;
     }
   },

@@ -20,7 +20,9 @@ export const command: CliCommand = {
       // Forced: the sample was just rewritten, so yesterday's ledger entries must not skip it.
       const code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
-        ctx.print('(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)');
+        ctx.print(
+          '(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)',
+        );
       }
       return code;
     } finally {

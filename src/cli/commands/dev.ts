@@ -13,7 +13,9 @@ export const command: CliCommand = {
       ctx.print();
       describeStack(ctx, stack);
       ctx.print();
-      ctx.print('in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`');
+      ctx.print(
+        'in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
+      );
       ctx.print('Ctrl-C stops everything this command started.');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());

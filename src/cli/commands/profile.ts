@@ -1,11 +1,14 @@
 // `learnsync profile <email>`: one learner's exam history, live from Kusto (5-minute cache) or,
 // when Kusto is unreachable, from the last sync — saying which. `--serve` answers the same over
 // HTTP: GET /api/learners/<email>/exams.
-import { kustoClustersFor } from '../../pipelines/learning-roi/clusters.js';
 import { buildSyncStatus } from '../../pipelines/learning-roi/status.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
-import { LearnerProfileService, startProfileServer, type LearnerProfile } from '../../pipelines/learning-roi/learner-profile.js';
+import {
+  LearnerProfileService,
+  startProfileServer,
+  type LearnerProfile,
+} from '../../pipelines/learning-roi/learner-profile.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
 function describe(p: LearnerProfile): string {
@@ -20,7 +23,11 @@ function describe(p: LearnerProfile): string {
 }
 
 function render(ctx: CliContext, p: LearnerProfile): void {
-  const who = p.dotcomId ? `dotcom_id ${p.dotcomId}, resolved by ${p.resolvedBy}` : p.resolvedBy === 'unresolved' ? 'no GitHub account matched' : 'identity not synced yet';
+  const who = p.dotcomId
+    ? `dotcom_id ${p.dotcomId}, resolved by ${p.resolvedBy}`
+    : p.resolvedBy === 'unresolved'
+      ? 'no GitHub account matched'
+      : 'identity not synced yet';
   ctx.print(`${p.email} (${who})`);
   ctx.print(`exam history ${describe(p)}`);
   if (!p.exams.length) ctx.print('  (no exams)');
@@ -30,7 +37,9 @@ function render(ctx: CliContext, p: LearnerProfile): void {
         `${e.score === null ? '   -' : e.score.toFixed(1).padStart(5)}${e.scoreMethod ? ` (${e.scoreMethod})` : ''}`,
     );
   }
-  ctx.print(`${p.summary.exams} exams, ${p.summary.passed} passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`);
+  ctx.print(
+    `${p.summary.exams} exams, ${p.summary.passed} passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`,
+  );
 }
 
 async function warehouseOrUndefined(ctx: CliContext): Promise<Pool | undefined> {
@@ -46,15 +55,25 @@ export const command: CliCommand = {
   name: 'profile',
   summary: "one learner's exam history: live from Kusto (5-minute cache), else the last synced data; --serve for HTTP",
   usage: 'learnsync profile <email> [--json] [--refresh] | learnsync profile --serve [--port N]',
-  options: { json: { type: 'boolean' }, refresh: { type: 'boolean' }, serve: { type: 'boolean' }, port: { type: 'string' } },
+  options: {
+    json: { type: 'boolean' },
+    refresh: { type: 'boolean' },
+    serve: { type: 'boolean' },
+    port: { type: 'string' },
+  },
   async run(ctx, { positionals, values }) {
     const warehouse = await warehouseOrUndefined(ctx);
-    const service = new LearnerProfileService({ warehouse, clusters: () => kustoClustersFor(ctx.config), config: ctx.config });
+    const service = new LearnerProfileService({ warehouse, clusters: ctx.sources.kusto, config: ctx.config });
     if (values.serve) {
       const port = values.port === undefined ? ctx.config.learningRoi.profilePort : Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${String(values.port)}"`);
-      const server = await startProfileServer(service, port, { syncStatus: warehouse ? () => buildSyncStatus(warehouse) : undefined });
-      ctx.print(`learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status (Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be a port number, got "${String(values.port)}"`);
+      const server = await startProfileServer(service, port, {
+        syncStatus: warehouse ? () => buildSyncStatus(warehouse) : undefined,
+      });
+      ctx.print(
+        `learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status (Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -10,8 +10,15 @@ export const command: CliCommand = {
   async run(ctx, { positionals, values }) {
     const { pipeline, definition } = findJob(positionals[0]);
     const targetDate = optionalDate(values.date, '--date');
-    if (pipeline.kind === 'nightly' && !targetDate) throw new UsageError(`--date YYYY-MM-DD is required: ${positionals[0]} builds one date`);
-    if (pipeline.kind === 'incremental' && targetDate) throw new UsageError(`${positionals[0]} is incremental and takes no --date`);
-    return runAndReport(ctx, definition, { targetDate, force: values.force === true, noWait: values['no-wait'] === true, definition });
+    if (pipeline.kind === 'nightly' && !targetDate)
+      throw new UsageError(`--date YYYY-MM-DD is required: ${positionals[0]} builds one date`);
+    if (pipeline.kind === 'incremental' && targetDate)
+      throw new UsageError(`${positionals[0]} is incremental and takes no --date`);
+    return runAndReport(ctx, definition, {
+      targetDate,
+      force: values.force === true,
+      noWait: values['no-wait'] === true,
+      definition,
+    });
   },
 };

@@ -10,7 +10,8 @@ export const command: CliCommand = {
   async run(ctx, { positionals, values }) {
     const def = requirePipeline(positionals[0]);
     const targetDate = optionalDate(values.date, '--date');
-    if (def.kind === 'incremental' && targetDate) throw new UsageError(`${def.name} is incremental and takes no --date: it reads from its stored cursors`);
+    if (def.kind === 'incremental' && targetDate)
+      throw new UsageError(`${def.name} is incremental and takes no --date: it reads from its stored cursors`);
     return runAndReport(ctx, def, { targetDate, force: values.force === true, noWait: values['no-wait'] === true });
   },
 };

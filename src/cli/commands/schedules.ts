@@ -3,7 +3,12 @@ import { applySchedules, listSchedules } from '../../schedules/manage.js';
 import { UsageError, type CliCommand } from '../types.js';
 
 const ACTIONS = ['apply', 'list', 'pause', 'unpause', 'trigger', 'delete'] as const;
-const DONE = { pause: 'paused', unpause: 'unpaused', trigger: 'triggered (a run starts now)', delete: 'deleted' } as const;
+const DONE = {
+  pause: 'paused',
+  unpause: 'unpaused',
+  trigger: 'triggered (a run starts now)',
+  delete: 'deleted',
+} as const;
 
 export const command: CliCommand = {
   name: 'schedules',
@@ -11,9 +16,11 @@ export const command: CliCommand = {
   usage: 'learnsync schedules apply|list|pause <id>|unpause <id>|trigger <id>|delete <id>',
   async run(ctx, { positionals }) {
     const [action, id] = positionals;
-    if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`schedules needs one of: ${ACTIONS.join(', ')}`);
+    if (!action || !(ACTIONS as readonly string[]).includes(action))
+      throw new UsageError(`schedules needs one of: ${ACTIONS.join(', ')}`);
     if (action !== 'apply' && action !== 'list') {
-      if (!id) throw new UsageError(`schedules ${action} needs a schedule id: ${SCHEDULES.map((s) => s.id).join(', ')}`);
+      if (!id)
+        throw new UsageError(`schedules ${action} needs a schedule id: ${SCHEDULES.map((s) => s.id).join(', ')}`);
     }
     const client = await ctx.temporal();
     switch (action) {
@@ -28,7 +35,9 @@ export const command: CliCommand = {
         const list = await listSchedules(client);
         if (list.length === 0) ctx.print('no learnsync schedules: run `learnsync schedules apply`');
         for (const s of list) {
-          ctx.print(`  ${s.id.padEnd(36)} ${s.paused ? 'PAUSED ' : 'active '} ${s.pipeline ?? ''}  next: ${s.nextRuns[0] ?? '-'}${s.declared ? '' : '  (not declared any more)'}`);
+          ctx.print(
+            `  ${s.id.padEnd(36)} ${s.paused ? 'PAUSED ' : 'active '} ${s.pipeline ?? ''}  next: ${s.nextRuns[0] ?? '-'}${s.declared ? '' : '  (not declared any more)'}`,
+          );
         }
         return 0;
       }
@@ -40,7 +49,8 @@ export const command: CliCommand = {
           if (action === 'trigger') await handle.trigger();
           if (action === 'delete') await handle.delete();
         } catch (err) {
-          if ((err as Error).name === 'ScheduleNotFoundError') throw new UsageError(`no schedule "${id}": see \`learnsync schedules list\``);
+          if ((err as Error).name === 'ScheduleNotFoundError')
+            throw new UsageError(`no schedule "${id}": see \`learnsync schedules list\``);
           throw err;
         }
         ctx.print(`${id}: ${DONE[action as keyof typeof DONE]}`);

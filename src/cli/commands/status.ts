@@ -3,7 +3,9 @@ import { STATUS_SECTIONS } from '../status-sections.js';
 import { fmtInt, fmtMs } from '../watch-run.js';
 import type { CliCommand, CliContext } from '../types.js';
 
-async function runningWorkflows(ctx: CliContext): Promise<Array<{ workflowId: string; type: string; startTime: string }> | string> {
+async function runningWorkflows(
+  ctx: CliContext,
+): Promise<Array<{ workflowId: string; type: string; startTime: string }> | string> {
   try {
     const client = await ctx.temporal();
     const out = [];
@@ -25,11 +27,17 @@ export const command: CliCommand = {
   async run(ctx, { values }) {
     const pool = await ctx.warehouse();
     const limit = Number(values.limit ?? 30) || 30;
-    const [runs, daily, running] = await Promise.all([recentRuns(pool, limit), dailySuccessRate(pool), runningWorkflows(ctx)]);
+    const [runs, daily, running] = await Promise.all([
+      recentRuns(pool, limit),
+      dailySuccessRate(pool),
+      runningWorkflows(ctx),
+    ]);
     if (values.json) {
       const sections: Record<string, unknown> = {};
       for (const s of STATUS_SECTIONS) sections[s.title] = await s.json(ctx);
-      ctx.print(JSON.stringify({ recentRuns: runs, dailySuccessRate: daily, runningWorkflows: running, ...sections }, null, 2));
+      ctx.print(
+        JSON.stringify({ recentRuns: runs, dailySuccessRate: daily, runningWorkflows: running, ...sections }, null, 2),
+      );
       return 0;
     }
     ctx.print('Recent job runs');
@@ -43,7 +51,8 @@ export const command: CliCommand = {
     }
     ctx.print();
     ctx.print('Daily job success rate (7 days)');
-    for (const d of daily) ctx.print(`  ${d.run_date}  ${d.success_count} succeeded  ${d.failed_count} failed  ${d.total} runs`);
+    for (const d of daily)
+      ctx.print(`  ${d.run_date}  ${d.success_count} succeeded  ${d.failed_count} failed  ${d.total} runs`);
     ctx.print();
     ctx.print('Running workflows');
     if (typeof running === 'string') ctx.print(`  (Temporal not reachable: ${running})`);

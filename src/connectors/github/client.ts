@@ -33,8 +33,7 @@ export interface Validators {
 }
 
 export type ConditionalResult<T> =
-  | { status: 200; data: T; etag?: string; lastModified?: string; link?: string }
-  | { status: 304 };
+  { status: 200; data: T; etag?: string; lastModified?: string; link?: string } | { status: 304 };
 
 export interface RateLimitState {
   remaining: number;
@@ -55,14 +54,29 @@ export class GithubClient {
       baseUrl: opts.baseUrl,
       userAgent: 'learnsync',
       // A 304 surfaces as a request "error" in Octokit's request log; it is a cache hit, not news.
-      log: { debug: quiet, info: quiet, warn: (m: string) => notice(m, {}), error: (m: string) => (/ - 304 /.test(m) ? undefined : notice(m, {})) },
+      log: {
+        debug: quiet,
+        info: quiet,
+        warn: (m: string) => notice(m, {}),
+        error: (m: string) => (/ - 304 /.test(m) ? undefined : notice(m, {})),
+      },
       throttle: {
         retryAfterBaseValue: 1000 * scale,
-        onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
+        onRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _o: unknown,
+          retryCount: number,
+        ) => {
           notice('primary rate limit reached', { url: options.url, retryAfterSeconds: retryAfter, retryCount });
           return retryCount < opts.maxRetries;
         },
-        onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          options: { method: string; url: string },
+          _o: unknown,
+          retryCount: number,
+        ) => {
           notice('secondary rate limit reached', { url: options.url, retryAfterSeconds: retryAfter, retryCount });
           return retryCount < opts.maxRetries;
         },
@@ -75,7 +89,11 @@ export class GithubClient {
    * GET a route ('/users/{username}/events'), sending the stored validators. A 304 is returned as
    * such (the caller reuses what it stored); other errors are thrown after the plugins' retries.
    */
-  async get<T>(route: string, params: Record<string, string | number>, validators: Validators = {}): Promise<ConditionalResult<T>> {
+  async get<T>(
+    route: string,
+    params: Record<string, string | number>,
+    validators: Validators = {},
+  ): Promise<ConditionalResult<T>> {
     const headers: Record<string, string> = {};
     if (validators.etag) headers['if-none-match'] = validators.etag;
     if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
@@ -110,14 +128,25 @@ export class GithubClient {
       try {
         res = await fetch(input, { ...init, signal });
       } catch (err) {
-        this.opts.onCall?.({ endpoint, status: 0, retry, throttled: false, error: true, notModified: false, at: new Date() });
+        this.opts.onCall?.({
+          endpoint,
+          status: 0,
+          retry,
+          throttled: false,
+          error: true,
+          notModified: false,
+          at: new Date(),
+        });
         throw err;
       }
       const rl = readRateLimit(res.headers);
       if (rl) this.rateLimit = rl;
       let throttled = res.status === 429;
       if (res.status === 403) {
-        const text = await res.clone().text().catch(() => '');
+        const text = await res
+          .clone()
+          .text()
+          .catch(() => '');
         throttled = rl?.remaining === 0 || /rate limit/i.test(text);
       }
       this.opts.onCall?.({
@@ -140,7 +169,10 @@ export class GithubClient {
     if (!rl || rl.remaining > 0 || !rl.resetAt) return;
     const waitMs = rl.resetAt.getTime() - Date.now() + 1000;
     if (waitMs <= 0) return;
-    this.opts.onNotice?.('rate-limit budget exhausted: waiting for the reset', { resetAt: rl.resetAt.toISOString(), waitSeconds: Math.ceil(waitMs / 1000) });
+    this.opts.onNotice?.('rate-limit budget exhausted: waiting for the reset', {
+      resetAt: rl.resetAt.toISOString(),
+      waitSeconds: Math.ceil(waitMs / 1000),
+    });
     await sleep(waitMs * (this.opts.backoffScale ?? 1), this.opts.signal);
     this.rateLimit = undefined;
   }
@@ -160,5 +192,8 @@ function readRateLimit(h: Headers): RateLimitState | undefined {
 
 /** The URL of rel="next" in a Link header, if any. */
 export function nextLink(link: string | undefined): string | undefined {
-  return link?.split(',').map((p) => /<([^>]+)>;\s*rel="next"/.exec(p)?.[1]).find(Boolean);
+  return link
+    ?.split(',')
+    .map((p) => /<([^>]+)>;\s*rel="next"/.exec(p)?.[1])
+    .find(Boolean);
 }

@@ -38,7 +38,12 @@ export interface KustoClusterOptions {
 async function buildConnection(url: string, auth: KustoAuth): Promise<KustoConnectionStringBuilder> {
   switch (auth.kind) {
     case 'app-key':
-      return KustoConnectionStringBuilder.withAadApplicationKeyAuthentication(url, auth.clientId, auth.clientSecret, auth.tenantId);
+      return KustoConnectionStringBuilder.withAadApplicationKeyAuthentication(
+        url,
+        auth.clientId,
+        auth.clientSecret,
+        auth.tenantId,
+      );
     case 'managed-identity':
       return auth.clientId
         ? KustoConnectionStringBuilder.withUserManagedIdentity(url, auth.clientId)

@@ -56,9 +56,12 @@ export function oneApiText(e: OneApiError): string {
 
 /** Classifies Kusto's own error reports (HTTP error bodies, DataSetCompletion, inline partial failures). */
 export function fromOneApiErrors(errors: OneApiError[], where: string, httpStatus?: number): Error {
-  const text = errors.map(oneApiText).join(' | ') || `Kusto reported an error with no message (HTTP ${httpStatus ?? '200'})`;
+  const text =
+    errors.map(oneApiText).join(' | ') || `Kusto reported an error with no message (HTTP ${httpStatus ?? '200'})`;
   const message = `${where}: ${text}`;
-  const joined = errors.map((e) => `${e.code ?? ''} ${e['@type'] ?? ''} ${e['@message'] ?? ''} ${e.message ?? ''}`).join(' ');
+  const joined = errors
+    .map((e) => `${e.code ?? ''} ${e['@type'] ?? ''} ${e['@message'] ?? ''} ${e.message ?? ''}`)
+    .join(' ');
   if (LIMIT_MARKERS.some((m) => joined.includes(m))) return new KustoLimitsError(message, errors[0]?.code);
   if (httpStatus === 401 || httpStatus === 403) return new AuthError(message);
   if (httpStatus === 429 || /Throttl/i.test(joined)) return new KustoQueryError(message, 'throttled', errors[0]?.code);
@@ -66,7 +69,8 @@ export function fromOneApiErrors(errors: OneApiError[], where: string, httpStatu
   const transient = errors.length > 0 && errors.every((e) => e['@permanent'] === false);
   if (permanent) return new ValidationError(message);
   if (transient) return new KustoQueryError(message, 'transient', errors[0]?.code);
-  if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 408) return new ValidationError(message);
+  if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 408)
+    return new ValidationError(message);
   return new KustoQueryError(message, 'transient', errors[0]?.code);
 }
 
@@ -91,18 +95,37 @@ function httpErrorBody(data: unknown): OneApiError[] {
 
 /** Turns whatever the azure-kusto-data client threw into a classified error carrying the Kusto message. */
 export function classifyKustoError(err: unknown, where: string): Error {
-  if (err instanceof KustoQueryError || err instanceof AuthError || err instanceof ValidationError || err instanceof ConfigError) return err;
+  if (
+    err instanceof KustoQueryError ||
+    err instanceof AuthError ||
+    err instanceof ValidationError ||
+    err instanceof ConfigError
+  )
+    return err;
   const e = err as Error & { name?: string; inner?: AxiosLikeError };
-  if (e?.name === 'KustoAuthenticationError') return new AuthError(`${where}: Kusto authentication failed: ${e.message}`);
+  if (e?.name === 'KustoAuthenticationError')
+    return new AuthError(`${where}: Kusto authentication failed: ${e.message}`);
   if (e?.name === 'ThrottlingError') {
     const body = httpErrorBody(e.inner?.response?.data);
-    return new KustoQueryError(`${where}: throttled by Kusto (HTTP 429)${body.length ? `: ${body.map(oneApiText).join(' | ')}` : ''}`, 'throttled');
+    return new KustoQueryError(
+      `${where}: throttled by Kusto (HTTP 429)${body.length ? `: ${body.map(oneApiText).join(' | ')}` : ''}`,
+      'throttled',
+    );
   }
   const ax = e as unknown as AxiosLikeError;
   if (ax?.isAxiosError) {
-    if (ax.response) return fromOneApiErrors(httpErrorBody(ax.response.data), `${where} (HTTP ${ax.response.status})`, ax.response.status);
+    if (ax.response)
+      return fromOneApiErrors(
+        httpErrorBody(ax.response.data),
+        `${where} (HTTP ${ax.response.status})`,
+        ax.response.status,
+      );
     // No response at all: the cluster is unreachable or the connection broke mid-way.
-    return new KustoQueryError(`${where}: Kusto unreachable (${ax.code ?? 'network error'}): ${ax.message}`, 'transient', ax.code);
+    return new KustoQueryError(
+      `${where}: Kusto unreachable (${ax.code ?? 'network error'}): ${ax.message}`,
+      'transient',
+      ax.code,
+    );
   }
   const message = e?.message ?? String(err);
   if (/hostname is currently not trusted/.test(message)) return new ConfigError(`${where}: ${message}`);

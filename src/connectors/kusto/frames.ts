@@ -55,7 +55,8 @@ function completionErrors(frame: Frame): OneApiError[] {
 /** The primary result of a v2 response, or the classified error it carries. */
 export function readPrimaryResult(raw: unknown, where: string): KustoTable {
   if (!Array.isArray(raw)) {
-    if (raw && typeof raw === 'object' && 'error' in raw) throw fromOneApiErrors([(raw as { error: OneApiError }).error], where);
+    if (raw && typeof raw === 'object' && 'error' in raw)
+      throw fromOneApiErrors([(raw as { error: OneApiError }).error], where);
     throw new KustoQueryError(`${where}: response is not a v2 frame array`, 'transient');
   }
   const frames = raw as Frame[];
@@ -64,7 +65,8 @@ export function readPrimaryResult(raw: unknown, where: string): KustoTable {
   const errors: OneApiError[] = [];
   for (const f of frames) {
     if (f.FrameType === 'DataTable' && f.TableKind === 'PrimaryResult' && !primary) primary = f;
-    else if (f.FrameType === 'DataTable' && f.TableKind === 'QueryCompletionInformation') errors.push(...completionErrors(f));
+    else if (f.FrameType === 'DataTable' && f.TableKind === 'QueryCompletionInformation')
+      errors.push(...completionErrors(f));
     else if (f.FrameType === 'DataSetCompletion') completion = f;
   }
   if (completion?.HasErrors) errors.push(...(completion.OneApiErrors ?? []).map(unwrap));
@@ -78,10 +80,14 @@ export function readPrimaryResult(raw: unknown, where: string): KustoTable {
   }
   if (errors.length) throw fromOneApiErrors(dedupe(errors), where);
   if (completion?.Cancelled) throw new KustoQueryError(`${where}: the query was cancelled by the service`, 'transient');
-  if (!completion) throw new KustoQueryError(`${where}: the response ended before its DataSetCompletion frame`, 'transient');
+  if (!completion)
+    throw new KustoQueryError(`${where}: the response ended before its DataSetCompletion frame`, 'transient');
   if (!primary) throw new KustoQueryError(`${where}: the response has no primary result table`, 'transient');
   return {
-    columns: (primary.Columns ?? []).map((c) => ({ name: c.ColumnName, type: (c.ColumnType ?? c.DataType ?? 'string').toLowerCase() })),
+    columns: (primary.Columns ?? []).map((c) => ({
+      name: c.ColumnName,
+      type: (c.ColumnType ?? c.DataType ?? 'string').toLowerCase(),
+    })),
     rows: rows as unknown[][],
   };
 }

@@ -76,22 +76,43 @@ export class SchoolApiClient {
     const malformedRetries = this.opts.malformedRetries ?? 1;
     let last: PageResult | undefined;
     for (let i = 0; i <= malformedRetries; i++) {
-      const res = await this.send(req.endpoint, (token) => this.authorizedFetch(url, token!), { auth: true, firstIsRetry: i > 0 });
+      const res = await this.send(req.endpoint, (token) => this.authorizedFetch(url, token!), {
+        auth: true,
+        firstIsRetry: i > 0,
+      });
       const body = await res.text();
       const total = Number(res.headers.get('x-total'));
       try {
         const parsed: unknown = JSON.parse(body);
-        if (Array.isArray(parsed)) return { kind: 'ok', items: parsed, total: Number.isFinite(total) && res.headers.has('x-total') ? total : undefined };
-        last = { kind: 'malformed', status: res.status, reason: 'body is JSON but not an array', body: body.slice(0, 2000) };
+        if (Array.isArray(parsed))
+          return {
+            kind: 'ok',
+            items: parsed,
+            total: Number.isFinite(total) && res.headers.has('x-total') ? total : undefined,
+          };
+        last = {
+          kind: 'malformed',
+          status: res.status,
+          reason: 'body is JSON but not an array',
+          body: body.slice(0, 2000),
+        };
       } catch (err) {
-        last = { kind: 'malformed', status: res.status, reason: `body is not JSON: ${(err as Error).message}`, body: body.slice(0, 2000) };
+        last = {
+          kind: 'malformed',
+          status: res.status,
+          reason: `body is not JSON: ${(err as Error).message}`,
+          body: body.slice(0, 2000),
+        };
       }
     }
     return last!;
   }
 
   private authorizedFetch(url: URL, token: string): Promise<Response> {
-    return fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: this.signal() });
+    return fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: this.signal(),
+    });
   }
 
   private async accessToken(): Promise<string> {
@@ -114,7 +135,8 @@ export class SchoolApiClient {
       { auth: false, firstIsRetry: false },
     );
     const json = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number };
-    if (!json.access_token) throw new AuthError(`the school API token endpoint ${this.opts.tokenUrl} answered without an access_token`);
+    if (!json.access_token)
+      throw new AuthError(`the school API token endpoint ${this.opts.tokenUrl} answered without an access_token`);
     const lifetimeMs = (json.expires_in ?? 7200) * 1000;
     const margin = Math.min(this.opts.refreshMarginMs ?? 60_000, lifetimeMs / 2);
     this.token = { value: json.access_token, refreshAt: this.now() + lifetimeMs - margin };
@@ -126,7 +148,11 @@ export class SchoolApiClient {
    * Sends with pacing and retries; returns a 2xx response. A 401 on an API call drops the token and
    * retries once with a fresh one; a second 401 (or any 401 from the token endpoint) is an AuthError.
    */
-  private async send(endpoint: string, doFetch: (token?: string) => Promise<Response>, opts: { auth: boolean; firstIsRetry: boolean }): Promise<Response> {
+  private async send(
+    endpoint: string,
+    doFetch: (token?: string) => Promise<Response>,
+    opts: { auth: boolean; firstIsRetry: boolean },
+  ): Promise<Response> {
     let refreshed = false;
     let retry = opts.firstIsRetry;
     for (let attempt = 0; ; attempt++) {
@@ -138,8 +164,19 @@ export class SchoolApiClient {
         res = await doFetch(token);
       } catch (err) {
         if (this.opts.signal?.aborted) throw err;
-        this.emit({ endpoint, status: 0, retry, throttled: false, error: true, notModified: false, at: new Date(this.now()) });
-        if (attempt >= this.opts.maxRetries) throw new Error(`school API ${endpoint} unreachable after ${attempt + 1} attempts: ${(err as Error).message}`);
+        this.emit({
+          endpoint,
+          status: 0,
+          retry,
+          throttled: false,
+          error: true,
+          notModified: false,
+          at: new Date(this.now()),
+        });
+        if (attempt >= this.opts.maxRetries)
+          throw new Error(
+            `school API ${endpoint} unreachable after ${attempt + 1} attempts: ${(err as Error).message}`,
+          );
         await sleep(backoffMs(attempt, { scale: this.scale() }), this.opts.signal);
         retry = true;
         continue;
@@ -150,21 +187,34 @@ export class SchoolApiClient {
       const detail = (await res.text().catch(() => '')).slice(0, 300);
       retry = true;
       if (s === 401) {
-        if (endpoint === TOKEN_ENDPOINT) throw new AuthError(`the school API refused the client credentials (401): check SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET`);
-        if (refreshed) throw new AuthError(`the school API refused a freshly issued token for ${endpoint} (401): ${detail}`);
+        if (endpoint === TOKEN_ENDPOINT)
+          throw new AuthError(
+            `the school API refused the client credentials (401): check SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET`,
+          );
+        if (refreshed)
+          throw new AuthError(`the school API refused a freshly issued token for ${endpoint} (401): ${detail}`);
         refreshed = true;
         this.token = undefined;
         attempt--; // a token refresh is not a failed attempt
         continue;
       }
       if (s === 429 || s >= 500) {
-        if (attempt >= this.opts.maxRetries) throw new Error(`school API ${endpoint} still answered ${s} after ${attempt + 1} attempts`);
+        if (attempt >= this.opts.maxRetries)
+          throw new Error(`school API ${endpoint} still answered ${s} after ${attempt + 1} attempts`);
         const after = s === 429 ? retryAfterSeconds(res.headers.get('retry-after'), this.now()) : undefined;
-        await sleep(after !== undefined ? after * 1000 * this.scale() : backoffMs(attempt, { scale: this.scale() }), this.opts.signal);
+        await sleep(
+          after !== undefined ? after * 1000 * this.scale() : backoffMs(attempt, { scale: this.scale() }),
+          this.opts.signal,
+        );
         continue;
       }
-      if (s === 403) throw new AuthError(`the school API denied ${endpoint} (403): the application lacks the scope or the role for it. ${detail}`);
-      throw new ConfigError(`the school API answered ${s} for ${endpoint}: check SCHOOL_API_URL and the scope settings (SCHOOL_API_CURSUS_ID …). ${detail}`);
+      if (s === 403)
+        throw new AuthError(
+          `the school API denied ${endpoint} (403): the application lacks the scope or the role for it. ${detail}`,
+        );
+      throw new ConfigError(
+        `the school API answered ${s} for ${endpoint}: check SCHOOL_API_URL and the scope settings (SCHOOL_API_CURSUS_ID …). ${detail}`,
+      );
     }
   }
 
@@ -175,7 +225,11 @@ export class SchoolApiClient {
     this.lastCallStartedAt = this.now();
   }
 
-  private report(endpoint: string, res: Response, flags: { retry: boolean; error: boolean; throttled?: boolean }): void {
+  private report(
+    endpoint: string,
+    res: Response,
+    flags: { retry: boolean; error: boolean; throttled?: boolean },
+  ): void {
     const remaining = res.headers.get('x-hourly-ratelimit-remaining');
     const limit = res.headers.get('x-hourly-ratelimit-limit');
     this.emit({
@@ -185,7 +239,10 @@ export class SchoolApiClient {
       throttled: flags.throttled ?? false,
       error: flags.error,
       notModified: false,
-      rateLimit: remaining !== null ? { remaining: Number(remaining), limit: limit !== null ? Number(limit) : undefined } : undefined,
+      rateLimit:
+        remaining !== null
+          ? { remaining: Number(remaining), limit: limit !== null ? Number(limit) : undefined }
+          : undefined,
       at: new Date(this.now()),
     });
   }

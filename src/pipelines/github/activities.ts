@@ -10,9 +10,9 @@ import type { Config } from '../../config.js';
 import { GithubClient, nextLink } from '../../connectors/github/client.js';
 import { ConfigError } from '../../errors.js';
 import type { NodeInput, NodeResult } from '../types.js';
-import { sampleGithub } from '../../stack/sample-servers.js';
-import type { ActivityDeps } from '../../runtime/deps.js';
-import { cancellationSignal, heartbeat, heartbeatWhileRunning } from '../../runtime/activity-context.js';
+import type { ActivityDeps, GithubEndpoint } from '../../runtime/deps.js';
+import { cancellationSignal } from '../../runtime/activity-context.js';
+import { reportPosition, startHeartbeat } from '../../runtime/heartbeat.js';
 import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
 import type { JobCounts } from '../../runtime/ledger/job-runner.js';
 import { runPagedLedgeredJob, type PagedJob } from '../../runtime/ledger/paged-job-runner.js';
@@ -43,21 +43,23 @@ export interface GithubTarget {
   sampleUsers?: string[];
 }
 
-/** The API to talk to: github.com (or GITHUB_API_URL) with the token, or the sample server. */
-export async function githubTarget(config: Config, hits: ApiHitRecorder, logger: Logger, signal?: AbortSignal): Promise<GithubTarget> {
-  const g = config.github;
+/** A client for the endpoint the edge chose (github.com, GITHUB_API_URL or the sample server). */
+export function githubTarget(
+  ep: GithubEndpoint,
+  config: Config,
+  hits: ApiHitRecorder,
+  logger: Logger,
+  signal?: AbortSignal,
+): GithubTarget {
   const common = {
-    maxRetries: g.maxRetries,
+    maxRetries: config.github.maxRetries,
     backoffScale: config.apiBackoffScale,
     onCall: hits.record,
     onNotice: (msg: string, fields: Record<string, unknown>) => logger.warn(fields, `github: ${msg}`),
     signal,
   };
-  if (g.sample) {
-    const s = await sampleGithub(config);
-    return { client: new GithubClient({ ...common, baseUrl: s.url, token: s.token }), org: s.org, skillsOrg: s.skillsOrg, sampleUsers: s.usernames };
-  }
-  return { client: new GithubClient({ ...common, baseUrl: g.apiUrl ?? 'https://api.github.com', token: g.token }), org: g.org, skillsOrg: g.skillsOrg };
+  const client = new GithubClient({ ...common, baseUrl: ep.baseUrl, token: ep.token });
+  return { client, org: ep.org, skillsOrg: ep.skillsOrg, sampleUsers: ep.sampleUsers };
 }
 
 const status = (err: unknown) => (err as { status?: number }).status;
@@ -85,7 +87,14 @@ async function saveProgress(
   jobName: string,
   runKey: string,
   resource: string,
-  p: { state: Progress['state']; mode: Progress['mode']; windowStart?: Date | null; nextPage: number; position?: string | null; rows?: number },
+  p: {
+    state: Progress['state'];
+    mode: Progress['mode'];
+    windowStart?: Date | null;
+    nextPage: number;
+    position?: string | null;
+    rows?: number;
+  },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO api_extract_progress (job_name, resource, run_key, state, mode, window_start, run_started_at, next_page, position,
@@ -137,28 +146,41 @@ function counts(t: Tally, hits: ApiHitRecorder, extra: Record<string, string | n
   };
 }
 
-export function createGithubActivities({ warehouse, config, logger }: ActivityDeps) {
+export function createGithubActivities({ warehouse, config, logger, sources }: ActivityDeps) {
   /** Runs a GitHub job: hit accounting, heartbeats during long waits, the paged ledger. */
-  async function githubJob(input: NodeInput, what: string, work: (job: PagedJob, target: GithubTarget, hits: ApiHitRecorder) => Promise<JobCounts>): Promise<NodeResult> {
+  async function githubJob(
+    input: NodeInput,
+    what: string,
+    work: (job: PagedJob, target: GithubTarget, hits: ApiHitRecorder) => Promise<JobCounts>,
+  ): Promise<NodeResult> {
     const hits = new ApiHitRecorder('github');
-    let position: unknown = { what };
-    const stop = heartbeatWhileRunning(() => position);
+    const hb = startHeartbeat({ what });
     try {
       const result = await runPagedLedgeredJob(
         warehouse,
         { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force, hits },
         async (job) => {
-          const target = await githubTarget(config, hits, logger, cancellationSignal());
+          const target = githubTarget(await sources.github(), config, hits, logger, cancellationSignal());
           return work(job, target, hits);
         },
         { onSuccess: idleAll(input.nodeId) },
       );
       const h = hits.total();
-      logger.info({ job: input.nodeId, calls: h.calls, cacheHits: h.cacheHits, throttled: h.throttled, rateLimitRemaining: h.rateLimitRemaining, rateLimit: h.rateLimitLimit }, `github ${what} synced`);
-      position = { what, done: true };
+      logger.info(
+        {
+          job: input.nodeId,
+          calls: h.calls,
+          cacheHits: h.cacheHits,
+          throttled: h.throttled,
+          rateLimitRemaining: h.rateLimitRemaining,
+          rateLimit: h.rateLimitLimit,
+        },
+        `github ${what} synced`,
+      );
+      hb.report({ what, done: true });
       return result;
     } finally {
-      stop();
+      hb.stop();
     }
   }
 
@@ -172,10 +194,16 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
         const route = '/orgs/{org}/copilot/metrics';
         let first;
         try {
-          first = await client.get<unknown>(route, { org, per_page: PER_PAGE }, cached?.body != null ? { etag: cached.etag, lastModified: cached.last_modified } : {});
+          first = await client.get<unknown>(
+            route,
+            { org, per_page: PER_PAGE },
+            cached?.body != null ? { etag: cached.etag, lastModified: cached.last_modified } : {},
+          );
         } catch (err) {
           if (status(err) === 403 || status(err) === 404 || status(err) === 422) {
-            throw new ConfigError(`GitHub refused Copilot metrics for ${org} (${status(err)}): the token needs manage_billing:copilot or read:org and the org must allow the metrics API. ${(err as Error).message}`);
+            throw new ConfigError(
+              `GitHub refused Copilot metrics for ${org} (${status(err)}): the token needs manage_billing:copilot or read:org and the org must allow the metrics API. ${(err as Error).message}`,
+            );
           }
           throw err;
         }
@@ -197,15 +225,31 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
         let loaded = { days: 0, languages: 0 };
         await job.commit(async (tx) => {
           const body = first.status === 200 && !Array.isArray(first.data) ? first.data : days;
-          const v = await validateItems(tx, copilotDayItem, body, { jobName: input.nodeId, targetDate: input.targetDate, what: 'copilot metrics day' });
+          const v = await validateItems(tx, copilotDayItem, body, {
+            jobName: input.nodeId,
+            targetDate: input.targetDate,
+            what: 'copilot metrics day',
+          });
           add(t, v);
           loaded = await upsertCopilotDays(tx, org, v.good);
-          if (first.status === 200) await storeResponse(tx, key, { etag: first.etag, lastModified: first.lastModified, body: days });
+          if (first.status === 200)
+            await storeResponse(tx, key, { etag: first.etag, lastModified: first.lastModified, body: days });
           else await markNotModified(tx, key);
         });
-        const hasTarget = input.targetDate ? days.some((d) => (d as { date?: string }).date === input.targetDate) : true;
-        if (!hasTarget) logger.warn({ job: input.nodeId, targetDate: input.targetDate }, 'Copilot metrics do not include the target date yet');
-        return counts(t, hits, { notModified: !fresh, days: loaded.days, languageRows: loaded.languages, targetDatePresent: hasTarget });
+        const hasTarget = input.targetDate
+          ? days.some((d) => (d as { date?: string }).date === input.targetDate)
+          : true;
+        if (!hasTarget)
+          logger.warn(
+            { job: input.nodeId, targetDate: input.targetDate },
+            'Copilot metrics do not include the target date yet',
+          );
+        return counts(t, hits, {
+          notModified: !fresh,
+          days: loaded.days,
+          languageRows: loaded.languages,
+          targetDatePresent: hasTarget,
+        });
       });
     },
 
@@ -220,7 +264,9 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
             [extra, sampleUsers ? 'sample' : 'GITHUB_TRACKED_USERS'],
           );
         }
-        const { rows: users } = await warehouse.query<{ username: string }>('SELECT username FROM github.tracked_users ORDER BY username COLLATE "C"');
+        const { rows: users } = await warehouse.query<{ username: string }>(
+          'SELECT username FROM github.tracked_users ORDER BY username COLLATE "C"',
+        );
         const prev = (await progressOf(warehouse, input.nodeId)).get('events');
         // A retry of the same run skips the users it already committed.
         const after = prev && prev.run_key === runKey && prev.state === 'running' ? prev.position : null;
@@ -228,18 +274,27 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
         let unchanged = 0;
         for (const [i, { username }] of users.entries()) {
           if (after !== null && username <= after) continue;
-          heartbeat({ user: username, index: i, of: users.length });
+          reportPosition({ user: username, index: i, of: users.length });
           const key = `github:events:${username}`;
           const cached = await cachedResponse(warehouse, key);
           const route = '/users/{username}/events';
           let first;
           try {
-            first = await client.get<unknown>(route, { username, per_page: PER_PAGE, page: 1 }, cached ? { etag: cached.etag, lastModified: cached.last_modified } : {});
+            first = await client.get<unknown>(
+              route,
+              { username, per_page: PER_PAGE, page: 1 },
+              cached ? { etag: cached.etag, lastModified: cached.last_modified } : {},
+            );
           } catch (err) {
             if (status(err) !== 404) throw err;
             await job.commit(async (tx) => {
               await reject(tx, input.nodeId, input.targetDate, `GitHub user ${username} not found (404)`, { username });
-              await saveProgress(tx, input.nodeId, runKey, 'events', { state: 'running', mode: 'window', nextPage: 1, position: username });
+              await saveProgress(tx, input.nodeId, runKey, 'events', {
+                state: 'running',
+                mode: 'window',
+                nextPage: 1,
+                position: username,
+              });
             });
             t.rejected++;
             t.read++;
@@ -249,17 +304,29 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
             unchanged++;
             await job.commit(async (tx) => {
               await markNotModified(tx, key);
-              await saveProgress(tx, input.nodeId, runKey, 'events', { state: 'running', mode: 'window', nextPage: 1, position: username });
+              await saveProgress(tx, input.nodeId, runKey, 'events', {
+                state: 'running',
+                mode: 'window',
+                nextPage: 1,
+                position: username,
+              });
             });
             continue;
           }
           // Newest first: read on only while every event is new to us (GitHub keeps 300 at most).
-          const { rows: k } = await warehouse.query<{ max: string | null }>('SELECT max(event_id)::text AS max FROM github.activity WHERE username = $1', [username]);
+          const { rows: k } = await warehouse.query<{ max: string | null }>(
+            'SELECT max(event_id)::text AS max FROM github.activity WHERE username = $1',
+            [username],
+          );
           const known = k[0]?.max ? BigInt(k[0].max) : null;
           const pages: unknown[] = [first.data];
           let last = first.data;
           let link = first.link;
-          for (let page = 2; page <= MAX_EVENT_PAGES && Array.isArray(last) && last.length === PER_PAGE && nextLink(link); page++) {
+          for (
+            let page = 2;
+            page <= MAX_EVENT_PAGES && Array.isArray(last) && last.length === PER_PAGE && nextLink(link);
+            page++
+          ) {
             const ids = (last as { id?: string }[]).map((e) => BigInt(e.id ?? '0'));
             if (known !== null && ids.some((id) => id <= known)) break;
             const more = await client.get<unknown>(route, { username, per_page: PER_PAGE, page });
@@ -271,13 +338,23 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
           await job.commit(async (tx) => {
             let n = 0;
             for (const body of pages) {
-              const v = await validateItems(tx, eventItem, body, { jobName: input.nodeId, targetDate: input.targetDate, what: `event of ${username}` });
+              const v = await validateItems(tx, eventItem, body, {
+                jobName: input.nodeId,
+                targetDate: input.targetDate,
+                what: `event of ${username}`,
+              });
               const inserted = await upsertEvents(tx, username, v.good);
               add(t, { ...v, inserted });
               n += v.good.length;
             }
             await storeResponse(tx, key, { etag: first.etag, lastModified: first.lastModified });
-            await saveProgress(tx, input.nodeId, runKey, 'events', { state: 'running', mode: 'window', nextPage: 1, position: username, rows: n });
+            await saveProgress(tx, input.nodeId, runKey, 'events', {
+              state: 'running',
+              mode: 'window',
+              nextPage: 1,
+              position: username,
+              rows: n,
+            });
           });
         }
         return counts(t, hits, { users: users.length, unchanged });
@@ -302,15 +379,29 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
     },
   };
 
-  async function syncCourses(job: PagedJob, client: GithubClient, org: string, input: NodeInput, t: Tally): Promise<{ id: number; name: string }[]> {
+  async function syncCourses(
+    job: PagedJob,
+    client: GithubClient,
+    org: string,
+    input: NodeInput,
+    t: Tally,
+  ): Promise<{ id: number; name: string }[]> {
     const courses: { id: number; name: string }[] = [];
     for (let page = 1; ; page++) {
       const key = `github:repos:${org}:page:${page}`;
       const cached = await cachedResponse(warehouse, key);
-      const res = await client.get<unknown>('/orgs/{org}/repos', { org, per_page: PER_PAGE, page, type: 'public' }, cached?.body != null ? { etag: cached.etag, lastModified: cached.last_modified } : {});
+      const res = await client.get<unknown>(
+        '/orgs/{org}/repos',
+        { org, per_page: PER_PAGE, page, type: 'public' },
+        cached?.body != null ? { etag: cached.etag, lastModified: cached.last_modified } : {},
+      );
       const body = res.status === 304 ? cached!.body : res.data;
       const full = await job.commit(async (tx) => {
-        const v = await validateItems(tx, repoItem, body, { jobName: input.nodeId, targetDate: input.targetDate, what: `repository of ${org}` });
+        const v = await validateItems(tx, repoItem, body, {
+          jobName: input.nodeId,
+          targetDate: input.targetDate,
+          what: `repository of ${org}`,
+        });
         // Courses are the templates learners copy; forks and archived repos are not courses.
         const live = v.good.filter((r) => !r.fork && !r.archived && r.is_template !== false);
         const inserted = await upsertCourses(tx, live);
@@ -330,7 +421,16 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
    * run (forced, or a course never read) walks every page. Page 1 is conditional; its ETag is stored
    * only when the walk completes, so a 304 never hides pages a crashed walk did not reach.
    */
-  async function syncForks(job: PagedJob, client: GithubClient, org: string, course: { id: number; name: string }, prev: Progress | undefined, input: NodeInput, runKey: string, t: Tally): Promise<void> {
+  async function syncForks(
+    job: PagedJob,
+    client: GithubClient,
+    org: string,
+    course: { id: number; name: string },
+    prev: Progress | undefined,
+    input: NodeInput,
+    runKey: string,
+    t: Tally,
+  ): Promise<void> {
     const resource = `forks:${course.name}`;
     const sameRun = prev?.run_key === runKey && prev.state !== 'idle';
     if (sameRun && prev.state === 'complete') return;
@@ -344,17 +444,29 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
       ({ mode, window_start: watermark, next_page: page } = prev);
       validators = prev.position ? (JSON.parse(prev.position) as typeof validators) : {};
     } else {
-      const { rows } = await warehouse.query<{ max: Date | null }>('SELECT max(created_at) AS max FROM github.skills_enrollments WHERE course_repo_id = $1', [course.id]);
+      const { rows } = await warehouse.query<{ max: Date | null }>(
+        'SELECT max(created_at) AS max FROM github.skills_enrollments WHERE course_repo_id = $1',
+        [course.id],
+      );
       watermark = input.force ? null : (rows[0]?.max ?? null);
       mode = watermark ? 'window' : 'full';
       page = 1;
       validators = {};
       const cached = mode === 'window' ? await cachedResponse(warehouse, key) : undefined;
-      const res = await client.get<unknown>(route, { owner: org, repo: course.name, sort: 'newest', per_page: PER_PAGE, page: 1 }, cached ? { etag: cached.etag, lastModified: cached.last_modified } : {});
+      const res = await client.get<unknown>(
+        route,
+        { owner: org, repo: course.name, sort: 'newest', per_page: PER_PAGE, page: 1 },
+        cached ? { etag: cached.etag, lastModified: cached.last_modified } : {},
+      );
       if (res.status === 304) {
         await job.commit(async (tx) => {
           await markNotModified(tx, key);
-          await saveProgress(tx, input.nodeId, runKey, resource, { state: 'complete', mode, windowStart: watermark, nextPage: 1 });
+          await saveProgress(tx, input.nodeId, runKey, resource, {
+            state: 'complete',
+            mode,
+            windowStart: watermark,
+            nextPage: 1,
+          });
         });
         return;
       }
@@ -363,15 +475,25 @@ export function createGithubActivities({ warehouse, config, logger }: ActivityDe
       page = 2;
     }
     for (; ; page++) {
-      heartbeat({ course: course.name, page });
-      const res = await client.get<unknown>(route, { owner: org, repo: course.name, sort: 'newest', per_page: PER_PAGE, page });
+      reportPosition({ course: course.name, page });
+      const res = await client.get<unknown>(route, {
+        owner: org,
+        repo: course.name,
+        sort: 'newest',
+        per_page: PER_PAGE,
+        page,
+      });
       if (res.status !== 200 || (await commitForkPage(res.data, page))) return;
     }
 
     /** Commits one page with its progress; true when the walk is over (and then stores page 1's validators). */
     async function commitForkPage(body: unknown, n: number): Promise<boolean> {
       return job.commit(async (tx) => {
-        const v = await validateItems(tx, forkItem, body, { jobName: input.nodeId, targetDate: input.targetDate, what: `fork of ${course.name}` });
+        const v = await validateItems(tx, forkItem, body, {
+          jobName: input.nodeId,
+          targetDate: input.targetDate,
+          what: `fork of ${course.name}`,
+        });
         const inserted = await upsertForks(tx, course, v.good);
         add(t, { ...v, inserted });
         const reachedKnown = watermark !== null && v.good.some((f) => Date.parse(f.created_at) <= watermark!.getTime());

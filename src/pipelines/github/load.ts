@@ -4,7 +4,12 @@ import type pg from 'pg';
 import { z } from 'zod';
 
 const ts = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp');
-const count = z.number().int().nonnegative().nullish().transform((v) => v ?? 0);
+const count = z
+  .number()
+  .int()
+  .nonnegative()
+  .nullish()
+  .transform((v) => v ?? 0);
 
 export const eventItem = z.object({
   id: z.union([z.string().regex(/^\d+$/), z.number().int()]).transform((v) => String(v)),
@@ -52,18 +57,34 @@ export const copilotDayItem = z.object({
   copilot_ide_code_completions: z
     .object({
       total_engaged_users: count,
-      editors: z.array(z.object({ name: z.string(), models: z.array(z.object({ languages: z.array(languageMetrics).nullish() })).nullish() })).nullish(),
+      editors: z
+        .array(
+          z.object({
+            name: z.string(),
+            models: z.array(z.object({ languages: z.array(languageMetrics).nullish() })).nullish(),
+          }),
+        )
+        .nullish(),
     })
     .nullish(),
   copilot_ide_chat: z
-    .object({ total_engaged_users: count, editors: z.array(z.object({ models: z.array(z.object({ total_chats: count })).nullish() })).nullish() })
+    .object({
+      total_engaged_users: count,
+      editors: z.array(z.object({ models: z.array(z.object({ total_chats: count })).nullish() })).nullish(),
+    })
     .nullish(),
   copilot_dotcom_chat: z.object({ total_engaged_users: count }).nullish(),
   copilot_dotcom_pull_requests: z.object({ total_engaged_users: count }).nullish(),
 });
 export type CopilotDay = z.infer<typeof copilotDayItem>;
 
-export async function reject(tx: pg.PoolClient, jobName: string, targetDate: string | undefined, reason: string, raw: unknown): Promise<void> {
+export async function reject(
+  tx: pg.PoolClient,
+  jobName: string,
+  targetDate: string | undefined,
+  reason: string,
+  raw: unknown,
+): Promise<void> {
   await tx.query('INSERT INTO etl_rejects (job_name, target_date, reason, raw) VALUES ($1, $2, $3, $4::jsonb)', [
     jobName,
     targetDate ?? null,
@@ -82,7 +103,13 @@ export async function validateItems<T>(
   where: { jobName: string; targetDate?: string; what: string },
 ): Promise<{ good: T[]; rejected: number; read: number }> {
   if (!Array.isArray(items)) {
-    await reject(tx, where.jobName, where.targetDate, `${where.what}: answer is not a JSON array`, typeof items === 'string' ? items.slice(0, 2000) : items);
+    await reject(
+      tx,
+      where.jobName,
+      where.targetDate,
+      `${where.what}: answer is not a JSON array`,
+      typeof items === 'string' ? items.slice(0, 2000) : items,
+    );
     return { good: [], rejected: 1, read: 0 };
   }
   const good: T[] = [];
@@ -95,11 +122,16 @@ export async function validateItems<T>(
       rejected++;
     }
   }
-  if (items.length !== good.length + rejected) throw new Error(`reconciliation failed for ${where.what}: read ${items.length} ≠ ${good.length} + ${rejected}`);
+  if (items.length !== good.length + rejected)
+    throw new Error(`reconciliation failed for ${where.what}: read ${items.length} ≠ ${good.length} + ${rejected}`);
   return { good, rejected, read: items.length };
 }
 
-export async function upsertEvents(tx: pg.PoolClient, username: string, events: z.infer<typeof eventItem>[]): Promise<number> {
+export async function upsertEvents(
+  tx: pg.PoolClient,
+  username: string,
+  events: z.infer<typeof eventItem>[],
+): Promise<number> {
   if (!events.length) return 0;
   const rows = events.map((e) => ({
     event_id: e.id,
@@ -137,9 +169,19 @@ export async function upsertCourses(tx: pg.PoolClient, repos: z.infer<typeof rep
   return r.rows.filter((x) => x.inserted).length;
 }
 
-export async function upsertForks(tx: pg.PoolClient, course: { id: number; name: string }, forks: z.infer<typeof forkItem>[]): Promise<number> {
+export async function upsertForks(
+  tx: pg.PoolClient,
+  course: { id: number; name: string },
+  forks: z.infer<typeof forkItem>[],
+): Promise<number> {
   if (!forks.length) return 0;
-  const rows = forks.map((f) => ({ fork_id: f.id, owner_login: f.owner.login, owner_id: f.owner.id ?? null, created_at: f.created_at, updated_at: f.updated_at ?? null }));
+  const rows = forks.map((f) => ({
+    fork_id: f.id,
+    owner_login: f.owner.login,
+    owner_id: f.owner.id ?? null,
+    created_at: f.created_at,
+    updated_at: f.updated_at ?? null,
+  }));
   const r = await tx.query<{ inserted: boolean }>(
     `INSERT INTO github.skills_enrollments AS t (fork_id, course_repo_id, course_name, owner_login, owner_id, created_at, updated_at)
      SELECT DISTINCT ON (fork_id) fork_id, $2, $3, owner_login, owner_id, created_at, updated_at
@@ -153,10 +195,16 @@ export async function upsertForks(tx: pg.PoolClient, course: { id: number; name:
 }
 
 /** Per day: totals over editors and models; per language: sums over editors and models. */
-export async function upsertCopilotDays(tx: pg.PoolClient, org: string, days: CopilotDay[]): Promise<{ days: number; languages: number }> {
+export async function upsertCopilotDays(
+  tx: pg.PoolClient,
+  org: string,
+  days: CopilotDay[],
+): Promise<{ days: number; languages: number }> {
   if (!days.length) return { days: 0, languages: 0 };
   const daily = days.map((d) => {
-    const langs = (d.copilot_ide_code_completions?.editors ?? []).flatMap((e) => (e.models ?? []).flatMap((m) => m.languages ?? []));
+    const langs = (d.copilot_ide_code_completions?.editors ?? []).flatMap((e) =>
+      (e.models ?? []).flatMap((m) => m.languages ?? []),
+    );
     const sum = (k: keyof z.infer<typeof languageMetrics>) => langs.reduce((s, l) => s + (l[k] as number), 0);
     return {
       day: d.date,
@@ -170,15 +218,32 @@ export async function upsertCopilotDays(tx: pg.PoolClient, org: string, days: Co
       code_acceptances: sum('total_code_acceptances'),
       lines_suggested: sum('total_code_lines_suggested'),
       lines_accepted: sum('total_code_lines_accepted'),
-      ide_chats: (d.copilot_ide_chat?.editors ?? []).flatMap((e) => e.models ?? []).reduce((s, m) => s + m.total_chats, 0),
+      ide_chats: (d.copilot_ide_chat?.editors ?? [])
+        .flatMap((e) => e.models ?? [])
+        .reduce((s, m) => s + m.total_chats, 0),
     };
   });
   const languages = days.flatMap((d) => {
-    const per = new Map<string, { engaged_users: number; code_suggestions: number; code_acceptances: number; lines_suggested: number; lines_accepted: number }>();
+    const per = new Map<
+      string,
+      {
+        engaged_users: number;
+        code_suggestions: number;
+        code_acceptances: number;
+        lines_suggested: number;
+        lines_accepted: number;
+      }
+    >();
     for (const e of d.copilot_ide_code_completions?.editors ?? [])
       for (const m of e.models ?? [])
         for (const l of m.languages ?? []) {
-          const a = per.get(l.name) ?? { engaged_users: 0, code_suggestions: 0, code_acceptances: 0, lines_suggested: 0, lines_accepted: 0 };
+          const a = per.get(l.name) ?? {
+            engaged_users: 0,
+            code_suggestions: 0,
+            code_acceptances: 0,
+            lines_suggested: 0,
+            lines_accepted: 0,
+          };
           a.engaged_users += l.total_engaged_users;
           a.code_suggestions += l.total_code_suggestions;
           a.code_acceptances += l.total_code_acceptances;
@@ -204,7 +269,10 @@ export async function upsertCopilotDays(tx: pg.PoolClient, org: string, days: Co
     [JSON.stringify(daily), org],
   );
   // A day's language breakdown is replaced whole: a language that disappeared must not linger.
-  await tx.query('DELETE FROM github.copilot_languages WHERE org = $1 AND day = ANY($2::date[])', [org, days.map((d) => d.date)]);
+  await tx.query('DELETE FROM github.copilot_languages WHERE org = $1 AND day = ANY($2::date[])', [
+    org,
+    days.map((d) => d.date),
+  ]);
   if (languages.length) {
     await tx.query(
       `INSERT INTO github.copilot_languages (org, day, language, engaged_users, code_suggestions, code_acceptances, lines_suggested, lines_accepted)
@@ -224,12 +292,19 @@ export interface CachedResponse {
 }
 
 export async function cachedResponse(db: pg.Pool | pg.PoolClient, key: string): Promise<CachedResponse | undefined> {
-  const { rows } = await db.query<CachedResponse>('SELECT etag, last_modified, body FROM api_http_cache WHERE cache_key = $1', [key]);
+  const { rows } = await db.query<CachedResponse>(
+    'SELECT etag, last_modified, body FROM api_http_cache WHERE cache_key = $1',
+    [key],
+  );
   return rows[0];
 }
 
 /** After a 200: the new validators (and the body, where a 304 must be answered from it). */
-export async function storeResponse(tx: pg.PoolClient, key: string, v: { etag?: string; lastModified?: string; body?: unknown }): Promise<void> {
+export async function storeResponse(
+  tx: pg.PoolClient,
+  key: string,
+  v: { etag?: string; lastModified?: string; body?: unknown },
+): Promise<void> {
   await tx.query(
     `INSERT INTO api_http_cache (cache_key, etag, last_modified, body, fetched_at, validated_at) VALUES ($1, $2, $3, $4::jsonb, now(), now())
      ON CONFLICT (cache_key) DO UPDATE SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, body = EXCLUDED.body,
@@ -239,5 +314,8 @@ export async function storeResponse(tx: pg.PoolClient, key: string, v: { etag?: 
 }
 
 export async function markNotModified(tx: pg.PoolClient, key: string): Promise<void> {
-  await tx.query('UPDATE api_http_cache SET validated_at = now(), not_modified_count = not_modified_count + 1 WHERE cache_key = $1', [key]);
+  await tx.query(
+    'UPDATE api_http_cache SET validated_at = now(), not_modified_count = not_modified_count + 1 WHERE cache_key = $1',
+    [key],
+  );
 }

@@ -5,15 +5,37 @@ import type pg from 'pg';
 import type { Config } from '../../config.js';
 import type { PipelineNode } from '../types.js';
 import { PER_PAGE } from './activities.js';
-import { alreadySucceeded, pagesFor, type PlanLine, type PlanRun } from '../school-api/plan.js';
+import { alreadySucceeded, pagesFor, type PlanLine, type PlanRun } from '../../runtime/plan-lines.js';
 
-export async function planGithubNode(warehouse: pg.Pool, config: Config, node: PipelineNode, run: PlanRun, sampleUsers: string[] = []): Promise<PlanLine[]> {
+export async function planGithubNode(
+  warehouse: pg.Pool,
+  config: Config,
+  node: PipelineNode,
+  run: PlanRun,
+  sampleUsers: string[] = [],
+): Promise<PlanLine[]> {
   if (await alreadySucceeded(warehouse, node.id, run)) {
-    return [{ job: node.id, endpoint: '(all)', mode: 'skipped', calls: 0, basis: `already succeeded for ${run.targetDate}; --force to run again` }];
+    return [
+      {
+        job: node.id,
+        endpoint: '(all)',
+        mode: 'skipped',
+        calls: 0,
+        basis: `already succeeded for ${run.targetDate}; --force to run again`,
+      },
+    ];
   }
   const budget = await lastBudget(warehouse);
   if (node.activity === 'syncGithubCopilotMetrics') {
-    return [{ job: node.id, endpoint: '/orgs/{org}/copilot/metrics', mode: 'conditional', calls: 1, basis: `one call for up to 100 days; a 304 is free${budget}` }];
+    return [
+      {
+        job: node.id,
+        endpoint: '/orgs/{org}/copilot/metrics',
+        mode: 'conditional',
+        calls: 1,
+        basis: `one call for up to 100 days; a 304 is free${budget}`,
+      },
+    ];
   }
   if (node.activity === 'syncGithubUserEvents') {
     const { rows } = await warehouse.query<{ n: number }>(
@@ -21,17 +43,44 @@ export async function planGithubNode(warehouse: pg.Pool, config: Config, node: P
       [[...config.github.trackedUsers, ...sampleUsers]],
     );
     const n = rows[0]!.n;
-    return [{ job: node.id, endpoint: '/users/{username}/events', mode: 'conditional', calls: n, basis: `one call per tracked learner (${n}); +1 or +2 for a learner with over 100 new events${budget}` }];
+    return [
+      {
+        job: node.id,
+        endpoint: '/users/{username}/events',
+        mode: 'conditional',
+        calls: n,
+        basis: `one call per tracked learner (${n}); +1 or +2 for a learner with over 100 new events${budget}`,
+      },
+    ];
   }
   if (node.activity === 'syncGithubSkills') {
-    const { rows } = await warehouse.query<{ course_repo_id: string; name: string; forks_count: number | null; known: number }>(
+    const { rows } = await warehouse.query<{
+      course_repo_id: string;
+      name: string;
+      forks_count: number | null;
+      known: number;
+    }>(
       `SELECT c.repo_id AS course_repo_id, c.name, c.forks_count, count(e.fork_id)::int AS known
          FROM github.skills_courses c LEFT JOIN github.skills_enrollments e ON e.course_repo_id = c.repo_id
         GROUP BY c.repo_id, c.name, c.forks_count ORDER BY c.name`,
     );
-    const lines: PlanLine[] = [{ job: node.id, endpoint: '/orgs/{org}/repos', mode: 'conditional', calls: pagesFor(rows.length, PER_PAGE), basis: `${rows.length} courses known${budget}` }];
+    const lines: PlanLine[] = [
+      {
+        job: node.id,
+        endpoint: '/orgs/{org}/repos',
+        mode: 'conditional',
+        calls: pagesFor(rows.length, PER_PAGE),
+        basis: `${rows.length} courses known${budget}`,
+      },
+    ];
     if (!rows.length) {
-      lines.push({ job: node.id, endpoint: '/repos/{owner}/{repo}/forks', mode: 'full (first read)', calls: null, basis: 'unknown until the course list has been read once' });
+      lines.push({
+        job: node.id,
+        endpoint: '/repos/{owner}/{repo}/forks',
+        mode: 'full (first read)',
+        calls: null,
+        basis: 'unknown until the course list has been read once',
+      });
       return lines;
     }
     let full = 0;
@@ -40,8 +89,22 @@ export async function planGithubNode(warehouse: pg.Pool, config: Config, node: P
       if (run.force || c.known === 0) full += pagesFor(c.forks_count ?? 0, PER_PAGE);
       else windows++;
     }
-    if (full) lines.push({ job: node.id, endpoint: '/repos/{owner}/{repo}/forks', mode: 'full', calls: full, basis: 'every page of forks, from the stored forks_count' });
-    if (windows) lines.push({ job: node.id, endpoint: '/repos/{owner}/{repo}/forks', mode: 'conditional', calls: windows, basis: `page 1 of ${windows} courses (304 when no new fork); +1 per 100 new forks` });
+    if (full)
+      lines.push({
+        job: node.id,
+        endpoint: '/repos/{owner}/{repo}/forks',
+        mode: 'full',
+        calls: full,
+        basis: 'every page of forks, from the stored forks_count',
+      });
+    if (windows)
+      lines.push({
+        job: node.id,
+        endpoint: '/repos/{owner}/{repo}/forks',
+        mode: 'conditional',
+        calls: windows,
+        basis: `page 1 of ${windows} courses (304 when no new fork); +1 per 100 new forks`,
+      });
     return lines;
   }
   return [];
@@ -53,5 +116,7 @@ async function lastBudget(warehouse: pg.Pool): Promise<string> {
       ORDER BY last_call_at DESC LIMIT 1`,
   );
   const r = rows[0];
-  return r ? `; rate-limit budget last seen: ${r.rate_limit_remaining}${r.rate_limit_limit ? `/${r.rate_limit_limit}` : ''}` : '';
+  return r
+    ? `; rate-limit budget last seen: ${r.rate_limit_remaining}${r.rate_limit_limit ? `/${r.rate_limit_limit}` : ''}`
+    : '';
 }

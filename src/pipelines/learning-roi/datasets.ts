@@ -208,7 +208,12 @@ export interface DatasetBuild {
 }
 
 /** Rebuilds every dataset and aggregate table inside `tx` and records each dataset as built. */
-export async function buildDatasets(tx: PoolClient, job: string, date: string, sourceOf: (d: DatasetName) => string): Promise<DatasetBuild> {
+export async function buildDatasets(
+  tx: PoolClient,
+  job: string,
+  date: string,
+  sourceOf: (d: DatasetName) => string,
+): Promise<DatasetBuild> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('learning-roi:datasets'))`);
   await tx.query(`SET LOCAL TIME ZONE 'UTC'`);
   await tx.query(`SET LOCAL work_mem = '256MB'`);
@@ -252,7 +257,8 @@ export async function buildDatasets(tx: PoolClient, job: string, date: string, s
     `SELECT ((SELECT count(*) FROM staging.kusto_product_usage u WHERE u.user_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = u.user_id))
            + (SELECT count(*) FROM staging.kusto_page_views v WHERE v.actor_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = v.actor_id)))::int AS n`,
   );
-  const valid = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM roi_exam_rows WHERE reason IS NULL')).rows[0]!.n;
+  const valid = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM roi_exam_rows WHERE reason IS NULL'))
+    .rows[0]!.n;
   // Only when the insert skipped rows is there anything to look for: a full pass otherwise wasted.
   const duplicates = rows.individual_exams < valid ? ((await tx.query(DUPLICATES, [job, date])).rowCount ?? 0) : 0;
   if (rows.individual_exams + duplicates !== valid) {
@@ -294,15 +300,22 @@ export function createLearningRoiAggregateActivities({ warehouse, config }: Acti
   return {
     async buildLearningRoiDatasets(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
-      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        const b = await buildDatasets(tx, input.nodeId, date, (d) => datasetSource(config, d));
-        return {
-          processed: b.read,
-          inserted: b.loaded,
-          rejected: b.rejected,
-          detail: { ...Object.fromEntries(Object.entries(b.rows)), usageRowsOutsideLearners: b.usageRowsOutsideLearners },
-        };
-      });
+      return runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          const b = await buildDatasets(tx, input.nodeId, date, (d) => datasetSource(config, d));
+          return {
+            processed: b.read,
+            inserted: b.loaded,
+            rejected: b.rejected,
+            detail: {
+              ...Object.fromEntries(Object.entries(b.rows)),
+              usageRowsOutsideLearners: b.usageRowsOutsideLearners,
+            },
+          };
+        },
+      );
     },
   };
 }

@@ -57,14 +57,21 @@ const JSON_QUERIES: Record<string, string> = {
 };
 
 const JSON_NOTES: Record<string, string> = {
-  pass_rate_by_exam_month: 'Exam attempts and passes per exam code and calendar month (UTC); avg_score over attempts with a score.',
-  certified_learners_by_fiscal_year: 'Per Microsoft fiscal year (FY26 = Jul 2025 – Jun 2026); a learner is newly certified in the year of their first pass.',
-  usage_certified_vs_not_yet_certified: 'GitHub accounts of resolved learners; averages include accounts without usage (as zero).',
+  pass_rate_by_exam_month:
+    'Exam attempts and passes per exam code and calendar month (UTC); avg_score over attempts with a score.',
+  certified_learners_by_fiscal_year:
+    'Per Microsoft fiscal year (FY26 = Jul 2025 – Jun 2026); a learner is newly certified in the year of their first pass.',
+  usage_certified_vs_not_yet_certified:
+    'GitHub accounts of resolved learners; averages include accounts without usage (as zero).',
   usage_before_after_certification: `Certified accounts' product events in the ${BEFORE_AFTER_DAYS} days before vs after their first certification.`,
 };
 
 /** Streams one dataset to <dir>/<name>.csv via a temporary file in the same folder; returns the rows written. */
-export async function exportCsv(tx: PoolClient, dir: string, name: DatasetName): Promise<{ file: string; rows: number }> {
+export async function exportCsv(
+  tx: PoolClient,
+  dir: string,
+  name: DatasetName,
+): Promise<{ file: string; rows: number }> {
   const file = path.join(dir, `${name}.csv`);
   const tmp = path.join(dir, `.${name}.csv.${process.pid}.${Date.now()}.tmp`);
   const out = tx.query(copyTo(`COPY (${CSV_QUERIES[name]}) TO STDOUT WITH (FORMAT csv, HEADER)`));
@@ -83,40 +90,52 @@ export function createLearningRoiExportActivities({ warehouse, outputDir }: Acti
     async exportLearningRoiFiles(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
       const dir = roiOutputDir(outputDir);
-      const result = await runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        // The same lock as the rebuild: the files are one consistent snapshot.
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('learning-roi:datasets'))`);
-        await tx.query(`SET LOCAL TIME ZONE 'UTC'`);
-        await mkdir(path.join(dir, 'aggregated'), { recursive: true });
-        let total = 0;
-        for (const name of DATASETS) {
-          const t0 = Date.now();
-          const { file, rows } = await exportCsv(tx, dir, name);
-          total += rows;
-          const built = await tx.query(
-            `UPDATE learning_roi.dataset_syncs SET status = 'success', export_ms = $2, file = $3, synced_at = now(), rows = $4
+      const result = await runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          // The same lock as the rebuild: the files are one consistent snapshot.
+          await tx.query(`SELECT pg_advisory_xact_lock(hashtext('learning-roi:datasets'))`);
+          await tx.query(`SET LOCAL TIME ZONE 'UTC'`);
+          await mkdir(path.join(dir, 'aggregated'), { recursive: true });
+          let total = 0;
+          for (const name of DATASETS) {
+            const t0 = Date.now();
+            const { file, rows } = await exportCsv(tx, dir, name);
+            total += rows;
+            const built = await tx.query(
+              `UPDATE learning_roi.dataset_syncs SET status = 'success', export_ms = $2, file = $3, synced_at = now(), rows = $4
               WHERE id = (SELECT max(id) FROM learning_roi.dataset_syncs WHERE dataset = $1 AND status = 'built')`,
-            [name, Date.now() - t0, path.relative(dir, file), rows],
-          );
-          if (!built.rowCount) {
-            // Exported without a build in this run (e.g. run-job export alone): still a sync of what the tables hold.
-            await tx.query(
-              `INSERT INTO learning_roi.dataset_syncs (dataset, target_date, status, rows, export_ms, source, file, synced_at)
+              [name, Date.now() - t0, path.relative(dir, file), rows],
+            );
+            if (!built.rowCount) {
+              // Exported without a build in this run (e.g. run-job export alone): still a sync of what the tables hold.
+              await tx.query(
+                `INSERT INTO learning_roi.dataset_syncs (dataset, target_date, status, rows, export_ms, source, file, synced_at)
                VALUES ($1, $2, 'success', $3, $4, coalesce((SELECT source FROM learning_roi.dataset_syncs WHERE dataset = $1 ORDER BY id DESC LIMIT 1), 'warehouse'), $5, now())`,
-              [name, date, rows, Date.now() - t0, path.relative(dir, file)],
+                [name, date, rows, Date.now() - t0, path.relative(dir, file)],
+              );
+            }
+          }
+          const generatedAt = new Date().toISOString();
+          for (const [name, sql] of Object.entries(JSON_QUERIES)) {
+            const { rows } = await tx.query(sql);
+            await writeFileAtomic(
+              path.join(dir, 'aggregated', `${name}.json`),
+              JSON.stringify(
+                { name, target_date: date, generated_at: generatedAt, note: JSON_NOTES[name], rows },
+                null,
+                2,
+              ) + '\n',
             );
           }
-        }
-        const generatedAt = new Date().toISOString();
-        for (const [name, sql] of Object.entries(JSON_QUERIES)) {
-          const { rows } = await tx.query(sql);
-          await writeFileAtomic(
-            path.join(dir, 'aggregated', `${name}.json`),
-            JSON.stringify({ name, target_date: date, generated_at: generatedAt, note: JSON_NOTES[name], rows }, null, 2) + '\n',
-          );
-        }
-        return { processed: total, inserted: total, detail: { dir, csvFiles: DATASETS.length, jsonFiles: Object.keys(JSON_QUERIES).length } };
-      });
+          return {
+            processed: total,
+            inserted: total,
+            detail: { dir, csvFiles: DATASETS.length, jsonFiles: Object.keys(JSON_QUERIES).length },
+          };
+        },
+      );
       if (!result.skipped) await writeSyncStatus(warehouse, outputDir);
       return result;
     },

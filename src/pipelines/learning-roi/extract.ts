@@ -7,11 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Context } from '@temporalio/activity';
+import type { Context } from '@temporalio/activity';
 import { from as copyFrom } from 'pg-copy-streams';
 import { KustoLimitsError } from '../../connectors/kusto/errors.js';
 import type { KustoCluster, KustoTable } from '../../connectors/kusto/client.js';
-import { planWindows, splitWindow, timeRangeFor, type ExtractWindow, type WindowPlan } from '../../connectors/kusto/windows.js';
+import {
+  planWindows,
+  splitWindow,
+  timeRangeFor,
+  type ExtractWindow,
+  type WindowPlan,
+} from '../../connectors/kusto/windows.js';
 import { withTransaction, type PoolClient } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
 import type { NodeInput, NodeResult } from '../types.js';
@@ -19,7 +25,9 @@ import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { recordSourceSync, writeSyncStatus } from './status.js';
 import { requireDate } from '../../runtime/require-date.js';
-import { kustoClustersFor, type KustoClusters } from './clusters.js';
+import { activityContext } from '../../runtime/activity-context.js';
+import { startHeartbeat, type Heartbeat } from '../../runtime/heartbeat.js';
+import type { KustoClusters } from './clusters.js';
 import { sourceSpec, type KustoSourceSpec, type SourceColumn } from './sources.js';
 
 export interface ExtractHeartbeat {
@@ -31,17 +39,8 @@ export interface ExtractHeartbeat {
   rows: number;
 }
 
-const HEARTBEAT_MS = 15_000;
 const WATERMARK = (source: string) => `kusto:${source}:loaded_through`;
 const PRUNE_AFTER_DAYS = 30;
-
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // called outside an activity (CLI run-job, tests, bench)
-  }
-}
 
 /** Stable across retries of one activity, different for every new run: the key of the window log. */
 function runKeyOf(ctx: Context | undefined): string {
@@ -63,11 +62,17 @@ export function copyText(v: unknown, c: SourceColumn): string | { reject: string
   switch (c.type) {
     case 'string': {
       const s = typeof v === 'string' ? v : JSON.stringify(v);
-      return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+      return NEEDS_ESCAPE.test(s)
+        ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+        : s;
     }
     case 'long':
     case 'int':
-      return typeof v === 'number' && Number.isInteger(v) ? String(v) : typeof v === 'string' && /^-?\d{1,18}$/.test(v) ? v : typeMismatch(v, c);
+      return typeof v === 'number' && Number.isInteger(v)
+        ? String(v)
+        : typeof v === 'string' && /^-?\d{1,18}$/.test(v)
+          ? v
+          : typeMismatch(v, c);
     case 'real':
       return typeof v === 'number' && Number.isFinite(v) ? String(v) : typeMismatch(v, c);
     case 'bool':
@@ -92,7 +97,7 @@ export interface KustoExtractOptions {
 
 export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtractOptions = {}) {
   const { warehouse, config, logger, outputDir } = deps;
-  const clusters = opts.clusters ?? (() => kustoClustersFor(config));
+  const clusters = opts.clusters ?? (() => deps.sources.kusto());
   const now = opts.now ?? Date.now;
 
   return {
@@ -100,12 +105,18 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     async extractKustoSource(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
       const spec = sourceSpec(input.params.source);
-      if (!spec) throw new ValidationError(`${input.nodeId}: params.source must name a Kusto source, got ${JSON.stringify(input.params.source)}`);
+      if (!spec)
+        throw new ValidationError(
+          `${input.nodeId}: params.source must name a Kusto source, got ${JSON.stringify(input.params.source)}`,
+        );
       const ctx = activityContext();
       const started = Date.now();
+      const hb = startHeartbeat();
       try {
-        const result = await runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, (tx) =>
-          extract(tx, input.nodeId, date, spec, ctx),
+        const result = await runLedgeredJob(
+          warehouse,
+          { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+          (tx) => extract(tx, input.nodeId, date, spec, ctx, hb),
         );
         if (!result.skipped) {
           await recordSourceSync(warehouse, {
@@ -121,17 +132,35 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         }
         return result;
       } catch (err) {
-        await recordSourceSync(warehouse, { source: spec.name, status: 'failed', targetDate: date, durationMs: Date.now() - started, error: (err as Error).message.slice(0, 2000) })
+        await recordSourceSync(warehouse, {
+          source: spec.name,
+          status: 'failed',
+          targetDate: date,
+          durationMs: Date.now() - started,
+          error: (err as Error).message.slice(0, 2000),
+        })
           .then(() => writeSyncStatus(warehouse, outputDir))
-          .catch((e: Error) => logger.warn({ err: e.message }, 'could not record the failed Kusto source in sync_status'));
+          .catch((e: Error) =>
+            logger.warn({ err: e.message }, 'could not record the failed Kusto source in sync_status'),
+          );
         throw err;
+      } finally {
+        hb.stop();
       }
     },
   };
 
-  async function extract(tx: PoolClient, job: string, date: string, spec: KustoSourceSpec, ctx: Context | undefined) {
+  async function extract(
+    tx: PoolClient,
+    job: string,
+    date: string,
+    spec: KustoSourceSpec,
+    ctx: Context | undefined,
+    hb: Heartbeat,
+  ) {
     const runKey = runKeyOf(ctx);
-    const beat = (d: Omit<ExtractHeartbeat, 'runKey' | 'source'>) => ctx?.heartbeat({ runKey, source: spec.name, ...d } satisfies ExtractHeartbeat);
+    const beat = (d: Omit<ExtractHeartbeat, 'runKey' | 'source'>) =>
+      hb.report({ runKey, source: spec.name, ...d } satisfies ExtractHeartbeat);
     await waitForSourceLock(tx, spec.name, () => beat({ windowsDone: 0, windowsPlanned: 0, rows: 0 }));
     await recordSourceSync(warehouse, { source: spec.name, status: 'running', targetDate: date });
 
@@ -139,14 +168,22 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     const windows = plan ? planWindows(plan) : [];
     const committed = await committedWindows(runKey, spec.name);
     const resumedAt = windows.findIndex((w) => !committed.has(w.key));
-    if (committed.size) logger.info({ source: spec.name, runKey, committed: committed.size, planned: windows.length }, 'resuming Kusto extract after its committed windows');
+    if (committed.size)
+      logger.info(
+        { source: spec.name, runKey, committed: committed.size, planned: windows.length },
+        'resuming Kusto extract after its committed windows',
+      );
     const cluster = (await clusters())[spec.cluster];
 
     let done = 0;
     let rows = 0;
     for (const w of windows) {
       ctx?.cancellationSignal.throwIfAborted();
-      rows += (await loadWindow(cluster, spec, job, date, runKey, w, committed, () => beat({ windowsDone: done, windowsPlanned: windows.length, lastWindow: w.key, rows }))).loaded;
+      rows += (
+        await loadWindow(cluster, spec, job, date, runKey, w, committed, () =>
+          beat({ windowsDone: done, windowsPlanned: windows.length, lastWindow: w.key, rows }),
+        )
+      ).loaded;
       done++;
       beat({ windowsDone: done, windowsPlanned: windows.length, lastWindow: w.key, rows });
     }
@@ -164,14 +201,24 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       // The new snapshot is complete: older snapshots go, in the same transaction as the ledger row.
       deleted = (await tx.query(`DELETE FROM ${spec.stagingTable} WHERE run_key <> $1`, [runKey])).rowCount ?? 0;
     }
-    await tx.query('UPDATE etl_kusto_runs SET finished_at = now() WHERE run_key = $1 AND source = $2', [runKey, spec.name]);
-    await tx.query(`DELETE FROM etl_kusto_windows WHERE source = $1 AND committed_at < now() - make_interval(days => $2)`, [spec.name, PRUNE_AFTER_DAYS]);
-    await tx.query(`DELETE FROM etl_kusto_runs WHERE source = $1 AND started_at < now() - make_interval(days => $2)`, [spec.name, PRUNE_AFTER_DAYS]);
+    await tx.query('UPDATE etl_kusto_runs SET finished_at = now() WHERE run_key = $1 AND source = $2', [
+      runKey,
+      spec.name,
+    ]);
+    await tx.query(
+      `DELETE FROM etl_kusto_windows WHERE source = $1 AND committed_at < now() - make_interval(days => $2)`,
+      [spec.name, PRUNE_AFTER_DAYS],
+    );
+    await tx.query(`DELETE FROM etl_kusto_runs WHERE source = $1 AND started_at < now() - make_interval(days => $2)`, [
+      spec.name,
+      PRUNE_AFTER_DAYS,
+    ]);
     await tx.query(`ANALYZE ${spec.stagingTable}`);
     const read = Number(t.read);
     const loaded = Number(t.loaded);
     const rejected = Number(t.rejected);
-    if (read !== loaded + rejected) throw new Error(`reconciliation failed for ${spec.name}: read ${read} ≠ loaded ${loaded} + rejected ${rejected}`);
+    if (read !== loaded + rejected)
+      throw new Error(`reconciliation failed for ${spec.name}: read ${read} ≠ loaded ${loaded} + rejected ${rejected}`);
     return {
       processed: read,
       inserted: loaded,
@@ -192,15 +239,25 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
   /** One extract per source at a time (backfill children overlap); waiting heartbeats so it is not mistaken for a hang. */
   async function waitForSourceLock(tx: PoolClient, source: string, heartbeat: () => void): Promise<void> {
     for (;;) {
-      const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`kusto-extract:${source}`]);
+      const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [
+        `kusto-extract:${source}`,
+      ]);
       if (rows[0]!.ok) return;
       heartbeat();
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
 
-  async function loadOrCreatePlan(runKey: string, job: string, date: string, spec: KustoSourceSpec): Promise<WindowPlan | undefined> {
-    const existing = await warehouse.query<{ plan: WindowPlan | { kind: 'empty' } }>('SELECT plan FROM etl_kusto_runs WHERE run_key = $1 AND source = $2', [runKey, spec.name]);
+  async function loadOrCreatePlan(
+    runKey: string,
+    job: string,
+    date: string,
+    spec: KustoSourceSpec,
+  ): Promise<WindowPlan | undefined> {
+    const existing = await warehouse.query<{ plan: WindowPlan | { kind: 'empty' } }>(
+      'SELECT plan FROM etl_kusto_runs WHERE run_key = $1 AND source = $2',
+      [runKey, spec.name],
+    );
     if (existing.rows[0]) {
       const p = existing.rows[0].plan;
       return p.kind === 'empty' ? undefined : p;
@@ -208,7 +265,9 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     let plan: WindowPlan | undefined;
     if (spec.windows.kind === 'hash') plan = { kind: 'hash', partitions: config.kusto.partitions };
     else {
-      const mark = await warehouse.query<{ value: string }>('SELECT value FROM etl_cursors WHERE name = $1', [WATERMARK(spec.name)]);
+      const mark = await warehouse.query<{ value: string }>('SELECT value FROM etl_cursors WHERE name = $1', [
+        WATERMARK(spec.name),
+      ]);
       const range = timeRangeFor({
         targetDate: date,
         now: now(),
@@ -216,7 +275,13 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         lookbackDays: config.kusto.lookbackDays,
         historyStart: config.kusto.historyStart,
       });
-      if (range) plan = { kind: 'time', ...range, stepDays: config.kusto.windowDays ?? spec.windows.stepDays, anchor: `${config.kusto.historyStart}T00:00:00.000Z` };
+      if (range)
+        plan = {
+          kind: 'time',
+          ...range,
+          stepDays: config.kusto.windowDays ?? spec.windows.stepDays,
+          anchor: `${config.kusto.historyStart}T00:00:00.000Z`,
+        };
     }
     await warehouse.query(
       `INSERT INTO etl_kusto_runs (run_key, source, job_name, target_date, plan) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_key, source) DO NOTHING`,
@@ -247,7 +312,7 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     if (state === 'loaded') return { read: 0, loaded: 0, rejected: 0 };
     if (state !== 'split') {
       const started = Date.now();
-      const timer = setInterval(heartbeat, HEARTBEAT_MS);
+      heartbeat();
       let table: KustoTable;
       try {
         table = await cluster.query({
@@ -255,7 +320,9 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
           database: spec.database(config.kusto),
           text: spec.query(config.kusto),
           parameters:
-            w.partitions !== undefined ? { partition: String(w.partition), partitions: String(w.partitions) } : { windowStart: w.start!, windowEnd: w.end! },
+            w.partitions !== undefined
+              ? { partition: String(w.partition), partitions: String(w.partitions) }
+              : { windowStart: w.start!, windowEnd: w.end! },
         });
       } catch (err) {
         if (!(err instanceof KustoLimitsError)) throw err;
@@ -265,12 +332,19 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         await warehouse.query(
           `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no, partition_count, outcome, duration_ms)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'split', $8)`,
-          [runKey, spec.name, w.key, w.start ?? null, w.end ?? null, w.partition ?? null, w.partitions ?? null, Date.now() - started],
+          [
+            runKey,
+            spec.name,
+            w.key,
+            w.start ?? null,
+            w.end ?? null,
+            w.partition ?? null,
+            w.partitions ?? null,
+            Date.now() - started,
+          ],
         );
         committed.set(w.key, 'split');
         return loadWindow(cluster, spec, job, date, runKey, w, committed, heartbeat);
-      } finally {
-        clearInterval(timer);
       }
       const result = await commitWindow(spec, job, date, runKey, w, table, Date.now() - started);
       committed.set(w.key, 'loaded');
@@ -282,7 +356,15 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     return { read: x.read + y.read, loaded: x.loaded + y.loaded, rejected: x.rejected + y.rejected };
   }
 
-  async function commitWindow(spec: KustoSourceSpec, job: string, date: string, runKey: string, w: ExtractWindow, table: KustoTable, queryMs: number): Promise<WindowLoad> {
+  async function commitWindow(
+    spec: KustoSourceSpec,
+    job: string,
+    date: string,
+    runKey: string,
+    w: ExtractWindow,
+    table: KustoTable,
+    queryMs: number,
+  ): Promise<WindowLoad> {
     const positions = spec.columns.map((c) => {
       const i = table.columns.findIndex((k) => k.name === c.name);
       if (i < 0) {
@@ -292,7 +374,10 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       }
       return i;
     });
-    const timeColumn = spec.windows.kind === 'time' ? spec.columns.find((c) => c.column === (spec.windows as { column: string }).column)! : undefined;
+    const timeColumn =
+      spec.windows.kind === 'time'
+        ? spec.columns.find((c) => c.column === (spec.windows as { column: string }).column)!
+        : undefined;
     const timeAt = timeColumn ? positions[spec.columns.indexOf(timeColumn)]! : -1;
     const startMs = w.start ? Date.parse(w.start) : 0;
     const endMs = w.end ? Date.parse(w.end) : 0;
@@ -319,7 +404,10 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
           if (t < startMs || t >= endMs) reject = `${timeColumn!.name} ${String(row[timeAt])} outside window ${w.key}`;
         }
         if (reject) {
-          rejects.push({ reason: reject, raw: { ...Object.fromEntries(table.columns.map((k, i) => [k.name, row[i] ?? null])), _window: w.key } });
+          rejects.push({
+            reason: reject,
+            raw: { ...Object.fromEntries(table.columns.map((k, i) => [k.name, row[i] ?? null])), _window: w.key },
+          });
           continue;
         }
         batch += `${line}\n`;
@@ -331,12 +419,18 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       if (batch) yield batch;
     }
 
-    const columns = [...(spec.windows.kind === 'hash' ? ['run_key', 'partition_key'] : []), ...spec.columns.map((c) => c.column)];
+    const columns = [
+      ...(spec.windows.kind === 'hash' ? ['run_key', 'partition_key'] : []),
+      ...spec.columns.map((c) => c.column),
+    ];
     return withTransaction(warehouse, async (wtx) => {
       if (spec.windows.kind === 'hash') {
         await wtx.query(`DELETE FROM ${spec.stagingTable} WHERE run_key = $1 AND partition_key = $2`, [runKey, w.key]);
       } else {
-        await wtx.query(`DELETE FROM ${spec.stagingTable} WHERE ${spec.windows.column} >= $1 AND ${spec.windows.column} < $2`, [w.start, w.end]);
+        await wtx.query(
+          `DELETE FROM ${spec.stagingTable} WHERE ${spec.windows.column} >= $1 AND ${spec.windows.column} < $2`,
+          [w.start, w.end],
+        );
       }
       // A reloaded window replaces its earlier rejects too (whatever run or date loaded it before).
       await wtx.query(`DELETE FROM etl_rejects WHERE job_name = $1 AND raw->>'_window' = $2`, [job, w.key]);
@@ -351,11 +445,26 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         );
       }
       const read = table.rows.length;
-      if (read !== loaded + rejects.length) throw new Error(`reconciliation failed for ${spec.name} window ${w.key}: read ${read} ≠ loaded ${loaded} + rejected ${rejects.length}`);
+      if (read !== loaded + rejects.length)
+        throw new Error(
+          `reconciliation failed for ${spec.name} window ${w.key}: read ${read} ≠ loaded ${loaded} + rejected ${rejects.length}`,
+        );
       await wtx.query(
         `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no, partition_count, outcome, rows_read, rows_loaded, rows_rejected, duration_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'loaded', $8, $9, $10, $11)`,
-        [runKey, spec.name, w.key, w.start ?? null, w.end ?? null, w.partition ?? null, w.partitions ?? null, read, loaded, rejects.length, queryMs],
+        [
+          runKey,
+          spec.name,
+          w.key,
+          w.start ?? null,
+          w.end ?? null,
+          w.partition ?? null,
+          w.partitions ?? null,
+          read,
+          loaded,
+          rejects.length,
+          queryMs,
+        ],
       );
       if (w.end) {
         // The watermark moves with the rows it covers; it never moves back (a backfill of an old day).
@@ -374,4 +483,3 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
 function escapeCopy(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 }
-

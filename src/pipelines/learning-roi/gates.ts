@@ -5,8 +5,6 @@
 //   score_coverage_fy22_25     share of FY22-25 exams with a score computed from their answers
 // Results go to etl_quality_gates (committed even when the gate then fails the job, so the ledger
 // keeps why) and to sync_status.json; a failing gate fails the node with a non-retryable error.
-import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import type { GateMode, LearningRoiConfig } from '../../config.js';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
@@ -15,6 +13,7 @@ import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { DATASETS, PIPELINE_NAME, writeSyncStatus } from './status.js';
 import { requireDate } from '../../runtime/require-date.js';
+import { workflowRunKey } from '../../runtime/activity-context.js';
 
 export interface GateResult {
   gate: string;
@@ -43,9 +42,23 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
     const expected = `within ±${pct(gates.rowBand)} of the previous sync`;
     const [cur, prev] = rows.map((r) => Number(r.rows));
     if (cur === undefined) {
-      out.push({ gate, mode: gates.rowMode, status: gates.rowMode, observed: null, expected, note: 'the dataset has never been exported' });
+      out.push({
+        gate,
+        mode: gates.rowMode,
+        status: gates.rowMode,
+        observed: null,
+        expected,
+        note: 'the dataset has never been exported',
+      });
     } else if (prev === undefined) {
-      out.push({ gate, mode: gates.rowMode, status: 'pass', observed: cur, expected, note: `${cur} rows; first sync, nothing to compare with` });
+      out.push({
+        gate,
+        mode: gates.rowMode,
+        status: 'pass',
+        observed: cur,
+        expected,
+        note: `${cur} rows; first sync, nothing to compare with`,
+      });
     } else {
       const change = prev === 0 ? (cur === 0 ? 0 : Infinity) : (cur - prev) / prev;
       const ok = Math.abs(change) <= gates.rowBand;
@@ -87,48 +100,52 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
     status: verdict(coverage >= gates.scoreCoverageMin, gates.scoreMode),
     observed: exams ? Math.round(coverage * 10_000) / 10_000 : null,
     expected: `≥ ${pct(gates.scoreCoverageMin)}`,
-    note: exams ? `${scored} of ${exams} FY22-25 exams have a score computed from their answers (${pct(coverage)})` : 'no FY22-25 exams loaded',
+    note: exams
+      ? `${scored} of ${exams} FY22-25 exams have a score computed from their answers (${pct(coverage)})`
+      : 'no FY22-25 exams loaded',
     details: { exams, scored },
   });
   return out;
-}
-
-function runIdOf(): string {
-  try {
-    const wf = Context.current().info.workflowExecution;
-    if (wf) return `${wf.workflowId}/${wf.runId}`;
-  } catch {
-    // outside an activity
-  }
-  return `local/${randomUUID()}`;
 }
 
 export function createLearningRoiQualityActivities({ warehouse, config, outputDir, logger }: ActivityDeps) {
   return {
     async checkLearningRoiQuality(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
-      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        const results = await evaluateGates(tx, config.learningRoi.gates);
-        const runId = runIdOf();
-        // Through the pool, not tx: a failing gate rolls tx back, and its result must stay.
-        await warehouse.query(
-          `INSERT INTO etl_quality_gates (pipeline, job_name, target_date, run_id, gate, mode, status, observed, expected, note, details)
+      return runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          const results = await evaluateGates(tx, config.learningRoi.gates);
+          const runId = workflowRunKey();
+          // Through the pool, not tx: a failing gate rolls tx back, and its result must stay.
+          await warehouse.query(
+            `INSERT INTO etl_quality_gates (pipeline, job_name, target_date, run_id, gate, mode, status, observed, expected, note, details)
            SELECT $1, $2, $3, $4, g.gate, g.mode, g.status, g.observed, g.expected, g.note, g.details
              FROM jsonb_to_recordset($5::jsonb) AS g(gate text, mode text, status text, observed float8, expected text, note text, details jsonb)`,
-          [PIPELINE_NAME, input.nodeId, date, runId, JSON.stringify(results)],
-        );
-        await writeSyncStatus(warehouse, outputDir);
-        const failed = results.filter((r) => r.status === 'fail');
-        const warned = results.filter((r) => r.status === 'warn');
-        for (const w of warned) logger.warn({ gate: w.gate, note: w.note }, 'learning-roi quality gate warning');
-        if (failed.length) {
-          throw new ValidationError(`quality gates failed: ${failed.map((f) => `${f.gate} (${f.note}; expected ${f.expected})`).join('; ')}`);
-        }
-        return {
-          processed: results.length,
-          detail: { passed: results.length - warned.length, warned: warned.length, failed: 0, runId, ...(warned.length ? { warnings: warned.map((w) => w.gate).join(', ') } : {}) },
-        };
-      });
+            [PIPELINE_NAME, input.nodeId, date, runId, JSON.stringify(results)],
+          );
+          await writeSyncStatus(warehouse, outputDir);
+          const failed = results.filter((r) => r.status === 'fail');
+          const warned = results.filter((r) => r.status === 'warn');
+          for (const w of warned) logger.warn({ gate: w.gate, note: w.note }, 'learning-roi quality gate warning');
+          if (failed.length) {
+            throw new ValidationError(
+              `quality gates failed: ${failed.map((f) => `${f.gate} (${f.note}; expected ${f.expected})`).join('; ')}`,
+            );
+          }
+          return {
+            processed: results.length,
+            detail: {
+              passed: results.length - warned.length,
+              warned: warned.length,
+              failed: 0,
+              runId,
+              ...(warned.length ? { warnings: warned.map((w) => w.gate).join(', ') } : {}),
+            },
+          };
+        },
+      );
     },
   };
 }

@@ -22,7 +22,8 @@ const EMAIL_REJECT = (emailCol: string, idCol: string) => `CASE
     WHEN ${idCol} IS NULL OR ${idCol} <= 0 THEN 'missing or non-positive account id'
   END`;
 
-const SOURCE_OF_RANK = (rank: string) => `CASE ${rank} WHEN 1 THEN 'verified_email' WHEN 2 THEN 'signup' WHEN 3 THEN 'exam_record' END`;
+const SOURCE_OF_RANK = (rank: string) =>
+  `CASE ${rank} WHEN 1 THEN 'verified_email' WHEN 2 THEN 'signup' WHEN 3 THEN 'exam_record' END`;
 
 export interface IdentityCounts {
   identityRows: number;
@@ -41,7 +42,12 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   await tx.query(`SET LOCAL work_mem = '256MB'`);
   await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, date]);
 
-  const { rows: readRows } = await tx.query<{ emails_read: number; emails_valid: number; signups_read: number; signups_valid: number }>(
+  const { rows: readRows } = await tx.query<{
+    emails_read: number;
+    emails_valid: number;
+    signups_read: number;
+    signups_valid: number;
+  }>(
     `SELECT e.read AS emails_read, e.valid AS emails_valid, g.read AS signups_read, g.valid AS signups_valid
        FROM (SELECT count(*)::int AS read, (count(*) FILTER (WHERE ${EMAIL_REJECT('s.email', 's.user_id')} IS NULL))::int AS valid
                FROM staging.kusto_user_emails s WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')}) e,
@@ -118,7 +124,9 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
       RETURNING 1)
     SELECT resolved_by, count(*)::int AS n, (SELECT count(*) FROM conflicts)::int AS conflicts FROM identities GROUP BY resolved_by ORDER BY resolved_by`);
   await tx.query(`SET LOCAL maintenance_work_mem = '512MB'`);
-  await tx.query('ALTER TABLE learning_roi.learner_identities ADD CONSTRAINT learner_identities_pkey PRIMARY KEY (email)');
+  await tx.query(
+    'ALTER TABLE learning_roi.learner_identities ADD CONSTRAINT learner_identities_pkey PRIMARY KEY (email)',
+  );
   await tx.query('CREATE INDEX learner_identities_dotcom ON learning_roi.learner_identities (dotcom_id)');
   await tx.query('ANALYZE learning_roi.learner_identities');
 
@@ -145,22 +153,26 @@ export function createLearnerIdentityActivities({ warehouse }: ActivityDeps) {
   return {
     async resolveLearnerIdentities(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
-      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        const c = await resolveLearners(tx, input.nodeId, date);
-        return {
-          processed: c.identityRows,
-          inserted: c.learners,
-          rejected: c.rejected,
-          detail: {
-            table: 'learning_roi.learner_identities',
-            learners: c.learners,
-            resolved: c.resolved,
-            resolutionRate: c.learners ? Math.round((c.resolved / c.learners) * 10_000) / 10_000 : 0,
-            conflicts: c.conflicts,
-            ...Object.fromEntries(Object.entries(c.bySource).map(([k, v]) => [`by_${k}`, v])),
-          },
-        };
-      });
+      return runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          const c = await resolveLearners(tx, input.nodeId, date);
+          return {
+            processed: c.identityRows,
+            inserted: c.learners,
+            rejected: c.rejected,
+            detail: {
+              table: 'learning_roi.learner_identities',
+              learners: c.learners,
+              resolved: c.resolved,
+              resolutionRate: c.learners ? Math.round((c.resolved / c.learners) * 10_000) / 10_000 : 0,
+              conflicts: c.conflicts,
+              ...Object.fromEntries(Object.entries(c.bySource).map(([k, v]) => [`by_${k}`, v])),
+            },
+          };
+        },
+      );
     },
   };
 }

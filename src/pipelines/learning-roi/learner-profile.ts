@@ -54,7 +54,8 @@ function cell(t: KustoTable, row: unknown[], name: string): unknown {
   return i < 0 ? undefined : row[i];
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' ? v : typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : null;
 
 function aceExams(t: KustoTable): LearnerExam[] {
   const out: LearnerExam[] = [];
@@ -64,7 +65,8 @@ function aceExams(t: KustoTable): LearnerExam[] {
     const at = new Date(String(cell(t, r, 'exam_date')));
     const passed = cell(t, r, 'passed');
     // The warehouse rejects these rows; a live answer must not show what a synced one would not.
-    if (Number.isNaN(at.getTime()) || typeof passed !== 'boolean' || (correct ?? 0) < 0 || (incorrect ?? 0) < 0) continue;
+    if (Number.isNaN(at.getTime()) || typeof passed !== 'boolean' || (correct ?? 0) < 0 || (incorrect ?? 0) < 0)
+      continue;
     const score = computedScore(correct, incorrect);
     out.push({
       source: 'ace',
@@ -88,7 +90,13 @@ function pearsonExams(t: KustoTable): LearnerExam[] {
     const passing = num(cell(t, r, 'PassingScore'));
     const result = String(cell(t, r, 'Result') ?? '').toLowerCase();
     const at = new Date(String(cell(t, r, 'ExamDate')));
-    const passed = ['pass', 'passed'].includes(result) ? true : ['fail', 'failed'].includes(result) ? false : score !== null && passing !== null ? score >= passing : null;
+    const passed = ['pass', 'passed'].includes(result)
+      ? true
+      : ['fail', 'failed'].includes(result)
+        ? false
+        : score !== null && passing !== null
+          ? score >= passing
+          : null;
     if (Number.isNaN(at.getTime()) || passed === null || (score !== null && (score < 0 || score > 100))) continue;
     out.push({
       source: 'pearson',
@@ -135,7 +143,14 @@ export class LearnerProfileService {
     } catch (err) {
       return this.fromWarehouse(email, identity, (err as Error).message);
     }
-    const profile: LearnerProfile = { email, ...identity, source: 'kusto', fetchedAt: new Date(this.now()).toISOString(), exams, summary: summarise(exams) };
+    const profile: LearnerProfile = {
+      email,
+      ...identity,
+      source: 'kusto',
+      fetchedAt: new Date(this.now()).toISOString(),
+      exams,
+      summary: summarise(exams),
+    };
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(email, { at: this.now(), profile });
     return profile;
@@ -146,10 +161,24 @@ export class LearnerProfileService {
     const timeoutMs = this.opts.liveTimeoutMs ?? 15_000;
     const clusters = await this.opts.clusters();
     const [ace, pearson] = await Promise.all([
-      clusters.analytics.query({ name: LEARNER_EXAM_QUERIES.ace.name, database: LEARNER_EXAM_QUERIES.ace.database(), text: LEARNER_EXAM_QUERIES.ace.text, parameters: { learnerEmail: email }, timeoutMs }),
-      clusters.exam.query({ name: LEARNER_EXAM_QUERIES.pearson.name, database: LEARNER_EXAM_QUERIES.pearson.database(k), text: LEARNER_EXAM_QUERIES.pearson.text, parameters: { learnerEmail: email }, timeoutMs }),
+      clusters.analytics.query({
+        name: LEARNER_EXAM_QUERIES.ace.name,
+        database: LEARNER_EXAM_QUERIES.ace.database(),
+        text: LEARNER_EXAM_QUERIES.ace.text,
+        parameters: { learnerEmail: email },
+        timeoutMs,
+      }),
+      clusters.exam.query({
+        name: LEARNER_EXAM_QUERIES.pearson.name,
+        database: LEARNER_EXAM_QUERIES.pearson.database(k),
+        text: LEARNER_EXAM_QUERIES.pearson.text,
+        parameters: { learnerEmail: email },
+        timeoutMs,
+      }),
     ]);
-    return [...aceExams(ace), ...pearsonExams(pearson)].sort((a, b) => a.examDate.localeCompare(b.examDate) || a.attemptId.localeCompare(b.attemptId));
+    return [...aceExams(ace), ...pearsonExams(pearson)].sort(
+      (a, b) => a.examDate.localeCompare(b.examDate) || a.attemptId.localeCompare(b.attemptId),
+    );
   }
 
   private async identity(email: string): Promise<{ dotcomId: number | null; resolvedBy: string | null }> {
@@ -159,14 +188,21 @@ export class LearnerProfileService {
         'SELECT dotcom_id, resolved_by FROM learning_roi.learner_identities WHERE email = $1',
         [email],
       );
-      return rows[0] ? { dotcomId: Number(rows[0].dotcom_id), resolvedBy: rows[0].resolved_by } : { dotcomId: null, resolvedBy: null };
+      return rows[0]
+        ? { dotcomId: Number(rows[0].dotcom_id), resolvedBy: rows[0].resolved_by }
+        : { dotcomId: null, resolvedBy: null };
     } catch {
       return { dotcomId: null, resolvedBy: null }; // identity is a nicety; the exam history is the answer
     }
   }
 
-  private async fromWarehouse(email: string, identity: { dotcomId: number | null; resolvedBy: string | null }, kustoError: string): Promise<LearnerProfile> {
-    if (!this.opts.warehouse) throw new Error(`Kusto is unreachable (${kustoError}) and no warehouse is configured to fall back on`);
+  private async fromWarehouse(
+    email: string,
+    identity: { dotcomId: number | null; resolvedBy: string | null },
+    kustoError: string,
+  ): Promise<LearnerProfile> {
+    if (!this.opts.warehouse)
+      throw new Error(`Kusto is unreachable (${kustoError}) and no warehouse is configured to fall back on`);
     const { rows } = await this.opts.warehouse.query<{
       exam_source: 'ace' | 'pearson';
       attempt_id: string;
@@ -228,7 +264,10 @@ export async function startProfileServer(
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { ok: true });
     if (req.method === 'GET' && url.pathname === '/api/sync-status' && opts.syncStatus) {
-      opts.syncStatus().then((st) => send(200, st), (err: Error) => send(503, { error: err.message }));
+      opts.syncStatus().then(
+        (st) => send(200, st),
+        (err: Error) => send(503, { error: err.message }),
+      );
       return;
     }
     const m = /^\/api\/learners\/([^/]+)\/exams$/.exec(url.pathname);

@@ -23,7 +23,8 @@ export interface SourceColumn {
   required?: boolean;
 }
 
-export type SourceName = 'ace_exam_results' | 'pearson_exam_results' | 'user_emails' | 'user_signups' | 'product_usage' | 'page_views';
+export type SourceName =
+  'ace_exam_results' | 'pearson_exam_results' | 'user_emails' | 'user_signups' | 'product_usage' | 'page_views';
 
 export interface KustoSourceSpec {
   name: SourceName;

@@ -3,14 +3,21 @@
 // warehouse (the truth) and written atomically, by whichever stage changed something — so it also
 // tells the truth when a run failed before reaching its export.
 import path from 'node:path';
-import type { StatusSection } from '../../cli/status-sections.js';
+import type { StatusSection } from '../../runtime/status-section.js';
 import { writeFileAtomic } from '../../connectors/files.js';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
 import type { SourceName } from './sources.js';
+import { learningRoi } from './definition.js';
 
-export const PIPELINE_NAME = 'learning-roi';
+export const PIPELINE_NAME = learningRoi.name;
 
-export const DATASETS = ['certified_users', 'unified_users', 'individual_exams', 'product_usage', 'learning_activity'] as const;
+export const DATASETS = [
+  'certified_users',
+  'unified_users',
+  'individual_exams',
+  'product_usage',
+  'learning_activity',
+] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 const IDENTITY: SourceName[] = ['ace_exam_results', 'pearson_exam_results', 'user_emails', 'user_signups'];
@@ -131,9 +138,22 @@ export async function buildSyncStatus(db: Db): Promise<SyncStatus> {
     const failing = DATASET_SOURCES[name]
       .map((s) => [s, srcOut[s]] as const)
       .filter(([, s]) => s?.status === 'failed' && (!lastSuccess || s.last_attempt > lastSuccess.toISOString()));
-    const errors = [...(d?.status === 'failed' && d.error ? [d.error] : []), ...failing.map(([n, s]) => `${n}: ${s!.errors[0] ?? 'failed'}`)];
+    const errors = [
+      ...(d?.status === 'failed' && d.error ? [d.error] : []),
+      ...failing.map(([n, s]) => `${n}: ${s!.errors[0] ?? 'failed'}`),
+    ];
     datasets[name] = {
-      status: !d ? (failing.length ? 'failed' : 'never synced') : d.status === 'failed' ? 'failed' : failing.length ? 'stale' : lastSuccess ? 'success' : 'never synced',
+      status: !d
+        ? failing.length
+          ? 'failed'
+          : 'never synced'
+        : d.status === 'failed'
+          ? 'failed'
+          : failing.length
+            ? 'stale'
+            : lastSuccess
+              ? 'success'
+              : 'never synced',
       rows: d?.last_success_rows != null ? Number(d.last_success_rows) : null,
       last_successful_sync: isoOrNull(lastSuccess),
       duration_ms: d?.last_success_ms ?? null,
@@ -185,7 +205,16 @@ export function writeSyncStatus(db: Db, outputDir: string): Promise<string> {
 /** The state of one Kusto source, written outside any job transaction so failures are kept. */
 export async function recordSourceSync(
   db: Db,
-  s: { source: string; status: 'running' | 'success' | 'failed'; targetDate?: string; rows?: number; rejected?: number; windows?: number; durationMs?: number; error?: string },
+  s: {
+    source: string;
+    status: 'running' | 'success' | 'failed';
+    targetDate?: string;
+    rows?: number;
+    rejected?: number;
+    windows?: number;
+    durationMs?: number;
+    error?: string;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO learning_roi.source_syncs (source, status, target_date, rows, rejected, windows, duration_ms, error, last_attempt_at, last_success_at)
@@ -197,7 +226,16 @@ export async function recordSourceSync(
        duration_ms = coalesce(EXCLUDED.duration_ms, learning_roi.source_syncs.duration_ms),
        error = EXCLUDED.error, last_attempt_at = now(),
        last_success_at = coalesce(EXCLUDED.last_success_at, learning_roi.source_syncs.last_success_at)`,
-    [s.source, s.status, s.targetDate ?? null, s.rows ?? null, s.rejected ?? null, s.windows ?? null, s.durationMs ?? null, s.error ?? null],
+    [
+      s.source,
+      s.status,
+      s.targetDate ?? null,
+      s.rows ?? null,
+      s.rejected ?? null,
+      s.windows ?? null,
+      s.durationMs ?? null,
+      s.error ?? null,
+    ],
   );
 }
 
@@ -221,7 +259,8 @@ export const learningRoiStatusSection: StatusSection = {
           `${src.rejected ? `  ${fmt(src.rejected)} rejected` : ''}${src.errors.length ? `  ${src.errors[0]!.slice(0, 120)}` : ''}`,
       );
     }
-    for (const g of s.quality_gates) lines.push(`gate ${g.gate.padEnd(32)} ${g.status.padEnd(5)} ${g.note} (expected ${g.expected}, ${g.mode} mode)`);
+    for (const g of s.quality_gates)
+      lines.push(`gate ${g.gate.padEnd(32)} ${g.status.padEnd(5)} ${g.note} (expected ${g.expected}, ${g.mode} mode)`);
     return lines.length ? lines : ['never run — try `learnsync run learning-roi`'];
   },
   async json(ctx) {

@@ -16,7 +16,12 @@ export const learningSample: PipelineDefinition = {
       dependsOn: ['extract_exam_results', 'extract_user_emails'],
       retryClass: 'standard',
     },
-    { id: 'aggregate_daily_exam_stats', activity: 'aggregateSampleDaily', dependsOn: ['resolve_identities'], retryClass: 'quick' },
+    {
+      id: 'aggregate_daily_exam_stats',
+      activity: 'aggregateSampleDaily',
+      dependsOn: ['resolve_identities'],
+      retryClass: 'quick',
+    },
     {
       id: 'load_dashboard',
       activity: 'loadSampleDashboard',

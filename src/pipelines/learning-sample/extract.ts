@@ -6,39 +6,67 @@ import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { requireDate } from '../../runtime/require-date.js';
 
-const EXAM_COLUMNS = ['target_date', 'result_id', 'email', 'exam_code', 'score', 'passed', 'source_user_id', 'taken_at', 'updated_at'];
+const EXAM_COLUMNS = [
+  'target_date',
+  'result_id',
+  'email',
+  'exam_code',
+  'score',
+  'passed',
+  'source_user_id',
+  'taken_at',
+  'updated_at',
+];
 
 export function createSampleExtractActivities({ warehouse, oltp }: ActivityDeps) {
   return {
     async extractSampleExams(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
-      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        const del = await tx.query('DELETE FROM staging.sample_exam_results WHERE target_date = $1', [date]);
-        const d = sqlLiteral(date);
-        const copied = await copyBetween(
-          oltp,
-          `SELECT ${d}::date, id, email, exam_code, score, passed, source_user_id, taken_at, updated_at
+      return runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          const del = await tx.query('DELETE FROM staging.sample_exam_results WHERE target_date = $1', [date]);
+          const d = sqlLiteral(date);
+          const copied = await copyBetween(
+            oltp,
+            `SELECT ${d}::date, id, email, exam_code, score, passed, source_user_id, taken_at, updated_at
              FROM sample_source.exam_results WHERE taken_at >= ${d}::date AND taken_at < ${d}::date + 1`,
-          tx,
-          'staging.sample_exam_results',
-          EXAM_COLUMNS,
-        );
-        return { processed: copied, inserted: copied, deleted: del.rowCount ?? 0, detail: { table: 'staging.sample_exam_results' } };
-      });
+            tx,
+            'staging.sample_exam_results',
+            EXAM_COLUMNS,
+          );
+          return {
+            processed: copied,
+            inserted: copied,
+            deleted: del.rowCount ?? 0,
+            detail: { table: 'staging.sample_exam_results' },
+          };
+        },
+      );
     },
 
     async extractSampleUserEmails(input: NodeInput): Promise<NodeResult> {
-      return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force }, async (tx) => {
-        const del = await tx.query('DELETE FROM staging.sample_user_emails');
-        const copied = await copyBetween(
-          oltp,
-          'SELECT email, user_id, verified FROM sample_source.user_emails',
-          tx,
-          'staging.sample_user_emails',
-          ['email', 'user_id', 'verified'],
-        );
-        return { processed: copied, inserted: copied, deleted: del.rowCount ?? 0, detail: { table: 'staging.sample_user_emails' } };
-      });
+      return runLedgeredJob(
+        warehouse,
+        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force },
+        async (tx) => {
+          const del = await tx.query('DELETE FROM staging.sample_user_emails');
+          const copied = await copyBetween(
+            oltp,
+            'SELECT email, user_id, verified FROM sample_source.user_emails',
+            tx,
+            'staging.sample_user_emails',
+            ['email', 'user_id', 'verified'],
+          );
+          return {
+            processed: copied,
+            inserted: copied,
+            deleted: del.rowCount ?? 0,
+            detail: { table: 'staging.sample_user_emails' },
+          };
+        },
+      );
     },
 
     /**
@@ -49,7 +77,9 @@ export function createSampleExtractActivities({ warehouse, oltp }: ActivityDeps)
     async syncSampleExamsIncremental(input: NodeInput): Promise<NodeResult> {
       const cursorName = 'sample_source.exam_results.updated_at';
       return runLedgeredJob(warehouse, { jobName: input.nodeId, pipeline: input.pipeline }, async (tx) => {
-        const cur = await tx.query<{ value: string }>('SELECT value FROM etl_cursors WHERE name = $1 FOR UPDATE', [cursorName]);
+        const cur = await tx.query<{ value: string }>('SELECT value FROM etl_cursors WHERE name = $1 FOR UPDATE', [
+          cursorName,
+        ]);
         const since = cur.rows[0]?.value ?? '1970-01-01T00:00:00Z';
         await tx.query(`CREATE TEMP TABLE incoming (LIKE mart.sample_exam_results_live) ON COMMIT DROP`);
         const copied = await copyBetween(

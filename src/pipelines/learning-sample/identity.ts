@@ -18,19 +18,25 @@ export function createSampleIdentityActivities({ warehouse }: ActivityDeps) {
     async resolveSampleIdentities(input: NodeInput): Promise<NodeResult> {
       const date = requireDate(input);
       const job = input.nodeId;
-      return runLedgeredJob(warehouse, { jobName: job, pipeline: input.pipeline, targetDate: date, force: input.force }, async (tx) => {
-        const deleted = await tx.query('DELETE FROM mart.sample_exam_facts WHERE target_date = $1', [date]);
-        await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, date]);
-        const read = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM staging.sample_exam_results WHERE target_date = $1', [date]);
-        const rejected = await tx.query(
-          `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
+      return runLedgeredJob(
+        warehouse,
+        { jobName: job, pipeline: input.pipeline, targetDate: date, force: input.force },
+        async (tx) => {
+          const deleted = await tx.query('DELETE FROM mart.sample_exam_facts WHERE target_date = $1', [date]);
+          await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, date]);
+          const read = await tx.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM staging.sample_exam_results WHERE target_date = $1',
+            [date],
+          );
+          const rejected = await tx.query(
+            `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
            SELECT $1, $2, r.reason, to_jsonb(s) FROM staging.sample_exam_results s
              CROSS JOIN LATERAL (SELECT ${REJECT_REASON} AS reason) r
             WHERE s.target_date = $2 AND r.reason IS NOT NULL`,
-          [job, date],
-        );
-        const inserted = await tx.query(
-          `WITH candidates AS (
+            [job, date],
+          );
+          const inserted = await tx.query(
+            `WITH candidates AS (
              SELECT lower(trim(email)) AS email, user_id, verified FROM staging.sample_user_emails),
            decided AS (
              SELECT DISTINCT ON (email) email, user_id,
@@ -44,14 +50,22 @@ export function createSampleIdentityActivities({ warehouse }: ActivityDeps) {
              FROM staging.sample_exam_results s
              LEFT JOIN decided d ON d.email = lower(trim(s.email))
             WHERE s.target_date = $1 AND (${REJECT_REASON}) IS NULL`,
-          [date],
-        );
-        const n = read.rows[0]!.n;
-        const loaded = inserted.rowCount ?? 0;
-        const bad = rejected.rowCount ?? 0;
-        if (n !== loaded + bad) throw new Error(`reconciliation failed: read ${n} ≠ loaded ${loaded} + rejected ${bad}`);
-        return { processed: n, inserted: loaded, rejected: bad, deleted: deleted.rowCount ?? 0, detail: { table: 'mart.sample_exam_facts' } };
-      });
+            [date],
+          );
+          const n = read.rows[0]!.n;
+          const loaded = inserted.rowCount ?? 0;
+          const bad = rejected.rowCount ?? 0;
+          if (n !== loaded + bad)
+            throw new Error(`reconciliation failed: read ${n} ≠ loaded ${loaded} + rejected ${bad}`);
+          return {
+            processed: n,
+            inserted: loaded,
+            rejected: bad,
+            deleted: deleted.rowCount ?? 0,
+            detail: { table: 'mart.sample_exam_facts' },
+          };
+        },
+      );
     },
   };
 }

@@ -3,29 +3,23 @@
 // reference tables whole; incremental runs use their own cursors; a forced run (the bootstrap)
 // reads everything. Each table commits page by page and resumes where a failed attempt stopped.
 import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
-import { cancellationSignal, heartbeatWhileRunning, lastHeartbeat } from '../../runtime/activity-context.js';
+import { cancellationSignal, lastHeartbeat } from '../../runtime/activity-context.js';
+import { startHeartbeat } from '../../runtime/heartbeat.js';
 import { runPagedLedgeredJob } from '../../runtime/ledger/paged-job-runner.js';
 import type { Config } from '../../config.js';
 import { SchoolApiClient } from '../../connectors/school-api/client.js';
 import { ValidationError } from '../../errors.js';
 import type { NodeInput, NodeResult } from '../types.js';
-import { sampleSchoolApi } from '../../stack/sample-servers.js';
-import type { ActivityDeps } from '../../runtime/deps.js';
+import type { ActivityDeps, SchoolApiEndpoint } from '../../runtime/deps.js';
 import { readProgress, syncTable, type Lane, type TableOutcome } from './sync.js';
 import { schoolTable, type SchoolTableSpec } from './tables.js';
 
-/** Connection settings of the school API, or of the local sample server in sample mode. */
-export async function schoolApiEndpoint(config: Config): Promise<{ baseUrl: string; tokenUrl: string; clientId: string; clientSecret: string }> {
-  const c = config.schoolApi;
-  if (c.sample) {
-    const s = await sampleSchoolApi(config);
-    return { baseUrl: s.url, tokenUrl: s.tokenUrl, clientId: s.clientId, clientSecret: s.clientSecret };
-  }
-  return { baseUrl: c.baseUrl!, tokenUrl: c.tokenUrl!, clientId: c.clientId!, clientSecret: c.clientSecret! };
-}
-
-export async function createSchoolApiClient(config: Config, hits: ApiHitRecorder, signal?: AbortSignal): Promise<SchoolApiClient> {
-  const ep = await schoolApiEndpoint(config);
+export function createSchoolApiClient(
+  ep: SchoolApiEndpoint,
+  config: Config,
+  hits: ApiHitRecorder,
+  signal?: AbortSignal,
+): SchoolApiClient {
   return new SchoolApiClient({
     ...ep,
     sleepBetweenCallsMs: config.schoolApi.sleepBetweenCallsMs,
@@ -50,26 +44,26 @@ export function tablesOf(input: NodeInput): SchoolTableSpec[] {
 
 export const laneOf = (input: NodeInput): Lane => (input.targetDate ? 'nightly' : 'incremental');
 
-export function createSchoolApiActivities({ warehouse, config, logger }: ActivityDeps) {
+export function createSchoolApiActivities({ warehouse, config, logger, sources }: ActivityDeps) {
   return {
     async syncSchoolTables(input: NodeInput): Promise<NodeResult> {
       const specs = tablesOf(input);
       const hits = new ApiHitRecorder('school-api');
       const lane = laneOf(input);
       const outcomes: TableOutcome[] = [];
-      let position: unknown = { tables: specs.map((s) => s.name) };
-      const stopTicker = heartbeatWhileRunning(() => position);
+      const hb = startHeartbeat({ tables: specs.map((s) => s.name) });
       try {
         const result = await runPagedLedgeredJob(
           warehouse,
           { jobName: input.nodeId, pipeline: input.pipeline, targetDate: input.targetDate, force: input.force, hits },
           async (job) => {
             const previous = lastHeartbeat<unknown>();
-            if (previous) logger.info({ job: input.nodeId, heartbeat: previous }, 'retrying after an attempt that stopped');
-            const client = await createSchoolApiClient(config, hits, cancellationSignal());
+            if (previous)
+              logger.info({ job: input.nodeId, heartbeat: previous }, 'retrying after an attempt that stopped');
+            const client = createSchoolApiClient(await sources.schoolApi(), config, hits, cancellationSignal());
             const progress = await readProgress(warehouse, input.nodeId);
             for (const spec of specs) {
-              position = { table: spec.name };
+              hb.report({ table: spec.name });
               const o = await syncTable(
                 {
                   job,
@@ -90,11 +84,23 @@ export function createSchoolApiActivities({ warehouse, config, logger }: Activit
               outcomes.push(o);
               const h = hits.total();
               logger.info(
-                { job: input.nodeId, table: o.table, mode: o.mode, pages: o.pages, rows: o.loaded, rejected: o.rejected, deleted: o.deleted, cursor: o.cursor, calls: h.calls, rateLimitRemaining: h.rateLimitRemaining },
+                {
+                  job: input.nodeId,
+                  table: o.table,
+                  mode: o.mode,
+                  pages: o.pages,
+                  rows: o.loaded,
+                  rejected: o.rejected,
+                  deleted: o.deleted,
+                  cursor: o.cursor,
+                  calls: h.calls,
+                  rateLimitRemaining: h.rateLimitRemaining,
+                },
                 'school API table synced',
               );
             }
-            const sum = (k: 'read' | 'inserted' | 'updated' | 'rejected' | 'deleted') => outcomes.reduce((s, o) => s + o[k], 0);
+            const sum = (k: 'read' | 'inserted' | 'updated' | 'rejected' | 'deleted') =>
+              outcomes.reduce((s, o) => s + o[k], 0);
             const total = hits.total();
             return {
               processed: sum('read'),
@@ -113,13 +119,15 @@ export function createSchoolApiActivities({ warehouse, config, logger }: Activit
           },
           {
             onSuccess: async (tx) => {
-              await tx.query(`UPDATE api_extract_progress SET state = 'idle', updated_at = now() WHERE job_name = $1`, [input.nodeId]);
+              await tx.query(`UPDATE api_extract_progress SET state = 'idle', updated_at = now() WHERE job_name = $1`, [
+                input.nodeId,
+              ]);
             },
           },
         );
         return result;
       } finally {
-        stopTicker();
+        hb.stop();
       }
     },
   };

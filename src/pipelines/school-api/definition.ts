@@ -1,6 +1,6 @@
 import type { PipelineDefinition } from '../types.js';
 
-// The API sources. A nightly run refreshes the school API's reference tables whole and reads the
+// The school API pipelines. A nightly run refreshes the school API's reference tables whole and reads the
 // active tables' changes since the last nightly; the incremental run reads changes since its own
 // cursor. Forcing the nightly run (`run school-api-nightly --force`) is the bootstrap: everything.
 // School API nodes run one after the other, because the API's rate limit is per application.
@@ -12,17 +12,25 @@ const ACTIVE_TABLES = ['users', 'projects_users', 'achievements_users', 'coaliti
 export const schoolApiNightly: PipelineDefinition = {
   name: 'school-api-nightly',
   kind: 'nightly',
-  description: 'School API: reference tables (full) then users, enrolments, achievements, coalitions changed since the last nightly; --force = bootstrap',
+  description:
+    'School API: reference tables (full) then users, enrolments, achievements, coalitions changed since the last nightly; --force = bootstrap',
   nodes: [
     { id: 'school_reference', activity: 'syncSchoolTables', retryClass: 'long', input: { tables: REFERENCE_TABLES } },
-    { id: 'school_active', activity: 'syncSchoolTables', retryClass: 'long', dependsOn: ['school_reference'], input: { tables: ACTIVE_TABLES } },
+    {
+      id: 'school_active',
+      activity: 'syncSchoolTables',
+      retryClass: 'long',
+      dependsOn: ['school_reference'],
+      input: { tables: ACTIVE_TABLES },
+    },
   ],
 };
 
 export const schoolApiIncremental: PipelineDefinition = {
   name: 'school-api-incremental',
   kind: 'incremental',
-  description: 'School API: users, project enrolments and achievements changed since the stored cursors (every 15 minutes)',
+  description:
+    'School API: users, project enrolments and achievements changed since the stored cursors (every 15 minutes)',
   nodes: [
     {
       id: 'school_active_incremental',
@@ -33,22 +41,4 @@ export const schoolApiIncremental: PipelineDefinition = {
   ],
 };
 
-export const githubNightly: PipelineDefinition = {
-  name: 'github-nightly',
-  kind: 'nightly',
-  description: 'GitHub: Copilot metrics, Skills courses and enrolments, learners\' events (conditional requests)',
-  nodes: [
-    { id: 'github_copilot_metrics', activity: 'syncGithubCopilotMetrics', retryClass: 'long' },
-    { id: 'github_skills', activity: 'syncGithubSkills', retryClass: 'long' },
-    { id: 'github_user_events', activity: 'syncGithubUserEvents', retryClass: 'long' },
-  ],
-};
-
-export const githubIncremental: PipelineDefinition = {
-  name: 'github-incremental',
-  kind: 'incremental',
-  description: 'GitHub: learners\' new events since the last run (ETag: unchanged users cost no rate limit)',
-  nodes: [{ id: 'github_user_events_incremental', activity: 'syncGithubUserEvents', retryClass: 'long' }],
-};
-
-export const API_SOURCE_PIPELINES = [schoolApiNightly, schoolApiIncremental, githubNightly, githubIncremental];
+export const SCHOOL_API_PIPELINES = [schoolApiNightly, schoolApiIncremental];

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { SchoolApiClient } from '../../connectors/school-api/client.js';
-import { heartbeat } from '../../runtime/activity-context.js';
+import { reportPosition } from '../../runtime/heartbeat.js';
 import type { PagedJob } from '../../runtime/ledger/paged-job-runner.js';
 import { completeRow, upsertSql, type Scope, type SchoolTableSpec } from './tables.js';
 
@@ -77,41 +77,81 @@ export async function readProgress(db: pg.Pool | pg.PoolClient, jobName: string)
 
 /** The lane's cursor, else the other lane's (a bootstrap writes both), else none: read everything. */
 export async function readCursor(db: pg.Pool | pg.PoolClient, table: string, lane: Lane): Promise<string | undefined> {
-  const { rows } = await db.query<{ name: string; value: string }>('SELECT name, value FROM etl_cursors WHERE name = ANY($1)', [
-    [cursorName(table, 'nightly'), cursorName(table, 'incremental')],
-  ]);
+  const { rows } = await db.query<{ name: string; value: string }>(
+    'SELECT name, value FROM etl_cursors WHERE name = ANY($1)',
+    [[cursorName(table, 'nightly'), cursorName(table, 'incremental')]],
+  );
   const other: Lane = lane === 'nightly' ? 'incremental' : 'nightly';
-  return rows.find((r) => r.name === cursorName(table, lane))?.value ?? rows.find((r) => r.name === cursorName(table, other))?.value;
+  return (
+    rows.find((r) => r.name === cursorName(table, lane))?.value ??
+    rows.find((r) => r.name === cursorName(table, other))?.value
+  );
 }
 
-export async function syncTable(ctx: SyncContext, spec: SchoolTableSpec, existing: ProgressRow | undefined): Promise<TableOutcome> {
-  const out: TableOutcome = { table: spec.name, mode: 'full', pages: 0, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, deleted: 0, outOfScope: 0 };
+export async function syncTable(
+  ctx: SyncContext,
+  spec: SchoolTableSpec,
+  existing: ProgressRow | undefined,
+): Promise<TableOutcome> {
+  const out: TableOutcome = {
+    table: spec.name,
+    mode: 'full',
+    pages: 0,
+    read: 0,
+    loaded: 0,
+    inserted: 0,
+    updated: 0,
+    rejected: 0,
+    deleted: 0,
+    outOfScope: 0,
+  };
   const sameRun = existing?.run_key === ctx.runKey;
   if (sameRun && existing.state === 'complete') return { ...out, mode: 'already-complete' };
   let progress: ProgressRow;
   if (sameRun && existing.state === 'running' && !(ctx.force && existing.mode === 'window')) {
     progress = existing;
     out.resumedAtPage = existing.next_page;
-    ctx.logger.info({ job: ctx.jobName, table: spec.name, page: existing.next_page, rowsCommitted: existing.rows_committed }, 'resuming a paginated extraction');
+    ctx.logger.info(
+      { job: ctx.jobName, table: spec.name, page: existing.next_page, rowsCommitted: existing.rows_committed },
+      'resuming a paginated extraction',
+    );
   } else {
     progress = await startProgress(ctx, spec);
   }
   out.mode = progress.mode;
   const ep = spec.endpoint(ctx.scope, progress.mode);
   const query =
-    progress.mode === 'window' ? { ...ep.query, 'range[updated_at]': `${progress.window_start},${progress.window_end}` } : ep.query;
+    progress.mode === 'window'
+      ? { ...ep.query, 'range[updated_at]': `${progress.window_start},${progress.window_end}` }
+      : ep.query;
   const upsert = upsertSql(spec);
   let malformedInARow = 0;
 
   for (let page = progress.next_page; ; page++) {
-    heartbeat({ table: spec.name, page, rowsCommitted: progress.rows_committed + out.loaded });
+    reportPosition({ table: spec.name, page, rowsCommitted: progress.rows_committed + out.loaded });
     const res = await ctx.client.getPage({ path: ep.path, endpoint: ep.endpoint, query, page, size: ctx.pageSize });
     const r = await ctx.job.commit(async (tx) => {
-      const c = { read: 0, loaded: 0, inserted: 0, rejected: 0, outOfScope: 0, deleted: 0, last: false, maxUpdated: null as string | null };
+      const c = {
+        read: 0,
+        loaded: 0,
+        inserted: 0,
+        rejected: 0,
+        outOfScope: 0,
+        deleted: 0,
+        last: false,
+        maxUpdated: null as string | null,
+      };
       if (res.kind === 'malformed') {
         // Not knowing how many rows the page held, we cannot tell whether it was the last: go on.
         await reject(tx, ctx, `malformed page ${page} of ${ep.endpoint}: ${res.reason}`, {
-          table: spec.name, endpoint: ep.endpoint, path: ep.path, query, page, size: ctx.pageSize, status: res.status, body: res.body,
+          table: spec.name,
+          endpoint: ep.endpoint,
+          path: ep.path,
+          query,
+          page,
+          size: ctx.pageSize,
+          status: res.status,
+          body: res.body,
         });
         c.rejected = 1;
       } else {
@@ -122,12 +162,18 @@ export async function syncTable(ctx: SyncContext, spec: SchoolTableSpec, existin
         for (const item of res.items) {
           const parsed = spec.item.safeParse(item);
           if (!parsed.success) {
-            await reject(tx, ctx, `invalid ${spec.name} item: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'item'} ${i.message}`).join('; ')}`, item);
+            await reject(
+              tx,
+              ctx,
+              `invalid ${spec.name} item: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'item'} ${i.message}`).join('; ')}`,
+              item,
+            );
             c.rejected++;
             continue;
           }
           const row = completeRow(spec, parsed.data, ctx.scope);
-          if (typeof row.updated_at === 'string' && (!c.maxUpdated || row.updated_at > c.maxUpdated)) c.maxUpdated = row.updated_at;
+          if (typeof row.updated_at === 'string' && (!c.maxUpdated || row.updated_at > c.maxUpdated))
+            c.maxUpdated = row.updated_at;
           if (spec.inScope && !spec.inScope(row, ctx.scope)) leaving.push(row.id as number);
           else good.push(row);
         }
@@ -142,7 +188,9 @@ export async function syncTable(ctx: SyncContext, spec: SchoolTableSpec, existin
         c.loaded = good.length;
         c.outOfScope = leaving.length;
         if (c.read !== c.loaded + c.rejected + c.outOfScope) {
-          throw new Error(`reconciliation failed on page ${page} of ${spec.name}: read ${c.read} ≠ loaded ${c.loaded} + rejected ${c.rejected} + out of scope ${c.outOfScope}`);
+          throw new Error(
+            `reconciliation failed on page ${page} of ${spec.name}: read ${c.read} ≠ loaded ${c.loaded} + rejected ${c.rejected} + out of scope ${c.outOfScope}`,
+          );
         }
       }
       const p = await tx.query<{ max_updated_at: string | null; run_started_at: Date }>(
@@ -156,7 +204,13 @@ export async function syncTable(ctx: SyncContext, spec: SchoolTableSpec, existin
       let cursor: string | undefined;
       if (c.last) {
         const seen = p.rows[0]!.max_updated_at;
-        if (seen && spec.kind === 'active') cursor = await moveCursor(tx, spec.name, progress.mode === 'full' ? ['nightly', 'incremental'] : [ctx.lane], seen);
+        if (seen && spec.kind === 'active')
+          cursor = await moveCursor(
+            tx,
+            spec.name,
+            progress.mode === 'full' ? ['nightly', 'incremental'] : [ctx.lane],
+            seen,
+          );
         if (progress.mode === 'full') {
           // Rows no page of this full read touched are gone from the API (or from the scope).
           const swept = await tx.query(`DELETE FROM ${spec.table} WHERE synced_at < $1`, [p.rows[0]!.run_started_at]);
@@ -176,7 +230,9 @@ export async function syncTable(ctx: SyncContext, spec: SchoolTableSpec, existin
     if (r.cursor) out.cursor = r.cursor;
     if (res.kind === 'malformed') {
       if (++malformedInARow >= MAX_CONSECUTIVE_MALFORMED) {
-        throw new Error(`${MAX_CONSECUTIVE_MALFORMED} unreadable pages in a row from ${ep.endpoint} (pages ${page - MAX_CONSECUTIVE_MALFORMED + 1}..${page}); stopping, the run resumes at page ${page + 1}`);
+        throw new Error(
+          `${MAX_CONSECUTIVE_MALFORMED} unreadable pages in a row from ${ep.endpoint} (pages ${page - MAX_CONSECUTIVE_MALFORMED + 1}..${page}); stopping, the run resumes at page ${page + 1}`,
+        );
       }
     } else malformedInARow = 0;
     if (r.last) break;

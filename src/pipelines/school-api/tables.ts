@@ -48,8 +48,14 @@ const ts = z
 const optTs = ts.nullish().transform((v) => v ?? null);
 const int = z.number().int();
 const optInt = int.nullish().transform((v) => v ?? null);
-const optStr = z.string().nullish().transform((v) => v ?? null);
-const optBool = z.boolean().nullish().transform((v) => v ?? null);
+const optStr = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
+const optBool = z
+  .boolean()
+  .nullish()
+  .transform((v) => v ?? null);
 const ref = z.object({ id: int });
 
 const sortById = { sort: 'id' };
@@ -68,34 +74,114 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
     table: 'school.campuses',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/campus', endpoint: '/v2/campus', query: sortById }),
-    columns: cols('id int', 'name text', 'time_zone text', 'country text', 'city text', 'active boolean', 'users_count int', 'updated_at timestamptz'),
-    item: z.object({ id: int, name: z.string(), time_zone: optStr, country: optStr, city: optStr, active: optBool, users_count: optInt, updated_at: optTs }),
+    columns: cols(
+      'id int',
+      'name text',
+      'time_zone text',
+      'country text',
+      'city text',
+      'active boolean',
+      'users_count int',
+      'updated_at timestamptz',
+    ),
+    item: z.object({
+      id: int,
+      name: z.string(),
+      time_zone: optStr,
+      country: optStr,
+      city: optStr,
+      active: optBool,
+      users_count: optInt,
+      updated_at: optTs,
+    }),
   },
   projects: {
     name: 'projects',
     table: 'school.projects',
     kind: 'reference',
-    endpoint: (s) => ({ path: `/v2/cursus/${s.cursusId}/projects`, endpoint: '/v2/cursus/{id}/projects', query: sortById }),
-    columns: cols('id int', 'name text', 'slug text', 'difficulty int', 'exam boolean', 'parent_id int', 'cursus_ids int[]', 'created_at timestamptz', 'updated_at timestamptz'),
+    endpoint: (s) => ({
+      path: `/v2/cursus/${s.cursusId}/projects`,
+      endpoint: '/v2/cursus/{id}/projects',
+      query: sortById,
+    }),
+    columns: cols(
+      'id int',
+      'name text',
+      'slug text',
+      'difficulty int',
+      'exam boolean',
+      'parent_id int',
+      'cursus_ids int[]',
+      'created_at timestamptz',
+      'updated_at timestamptz',
+    ),
     item: z
-      .object({ id: int, name: z.string(), slug: optStr, difficulty: optInt, exam: optBool, parent: ref.nullish(), cursus: z.array(ref).nullish(), created_at: optTs, updated_at: optTs })
-      .transform(({ parent, cursus, ...r }) => ({ ...r, parent_id: parent?.id ?? null, cursus_ids: (cursus ?? []).map((c) => c.id) })),
+      .object({
+        id: int,
+        name: z.string(),
+        slug: optStr,
+        difficulty: optInt,
+        exam: optBool,
+        parent: ref.nullish(),
+        cursus: z.array(ref).nullish(),
+        created_at: optTs,
+        updated_at: optTs,
+      })
+      .transform(({ parent, cursus, ...r }) => ({
+        ...r,
+        parent_id: parent?.id ?? null,
+        cursus_ids: (cursus ?? []).map((c) => c.id),
+      })),
   },
   achievements: {
     name: 'achievements',
     table: 'school.achievements',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/achievements', endpoint: '/v2/achievements', query: sortById }),
-    columns: cols('id int', 'name text', 'description text', 'tier text', 'kind text', 'visible boolean', 'nbr_of_success int', 'updated_at timestamptz'),
-    item: z.object({ id: int, name: z.string(), description: optStr, tier: optStr, kind: optStr, visible: optBool, nbr_of_success: optInt, updated_at: optTs }),
+    columns: cols(
+      'id int',
+      'name text',
+      'description text',
+      'tier text',
+      'kind text',
+      'visible boolean',
+      'nbr_of_success int',
+      'updated_at timestamptz',
+    ),
+    item: z.object({
+      id: int,
+      name: z.string(),
+      description: optStr,
+      tier: optStr,
+      kind: optStr,
+      visible: optBool,
+      nbr_of_success: optInt,
+      updated_at: optTs,
+    }),
   },
   coalitions: {
     name: 'coalitions',
     table: 'school.coalitions',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/coalitions', endpoint: '/v2/coalitions', query: sortById }),
-    columns: cols('id int', 'name text', 'slug text', 'color text', 'score int', 'user_id int', 'updated_at timestamptz'),
-    item: z.object({ id: int, name: z.string(), slug: optStr, color: optStr, score: optInt, user_id: optInt, updated_at: optTs }),
+    columns: cols(
+      'id int',
+      'name text',
+      'slug text',
+      'color text',
+      'score int',
+      'user_id int',
+      'updated_at timestamptz',
+    ),
+    item: z.object({
+      id: int,
+      name: z.string(),
+      slug: optStr,
+      color: optStr,
+      score: optInt,
+      user_id: optInt,
+      updated_at: optTs,
+    }),
   },
   users: {
     name: 'users',
@@ -106,7 +192,10 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
       endpoint: '/v2/cursus/{id}/users',
       // A full read asks only for the scope; a window asks for every change, so that a student who
       // became alumni (or changed kind) is seen leaving and removed.
-      query: mode === 'full' ? { ...sortById, 'filter[kind]': s.userKind, ...(!s.includeAlumni && { 'filter[alumni?]': 'false' }) } : sortById,
+      query:
+        mode === 'full'
+          ? { ...sortById, 'filter[kind]': s.userKind, ...(!s.includeAlumni && { 'filter[alumni?]': 'false' }) }
+          : sortById,
     }),
     columns: cols(
       'id int',
@@ -155,7 +244,11 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
     name: 'projects_users',
     table: 'school.projects_users',
     kind: 'active',
-    endpoint: (s) => ({ path: '/v2/projects_users', endpoint: '/v2/projects_users', query: { ...sortById, 'filter[cursus]': String(s.cursusId) } }),
+    endpoint: (s) => ({
+      path: '/v2/projects_users',
+      endpoint: '/v2/projects_users',
+      query: { ...sortById, 'filter[cursus]': String(s.cursusId) },
+    }),
     columns: cols(
       'id int',
       'user_id int',
@@ -202,16 +295,46 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
     table: 'school.achievements_users',
     kind: 'active',
     endpoint: () => ({ path: '/v2/achievements_users', endpoint: '/v2/achievements_users', query: sortById }),
-    columns: cols('id int', 'achievement_id int', 'user_id int', 'nbr_of_success int', 'created_at timestamptz', 'updated_at timestamptz'),
-    item: z.object({ id: int, achievement_id: int, user_id: int, nbr_of_success: optInt, created_at: optTs, updated_at: ts }),
+    columns: cols(
+      'id int',
+      'achievement_id int',
+      'user_id int',
+      'nbr_of_success int',
+      'created_at timestamptz',
+      'updated_at timestamptz',
+    ),
+    item: z.object({
+      id: int,
+      achievement_id: int,
+      user_id: int,
+      nbr_of_success: optInt,
+      created_at: optTs,
+      updated_at: ts,
+    }),
   },
   coalitions_users: {
     name: 'coalitions_users',
     table: 'school.coalitions_users',
     kind: 'active',
     endpoint: () => ({ path: '/v2/coalitions_users', endpoint: '/v2/coalitions_users', query: sortById }),
-    columns: cols('id int', 'coalition_id int', 'user_id int', 'score int', 'rank int', 'created_at timestamptz', 'updated_at timestamptz'),
-    item: z.object({ id: int, coalition_id: int, user_id: int, score: optInt, rank: optInt, created_at: optTs, updated_at: ts }),
+    columns: cols(
+      'id int',
+      'coalition_id int',
+      'user_id int',
+      'score int',
+      'rank int',
+      'created_at timestamptz',
+      'updated_at timestamptz',
+    ),
+    item: z.object({
+      id: int,
+      coalition_id: int,
+      user_id: int,
+      score: optInt,
+      rank: optInt,
+      created_at: optTs,
+      updated_at: ts,
+    }),
   },
 };
 
@@ -243,7 +366,11 @@ export function upsertSql(spec: SchoolTableSpec): string {
   const hasUpdated = names.includes('updated_at');
   const set = names
     .filter((n) => n !== 'id')
-    .map((n) => (hasUpdated ? `${n} = CASE WHEN t.updated_at > EXCLUDED.updated_at THEN t.${n} ELSE EXCLUDED.${n} END` : `${n} = EXCLUDED.${n}`));
+    .map((n) =>
+      hasUpdated
+        ? `${n} = CASE WHEN t.updated_at > EXCLUDED.updated_at THEN t.${n} ELSE EXCLUDED.${n} END`
+        : `${n} = EXCLUDED.${n}`,
+    );
   return `WITH incoming AS (
       SELECT DISTINCT ON (id) * FROM jsonb_to_recordset($1::jsonb) AS x(${spec.columns.map((c) => `${c.name} ${c.type}`).join(', ')})
        ORDER BY id${hasUpdated ? ', updated_at DESC NULLS LAST' : ''})

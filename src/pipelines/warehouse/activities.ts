@@ -22,38 +22,44 @@ export function createWarehouseActivities(deps: ActivityDeps) {
   const { warehouse, oltp, logger, config } = deps;
   const rowsDropShare = config.alerts.rowsDropShare;
 
-  const dimensionJob = (spec: DimensionSpec) => async (input: NodeInput): Promise<NodeResult> => {
-    // Dated when run by a nightly pipeline (one run per date in the ledger), undated when hourly.
-    const targetDate = input.targetDate;
-    if (targetDate !== undefined && !isValidDate(targetDate)) throw new ValidationError(`${input.nodeId}: invalid target date "${targetDate}"`);
-    const hb = startHeartbeat({ job: input.nodeId, date: targetDate });
-    try {
-      return await runLedgeredJob(
-        warehouse,
-        { jobName: input.nodeId, pipeline: input.pipeline, targetDate, force: input.force, rowsDropShare },
-        (tx) => syncDimension(oltp, tx, spec, { jobName: input.nodeId, targetDate, heartbeat: hb }),
-      );
-    } finally {
-      hb.stop();
-    }
-  };
+  const dimensionJob =
+    (spec: DimensionSpec) =>
+    async (input: NodeInput): Promise<NodeResult> => {
+      // Dated when run by a nightly pipeline (one run per date in the ledger), undated when hourly.
+      const targetDate = input.targetDate;
+      if (targetDate !== undefined && !isValidDate(targetDate))
+        throw new ValidationError(`${input.nodeId}: invalid target date "${targetDate}"`);
+      const hb = startHeartbeat({ job: input.nodeId, date: targetDate });
+      try {
+        return await runLedgeredJob(
+          warehouse,
+          { jobName: input.nodeId, pipeline: input.pipeline, targetDate, force: input.force, rowsDropShare },
+          (tx) => syncDimension(oltp, tx, spec, { jobName: input.nodeId, targetDate, heartbeat: hb }),
+        );
+      } finally {
+        hb.stop();
+      }
+    };
 
-  const factJob = (spec: FactSpec) => async (input: NodeInput): Promise<NodeResult> => {
-    const date = requireDate(input);
-    const hb = startHeartbeat({ job: input.nodeId, date });
-    const previous = hb.previous();
-    if (previous) logger.info({ job: input.nodeId, date, previous }, 'retrying a fact build; the previous attempt rolled back');
-    try {
-      await ensureMonthPartition(warehouse, spec.table, date);
-      return await runLedgeredJob(
-        warehouse,
-        { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force, rowsDropShare },
-        (tx) => buildFact(oltp, tx, spec, date, { jobName: input.nodeId, heartbeat: hb }),
-      );
-    } finally {
-      hb.stop();
-    }
-  };
+  const factJob =
+    (spec: FactSpec) =>
+    async (input: NodeInput): Promise<NodeResult> => {
+      const date = requireDate(input);
+      const hb = startHeartbeat({ job: input.nodeId, date });
+      const previous = hb.previous();
+      if (previous)
+        logger.info({ job: input.nodeId, date, previous }, 'retrying a fact build; the previous attempt rolled back');
+      try {
+        await ensureMonthPartition(warehouse, spec.table, date);
+        return await runLedgeredJob(
+          warehouse,
+          { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force, rowsDropShare },
+          (tx) => buildFact(oltp, tx, spec, date, { jobName: input.nodeId, heartbeat: hb }),
+        );
+      } finally {
+        hb.stop();
+      }
+    };
 
   return {
     syncDimTenant: dimensionJob(DIM_TENANT),
@@ -69,5 +75,11 @@ export function createWarehouseActivities(deps: ActivityDeps) {
   };
 }
 
-export const FACTS = [FACT_SESSIONS, FACT_FOCUS_EVENTS, FACT_HOMEWORK_EVENTS, FACT_LEARNING_PROGRESS, FACT_RECOMMENDATION_EVENTS] as const;
+export const FACTS = [
+  FACT_SESSIONS,
+  FACT_FOCUS_EVENTS,
+  FACT_HOMEWORK_EVENTS,
+  FACT_LEARNING_PROGRESS,
+  FACT_RECOMMENDATION_EVENTS,
+] as const;
 export { DIMENSIONS } from './dimensions/specs.js';

@@ -15,8 +15,16 @@ const DIMENSION_NODES: PipelineNode[] = [
 
 /** Each fact with the dimensions its as-of joins read. */
 const FACT_NODES: (PipelineNode & { dimensions: string[] })[] = [
-  { id: 'build_fact_sessions', activity: 'buildFactSessions', dimensions: ['sync_dim_tenant', 'sync_dim_learner', 'sync_dim_subject'] },
-  { id: 'build_fact_focus_events', activity: 'buildFactFocusEvents', dimensions: ['sync_dim_tenant', 'sync_dim_learner'] },
+  {
+    id: 'build_fact_sessions',
+    activity: 'buildFactSessions',
+    dimensions: ['sync_dim_tenant', 'sync_dim_learner', 'sync_dim_subject'],
+  },
+  {
+    id: 'build_fact_focus_events',
+    activity: 'buildFactFocusEvents',
+    dimensions: ['sync_dim_tenant', 'sync_dim_learner'],
+  },
   {
     id: 'build_fact_homework_events',
     activity: 'buildFactHomeworkEvents',
@@ -54,7 +62,11 @@ export const warehouseNightly: PipelineDefinition = {
   description: 'Dimensions, then facts for one date (default yesterday)',
   nodes: [
     ...DIMENSION_NODES,
-    ...FACT_NODES.map(({ dimensions, ...node }) => ({ ...node, dependsOn: dimensions, retryClass: 'standard' as const })),
+    ...FACT_NODES.map(({ dimensions, ...node }) => ({
+      ...node,
+      dependsOn: dimensions,
+      retryClass: 'standard' as const,
+    })),
   ],
 };
 

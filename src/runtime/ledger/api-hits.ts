@@ -96,7 +96,11 @@ export interface HitRun {
   source: string;
 }
 
-export async function writeHits(db: pg.PoolClient | pg.Pool, run: HitRun, hits: Map<string, EndpointHits>): Promise<void> {
+export async function writeHits(
+  db: pg.PoolClient | pg.Pool,
+  run: HitRun,
+  hits: Map<string, EndpointHits>,
+): Promise<void> {
   for (const [endpoint, h] of hits) {
     await db.query(
       `INSERT INTO api_hits (run_id, job_name, pipeline, source, endpoint, calls, cache_hits, retries, throttled, errors,

@@ -4,26 +4,10 @@
 import type pg from 'pg';
 import { classifyPgError } from '../../connectors/postgres.js';
 import type { NodeResult } from '../../pipelines/types.js';
+export type { JobCounts, JobSpec } from './job-types.js';
 import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from './row-drop-alerts.js';
+import type { JobCounts, JobSpec } from './job-types.js';
 import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
-
-export interface JobCounts {
-  processed: number;
-  inserted?: number;
-  updated?: number;
-  deleted?: number;
-  rejected?: number;
-  detail?: NodeResult['detail'];
-}
-
-export interface JobSpec {
-  jobName: string;
-  pipeline?: string;
-  targetDate?: string;
-  force?: boolean;
-  /** Flag the run when rows processed fall by more than this share against the 7-day median (config alerts.rowsDropShare). */
-  rowsDropShare?: number;
-}
 
 export async function runLedgeredJob(
   pool: pg.Pool,

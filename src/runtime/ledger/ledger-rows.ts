@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { activityContext } from '../activity-context.js';
 import type { NodeResult } from '../../pipelines/types.js';
-import type { JobCounts, JobSpec } from './job-runner.js';
+import type { JobCounts, JobSpec } from './job-types.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -16,10 +16,10 @@ function attemptIds(): [string | null, number | null] {
 /** Records a SKIPPED row and returns true when the dated job already succeeded and force is off. */
 export async function skipIfDone(db: Db, spec: JobSpec): Promise<boolean> {
   if (!spec.targetDate || spec.force) return false;
-  const done = await db.query(`SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`, [
-    spec.jobName,
-    spec.targetDate,
-  ]);
+  const done = await db.query(
+    `SELECT 1 FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status = 'SUCCESS' LIMIT 1`,
+    [spec.jobName, spec.targetDate],
+  );
   if (!done.rowCount) return false;
   await db.query(
     `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, duration_ms, workflow_id, attempt, completed_at)
@@ -56,20 +56,34 @@ export async function insertRunning(db: Db, spec: JobSpec): Promise<string> {
 /** Best effort: the job has failed already, and that error is the one to report. */
 export async function markFailed(pool: pg.Pool, runId: string, err: unknown, durationMs: number): Promise<void> {
   await pool
-    .query(`UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now() WHERE id = $1`, [
-      runId,
-      (err as Error).message.slice(0, 4000),
-      durationMs,
-    ])
+    .query(
+      `UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now() WHERE id = $1`,
+      [runId, (err as Error).message.slice(0, 4000), durationMs],
+    )
     .catch(() => {});
 }
 
 /** The SUCCESS row, written inside the transaction that commits the job's last writes. */
-export async function markSucceeded(db: Db, runId: string, counts: JobCounts, durationMs: number, alert: string | null = null): Promise<void> {
+export async function markSucceeded(
+  db: Db,
+  runId: string,
+  counts: JobCounts,
+  durationMs: number,
+  alert: string | null = null,
+): Promise<void> {
   await db.query(
     `UPDATE etl_job_runs SET status = 'SUCCESS', rows_processed = $2, rows_inserted = $3, rows_updated = $4,
        rows_deleted = $5, rows_rejected = $6, duration_ms = $7, alert = $8, completed_at = now() WHERE id = $1`,
-    [runId, counts.processed, counts.inserted ?? 0, counts.updated ?? 0, counts.deleted ?? 0, counts.rejected ?? 0, durationMs, alert],
+    [
+      runId,
+      counts.processed,
+      counts.inserted ?? 0,
+      counts.updated ?? 0,
+      counts.deleted ?? 0,
+      counts.rejected ?? 0,
+      durationMs,
+      alert,
+    ],
   );
 }
 

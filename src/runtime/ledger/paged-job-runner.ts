@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { NodeResult } from '../../pipelines/types.js';
 import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
-import type { JobCounts, JobSpec } from './job-runner.js';
+import type { JobCounts, JobSpec } from './job-types.js';
 import { classifyPgError } from '../../connectors/postgres.js';
 
 export interface PagedJob {
@@ -35,7 +35,12 @@ export async function runPagedLedgeredJob(
   let runId: string | undefined;
   let inTx = false;
   let failed = false;
-  const hitRun = (): HitRun => ({ runId: runId!, jobName: spec.jobName, pipeline: spec.pipeline, source: spec.hits?.source ?? 'api' });
+  const hitRun = (): HitRun => ({
+    runId: runId!,
+    jobName: spec.jobName,
+    pipeline: spec.pipeline,
+    source: spec.hits?.source ?? 'api',
+  });
   const tx = async <T>(fn: () => Promise<T>): Promise<T> => {
     await client.query('BEGIN');
     inTx = true;

@@ -29,9 +29,7 @@ export interface FailureRule {
   after?: number;
   times: number;
   respond:
-    | { status: number; headers?: Record<string, string>; body?: unknown }
-    | { malformed: true }
-    | { revokeTokens: true };
+    { status: number; headers?: Record<string, string>; body?: unknown } | { malformed: true } | { revokeTokens: true };
 }
 
 export interface RequestLogEntry {
@@ -98,7 +96,8 @@ export interface ChaosOptions {
 
 export function chaosFor(n: number, chaos: ChaosOptions | undefined): SampleResponse | undefined {
   if (!chaos) return undefined;
-  if (chaos.every429 && n % chaos.every429 === 0) return { status: 429, headers: { 'retry-after': '1' }, body: { error: 'Too Many Requests' } };
+  if (chaos.every429 && n % chaos.every429 === 0)
+    return { status: 429, headers: { 'retry-after': '1' }, body: { error: 'Too Many Requests' } };
   if (chaos.every5xx && n % chaos.every5xx === 0) return { status: 502, body: { error: 'Bad Gateway' } };
   return undefined;
 }
@@ -110,7 +109,10 @@ export interface RunningServer {
 }
 
 /** Listens on 127.0.0.1 on a free port; the server does not keep the process alive. */
-export async function listen(handler: (req: SampleRequest) => SampleResponse | 'malformed' | Promise<SampleResponse | 'malformed'>, onServed?: (req: SampleRequest, status: number) => void): Promise<RunningServer> {
+export async function listen(
+  handler: (req: SampleRequest) => SampleResponse | 'malformed' | Promise<SampleResponse | 'malformed'>,
+  onServed?: (req: SampleRequest, status: number) => void,
+): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -134,7 +136,10 @@ export async function listen(handler: (req: SampleRequest) => SampleResponse | '
             return;
           }
           const body = out.body === undefined ? '' : typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
-          const headers: Record<string, string> = { ...(out.body !== undefined && { 'content-type': 'application/json; charset=utf-8' }), ...out.headers };
+          const headers: Record<string, string> = {
+            ...(out.body !== undefined && { 'content-type': 'application/json; charset=utf-8' }),
+            ...out.headers,
+          };
           res.writeHead(out.status, headers);
           res.end(out.status === 304 ? undefined : body);
           onServed?.(sreq, out.status);
@@ -161,14 +166,4 @@ export async function listen(handler: (req: SampleRequest) => SampleResponse | '
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): SampleResponse {
   return { status, body, headers };
-}
-
-/** A stable 32-bit hash (FNV-1a) for ETags and seeds. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

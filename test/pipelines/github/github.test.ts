@@ -23,19 +23,24 @@ afterAll(async () => {
 beforeEach(async () => {
   server = await startGithubServer({ users: 5, courses: 3, forksPerCourse: 20, maxEventsPerUser: 160 });
   act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: server.usernames.join(',') })));
-  await db.warehouse.query(`TRUNCATE github.tracked_users, github.copilot_daily, github.copilot_languages, github.activity, github.skills_courses,
+  await db.warehouse
+    .query(`TRUNCATE github.tracked_users, github.copilot_daily, github.copilot_languages, github.activity, github.skills_courses,
     github.skills_enrollments, api_http_cache, etl_cursors, etl_rejects, etl_job_runs, api_hits, api_extract_progress`);
 });
 afterEach(async () => {
   await server?.close();
 });
 
-const run = (activity: keyof typeof act, id: string, opts: { targetDate?: string; force?: boolean } = { targetDate: DATE }) => act[activity](nodeInput(id, {}, opts));
+const run = (
+  activity: keyof typeof act,
+  id: string,
+  opts: { targetDate?: string; force?: boolean } = { targetDate: DATE },
+) => act[activity](nodeInput(id, {}, opts));
 const totalEvents = () => server.usernames.reduce((s, u) => s + server.eventCount(u), 0);
 const totalForks = () => server.courseNames.reduce((s, c) => s + server.forkCount(c), 0);
 
 describe('GitHub nightly', () => {
-  it('loads Copilot metrics, Skills courses and enrolments and every tracked learner\'s events; api_hits match the server', async () => {
+  it("loads Copilot metrics, Skills courses and enrolments and every tracked learner's events; api_hits match the server", async () => {
     const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot');
     const skills = await run('syncGithubSkills', 'gh_skills');
     const events = await run('syncGithubUserEvents', 'gh_events');
@@ -61,9 +66,13 @@ describe('GitHub nightly', () => {
     await run('syncGithubSkills', 'gh_skills');
     await run('syncGithubUserEvents', 'gh_events', {});
     const checksum = async () =>
-      (await db.warehouse.query<{ m: string }>(`SELECT md5(string_agg(concat_ws('|', d.day, d.total_active_users, d.code_suggestions, d.lines_accepted,
+      (
+        await db.warehouse.query<{
+          m: string;
+        }>(`SELECT md5(string_agg(concat_ws('|', d.day, d.total_active_users, d.code_suggestions, d.lines_accepted,
          (SELECT string_agg(concat_ws(':', l.language, l.code_acceptances), ',' ORDER BY l.language) FROM github.copilot_languages l WHERE l.day = d.day)), '/' ORDER BY d.day)) AS m
-         FROM github.copilot_daily d`)).rows[0]!.m;
+         FROM github.copilot_daily d`)
+      ).rows[0]!.m;
     const before = await checksum();
     const spent = server.stats.total;
     server.stats.reset();
@@ -80,7 +89,12 @@ describe('GitHub nightly', () => {
     expect(skills.detail).toMatchObject({ cacheHits: 4, newEnrollments: 0 });
     expect(events.detail).toMatchObject({ cacheHits: 5, unchanged: 5, rateLimitRemaining: 5000 - spent });
     expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ cache_hits: 5 });
-    expect(await count(db.warehouse, `SELECT sum(not_modified_count) FROM api_http_cache WHERE cache_key LIKE 'github:events:%'`)).toBe(5);
+    expect(
+      await count(
+        db.warehouse,
+        `SELECT sum(not_modified_count) FROM api_http_cache WHERE cache_key LIKE 'github:events:%'`,
+      ),
+    ).toBe(5);
   });
 
   it('fetches only what changed: new events of one learner, new forks of one course', async () => {
@@ -94,7 +108,12 @@ describe('GitHub nightly', () => {
     expect(events.inserted).toBe(7);
     expect(events.detail).toMatchObject({ unchanged: 4 });
     expect(skills.detail).toMatchObject({ newEnrollments: 4 });
-    expect(server.stats.log.filter((e) => e.status === 200).map((e) => e.path).sort()).toEqual(
+    expect(
+      server.stats.log
+        .filter((e) => e.status === 200)
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(
       // The course list changed too (forks_count, updated_at of that course).
       ['/orgs/skills/repos', `/repos/skills/${server.courseNames[1]}/forks`, '/users/learner-2/events'].sort(),
     );
@@ -105,7 +124,12 @@ describe('GitHub nightly', () => {
 
 describe('GitHub rate limits and errors', () => {
   it('honours the primary rate limit: waits for the reset announced in the headers, then carries on', async () => {
-    act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: server.usernames.slice(0, 2).join(','), API_BACKOFF_SCALE: '1' })));
+    act = createGithubActivities(
+      depsFor(
+        db,
+        githubConfig(server, { GITHUB_TRACKED_USERS: server.usernames.slice(0, 2).join(','), API_BACKOFF_SCALE: '1' }),
+      ),
+    );
     server.exhaustRateLimit(800);
     const t0 = Date.now();
     await run('syncGithubUserEvents', 'gh_events', {});
@@ -113,17 +137,31 @@ describe('GitHub rate limits and errors', () => {
     expect(refused).toHaveLength(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
     expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ throttled: 1, retries: 1 });
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(server.eventCount('learner-1') + server.eventCount('learner-2'));
+    expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(
+      server.eventCount('learner-1') + server.eventCount('learner-2'),
+    );
   });
 
   it('honours secondary rate limits (403 with Retry-After) and retries 5xx bursts', async () => {
-    server.inject({ path: '/users/learner-3/events', times: 2, respond: { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } } });
+    server.inject({
+      path: '/users/learner-3/events',
+      times: 2,
+      respond: {
+        status: 403,
+        headers: { 'retry-after': '1' },
+        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+      },
+    });
     server.inject({ path: `/orgs/${server.org}/copilot/metrics`, times: 2, respond: { status: 502 } });
     await run('syncGithubUserEvents', 'gh_events', {});
     await run('syncGithubCopilotMetrics', 'gh_copilot');
     expect(server.stats.count('/users/learner-3/events', 1)).toBe(3);
     expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ throttled: 2 });
-    expect((await hitsOf(db.warehouse, 'gh_copilot'))['/orgs/{org}/copilot/metrics']).toMatchObject({ calls: 3, errors: 2, retries: 2 });
+    expect((await hitsOf(db.warehouse, 'gh_copilot'))['/orgs/{org}/copilot/metrics']).toMatchObject({
+      calls: 3,
+      errors: 2,
+      retries: 2,
+    });
     expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(totalEvents());
     expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
   });
@@ -132,20 +170,26 @@ describe('GitHub rate limits and errors', () => {
     server.inject({ path: '/users/learner-4/events', times: 1, respond: { malformed: true } });
     const r = await run('syncGithubUserEvents', 'gh_events', {});
     expect(r.rejected).toBe(1);
-    const rej = await db.warehouse.query<{ reason: string }>(`SELECT reason FROM etl_rejects WHERE job_name = 'gh_events'`);
+    const rej = await db.warehouse.query<{ reason: string }>(
+      `SELECT reason FROM etl_rejects WHERE job_name = 'gh_events'`,
+    );
     expect(rej.rows.map((x) => x.reason)).toEqual(['event of learner-4: answer is not a JSON array']);
-    expect(await count(db.warehouse, `SELECT count(*) FROM github.activity WHERE username <> 'learner-4'`)).toBe(totalEvents() - server.eventCount('learner-4'));
+    expect(await count(db.warehouse, `SELECT count(*) FROM github.activity WHERE username <> 'learner-4'`)).toBe(
+      totalEvents() - server.eventCount('learner-4'),
+    );
   });
 
   it('refuses a bad token as a 401 without retrying', async () => {
-    act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TOKEN: 'wrong', GITHUB_TRACKED_USERS: 'learner-1' })));
+    act = createGithubActivities(
+      depsFor(db, githubConfig(server, { GITHUB_TOKEN: 'wrong', GITHUB_TRACKED_USERS: 'learner-1' })),
+    );
     await expect(run('syncGithubUserEvents', 'gh_events', {})).rejects.toMatchObject({ status: 401 });
     expect(server.stats.total).toBe(1);
   });
 });
 
 describe('GitHub resumable extraction', () => {
-  it('a crashed walk over a course\'s forks resumes at the first uncommitted page', async () => {
+  it("a crashed walk over a course's forks resumes at the first uncommitted page", async () => {
     const course = server.courseNames[0]!;
     server.addForks(course, 260);
     const path = `/repos/skills/${course}/forks`;

@@ -16,6 +16,7 @@ import { withTransaction } from '../../../src/connectors/postgres.js';
 import { createLogger } from '../../../src/logging.js';
 import type { NodeActivity, NodeInput, NodeResult } from '../../../src/pipelines/types.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 // MockActivityEnvironment.run cannot infer the result type of a NodeActivity.
@@ -30,9 +31,15 @@ beforeAll(async () => {
   db = await createTestDatabases();
   outputDir = mkdtempSync(path.join(tmpdir(), 'roi-datasets-'));
   const q = (sql: string) => db.warehouse.query(sql);
-  await q(`INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('r-e', 'user_emails', 'x', '{}', now()), ('r-s', 'user_signups', 'x', '{}', now())`);
-  await q(`INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified, updated_at) VALUES ('r-e', 'p0of1', 501, 'ann@example.com', true, true, '2020-01-01')`);
-  await q(`INSERT INTO staging.kusto_user_signups (run_key, partition_key, signup_at, actor_id, email) VALUES ('r-s', 'p0of1', '2020-01-01', 601, 'cat@example.com')`);
+  await q(
+    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('r-e', 'user_emails', 'x', '{}', now()), ('r-s', 'user_signups', 'x', '{}', now())`,
+  );
+  await q(
+    `INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified, updated_at) VALUES ('r-e', 'p0of1', 501, 'ann@example.com', true, true, '2020-01-01')`,
+  );
+  await q(
+    `INSERT INTO staging.kusto_user_signups (run_key, partition_key, signup_at, actor_id, email) VALUES ('r-s', 'p0of1', '2020-01-01', 601, 'cat@example.com')`,
+  );
   await q(`INSERT INTO staging.kusto_ace_exam_results (exam_id, email, dotcomid, exam_code, exam_name, exam_date, correct_answers, incorrect_answers, passed) VALUES
     ('A1', ' Ann@Example.com', 501, 'GH-200', 'GitHub Actions', '2025-06-30T23:59:59Z', 45, 15, true),
     ('A2', 'ann@example.com', 501, 'GH-100', 'GitHub Administration', '2024-02-10T09:00:00Z', 20, 40, false),
@@ -59,12 +66,20 @@ afterAll(async () => {
 describe('learning ROI datasets', () => {
   it('builds every dataset, rejecting what cannot be trusted (read = loaded + rejected)', async () => {
     const b = await withTransaction(db.warehouse, (tx) => buildDatasets(tx, 'roi_build_datasets', DATE, () => 'test'));
-    expect(b.rows).toEqual({ individual_exams: 5, certified_users: 3, product_usage: 2, learning_activity: 2, unified_users: 3 });
+    expect(b.rows).toEqual({
+      individual_exams: 5,
+      certified_users: 3,
+      product_usage: 2,
+      learning_activity: 2,
+      unified_users: 3,
+    });
     expect(b.read).toBe(9 + 6 + 3);
     expect(b.rejected).toBe(5);
     expect(b.loaded + b.rejected).toBe(b.read);
     expect(b.usageRowsOutsideLearners).toBe(1);
-    const rejects = await db.warehouse.query(`SELECT reason, coalesce(raw->>'exam_id', raw->>'registration_id', raw->>'attempt_id', raw->>'product') AS id FROM etl_rejects WHERE job_name = 'roi_build_datasets' ORDER BY reason`);
+    const rejects = await db.warehouse.query(
+      `SELECT reason, coalesce(raw->>'exam_id', raw->>'registration_id', raw->>'attempt_id', raw->>'product') AS id FROM etl_rejects WHERE job_name = 'roi_build_datasets' ORDER BY reason`,
+    );
     expect(rejects.rows).toEqual([
       { reason: 'duplicate attempt id', id: 'A1' },
       { reason: 'missing or invalid email', id: 'A5' },
@@ -76,8 +91,21 @@ describe('learning ROI datasets', () => {
 
   it('exports the CSV files with the expected content', async () => {
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-    const acts = createLearningRoiExportActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: loadConfig({}) });
-    const r = await runNode(env, acts.exportLearningRoiFiles, { pipeline: 'learning-roi', nodeId: 'roi_export_files', targetDate: DATE, force: false, params: {} });
+    const acts = createLearningRoiExportActivities({
+      warehouse: db.warehouse,
+      oltp: db.oltp,
+      outputDir,
+      logger: createLogger({ level: 'silent' }),
+      config: loadConfig({}),
+      sources: createSourceClients(loadConfig({})),
+    });
+    const r = await runNode(env, acts.exportLearningRoiFiles, {
+      pipeline: 'learning-roi',
+      nodeId: 'roi_export_files',
+      targetDate: DATE,
+      force: false,
+      params: {},
+    });
     expect(r.rows).toBe(5 + 3 + 2 + 2 + 3);
     expect(csv('individual_exams')).toBe(
       [
@@ -127,34 +155,158 @@ describe('learning ROI datasets', () => {
 
   it('writes the dashboard aggregates as JSON', () => {
     expect(json('pass_rate_by_exam_month').rows).toEqual([
-      { exam_code: 'GH-500', month: '2023-11', fiscal_year: 'FY24', attempts: 1, passes: 1, pass_rate: 1, avg_score: null },
-      { exam_code: 'GH-100', month: '2024-02', fiscal_year: 'FY24', attempts: 1, passes: 0, pass_rate: 0, avg_score: 33.3 },
-      { exam_code: 'GH-200', month: '2025-06', fiscal_year: 'FY25', attempts: 1, passes: 1, pass_rate: 1, avg_score: 75 },
-      { exam_code: 'GH-300', month: '2025-07', fiscal_year: 'FY26', attempts: 1, passes: 1, pass_rate: 1, avg_score: 88 },
-      { exam_code: 'GH-900', month: '2026-01', fiscal_year: 'FY26', attempts: 1, passes: 0, pass_rate: 0, avg_score: 64.5 },
+      {
+        exam_code: 'GH-500',
+        month: '2023-11',
+        fiscal_year: 'FY24',
+        attempts: 1,
+        passes: 1,
+        pass_rate: 1,
+        avg_score: null,
+      },
+      {
+        exam_code: 'GH-100',
+        month: '2024-02',
+        fiscal_year: 'FY24',
+        attempts: 1,
+        passes: 0,
+        pass_rate: 0,
+        avg_score: 33.3,
+      },
+      {
+        exam_code: 'GH-200',
+        month: '2025-06',
+        fiscal_year: 'FY25',
+        attempts: 1,
+        passes: 1,
+        pass_rate: 1,
+        avg_score: 75,
+      },
+      {
+        exam_code: 'GH-300',
+        month: '2025-07',
+        fiscal_year: 'FY26',
+        attempts: 1,
+        passes: 1,
+        pass_rate: 1,
+        avg_score: 88,
+      },
+      {
+        exam_code: 'GH-900',
+        month: '2026-01',
+        fiscal_year: 'FY26',
+        attempts: 1,
+        passes: 0,
+        pass_rate: 0,
+        avg_score: 64.5,
+      },
     ]);
     expect(json('certified_learners_by_fiscal_year').rows).toEqual([
-      { fiscal_year: 'FY24', learners_tested: 2, exams_taken: 2, exams_passed: 1, pass_rate: 0.5, newly_certified_learners: 1, cumulative_certified_learners: 1 },
-      { fiscal_year: 'FY25', learners_tested: 1, exams_taken: 1, exams_passed: 1, pass_rate: 1, newly_certified_learners: 1, cumulative_certified_learners: 2 },
-      { fiscal_year: 'FY26', learners_tested: 2, exams_taken: 2, exams_passed: 1, pass_rate: 0.5, newly_certified_learners: 0, cumulative_certified_learners: 2 },
+      {
+        fiscal_year: 'FY24',
+        learners_tested: 2,
+        exams_taken: 2,
+        exams_passed: 1,
+        pass_rate: 0.5,
+        newly_certified_learners: 1,
+        cumulative_certified_learners: 1,
+      },
+      {
+        fiscal_year: 'FY25',
+        learners_tested: 1,
+        exams_taken: 1,
+        exams_passed: 1,
+        pass_rate: 1,
+        newly_certified_learners: 1,
+        cumulative_certified_learners: 2,
+      },
+      {
+        fiscal_year: 'FY26',
+        learners_tested: 2,
+        exams_taken: 2,
+        exams_passed: 1,
+        pass_rate: 0.5,
+        newly_certified_learners: 0,
+        cumulative_certified_learners: 2,
+      },
     ]);
     expect(json('usage_certified_vs_not_yet_certified').rows).toEqual([
-      { segment: 'certified', accounts: 1, accounts_with_usage: 1, share_with_usage: 1, avg_copilot_events: 40, avg_copilot_days: 2, avg_actions_events: 5, avg_security_events: 0, avg_total_events: 45 },
-      { segment: 'not_yet_certified', accounts: 1, accounts_with_usage: 1, share_with_usage: 1, avg_copilot_events: 0, avg_copilot_days: 0, avg_actions_events: 0, avg_security_events: 2, avg_total_events: 2 },
+      {
+        segment: 'certified',
+        accounts: 1,
+        accounts_with_usage: 1,
+        share_with_usage: 1,
+        avg_copilot_events: 40,
+        avg_copilot_days: 2,
+        avg_actions_events: 5,
+        avg_security_events: 0,
+        avg_total_events: 45,
+      },
+      {
+        segment: 'not_yet_certified',
+        accounts: 1,
+        accounts_with_usage: 1,
+        share_with_usage: 1,
+        avg_copilot_events: 0,
+        avg_copilot_days: 0,
+        avg_actions_events: 0,
+        avg_security_events: 2,
+        avg_total_events: 2,
+      },
     ]);
     const ba = json('usage_before_after_certification');
     expect(ba.target_date).toBe(DATE);
     expect(ba.rows).toEqual([
-      { product: 'actions', window_days: 90, accounts: 1, events_before: 0, events_after: 5, active_days_before: 0, active_days_after: 1, avg_events_before: 0, avg_events_after: 5, change_pct: null },
-      { product: 'copilot', window_days: 90, accounts: 1, events_before: 10, events_after: 30, active_days_before: 1, active_days_after: 1, avg_events_before: 10, avg_events_after: 30, change_pct: 200 },
-      { product: 'all', window_days: 90, accounts: 1, events_before: 10, events_after: 35, active_days_before: 1, active_days_after: 2, avg_events_before: 10, avg_events_after: 35, change_pct: 250 },
+      {
+        product: 'actions',
+        window_days: 90,
+        accounts: 1,
+        events_before: 0,
+        events_after: 5,
+        active_days_before: 0,
+        active_days_after: 1,
+        avg_events_before: 0,
+        avg_events_after: 5,
+        change_pct: null,
+      },
+      {
+        product: 'copilot',
+        window_days: 90,
+        accounts: 1,
+        events_before: 10,
+        events_after: 30,
+        active_days_before: 1,
+        active_days_after: 1,
+        avg_events_before: 10,
+        avg_events_after: 30,
+        change_pct: 200,
+      },
+      {
+        product: 'all',
+        window_days: 90,
+        accounts: 1,
+        events_before: 10,
+        events_after: 35,
+        active_days_before: 1,
+        active_days_after: 2,
+        avg_events_before: 10,
+        avg_events_after: 35,
+        change_pct: 250,
+      },
     ]);
   });
 
   it('applies the same rules in TypeScript (live reads) as in SQL', async () => {
     const emails = ['  Ann@Example.COM\t', `bob@example.com${String.fromCharCode(160)}`, '\r\nX@Y.Z ', '   '];
     const dates = ['2025-06-30T23:59:59Z', '2025-07-01T00:00:00Z', '2021-07-01T00:00:00Z', '2000-12-31T12:00:00Z'];
-    const answers: Array<[number, number]> = [[45, 15], [1, 7], [2, 1], [0, 0], [1, 2], [2, 7]];
+    const answers: Array<[number, number]> = [
+      [45, 15],
+      [1, 7],
+      [2, 1],
+      [0, 0],
+      [1, 2],
+      [2, 7],
+    ];
     const { rows } = await db.warehouse.query(
       `SELECT (SELECT array_agg(learning_roi.normalize_email(e) ORDER BY i) FROM unnest($1::text[]) WITH ORDINALITY AS t(e, i)) AS emails,
               (SELECT array_agg(learning_roi.fiscal_year(d) ORDER BY i) FROM unnest($2::timestamptz[]) WITH ORDINALITY AS t(d, i)) AS fys,

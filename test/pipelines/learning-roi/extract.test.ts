@@ -19,8 +19,15 @@ import { createLogger } from '../../../src/logging.js';
 import type { NodeActivity, NodeInput, NodeResult } from '../../../src/pipelines/types.js';
 import { LearningSample } from '../../../src/pipelines/learning-roi/sample/data.js';
 import { createSampleKustoHandler } from '../../../src/pipelines/learning-roi/sample/source.js';
-import { startKustoServer, type KustoHandler, type KustoReply, type KustoRequest, type KustoServerHandle } from '../../../src/pipelines/learning-roi/sample/kusto-server.js';
+import {
+  startKustoServer,
+  type KustoHandler,
+  type KustoReply,
+  type KustoRequest,
+  type KustoServerHandle,
+} from '../../../src/pipelines/learning-roi/sample/kusto-server.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 const NOW = () => Date.parse('2026-11-23T12:00:00Z');
 const DATE = '2024-06-30';
@@ -35,17 +42,38 @@ let fault: ((req: KustoRequest) => KustoReply | undefined) | undefined;
 const servers: KustoServerHandle[] = [];
 
 async function serve(opts: { maxRecords?: number; handler?: KustoHandler } = {}): Promise<KustoServerHandle> {
-  const s = await startKustoServer({ handler: opts.handler ?? ((req) => fault?.(req) ?? sampleHandler(req)), maxRecords: opts.maxRecords, requireToken: 't' });
+  const s = await startKustoServer({
+    handler: opts.handler ?? ((req) => fault?.(req) ?? sampleHandler(req)),
+    maxRecords: opts.maxRecords,
+    requireToken: 't',
+  });
   servers.push(s);
   return s;
 }
 
 function activities(server: KustoServerHandle, env: Record<string, string> = {}) {
-  const config: Config = loadConfig({ KUSTO_HISTORY_START: '2024-01-01', KUSTO_LOOKBACK_DAYS: '3', LEARNSYNC_OUTPUT_DIR: outputDir, ...env });
-  const c = new KustoCluster({ label: 'test', url: server.url, auth: { kind: 'access-token', accessToken: 't' }, queryTimeoutMs: 60_000 });
-  const clusters: KustoClusters = { mode: 'sample', analytics: c, exam: c, describe: () => 'test server' };
+  const config: Config = loadConfig({
+    KUSTO_HISTORY_START: '2024-01-01',
+    KUSTO_LOOKBACK_DAYS: '3',
+    LEARNSYNC_OUTPUT_DIR: outputDir,
+    ...env,
+  });
+  const c = new KustoCluster({
+    label: 'test',
+    url: server.url,
+    auth: { kind: 'access-token', accessToken: 't' },
+    queryTimeoutMs: 60_000,
+  });
+  const clusters: KustoClusters = { mode: 'sample', analytics: c, exam: c };
   return createKustoExtractActivities(
-    { warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config },
+    {
+      warehouse: db.warehouse,
+      oltp: db.oltp,
+      outputDir,
+      logger: createLogger({ level: 'silent' }),
+      config,
+      sources: createSourceClients(config),
+    },
     { clusters: async () => clusters, now: NOW },
   );
 }
@@ -60,7 +88,10 @@ const input = (source: string, extra: Partial<NodeInput> = {}): NodeInput => ({
 });
 
 function envFor(runId: string, extra: Partial<Info> = {}) {
-  const env = new MockActivityEnvironment({ activityId: '1', workflowExecution: { workflowId: 'wf', runId }, ...extra } as Partial<Info>, { logger: new DefaultLogger('ERROR') });
+  const env = new MockActivityEnvironment(
+    { activityId: '1', workflowExecution: { workflowId: 'wf', runId }, ...extra } as Partial<Info>,
+    { logger: new DefaultLogger('ERROR') },
+  );
   const beats: ExtractHeartbeat[] = [];
   env.on('heartbeat', (d: ExtractHeartbeat) => beats.push(d));
   // MockActivityEnvironment.run cannot infer the result type of a NodeActivity.
@@ -68,7 +99,8 @@ function envFor(runId: string, extra: Partial<Info> = {}) {
   return { env: { run }, beats };
 }
 
-const count = async (sql: string, params: unknown[] = []) => (await db.warehouse.query<{ n: number }>(sql, params)).rows[0]!.n;
+const count = async (sql: string, params: unknown[] = []) =>
+  (await db.warehouse.query<{ n: number }>(sql, params)).rows[0]!.n;
 
 beforeAll(async () => {
   db = await createTestDatabases();
@@ -90,36 +122,56 @@ describe('windowed Kusto extract', () => {
     expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(expected);
     expect(await count('SELECT count(DISTINCT exam_id)::int AS n FROM staging.kusto_ace_exam_results')).toBe(expected);
     // 2024-01-01 .. 2024-07-01 in 30-day windows on the grid anchored at the history start.
-    const windows = await db.warehouse.query(`SELECT window_start, window_end, rows_loaded FROM etl_kusto_windows WHERE run_key = 'wf/run-a/1' ORDER BY window_start`);
+    const windows = await db.warehouse.query(
+      `SELECT window_start, window_end, rows_loaded FROM etl_kusto_windows WHERE run_key = 'wf/run-a/1' ORDER BY window_start`,
+    );
     expect(windows.rows).toHaveLength(7);
     expect(windows.rows.reduce((s, w) => s + w.rows_loaded, 0)).toBe(expected);
-    expect(beats.at(-1)).toMatchObject({ runKey: 'wf/run-a/1', source: 'ace_exam_results', windowsDone: 7, windowsPlanned: 7, rows: expected });
+    expect(beats.at(-1)).toMatchObject({
+      runKey: 'wf/run-a/1',
+      source: 'ace_exam_results',
+      windowsDone: 7,
+      windowsPlanned: 7,
+      rows: expected,
+    });
     const requests = server.requests.filter((q) => q.queryName === 'ace_exam_results');
     expect(new Set(requests.map((q) => q.parameters.windowStart)).size).toBe(7);
     expect(requests).toHaveLength(7);
-    const cursor = await db.warehouse.query(`SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`);
+    const cursor = await db.warehouse.query(
+      `SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`,
+    );
     expect(cursor.rows[0].value).toBe('2024-07-01T00:00:00.000Z');
   });
 
   it('a backfill of an old date re-extracts only the windows of that date and its lookback', async () => {
     const server = await serve();
     const before = await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results');
-    const r = await envFor('run-bf').env.run(activities(server).extractKustoSource, input('ace_exam_results', { targetDate: '2024-03-15', force: true }));
+    const r = await envFor('run-bf').env.run(
+      activities(server).extractKustoSource,
+      input('ace_exam_results', { targetDate: '2024-03-15', force: true }),
+    );
     expect(r.detail).toMatchObject({ from: '2024-03-13T00:00:00.000Z', to: '2024-03-16T00:00:00.000Z', windows: 1 });
     expect(r.rows).toBe(sample.aceRows(Date.parse('2024-03-13T00:00:00Z'), Date.parse('2024-03-16T00:00:00Z')).length);
-    expect(server.requests.map((q) => [q.parameters.windowStart, q.parameters.windowEnd])).toEqual([['2024-03-13T00:00:00.000Z', '2024-03-16T00:00:00.000Z']]);
+    expect(server.requests.map((q) => [q.parameters.windowStart, q.parameters.windowEnd])).toEqual([
+      ['2024-03-13T00:00:00.000Z', '2024-03-16T00:00:00.000Z'],
+    ]);
     expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before); // replaced, not added
-    const cursor = await db.warehouse.query(`SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`);
+    const cursor = await db.warehouse.query(
+      `SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`,
+    );
     expect(cursor.rows[0].value).toBe('2024-07-01T00:00:00.000Z'); // a backfill never moves the watermark back
   });
 
   it('resumes after a crash in the middle of the windows without loading any window twice', async () => {
     const server = await serve();
     let usageRequests = 0;
-    fault = (req) => (req.queryName === 'product_usage' && ++usageRequests === 5 ? { kind: 'drop-connection' } : undefined);
+    fault = (req) =>
+      req.queryName === 'product_usage' && ++usageRequests === 5 ? { kind: 'drop-connection' } : undefined;
     const first = envFor('run-b', { attempt: 1 });
     const acts = activities(server);
-    await expect(first.env.run(acts.extractKustoSource, input('product_usage'))).rejects.toBeInstanceOf(KustoQueryError);
+    await expect(first.env.run(acts.extractKustoSource, input('product_usage'))).rejects.toBeInstanceOf(
+      KustoQueryError,
+    );
     const last = first.beats.at(-1)!;
     expect(last.windowsDone).toBe(4);
     const committed = await count(`SELECT count(*)::int AS n FROM etl_kusto_windows WHERE run_key = 'wf/run-b/1'`);
@@ -133,26 +185,39 @@ describe('windowed Kusto extract', () => {
     const retried = server.requests.slice(before).filter((q) => q.queryName === 'product_usage');
     const failedWindow = server.requests.filter((q) => q.queryName === 'product_usage')[4]!.parameters.windowStart;
     expect(retried[0]!.parameters.windowStart).toBe(failedWindow); // resumed at the first window not loaded
-    const windows = await db.warehouse.query<{ window_key: string }>(`SELECT window_key FROM etl_kusto_windows WHERE run_key = 'wf/run-b/1'`);
+    const windows = await db.warehouse.query<{ window_key: string }>(
+      `SELECT window_key FROM etl_kusto_windows WHERE run_key = 'wf/run-b/1'`,
+    );
     expect(windows.rows.length).toBe(4 + retried.length);
     expect(new Set(windows.rows.map((w) => w.window_key)).size).toBe(windows.rows.length);
     expect(r.detail?.resumedAtWindow).toBe(4);
     const expected = sample.usageRows(FROM, TO).length;
     expect(r.rows).toBe(expected); // counts every window of the run, both attempts
     expect(await count('SELECT count(*)::int AS n FROM staging.kusto_product_usage')).toBe(expected);
-    expect(await count('SELECT count(*)::int AS n FROM (SELECT DISTINCT day, user_id, product FROM staging.kusto_product_usage) x')).toBe(expected);
+    expect(
+      await count(
+        'SELECT count(*)::int AS n FROM (SELECT DISTINCT day, user_id, product FROM staging.kusto_product_usage) x',
+      ),
+    ).toBe(expected);
   });
 
   it('splits a window whose result Kusto truncates, until every part fits', async () => {
     const server = await serve({ maxRecords: 150 });
     const { env } = envFor('run-c');
-    const r = await env.run(activities(server, { KUSTO_WINDOW_DAYS: '120' }).extractKustoSource, input('pearson_exam_results', { targetDate: '2026-06-30' }));
+    const r = await env.run(
+      activities(server, { KUSTO_WINDOW_DAYS: '120' }).extractKustoSource,
+      input('pearson_exam_results', { targetDate: '2026-06-30' }),
+    );
     const expected = sample.pearsonRows(FROM, Date.parse('2026-07-01T00:00:00Z')).length;
     expect(r.rows).toBe(expected);
     expect(await count('SELECT count(*)::int AS n FROM staging.kusto_pearson_exam_results')).toBe(expected);
-    const split = await count(`SELECT count(*)::int AS n FROM etl_kusto_windows WHERE run_key = 'wf/run-c/1' AND outcome = 'split'`);
+    const split = await count(
+      `SELECT count(*)::int AS n FROM etl_kusto_windows WHERE run_key = 'wf/run-c/1' AND outcome = 'split'`,
+    );
     expect(split).toBeGreaterThan(0);
-    const biggest = await count(`SELECT max(rows_read)::int AS n FROM etl_kusto_windows WHERE run_key = 'wf/run-c/1' AND outcome = 'loaded'`);
+    const biggest = await count(
+      `SELECT max(rows_read)::int AS n FROM etl_kusto_windows WHERE run_key = 'wf/run-c/1' AND outcome = 'loaded'`,
+    );
     expect(biggest).toBeLessThanOrEqual(150);
   });
 
@@ -164,7 +229,9 @@ describe('windowed Kusto extract', () => {
     const expected = sample.counts().verifiedEmails;
     expect(r.rows).toBe(expected);
     expect(r.deleted).toBe(expected); // the previous snapshot
-    const runs = await db.warehouse.query(`SELECT run_key, count(*)::int AS n FROM staging.kusto_user_emails GROUP BY run_key`);
+    const runs = await db.warehouse.query(
+      `SELECT run_key, count(*)::int AS n FROM staging.kusto_user_emails GROUP BY run_key`,
+    );
     expect(runs.rows).toEqual([{ run_key: 'wf/run-e/1', n: expected }]);
     const requests = server.requests.filter((q) => q.queryName === 'user_emails');
     expect(requests.map((q) => q.parameters.partition)).toEqual(['0', '1', '2', '3', '0', '1', '2', '3']);
@@ -187,18 +254,28 @@ describe('windowed Kusto extract', () => {
             }
           : { kind: 'table', columns, rows: [] },
     });
-    const r = await envFor('run-f').env.run(activities(server).extractKustoSource, input('ace_exam_results', { force: true }));
+    const r = await envFor('run-f').env.run(
+      activities(server).extractKustoSource,
+      input('ace_exam_results', { force: true }),
+    );
     expect(r).toMatchObject({ rows: 4, inserted: 1, rejected: 3 });
-    const rejects = await db.warehouse.query(`SELECT reason, raw->>'exam_id' AS id FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results' ORDER BY id`);
+    const rejects = await db.warehouse.query(
+      `SELECT reason, raw->>'exam_id' AS id FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results' ORDER BY id`,
+    );
     expect(rejects.rows).toEqual([
       { reason: 'column exam_date: expected datetime, got "not a date"', id: 'x2' },
-      { reason: 'exam_date 2024-05-01T10:00:00Z outside window 2024-06-28T00:00:00.000Z/2024-06-29T00:00:00.000Z', id: 'x3' },
+      {
+        reason: 'exam_date 2024-05-01T10:00:00Z outside window 2024-06-28T00:00:00.000Z/2024-06-29T00:00:00.000Z',
+        id: 'x3',
+      },
       { reason: 'column dotcomid: expected long, got "many"', id: 'x4' },
     ]);
   });
 
   it('fails the node, non-retryably, when the source schema changed — and says so in sync_status.json', async () => {
-    const server = await serve({ handler: () => ({ kind: 'table', columns: [{ name: 'exam_id', type: 'string' }], rows: [['1']] }) });
+    const server = await serve({
+      handler: () => ({ kind: 'table', columns: [{ name: 'exam_id', type: 'string' }], rows: [['1']] }),
+    });
     const err = await envFor('run-g')
       .env.run(activities(server).extractKustoSource, input('ace_exam_results', { force: true }))
       .catch((e: Error) => e);

@@ -72,7 +72,9 @@ describe('learner identity resolution', () => {
   });
 
   it('records each conflict with every candidate, best first', async () => {
-    const { rows } = await db.warehouse.query('SELECT email, chosen_dotcom_id::int AS chosen, chosen_source, candidates FROM learning_roi.identity_conflicts ORDER BY email');
+    const { rows } = await db.warehouse.query(
+      'SELECT email, chosen_dotcom_id::int AS chosen, chosen_source, candidates FROM learning_roi.identity_conflicts ORDER BY email',
+    );
     expect(rows).toEqual([
       {
         email: 'alice@example.com',
@@ -84,24 +86,57 @@ describe('learner identity resolution', () => {
           { dotcom_id: 303, source: 'exam_record' },
         ],
       },
-      { email: 'carol@example.com', chosen: 305, chosen_source: 'exam_record', candidates: [{ dotcom_id: 305, source: 'exam_record' }, { dotcom_id: 306, source: 'exam_record' }] },
-      { email: 'eve@example.com', chosen: 109, chosen_source: 'verified_email', candidates: [{ dotcom_id: 109, source: 'verified_email' }, { dotcom_id: 108, source: 'verified_email' }] },
-      { email: 'fay@example.com', chosen: 111, chosen_source: 'signup', candidates: [{ dotcom_id: 111, source: 'signup' }, { dotcom_id: 110, source: 'signup' }] },
+      {
+        email: 'carol@example.com',
+        chosen: 305,
+        chosen_source: 'exam_record',
+        candidates: [
+          { dotcom_id: 305, source: 'exam_record' },
+          { dotcom_id: 306, source: 'exam_record' },
+        ],
+      },
+      {
+        email: 'eve@example.com',
+        chosen: 109,
+        chosen_source: 'verified_email',
+        candidates: [
+          { dotcom_id: 109, source: 'verified_email' },
+          { dotcom_id: 108, source: 'verified_email' },
+        ],
+      },
+      {
+        email: 'fay@example.com',
+        chosen: 111,
+        chosen_source: 'signup',
+        candidates: [
+          { dotcom_id: 111, source: 'signup' },
+          { dotcom_id: 110, source: 'signup' },
+        ],
+      },
     ]);
   });
 
   it('rejects identity rows without a usable e-mail or id, and a rerun gives the same result', async () => {
-    const rejects = await db.warehouse.query(`SELECT reason, raw->>'source' AS source FROM etl_rejects WHERE job_name = 'roi_resolve_identities' ORDER BY reason, source`);
+    const rejects = await db.warehouse.query(
+      `SELECT reason, raw->>'source' AS source FROM etl_rejects WHERE job_name = 'roi_resolve_identities' ORDER BY reason, source`,
+    );
     expect(rejects.rows).toEqual([
       { reason: 'missing or invalid email', source: 'user_emails' },
       { reason: 'missing or invalid email', source: 'user_signups' },
       { reason: 'missing or non-positive account id', source: 'user_emails' },
     ]);
     const sum = async () =>
-      (await db.warehouse.query(`SELECT md5(string_agg(concat_ws('|', email, dotcom_id, resolved_by), ',' ORDER BY email)) AS s FROM learning_roi.learner_identities`)).rows[0].s;
+      (
+        await db.warehouse.query(
+          `SELECT md5(string_agg(concat_ws('|', email, dotcom_id, resolved_by), ',' ORDER BY email)) AS s FROM learning_roi.learner_identities`,
+        )
+      ).rows[0].s;
     const before = await sum();
     await withTransaction(db.warehouse, (tx) => resolveLearners(tx, 'roi_resolve_identities', '2026-01-01'));
     expect(await sum()).toBe(before);
-    expect((await db.warehouse.query(`SELECT count(*)::int AS n FROM etl_rejects WHERE job_name = 'roi_resolve_identities'`)).rows[0].n).toBe(3);
+    expect(
+      (await db.warehouse.query(`SELECT count(*)::int AS n FROM etl_rejects WHERE job_name = 'roi_resolve_identities'`))
+        .rows[0].n,
+    ).toBe(3);
   });
 });

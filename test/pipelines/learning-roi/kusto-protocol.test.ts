@@ -8,7 +8,13 @@ import { KustoCluster } from '../../../src/connectors/kusto/client.js';
 import { KustoLimitsError, KustoQueryError } from '../../../src/connectors/kusto/errors.js';
 import { readPrimaryResult } from '../../../src/connectors/kusto/frames.js';
 import { AuthError, NON_RETRYABLE_ERROR_TYPES, ValidationError } from '../../../src/errors.js';
-import { SAMPLE_SERVICE_RESOURCE, startKustoServer, type KustoReply, type KustoRequest, type KustoServerHandle } from '../../../src/pipelines/learning-roi/sample/kusto-server.js';
+import {
+  SAMPLE_SERVICE_RESOURCE,
+  startKustoServer,
+  type KustoReply,
+  type KustoRequest,
+  type KustoServerHandle,
+} from '../../../src/pipelines/learning-roi/sample/kusto-server.js';
 import { freePort } from '../../../src/stack/temporal-dev-server.js';
 
 const COLUMNS = [
@@ -44,9 +50,20 @@ afterEach(() => {
   reply = () => ({ kind: 'table', columns: COLUMNS, rows: ROWS });
 });
 
-const cluster = (timeoutMs = 300_000) => new KustoCluster({ label: 'test', url: server.url, auth: { kind: 'credential', credential }, queryTimeoutMs: timeoutMs });
+const cluster = (timeoutMs = 300_000) =>
+  new KustoCluster({
+    label: 'test',
+    url: server.url,
+    auth: { kind: 'credential', credential },
+    queryTimeoutMs: timeoutMs,
+  });
 const query = (c = cluster()) =>
-  c.query({ name: 'probe', database: 'ace', text: '// learnsync query=probe\nexam_results | take 10', parameters: { windowStart: '2024-03-01T00:00:00.000Z' } });
+  c.query({
+    name: 'probe',
+    database: 'ace',
+    text: '// learnsync query=probe\nexam_results | take 10',
+    parameters: { windowStart: '2024-03-01T00:00:00.000Z' },
+  });
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -68,7 +85,13 @@ describe('Kusto connector over the REST v2 protocol', () => {
     // The credential was asked for the service resource the metadata endpoint announced.
     expect(credential.scopes.at(-1)).toEqual([`${SAMPLE_SERVICE_RESOURCE}/.default`]);
     const req = server.requests[before]!;
-    expect(req).toMatchObject({ database: 'ace', queryName: 'probe', parameters: { windowStart: '2024-03-01T00:00:00.000Z' }, authorization: '[present]', status: 200 });
+    expect(req).toMatchObject({
+      database: 'ace',
+      queryName: 'probe',
+      parameters: { windowStart: '2024-03-01T00:00:00.000Z' },
+      authorization: '[present]',
+      status: 200,
+    });
     // 5-minute server timeout, in Kusto's timespan format.
     expect(req.options.servertimeout).toBe('00:05:00.000');
   });
@@ -80,7 +103,12 @@ describe('Kusto connector over the REST v2 protocol', () => {
   });
 
   it('refuses a wrong token with AuthError carrying the Kusto message', async () => {
-    const c = new KustoCluster({ label: 'test', url: server.url, auth: { kind: 'access-token', accessToken: 'wrong' }, queryTimeoutMs: 60_000 });
+    const c = new KustoCluster({
+      label: 'test',
+      url: server.url,
+      auth: { kind: 'access-token', accessToken: 'wrong' },
+      queryTimeoutMs: 60_000,
+    });
     const e = await failure(query(c));
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toContain('Principal is not authorized');
@@ -88,7 +116,12 @@ describe('Kusto connector over the REST v2 protocol', () => {
   });
 
   it('classifies HTTP 429 as a retryable throttling error', async () => {
-    reply = () => ({ kind: 'http-error', status: 429, retryAfterSeconds: 1, error: { code: 'TooManyRequests', message: 'Too many requests', '@permanent': false } });
+    reply = () => ({
+      kind: 'http-error',
+      status: 429,
+      retryAfterSeconds: 1,
+      error: { code: 'TooManyRequests', message: 'Too many requests', '@permanent': false },
+    });
     const e = await failure(query());
     expect(e).toBeInstanceOf(KustoQueryError);
     expect((e as KustoQueryError).kind).toBe('throttled');
@@ -100,7 +133,12 @@ describe('Kusto connector over the REST v2 protocol', () => {
     reply = () => ({
       kind: 'http-error',
       status: 400,
-      error: { code: 'General_BadRequest', message: 'Request is invalid and cannot be executed.', '@message': "Semantic error: SEM0100: Failed to resolve table 'exam_resultz'", '@permanent': true },
+      error: {
+        code: 'General_BadRequest',
+        message: 'Request is invalid and cannot be executed.',
+        '@message': "Semantic error: SEM0100: Failed to resolve table 'exam_resultz'",
+        '@permanent': true,
+      },
     });
     const e = await failure(query());
     expect(e).toBeInstanceOf(ValidationError);
@@ -108,7 +146,11 @@ describe('Kusto connector over the REST v2 protocol', () => {
   });
 
   it('retries a service fault (HTTP 503)', async () => {
-    reply = () => ({ kind: 'http-error', status: 503, error: { code: 'ServiceUnavailable', message: 'The service is busy', '@permanent': false } });
+    reply = () => ({
+      kind: 'http-error',
+      status: 503,
+      error: { code: 'ServiceUnavailable', message: 'The service is busy', '@permanent': false },
+    });
     const e = await failure(query());
     expect(e).toBeInstanceOf(KustoQueryError);
     expect(e.message).toContain('The service is busy');
@@ -116,18 +158,32 @@ describe('Kusto connector over the REST v2 protocol', () => {
   });
 
   it('reads a partial failure in the result stream: transient unless Kusto says permanent', async () => {
-    reply = () => ({ kind: 'partial-failure', columns: COLUMNS, rows: ROWS, error: { code: 'Internal', '@message': 'extent load failed (E_EXTENT_LOAD_FAILED)', '@permanent': false } });
+    reply = () => ({
+      kind: 'partial-failure',
+      columns: COLUMNS,
+      rows: ROWS,
+      error: { code: 'Internal', '@message': 'extent load failed (E_EXTENT_LOAD_FAILED)', '@permanent': false },
+    });
     const transient = await failure(query());
     expect(transient).toBeInstanceOf(KustoQueryError);
     expect(transient.message).toContain('E_EXTENT_LOAD_FAILED');
-    reply = () => ({ kind: 'partial-failure', columns: COLUMNS, rows: [], error: { code: 'BadArgument', '@message': 'division by zero in summarize', '@permanent': true } });
+    reply = () => ({
+      kind: 'partial-failure',
+      columns: COLUMNS,
+      rows: [],
+      error: { code: 'BadArgument', '@message': 'division by zero in summarize', '@permanent': true },
+    });
     const permanent = await failure(query());
     expect(permanent).toBeInstanceOf(ValidationError);
     expect(permanent.message).toContain('division by zero');
   });
 
   it('reports a truncated result as a limits error, not as data', async () => {
-    reply = () => ({ kind: 'table', columns: COLUMNS, rows: Array.from({ length: 8 }, (_, i) => [String(i), '2024-03-01T10:00:00Z', i, true]) });
+    reply = () => ({
+      kind: 'table',
+      columns: COLUMNS,
+      rows: Array.from({ length: 8 }, (_, i) => [String(i), '2024-03-01T10:00:00Z', i, true]),
+    });
     const e = await failure(query());
     expect(e).toBeInstanceOf(KustoLimitsError);
     expect(e.message).toContain('E_QUERY_RESULT_SET_TOO_LARGE');
@@ -140,7 +196,12 @@ describe('Kusto connector over the REST v2 protocol', () => {
     expect(dropped).toBeInstanceOf(KustoQueryError);
     expect(retryable(dropped)).toBe(true);
     const port = await freePort();
-    const closed = new KustoCluster({ label: 'down', url: `http://127.0.0.1:${port}`, auth: { kind: 'access-token', accessToken: 'x' }, queryTimeoutMs: 60_000 });
+    const closed = new KustoCluster({
+      label: 'down',
+      url: `http://127.0.0.1:${port}`,
+      auth: { kind: 'access-token', accessToken: 'x' },
+      queryTimeoutMs: 60_000,
+    });
     const e = await failure(query(closed));
     expect(e).toBeInstanceOf(KustoQueryError);
     expect(e.message).toMatch(/ECONNREFUSED|unreachable|cloud info/);
@@ -149,10 +210,34 @@ describe('Kusto connector over the REST v2 protocol', () => {
 
 describe('v2 frame reading', () => {
   const header = { FrameType: 'DataSetHeader', IsProgressive: false, Version: 'v2.0' };
-  const primary = { FrameType: 'DataTable', TableId: 1, TableKind: 'PrimaryResult', TableName: 'PrimaryResult', Columns: [{ ColumnName: 'n', ColumnType: 'long' }], Rows: [[1], [2]] };
+  const primary = {
+    FrameType: 'DataTable',
+    TableId: 1,
+    TableKind: 'PrimaryResult',
+    TableName: 'PrimaryResult',
+    Columns: [{ ColumnName: 'n', ColumnType: 'long' }],
+    Rows: [[1], [2]],
+  };
 
   it('finds errors reported only in DataSetCompletion (deferred partial failures)', () => {
-    const frames = [header, primary, { FrameType: 'DataSetCompletion', HasErrors: true, Cancelled: false, OneApiErrors: [{ error: { code: 'LimitsExceeded', '@message': 'Query execution has exceeded the allowed limits (80DA0003)', '@permanent': false } }] }];
+    const frames = [
+      header,
+      primary,
+      {
+        FrameType: 'DataSetCompletion',
+        HasErrors: true,
+        Cancelled: false,
+        OneApiErrors: [
+          {
+            error: {
+              code: 'LimitsExceeded',
+              '@message': 'Query execution has exceeded the allowed limits (80DA0003)',
+              '@permanent': false,
+            },
+          },
+        ],
+      },
+    ];
     expect(() => readPrimaryResult(frames, 'q')).toThrow(KustoLimitsError);
   });
 
@@ -160,19 +245,34 @@ describe('v2 frame reading', () => {
     const info = {
       FrameType: 'DataTable',
       TableKind: 'QueryCompletionInformation',
-      Columns: ['Timestamp', 'Level', 'StatusCodeName', 'Payload'].map((ColumnName) => ({ ColumnName, ColumnType: 'string' })),
-      Rows: [['2024-01-01T00:00:00Z', 2, 'Error', '{"Count":1,"Text":"Cross-cluster query failed: cluster unreachable"}']],
+      Columns: ['Timestamp', 'Level', 'StatusCodeName', 'Payload'].map((ColumnName) => ({
+        ColumnName,
+        ColumnType: 'string',
+      })),
+      Rows: [
+        ['2024-01-01T00:00:00Z', 2, 'Error', '{"Count":1,"Text":"Cross-cluster query failed: cluster unreachable"}'],
+      ],
     };
-    expect(() => readPrimaryResult([header, primary, info, { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: false }], 'q')).toThrow(/Cross-cluster query failed/);
+    expect(() =>
+      readPrimaryResult(
+        [header, primary, info, { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: false }],
+        'q',
+      ),
+    ).toThrow(/Cross-cluster query failed/);
   });
 
   it('refuses a response cut before DataSetCompletion, and a cancelled one', () => {
     expect(() => readPrimaryResult([header, primary], 'q')).toThrow(/ended before its DataSetCompletion/);
-    expect(() => readPrimaryResult([header, primary, { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: true }], 'q')).toThrow(/cancelled/);
+    expect(() =>
+      readPrimaryResult([header, primary, { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: true }], 'q'),
+    ).toThrow(/cancelled/);
   });
 
   it('returns rows and typed columns of a clean response', () => {
-    const t = readPrimaryResult([header, primary, { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: false }], 'q');
+    const t = readPrimaryResult(
+      [header, primary, { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: false }],
+      'q',
+    );
     expect(t).toEqual({ columns: [{ name: 'n', type: 'long' }], rows: [[1], [2]] });
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities/index.js';
-import { kustoClustersFor, type KustoClusters } from '../../../src/pipelines/learning-roi/clusters.js';
+import type { KustoClusters } from '../../../src/pipelines/learning-roi/clusters.js';
 import { buildSyncStatus } from '../../../src/pipelines/learning-roi/status.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { KustoCluster } from '../../../src/connectors/kusto/client.js';
@@ -20,6 +20,7 @@ import { freePort } from '../../../src/stack/temporal-dev-server.js';
 import { runPipeline } from '../../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 const SCALE = '0.02';
 let env: TestWorkflowEnvironment;
@@ -30,7 +31,11 @@ let config: Config;
 beforeAll(async () => {
   [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabases()]);
   outputDir = mkdtempSync(path.join(tmpdir(), 'roi-pipeline-'));
-  config = loadConfig({ LEARNING_ROI_SAMPLE_SCALE: SCALE, KUSTO_HISTORY_START: '2025-01-01', LEARNSYNC_OUTPUT_DIR: outputDir });
+  config = loadConfig({
+    LEARNING_ROI_SAMPLE_SCALE: SCALE,
+    KUSTO_HISTORY_START: '2025-01-01',
+    LEARNSYNC_OUTPUT_DIR: outputDir,
+  });
 });
 afterAll(async () => {
   await env?.teardown();
@@ -38,8 +43,20 @@ afterAll(async () => {
 });
 
 async function runOnce(taskQueue: string, force: boolean) {
-  const activities = createActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config });
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities, ...bundledWorkerOptions() });
+  const activities = createActivities({
+    warehouse: db.warehouse,
+    oltp: db.oltp,
+    outputDir,
+    logger: createLogger({ level: 'silent' }),
+    config,
+    sources: createSourceClients(config),
+  });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    ...bundledWorkerOptions(),
+  });
   return worker.runUntil(
     env.client.workflow.execute(runPipeline, {
       taskQueue,
@@ -69,12 +86,32 @@ describe('learning-roi pipeline in sample mode', () => {
     expect(node('roi_extract_pearson_exams').rows).toBe(sample.pearsonRows(from, to).length);
 
     const files = readdirSync(path.join(outputDir, 'learning-roi')).sort();
-    expect(files).toEqual(['aggregated', 'certified_users.csv', 'individual_exams.csv', 'learning_activity.csv', 'product_usage.csv', 'sync_status.json', 'unified_users.csv']);
+    expect(files).toEqual([
+      'aggregated',
+      'certified_users.csv',
+      'individual_exams.csv',
+      'learning_activity.csv',
+      'product_usage.csv',
+      'sync_status.json',
+      'unified_users.csv',
+    ]);
     const status = JSON.parse(readFileSync(path.join(outputDir, 'learning-roi', 'sync_status.json'), 'utf8'));
     const exams = (await db.warehouse.query('SELECT count(*)::int AS n FROM learning_roi.individual_exams')).rows[0].n;
-    expect(status.datasets.individual_exams).toMatchObject({ status: 'success', rows: exams, file: 'individual_exams.csv', errors: [] });
+    expect(status.datasets.individual_exams).toMatchObject({
+      status: 'success',
+      rows: exams,
+      file: 'individual_exams.csv',
+      errors: [],
+    });
     expect(status.datasets.individual_exams.source).toContain('sample (built-in, scale 0.02)');
-    expect(Object.keys(status.sources).sort()).toEqual(['ace_exam_results', 'page_views', 'pearson_exam_results', 'product_usage', 'user_emails', 'user_signups']);
+    expect(Object.keys(status.sources).sort()).toEqual([
+      'ace_exam_results',
+      'page_views',
+      'pearson_exam_results',
+      'product_usage',
+      'user_emails',
+      'user_signups',
+    ]);
     expect(status.quality_gates.map((g: { status: string }) => g.status)).toEqual(Array(7).fill('pass'));
     const rate = status.quality_gates.find((g: { gate: string }) => g.gate === 'identity_resolution_rate').observed;
     expect(rate).toBeGreaterThan(0.6);
@@ -83,7 +120,11 @@ describe('learning-roi pipeline in sample mode', () => {
 
   it('a forced rerun re-reads only the lookback windows and gives the same datasets', async () => {
     const checksum = async () =>
-      (await db.warehouse.query(`SELECT md5(string_agg(concat_ws('|', exam_source, attempt_id, email, dotcom_id, score, fiscal_year), ',' ORDER BY exam_source, attempt_id)) AS s FROM learning_roi.individual_exams`)).rows[0].s;
+      (
+        await db.warehouse.query(
+          `SELECT md5(string_agg(concat_ws('|', exam_source, attempt_id, email, dotcom_id, score, fiscal_year), ',' ORDER BY exam_source, attempt_id)) AS s FROM learning_roi.individual_exams`,
+        )
+      ).rows[0].s;
     const before = await checksum();
     const result = await runOnce('roi-2', true);
     expect(result.status).toBe('SUCCESS');
@@ -93,7 +134,9 @@ describe('learning-roi pipeline in sample mode', () => {
         WHERE r.run_key LIKE 'roi-2-%' AND r.source = 'ace_exam_results' GROUP BY r.source, r.plan`,
     );
     expect(runs.rows).toEqual([{ source: 'ace_exam_results', windows: 1, from: '2026-06-28T00:00:00.000Z' }]);
-    const gates = await db.warehouse.query(`SELECT gate, status, note FROM etl_quality_gates WHERE gate = 'row_count:individual_exams' ORDER BY id DESC LIMIT 1`);
+    const gates = await db.warehouse.query(
+      `SELECT gate, status, note FROM etl_quality_gates WHERE gate = 'row_count:individual_exams' ORDER BY id DESC LIMIT 1`,
+    );
     expect(gates.rows[0]).toMatchObject({ status: 'pass' });
     expect(gates.rows[0].note).toContain('(+0.0%)');
   });
@@ -111,15 +154,25 @@ describe('live learner profile', () => {
 
   it('reads Kusto live, then serves the same answer from its cache for five minutes', async () => {
     let now = Date.parse('2026-11-23T12:00:00Z');
-    const service = new LearnerProfileService({ warehouse: db.warehouse, clusters: () => kustoClustersFor(config), config, now: () => now });
+    const service = new LearnerProfileService({
+      warehouse: db.warehouse,
+      clusters: createSourceClients(config).kusto,
+      config,
+      now: () => now,
+    });
     const { server } = await sampleKustoServer(Number(SCALE));
     const before = server.requests.length;
     const live = await service.profile(`  ${learner.toUpperCase()} `);
     expect(live.source).toBe('kusto');
     expect(live.email).toBe(learner);
     expect(server.requests.length).toBe(before + 2); // one query per cluster
-    const synced = await db.warehouse.query(`SELECT attempt_id, fiscal_year, score::float8 AS score FROM learning_roi.individual_exams WHERE email = $1 ORDER BY exam_date, attempt_id`, [learner]);
-    expect(live.exams.map((e) => ({ attempt_id: e.attemptId, fiscal_year: e.fiscalYear, score: e.score }))).toEqual(synced.rows);
+    const synced = await db.warehouse.query(
+      `SELECT attempt_id, fiscal_year, score::float8 AS score FROM learning_roi.individual_exams WHERE email = $1 ORDER BY exam_date, attempt_id`,
+      [learner],
+    );
+    expect(live.exams.map((e) => ({ attempt_id: e.attemptId, fiscal_year: e.fiscalYear, score: e.score }))).toEqual(
+      synced.rows,
+    );
     expect(new Set(live.exams.map((e) => e.source))).toEqual(new Set(['ace', 'pearson']));
 
     now += 4 * 60_000;
@@ -131,14 +184,22 @@ describe('live learner profile', () => {
   });
 
   it('falls back to the last synced data, and says so, when Kusto is down — also over HTTP', async () => {
-    const down = new KustoCluster({ label: 'down', url: `http://127.0.0.1:${await freePort()}`, auth: { kind: 'access-token', accessToken: 'x' }, queryTimeoutMs: 5000 });
-    const clusters: KustoClusters = { mode: 'live', analytics: down, exam: down, describe: () => 'down' };
+    const down = new KustoCluster({
+      label: 'down',
+      url: `http://127.0.0.1:${await freePort()}`,
+      auth: { kind: 'access-token', accessToken: 'x' },
+      queryTimeoutMs: 5000,
+    });
+    const clusters: KustoClusters = { mode: 'live', analytics: down, exam: down };
     const service = new LearnerProfileService({ warehouse: db.warehouse, clusters: async () => clusters, config });
     const p = await service.profile(learner);
     expect(p.source).toBe('warehouse');
     expect(p.kustoError).toMatch(/unreachable|ECONNREFUSED|cloud info/);
     expect(p.syncedAt).toBeTruthy();
-    const synced = await db.warehouse.query(`SELECT count(*)::int AS n FROM learning_roi.individual_exams WHERE email = $1`, [learner]);
+    const synced = await db.warehouse.query(
+      `SELECT count(*)::int AS n FROM learning_roi.individual_exams WHERE email = $1`,
+      [learner],
+    );
     expect(p.exams).toHaveLength(synced.rows[0].n);
     expect(p.dotcomId).not.toBeNull();
 
@@ -150,7 +211,9 @@ describe('live learner profile', () => {
       expect(body.source).toBe('warehouse');
       expect(body.exams).toHaveLength(synced.rows[0].n);
       expect((await fetch(`${http.url}/api/learners/not-an-email/exams`)).status).toBe(400);
-      const st = (await (await fetch(`${http.url}/api/sync-status`)).json()) as { datasets: Record<string, { status: string }> };
+      const st = (await (await fetch(`${http.url}/api/sync-status`)).json()) as {
+        datasets: Record<string, { status: string }>;
+      };
       expect(st.datasets.individual_exams!.status).toBe('success');
     } finally {
       await http.close();

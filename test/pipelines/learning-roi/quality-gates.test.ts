@@ -12,6 +12,7 @@ import { ValidationError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logging.js';
 import type { NodeActivity, NodeResult } from '../../../src/pipelines/types.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 let outputDir: string;
@@ -46,19 +47,30 @@ const config = (env: Record<string, string> = {}) => loadConfig({ LEARNSYNC_OUTP
 
 async function check(env: Record<string, string> = {}) {
   const c = config(env);
-  const acts = createLearningRoiQualityActivities({ warehouse: db.warehouse, oltp: db.oltp, outputDir, logger: createLogger({ level: 'silent' }), config: c });
+  const acts = createLearningRoiQualityActivities({
+    warehouse: db.warehouse,
+    oltp: db.oltp,
+    outputDir,
+    logger: createLogger({ level: 'silent' }),
+    config: c,
+    sources: createSourceClients(c),
+  });
   const targetDate = `2026-01-${String(++day).padStart(2, '0')}`;
-  const run = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(acts.checkLearningRoiQuality as NodeActivity, {
-    pipeline: 'learning-roi',
-    nodeId: 'roi_quality_gates',
-    targetDate,
-    force: false,
-    params: {},
-  }) as Promise<NodeResult>;
+  const run = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(
+    acts.checkLearningRoiQuality as NodeActivity,
+    {
+      pipeline: 'learning-roi',
+      nodeId: 'roi_quality_gates',
+      targetDate,
+      force: false,
+      params: {},
+    },
+  ) as Promise<NodeResult>;
   return { run, targetDate };
 }
 
-const byGate = (rows: Array<{ gate: string; status: string }>) => Object.fromEntries(rows.map((r) => [r.gate, r.status]));
+const byGate = (rows: Array<{ gate: string; status: string }>) =>
+  Object.fromEntries(rows.map((r) => [r.gate, r.status]));
 
 describe('learning ROI quality gates', () => {
   it('passes what is inside its thresholds and warns on a row-count drop in warn mode', async () => {
@@ -72,9 +84,14 @@ describe('learning ROI quality gates', () => {
       identity_resolution_rate: 'pass',
       score_coverage_fy22_25: 'pass',
     });
-    expect(results.find((r) => r.gate === 'identity_resolution_rate')).toMatchObject({ observed: 0.7, expected: '≥ 65.0%' });
+    expect(results.find((r) => r.gate === 'identity_resolution_rate')).toMatchObject({
+      observed: 0.7,
+      expected: '≥ 65.0%',
+    });
     expect(results.find((r) => r.gate === 'score_coverage_fy22_25')).toMatchObject({ observed: 0.9524 });
-    expect(results.find((r) => r.gate === 'row_count:product_usage')!.note).toBe('60 rows vs 100 at the previous sync (-40.0%)');
+    expect(results.find((r) => r.gate === 'row_count:product_usage')!.note).toBe(
+      '60 rows vs 100 at the previous sync (-40.0%)',
+    );
 
     const { run } = await check();
     const r = await run;
@@ -85,15 +102,31 @@ describe('learning ROI quality gates', () => {
     const { run, targetDate } = await check({ LEARNING_ROI_IDENTITY_MIN_RATE: '0.75' });
     const err = await run.catch((e: Error) => e);
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as Error).message).toContain('identity_resolution_rate (7 of 10 learners have a dotcom_id (70.0%); expected ≥ 75.0%)');
-    const gates = await db.warehouse.query(`SELECT gate, status FROM etl_quality_gates WHERE target_date = $1 ORDER BY id`, [targetDate]);
-    expect(byGate(gates.rows)).toMatchObject({ identity_resolution_rate: 'fail', score_coverage_fy22_25: 'pass', 'row_count:product_usage': 'warn' });
-    const ledger = await db.warehouse.query(`SELECT status, error_message FROM etl_job_runs WHERE job_name = 'roi_quality_gates' AND target_date = $1`, [targetDate]);
+    expect((err as Error).message).toContain(
+      'identity_resolution_rate (7 of 10 learners have a dotcom_id (70.0%); expected ≥ 75.0%)',
+    );
+    const gates = await db.warehouse.query(
+      `SELECT gate, status FROM etl_quality_gates WHERE target_date = $1 ORDER BY id`,
+      [targetDate],
+    );
+    expect(byGate(gates.rows)).toMatchObject({
+      identity_resolution_rate: 'fail',
+      score_coverage_fy22_25: 'pass',
+      'row_count:product_usage': 'warn',
+    });
+    const ledger = await db.warehouse.query(
+      `SELECT status, error_message FROM etl_job_runs WHERE job_name = 'roi_quality_gates' AND target_date = $1`,
+      [targetDate],
+    );
     expect(ledger.rows).toHaveLength(1);
     expect(ledger.rows[0].status).toBe('FAILED');
     expect(ledger.rows[0].error_message).toContain('identity_resolution_rate');
     const status = JSON.parse(readFileSync(path.join(outputDir, 'learning-roi', 'sync_status.json'), 'utf8'));
-    expect(status.quality_gates.find((g: { gate: string }) => g.gate === 'identity_resolution_rate')).toMatchObject({ status: 'fail', mode: 'fail', target_date: targetDate });
+    expect(status.quality_gates.find((g: { gate: string }) => g.gate === 'identity_resolution_rate')).toMatchObject({
+      status: 'fail',
+      mode: 'fail',
+      target_date: targetDate,
+    });
   });
 
   it('only warns about the same rate in warn mode', async () => {
@@ -107,16 +140,26 @@ describe('learning ROI quality gates', () => {
   });
 
   it('fails on a row count outside the band in fail mode, and passes a wider band', async () => {
-    await expect((await check({ LEARNING_ROI_ROW_GATE: 'fail' })).run).rejects.toThrow(/row_count:product_usage \(60 rows vs 100/);
-    expect((await (await check({ LEARNING_ROI_ROW_GATE: 'fail', LEARNING_ROI_ROW_BAND: '0.5' })).run).detail).toMatchObject({ passed: 7, failed: 0 });
+    await expect((await check({ LEARNING_ROI_ROW_GATE: 'fail' })).run).rejects.toThrow(
+      /row_count:product_usage \(60 rows vs 100/,
+    );
+    expect(
+      (await (await check({ LEARNING_ROI_ROW_GATE: 'fail', LEARNING_ROI_ROW_BAND: '0.5' })).run).detail,
+    ).toMatchObject({ passed: 7, failed: 0 });
   });
 
   it('passes a first sync with nothing to compare, and fails when there are no learners', async () => {
     await db.warehouse.query(`DELETE FROM learning_roi.dataset_syncs WHERE synced_at < now() - interval '1 hour'`);
     const results = await evaluateGates(db.warehouse, config().learningRoi.gates);
-    expect(results.find((r) => r.gate === 'row_count:product_usage')).toMatchObject({ status: 'pass', note: '60 rows; first sync, nothing to compare with' });
+    expect(results.find((r) => r.gate === 'row_count:product_usage')).toMatchObject({
+      status: 'pass',
+      note: '60 rows; first sync, nothing to compare with',
+    });
     await db.warehouse.query('TRUNCATE learning_roi.learner_identities');
     const empty = await evaluateGates(db.warehouse, config().learningRoi.gates);
-    expect(empty.find((r) => r.gate === 'identity_resolution_rate')).toMatchObject({ status: 'fail', note: 'no learners at all' });
+    expect(empty.find((r) => r.gate === 'identity_resolution_rate')).toMatchObject({
+      status: 'fail',
+      note: 'no learners at all',
+    });
   });
 });

@@ -7,7 +7,10 @@ const base = { now: NOW, lookbackDays: 3, historyStart: '2021-07-01' };
 
 describe('timeRangeFor', () => {
   it('reads the whole history the first time, up to the current hour for yesterday', () => {
-    expect(timeRangeFor({ ...base, targetDate: '2026-11-22' })).toEqual({ from: '2021-07-01T00:00:00.000Z', to: '2026-11-23T13:00:00.000Z' });
+    expect(timeRangeFor({ ...base, targetDate: '2026-11-22' })).toEqual({
+      from: '2021-07-01T00:00:00.000Z',
+      to: '2026-11-23T13:00:00.000Z',
+    });
   });
 
   it('re-reads only the lookback days once loaded', () => {
@@ -18,7 +21,9 @@ describe('timeRangeFor', () => {
   });
 
   it('reaches back to the watermark after missed runs, so no gap is left', () => {
-    expect(timeRangeFor({ ...base, targetDate: '2026-11-22', watermark: '2026-11-10T00:00:00.000Z' })!.from).toBe('2026-11-10T00:00:00.000Z');
+    expect(timeRangeFor({ ...base, targetDate: '2026-11-22', watermark: '2026-11-10T00:00:00.000Z' })!.from).toBe(
+      '2026-11-10T00:00:00.000Z',
+    );
   });
 
   it('keeps a backfill of an old date inside that date and its lookback', () => {
@@ -35,7 +40,13 @@ describe('timeRangeFor', () => {
 
 describe('planWindows', () => {
   it('cuts a range on a grid anchored at the history start', () => {
-    const w = planWindows({ kind: 'time', from: '2021-07-05T00:00:00.000Z', to: '2021-08-20T00:00:00.000Z', stepDays: 14, anchor: '2021-07-01T00:00:00.000Z' });
+    const w = planWindows({
+      kind: 'time',
+      from: '2021-07-05T00:00:00.000Z',
+      to: '2021-08-20T00:00:00.000Z',
+      stepDays: 14,
+      anchor: '2021-07-01T00:00:00.000Z',
+    });
     expect(w.map((x) => [x.start, x.end])).toEqual([
       ['2021-07-05T00:00:00.000Z', '2021-07-15T00:00:00.000Z'],
       ['2021-07-15T00:00:00.000Z', '2021-07-29T00:00:00.000Z'],
@@ -53,7 +64,12 @@ describe('planWindows', () => {
 describe('splitWindow', () => {
   it('halves a time window on a whole second and refuses below a minute', () => {
     const [a, b] = splitWindow({ key: 'k', start: '2024-01-01T00:00:00.000Z', end: '2024-01-01T00:03:01.000Z' }) ?? [];
-    expect([a?.start, a?.end, b?.start, b?.end]).toEqual(['2024-01-01T00:00:00.000Z', '2024-01-01T00:01:30.000Z', '2024-01-01T00:01:30.000Z', '2024-01-01T00:03:01.000Z']);
+    expect([a?.start, a?.end, b?.start, b?.end]).toEqual([
+      '2024-01-01T00:00:00.000Z',
+      '2024-01-01T00:01:30.000Z',
+      '2024-01-01T00:01:30.000Z',
+      '2024-01-01T00:03:01.000Z',
+    ]);
     const tiny = { key: 'k', start: '2024-01-01T00:00:00.000Z', end: '2024-01-01T00:01:00.000Z' };
     expect(splitWindow(tiny)).toBeUndefined();
   });

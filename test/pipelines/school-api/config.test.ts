@@ -13,7 +13,12 @@ describe('API source config', () => {
   it('is in sample mode with no credentials, with the documented defaults', () => {
     const c = loadConfig({});
     expect(c.github).toMatchObject({ sample: true, skillsOrg: 'skills', trackedUsers: [] });
-    expect(c.schoolApi).toMatchObject({ sample: true, pageSize: 100, sleepBetweenCallsMs: 600, scope: { cursusId: 21, userKind: 'student', includeAlumni: false } });
+    expect(c.schoolApi).toMatchObject({
+      sample: true,
+      pageSize: 100,
+      sleepBetweenCallsMs: 600,
+      scope: { cursusId: 21, userKind: 'student', includeAlumni: false },
+    });
   });
 
   it('reads the token and the client secret from *_FILE and takes scope filters from the environment', () => {
@@ -30,7 +35,12 @@ describe('API source config', () => {
       SCHOOL_API_INCLUDE_ALUMNI: 'true',
       SLEEP_BETWEEN_CALLS: '0',
     });
-    expect(c.github).toMatchObject({ token: 'ghp_from_file', org: 'octo-org', sample: false, trackedUsers: ['ada', 'linus'] });
+    expect(c.github).toMatchObject({
+      token: 'ghp_from_file',
+      org: 'octo-org',
+      sample: false,
+      trackedUsers: ['ada', 'linus'],
+    });
     expect(c.schoolApi).toMatchObject({
       sample: false,
       baseUrl: 'https://api.intra.42.fr',
@@ -42,12 +52,18 @@ describe('API source config', () => {
   });
 
   it('says what to fix when the school API is half configured', () => {
-    expect(() => loadConfig({ SCHOOL_API_URL: 'https://school.example' })).toThrow(/SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET/);
+    expect(() => loadConfig({ SCHOOL_API_URL: 'https://school.example' })).toThrow(
+      /SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET/,
+    );
     expect(() => loadConfig({ SCHOOL_API_PAGE_SIZE: '500' })).toThrow(/SCHOOL_API_PAGE_SIZE/);
   });
 
   it('never logs the credentials held in the config', () => {
-    const c = loadConfig({ GITHUB_TOKEN: 'ghp_secret_value', SCHOOL_API_CLIENT_ID: 'uid', SCHOOL_API_CLIENT_SECRET: 'school_secret_value' });
+    const c = loadConfig({
+      GITHUB_TOKEN: 'ghp_secret_value',
+      SCHOOL_API_CLIENT_ID: 'uid',
+      SCHOOL_API_CLIENT_SECRET: 'school_secret_value',
+    });
     let out = '';
     const sink = new Writable({ write: (chunk, _e, cb) => ((out += String(chunk)), cb()) });
     const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);

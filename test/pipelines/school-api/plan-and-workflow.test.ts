@@ -16,7 +16,16 @@ import { startSchoolApiServer, type SchoolApiServer } from '../../../src/pipelin
 import { runPipeline } from '../../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
-import { count, depsFor, githubConfig, hitsOf, nodeInput, quietLogger, schoolConfig } from '../../support/api-sources.js';
+import {
+  count,
+  depsFor,
+  githubConfig,
+  hitsOf,
+  nodeInput,
+  quietLogger,
+  schoolConfig,
+} from '../../support/api-sources.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 let db: TestDatabases;
 let school: SchoolApiServer;
@@ -24,7 +33,9 @@ let github: GithubServer;
 
 beforeAll(async () => {
   db = await createTestDatabases();
-  school = await startSchoolApiServer({ sizes: { users: 80, projectsUsers: 150, achievementsUsers: 60, coalitionsUsers: 20 } });
+  school = await startSchoolApiServer({
+    sizes: { users: 80, projectsUsers: 150, achievementsUsers: 60, coalitionsUsers: 20 },
+  });
   github = await startGithubServer({ users: 4, courses: 2, forksPerCourse: 10 });
 });
 afterAll(async () => {
@@ -41,6 +52,7 @@ function cliContext(config: Config, out: string[]): CliContext {
     warehouse: async () => db.warehouse,
     oltp: async () => db.oltp,
     print: (line = '') => out.push(line),
+    sources: createSourceClients(config),
   };
 }
 
@@ -48,7 +60,11 @@ async function planJson(config: Config, args: string[], force = false) {
   const out: string[] = [];
   const code = await plan.run(cliContext(config, out), { positionals: args, values: { json: true, force } });
   expect(code).toBe(0);
-  return JSON.parse(out.join('\n')) as { lines: { job: string; endpoint: string; calls: number | null; mode: string }[]; totalCalls: number | null; probeCalls: number };
+  return JSON.parse(out.join('\n')) as {
+    lines: { job: string; endpoint: string; calls: number | null; mode: string }[];
+    totalCalls: number | null;
+    probeCalls: number;
+  };
 }
 
 describe('learnsync plan', () => {
@@ -57,8 +73,14 @@ describe('learnsync plan', () => {
     const act = createSchoolApiActivities(depsFor(db, config));
     // Before any bootstrap a forced nightly plan asks the API for table sizes once per empty table.
     const boot = await planJson(config, ['school-api-nightly'], true);
-    expect(boot.lines.find((l) => l.endpoint === '/v2/cursus/{id}/users')).toMatchObject({ mode: 'full (first read)', calls: Math.floor(school.count('users', { cursusId: 21, kind: 'student', alumni: false }) / 10) + 1 });
-    for (const node of schoolApiNightly.nodes) await act.syncSchoolTables(nodeInput(node.id, node.input!, { targetDate: '2026-01-10', force: true, pipeline: schoolApiNightly.name }));
+    expect(boot.lines.find((l) => l.endpoint === '/v2/cursus/{id}/users')).toMatchObject({
+      mode: 'full (first read)',
+      calls: Math.floor(school.count('users', { cursusId: 21, kind: 'student', alumni: false }) / 10) + 1,
+    });
+    for (const node of schoolApiNightly.nodes)
+      await act.syncSchoolTables(
+        nodeInput(node.id, node.input!, { targetDate: '2026-01-10', force: true, pipeline: schoolApiNightly.name }),
+      );
 
     school.touchRandom('projects_users', 35, new Date(Date.now() - 2000));
     school.touchRandom('users', 12, new Date(Date.now() - 2000));
@@ -69,12 +91,19 @@ describe('learnsync plan', () => {
     const node = schoolApiIncremental.nodes[0]!;
     await act.syncSchoolTables(nodeInput(node.id, node.input!, { pipeline: schoolApiIncremental.name }));
     const hits = await hitsOf(db.warehouse, node.id);
-    for (const line of p.lines) expect({ endpoint: line.endpoint, calls: hits[line.endpoint]?.calls }).toEqual({ endpoint: line.endpoint, calls: line.calls });
+    for (const line of p.lines)
+      expect({ endpoint: line.endpoint, calls: hits[line.endpoint]?.calls }).toEqual({
+        endpoint: line.endpoint,
+        calls: line.calls,
+      });
     expect(p.totalCalls).toBe(Object.values(hits).reduce((s, h) => s + h.calls, 0));
 
     // A nightly date that already succeeded costs nothing unless forced.
     const out: string[] = [];
-    await plan.run(cliContext(config, out), { positionals: ['school-api-nightly'], values: { json: true, date: '2026-01-10' } });
+    await plan.run(cliContext(config, out), {
+      positionals: ['school-api-nightly'],
+      values: { json: true, date: '2026-01-10' },
+    });
     const done = JSON.parse(out.join('\n')) as { totalCalls: number; lines: { mode: string }[] };
     expect(done.totalCalls).toBe(0);
     expect(done.lines.every((l) => l.mode === 'skipped')).toBe(true);
@@ -94,7 +123,14 @@ describe('learnsync plan', () => {
 
     const out: string[] = [];
     const lines = await apiHitsSection.render(cliContext(config, out));
-    expect(lines.some((l) => l.startsWith('github_user_events_incremental') && l.includes('/users/{username}/events') && /\s4\s+4\s/.test(l))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.startsWith('github_user_events_incremental') &&
+          l.includes('/users/{username}/events') &&
+          /\s4\s+4\s/.test(l),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => l.startsWith('school_active_incremental'))).toBe(true);
   });
 });
@@ -109,12 +145,22 @@ describe('school API in Temporal', () => {
   });
 
   it('bootstraps through the nightly pipeline, then a failed attempt of the incremental node is retried and resumes mid-pagination', async () => {
-    await db.warehouse.query(`TRUNCATE school.users, school.projects_users, school.achievements_users, etl_cursors, api_extract_progress, etl_job_runs, api_hits`);
+    await db.warehouse.query(
+      `TRUNCATE school.users, school.projects_users, school.achievements_users, etl_cursors, api_extract_progress, etl_job_runs, api_hits`,
+    );
     const config = schoolConfig(school);
     const activities = createSchoolApiActivities(depsFor(db, config));
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'api-sources', activities, ...bundledWorkerOptions() });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'api-sources',
+      activities,
+      ...bundledWorkerOptions(),
+    });
     const node = schoolApiIncremental.nodes[0]!;
-    const quickRetry = { ...schoolApiIncremental, nodes: [{ ...node, retry: { initialIntervalSeconds: 1, maximumAttempts: 3 } }] };
+    const quickRetry = {
+      ...schoolApiIncremental,
+      nodes: [{ ...node, retry: { initialIntervalSeconds: 1, maximumAttempts: 3 } }],
+    };
 
     await worker.runUntil(async () => {
       const boot = await env.client.workflow.execute(runPipeline, {
@@ -123,7 +169,9 @@ describe('school API in Temporal', () => {
         args: [{ pipeline: 'school-api-nightly', targetDate: '2026-01-12', force: true }],
       });
       expect(boot.status).toBe('SUCCESS');
-      expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(school.count('projects_users', { cursusId: 21 }));
+      expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+        school.count('projects_users', { cursusId: 21 }),
+      );
 
       school.touchRandom('projects_users', 60, new Date(Date.now() - 1000));
       school.stats.reset();
@@ -135,7 +183,10 @@ describe('school API in Temporal', () => {
       });
       expect(inc.status).toBe('SUCCESS');
     });
-    const runs = await db.warehouse.query(`SELECT status, attempt FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at`, [node.id]);
+    const runs = await db.warehouse.query(
+      `SELECT status, attempt FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at`,
+      [node.id],
+    );
     expect(runs.rows).toEqual([
       { status: 'FAILED', attempt: 1 },
       { status: 'SUCCESS', attempt: 2 },
@@ -147,6 +198,8 @@ describe('school API in Temporal', () => {
     expect(school.stats.count('/v2/projects_users', 1)).toBe(1);
     expect(school.stats.count('/v2/projects_users', 2)).toBe(1);
     expect(school.stats.count('/v2/projects_users', 3)).toBe(5);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(school.count('projects_users', { cursusId: 21 }));
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+      school.count('projects_users', { cursusId: 21 }),
+    );
   });
 });

@@ -9,7 +9,17 @@ import { startSchoolApiServer, type SchoolApiServer } from '../../../src/pipelin
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { count, cursor, depsFor, hitsOf, nodeInput, schoolConfig } from '../../support/api-sources.js';
 
-const SIZES = { cursus: 3, campuses: 4, projects: 25, achievements: 30, coalitions: 6, users: 60, projectsUsers: 120, achievementsUsers: 40, coalitionsUsers: 30 };
+const SIZES = {
+  cursus: 3,
+  campuses: 4,
+  projects: 25,
+  achievements: 30,
+  coalitions: 6,
+  users: 60,
+  projectsUsers: 120,
+  achievementsUsers: 40,
+  coalitionsUsers: 30,
+};
 const USERS_EP = '/v2/cursus/{id}/users';
 const USERS_PATH = '/v2/cursus/21/users';
 const PU_PATH = '/v2/projects_users';
@@ -29,25 +39,46 @@ beforeEach(async () => {
   server = await startSchoolApiServer({ sizes: SIZES });
   config = schoolConfig(server);
   act = createSchoolApiActivities(depsFor(db, config));
-  await db.warehouse.query(`TRUNCATE school.cursus, school.campuses, school.projects, school.achievements, school.coalitions, school.users,
+  await db.warehouse
+    .query(`TRUNCATE school.cursus, school.campuses, school.projects, school.achievements, school.coalitions, school.users,
     school.projects_users, school.achievements_users, school.coalitions_users, etl_cursors, etl_rejects, etl_job_runs, api_hits, api_extract_progress`);
 });
 afterEach(async () => {
   await server?.close();
 });
 
-const bootstrap = (tables: string[], id = 'school_boot') => act.syncSchoolTables(nodeInput(id, { tables }, { targetDate: '2026-01-10', force: true }));
+const bootstrap = (tables: string[], id = 'school_boot') =>
+  act.syncSchoolTables(nodeInput(id, { tables }, { targetDate: '2026-01-10', force: true }));
 const incremental = (tables: string[], id = 'school_inc') => act.syncSchoolTables(nodeInput(id, { tables }));
 const scopeUsers = () => server.count('users', { cursusId: 21, kind: 'student', alumni: false });
 
 describe('school API bootstrap', () => {
   it('loads every table within the configured scope, records the calls per endpoint and sets both cursors', async () => {
-    const r = await bootstrap(['cursus', 'campuses', 'projects', 'achievements', 'coalitions', 'users', 'projects_users', 'achievements_users', 'coalitions_users']);
+    const r = await bootstrap([
+      'cursus',
+      'campuses',
+      'projects',
+      'achievements',
+      'coalitions',
+      'users',
+      'projects_users',
+      'achievements_users',
+      'coalitions_users',
+    ]);
     expect(r.skipped).toBeFalsy();
     expect(await count(db.warehouse, 'SELECT count(*) FROM school.users')).toBe(scopeUsers());
-    expect(await count(db.warehouse, `SELECT count(*) FROM school.users WHERE cursus_id <> 21 OR kind <> 'student' OR alumni`)).toBe(0);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(server.count('projects_users', { cursusId: 21 }));
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects')).toBe(server.count('projects', { cursusId: 21 }));
+    expect(
+      await count(
+        db.warehouse,
+        `SELECT count(*) FROM school.users WHERE cursus_id <> 21 OR kind <> 'student' OR alumni`,
+      ),
+    ).toBe(0);
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+      server.count('projects_users', { cursusId: 21 }),
+    );
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects')).toBe(
+      server.count('projects', { cursusId: 21 }),
+    );
     expect(await count(db.warehouse, 'SELECT count(*) FROM school.coalitions_users')).toBe(30);
     expect(await count(db.warehouse, 'SELECT count(*) FROM school.student_projects')).toBeGreaterThan(0);
 
@@ -59,17 +90,23 @@ describe('school API bootstrap', () => {
     expect(hits['POST /oauth/token']!.calls).toBe(1);
     expect(hits[USERS_EP]!.rate_limit_remaining).toBeGreaterThan(0);
 
-    const maxUpdated = await db.warehouse.query<{ v: string }>(`SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS v FROM school.users`);
+    const maxUpdated = await db.warehouse.query<{ v: string }>(
+      `SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS v FROM school.users`,
+    );
     expect(await cursor(db.warehouse, 'school-api:users:updated_at:nightly')).toBe(maxUpdated.rows[0]!.v);
     expect(await cursor(db.warehouse, 'school-api:users:updated_at:incremental')).toBe(maxUpdated.rows[0]!.v);
-    const ledger = await db.warehouse.query(`SELECT status, rows_processed FROM etl_job_runs WHERE job_name = 'school_boot'`);
+    const ledger = await db.warehouse.query(
+      `SELECT status, rows_processed FROM etl_job_runs WHERE job_name = 'school_boot'`,
+    );
     expect(ledger.rows).toEqual([{ status: 'SUCCESS', rows_processed: r.rows }]);
   });
 
   it('skips a nightly job that already succeeded for its date, spending no call', async () => {
     await act.syncSchoolTables(nodeInput('school_ref', { tables: ['cursus'] }, { targetDate: '2026-01-10' }));
     const before = server.stats.total;
-    const again = await act.syncSchoolTables(nodeInput('school_ref', { tables: ['cursus'] }, { targetDate: '2026-01-10' }));
+    const again = await act.syncSchoolTables(
+      nodeInput('school_ref', { tables: ['cursus'] }, { targetDate: '2026-01-10' }),
+    );
     expect(again.skipped).toBe(true);
     expect(server.stats.total).toBe(before);
   });
@@ -86,7 +123,9 @@ describe('school API incremental', () => {
     expect(r.rows).toBeLessThanOrEqual(touched.length + 1); // those in cursus 21, + the boundary record read again
     const q = server.stats.log.find((e) => e.path === PU_PATH)!.query;
     expect(decodeURIComponent(q)).toMatch(/range\[updated_at\]=\d{4}-\d\d-\d\dT[^,]+,\d{4}-/);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(server.count('projects_users', { cursusId: 21 }));
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+      server.count('projects_users', { cursusId: 21 }),
+    );
   });
 
   it.each([
@@ -98,21 +137,32 @@ describe('school API incremental', () => {
     const boundary = await cursor(db.warehouse, 'school-api:achievements_users:updated_at:incremental');
     // The boundary record (updated exactly at the cursor) is read again; make the counts exact by
     // moving it back in time first, so the window holds just the touched records.
-    const { rows } = await db.warehouse.query<{ id: number }>('SELECT id FROM school.achievements_users WHERE updated_at = $1', [boundary]);
+    const { rows } = await db.warehouse.query<{ id: number }>(
+      'SELECT id FROM school.achievements_users WHERE updated_at = $1',
+      [boundary],
+    );
     for (const { id } of rows) server.update('achievements_users', id, {}, '2020-01-01T00:00:00Z');
     const future = new Date(Date.now() - 1000);
-    const ids = server.ids('achievements_users').filter((id) => !rows.some((r) => r.id === id)).slice(0, changes);
+    const ids = server
+      .ids('achievements_users')
+      .filter((id) => !rows.some((r) => r.id === id))
+      .slice(0, changes);
     server.touch('achievements_users', ids, future);
     server.stats.reset();
     const r = await incremental(['achievements_users']);
     expect(server.stats.count('/v2/achievements_users')).toBe(expectedPages);
     expect(r.rows).toBe(changes);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.achievements_users WHERE updated_at = $1', [future])).toBe(changes);
+    expect(
+      await count(db.warehouse, 'SELECT count(*) FROM school.achievements_users WHERE updated_at = $1', [future]),
+    ).toBe(changes);
   });
 
   it('never loses records that share the boundary timestamp across two incremental runs', async () => {
     await bootstrap(['coalitions_users']);
-    const boundary = await count(db.warehouse, `SELECT count(*) FROM school.coalitions_users WHERE updated_at = (SELECT max(updated_at) FROM school.coalitions_users) AND id NOT IN (3, 4)`);
+    const boundary = await count(
+      db.warehouse,
+      `SELECT count(*) FROM school.coalitions_users WHERE updated_at = (SELECT max(updated_at) FROM school.coalitions_users) AND id NOT IN (3, 4)`,
+    );
     const t = new Date(Date.now() - 5000);
     server.touch('coalitions_users', [3, 4], t);
     const first = await incremental(['coalitions_users']);
@@ -122,7 +172,9 @@ describe('school API incremental', () => {
     server.update('coalitions_users', 7, { score: 999_999 }, t);
     const second = await incremental(['coalitions_users']);
     expect(second.rows).toBe(3); // 3, 4 again (>=) and 7; merged on the primary key
-    const scores = await db.warehouse.query<{ id: number; score: number }>('SELECT id, score FROM school.coalitions_users WHERE id = 7');
+    const scores = await db.warehouse.query<{ id: number; score: number }>(
+      'SELECT id, score FROM school.coalitions_users WHERE id = 7',
+    );
     expect(scores.rows).toEqual([{ id: 7, score: 999_999 }]);
     expect(await count(db.warehouse, 'SELECT count(*) FROM school.coalitions_users')).toBe(30);
   });
@@ -148,7 +200,9 @@ describe('school API OAuth', () => {
     await bootstrap(['projects_users']);
     expect(server.tokensIssued()).toBeGreaterThanOrEqual(2);
     expect(server.stats.log.filter((e) => e.status === 401)).toHaveLength(0);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(server.count('projects_users', { cursusId: 21 }));
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+      server.count('projects_users', { cursusId: 21 }),
+    );
   });
 
   it('on a 401 drops the token, fetches a new one and retries once', async () => {
@@ -157,7 +211,9 @@ describe('school API OAuth', () => {
     expect(server.stats.log.filter((e) => e.status === 401)).toHaveLength(1);
     expect(server.tokensIssued()).toBe(2);
     expect(server.stats.count(PU_PATH, 3)).toBe(2);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(server.count('projects_users', { cursusId: 21 }));
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+      server.count('projects_users', { cursusId: 21 }),
+    );
   });
 
   it('fails with AuthError, not retried, when the credentials are wrong', async () => {
@@ -200,14 +256,18 @@ describe('school API rate limits and server errors', () => {
     server.inject({ path: PU_PATH, page: 2, times: 5, respond: { malformed: true } });
     const r = await bootstrap(['projects_users']);
     expect(r.rejected).toBe(1);
-    const rej = await db.warehouse.query<{ reason: string; raw: { page: number; endpoint: string; body: string } }>(`SELECT reason, raw FROM etl_rejects WHERE job_name = 'school_boot'`);
+    const rej = await db.warehouse.query<{ reason: string; raw: { page: number; endpoint: string; body: string } }>(
+      `SELECT reason, raw FROM etl_rejects WHERE job_name = 'school_boot'`,
+    );
     expect(rej.rows).toHaveLength(1);
     expect(rej.rows[0]!.reason).toMatch(/malformed page 2/);
     expect(rej.rows[0]!.raw).toMatchObject({ page: 2, endpoint: '/v2/projects_users' });
     expect(rej.rows[0]!.raw.body).toContain('trunc');
     // Page 2 was tried twice (one re-fetch), the other pages once; their rows are all there.
     expect(server.stats.count(PU_PATH, 2)).toBe(2);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(server.count('projects_users', { cursusId: 21 }) - 10);
+    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+      server.count('projects_users', { cursusId: 21 }) - 10,
+    );
   });
 
   it('rejects invalid items one by one and reconciles read = loaded + rejected', async () => {
@@ -217,7 +277,9 @@ describe('school API rate limits and server errors', () => {
     expect(r.rows).toBe(30);
     expect(r.rejected).toBe(2);
     expect(await count(db.warehouse, 'SELECT count(*) FROM school.coalitions_users')).toBe(28);
-    expect(await count(db.warehouse, `SELECT count(*) FROM etl_rejects WHERE reason LIKE 'invalid coalitions_users item%'`)).toBe(2);
+    expect(
+      await count(db.warehouse, `SELECT count(*) FROM etl_rejects WHERE reason LIKE 'invalid coalitions_users item%'`),
+    ).toBe(2);
   });
 });
 
@@ -244,7 +306,9 @@ describe('school API resumable extraction', () => {
     // Page 4 keeps failing past the retries: the attempt dies after committing pages 1–3.
     server.inject({ path: PU_PATH, page: 4, times: 4, respond: { status: 500 } });
     await expect(incremental(['projects_users'])).rejects.toThrow(/still answered 500/);
-    const progress = await db.warehouse.query(`SELECT state, next_page, pages_committed FROM api_extract_progress WHERE job_name = 'school_inc'`);
+    const progress = await db.warehouse.query(
+      `SELECT state, next_page, pages_committed FROM api_extract_progress WHERE job_name = 'school_inc'`,
+    );
     expect(progress.rows).toEqual([{ state: 'running', next_page: 4, pages_committed: 3 }]);
     expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).toBe(before); // never moves after a failure
     const failed = await db.warehouse.query(`SELECT status FROM etl_job_runs WHERE job_name = 'school_inc'`);
@@ -259,8 +323,15 @@ describe('school API resumable extraction', () => {
     const after = await hitsOf(db.warehouse, 'school_inc');
     expect(after['/v2/projects_users']!.calls).toBe(server.stats.count(PU_PATH));
     expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).not.toBe(before);
-    expect(await count(db.warehouse, `SELECT count(*) FROM api_extract_progress WHERE job_name = 'school_inc' AND state = 'idle'`)).toBe(1);
-    const { rows } = await db.warehouse.query<{ n: number; s: string }>('SELECT count(*)::int AS n, sum(final_mark)::text AS s FROM school.projects_users');
+    expect(
+      await count(
+        db.warehouse,
+        `SELECT count(*) FROM api_extract_progress WHERE job_name = 'school_inc' AND state = 'idle'`,
+      ),
+    ).toBe(1);
+    const { rows } = await db.warehouse.query<{ n: number; s: string }>(
+      'SELECT count(*)::int AS n, sum(final_mark)::text AS s FROM school.projects_users',
+    );
     expect(rows[0]!.n).toBe(server.count('projects_users', { cursusId: 21 }));
   });
 });

@@ -13,8 +13,16 @@ import { planDag } from '../../../src/workflows/plan.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 
 const SEED_JOBS = [
-  'sync_dim_tenant', 'sync_dim_learner', 'sync_dim_user', 'sync_dim_subject', 'sync_dim_skill',
-  'build_fact_sessions', 'build_fact_focus_events', 'build_fact_homework_events', 'build_fact_learning_progress', 'build_fact_recommendation_events',
+  'sync_dim_tenant',
+  'sync_dim_learner',
+  'sync_dim_user',
+  'sync_dim_subject',
+  'sync_dim_skill',
+  'build_fact_sessions',
+  'build_fact_focus_events',
+  'build_fact_homework_events',
+  'build_fact_learning_progress',
+  'build_fact_recommendation_events',
 ];
 
 describe('warehouse pipeline definitions', () => {
@@ -36,9 +44,14 @@ describe('warehouse pipeline definitions', () => {
   });
 
   it('are scheduled: dimensions hourly, every fact job daily at 02:00 UTC', () => {
-    expect(SCHEDULES.find((s) => s.id === 'learnsync-warehouse-dimensions')).toMatchObject({ pipeline: 'warehouse-dimensions', every: '1h' });
+    expect(SCHEDULES.find((s) => s.id === 'learnsync-warehouse-dimensions')).toMatchObject({
+      pipeline: 'warehouse-dimensions',
+      every: '1h',
+    });
     // The facts run at 02:00 either on their own or inside a composed nightly pipeline.
-    const at2 = SCHEDULES.filter((s) => s.cron?.includes('0 2 * * *')).flatMap((s) => getPipeline(s.pipeline)?.nodes.map((n) => n.id) ?? []);
+    const at2 = SCHEDULES.filter((s) => s.cron?.includes('0 2 * * *')).flatMap(
+      (s) => getPipeline(s.pipeline)?.nodes.map((n) => n.id) ?? [],
+    );
     expect(at2).toEqual(expect.arrayContaining(SEED_JOBS.filter((j) => j.startsWith('build_fact_'))));
   });
 });
@@ -54,17 +67,24 @@ describe('OLTP generator', () => {
   });
 
   const scale = { tenants: 4, learners: 2000, eventsPerDay: 10_000 };
-  const seed = (dbs: TestDatabases) => seedWarehouseDemo({ oltp: dbs.oltp, warehouse: dbs.warehouse, from: '2026-05-01', to: '2026-05-03', scale });
+  const seed = (dbs: TestDatabases) =>
+    seedWarehouseDemo({ oltp: dbs.oltp, warehouse: dbs.warehouse, from: '2026-05-01', to: '2026-05-03', scale });
   async function checksums(dbs: TestDatabases) {
     const out: Record<string, string> = {};
     for (const t of [...OLTP_TABLES.map((t) => `platform.${t}`), 'oltp_sim.pending_session_events']) {
-      const { rows } = await dbs.oltp.query(`SELECT count(*) || ':' || md5(string_agg(t::text, ',' ORDER BY t::text)) AS c FROM ${t} t`);
+      const { rows } = await dbs.oltp.query(
+        `SELECT count(*) || ':' || md5(string_agg(t::text, ',' ORDER BY t::text)) AS c FROM ${t} t`,
+      );
       out[t] = rows[0].c;
     }
     return out;
   }
   const dimVersions = async (dbs: TestDatabases) =>
-    (await dbs.warehouse.query(`SELECT md5(string_agg(d::text, ',' ORDER BY d::text)) AS c FROM (SELECT learner_id, grade_level, effective_from, effective_to FROM dw.dim_learner) d`)).rows[0].c;
+    (
+      await dbs.warehouse.query(
+        `SELECT md5(string_agg(d::text, ',' ORDER BY d::text)) AS c FROM (SELECT learner_id, grade_level, effective_from, effective_to FROM dw.dim_learner) d`,
+      )
+    ).rows[0].c;
 
   it('is deterministic and idempotent: two databases, and a rerun, hold the same rows', async () => {
     const summary = await seed(a);
@@ -96,7 +116,9 @@ describe('OLTP generator', () => {
     expect(await q(`SELECT count(*) AS n FROM oltp_sim.pending_session_events`)).toBeGreaterThan(0);
 
     const share = async (bad: string, table: string) =>
-      Number((await a.oltp.query(`SELECT (count(*) FILTER (WHERE ${bad}))::float8 / count(*) AS n FROM ${table}`)).rows[0].n);
+      Number(
+        (await a.oltp.query(`SELECT (count(*) FILTER (WHERE ${bad}))::float8 / count(*) AS n FROM ${table}`)).rows[0].n,
+      );
     for (const [bad, table] of [
       ['learner_id IS NULL', 'platform.sessions'],
       ['ended_at < started_at', 'platform.sessions'],

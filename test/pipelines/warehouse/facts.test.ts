@@ -28,11 +28,24 @@ afterAll(async () => {
   await dbs?.close();
 });
 
-const run = (activity: keyof WarehouseActivities, nodeId: string, targetDate: string, force = false, a = acts): Promise<NodeResult> =>
-  new MockActivityEnvironment().run(a[activity], { pipeline: 'warehouse-facts', nodeId, targetDate, force, params: {} } satisfies NodeInput);
+const run = (
+  activity: keyof WarehouseActivities,
+  nodeId: string,
+  targetDate: string,
+  force = false,
+  a = acts,
+): Promise<NodeResult> =>
+  new MockActivityEnvironment().run(a[activity], {
+    pipeline: 'warehouse-facts',
+    nodeId,
+    targetDate,
+    force,
+    params: {},
+  } satisfies NodeInput);
 const buildAll = async (date: string, force = false) => {
   const out: Record<string, NodeResult> = {};
-  for (const n of warehouseFacts.nodes) out[n.id] = await run(n.activity as keyof WarehouseActivities, n.id, date, force);
+  for (const n of warehouseFacts.nodes)
+    out[n.id] = await run(n.activity as keyof WarehouseActivities, n.id, date, force);
   return out;
 };
 const count = async (sql: string, params: unknown[] = []) => Number((await dbs.warehouse.query(sql, params)).rows[0].n);
@@ -41,7 +54,8 @@ describe('fact builds', () => {
   it('build every fact for a date: read = loaded + rejected, in the ledger and in the tables', async () => {
     // A handful of rows bad in each way the issue names, on top of the generator's own share.
     const T = (await dbs.oltp.query('SELECT tenant_id FROM platform.tenants LIMIT 1')).rows[0].tenant_id;
-    const L = (await dbs.oltp.query('SELECT learner_id FROM platform.learners WHERE is_active LIMIT 1')).rows[0].learner_id;
+    const L = (await dbs.oltp.query('SELECT learner_id FROM platform.learners WHERE is_active LIMIT 1')).rows[0]
+      .learner_id;
     await dbs.oltp.query(
       `INSERT INTO platform.sessions (session_id, tenant_id, learner_id, subject_id, device, started_at, ended_at) VALUES
          ('dddddddd-0000-0000-0000-000000000001', $1, NULL, 'MATH', 'web', '${D}T10:00:00Z', '${D}T10:30:00Z'),
@@ -60,15 +74,24 @@ describe('fact builds', () => {
       expect(r.skipped, job).toBeFalsy();
       expect(r.rows, job).toBe((r.inserted ?? 0) + (r.rejected ?? 0));
       const [row] = await ledger(dbs.warehouse, job, D);
-      expect(row, job).toMatchObject({ status: 'SUCCESS', rows_processed: r.rows, rows_inserted: r.inserted, rows_rejected: r.rejected });
-      expect(await count('SELECT count(*) AS n FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, D]), job).toBe(r.rejected);
+      expect(row, job).toMatchObject({
+        status: 'SUCCESS',
+        rows_processed: r.rows,
+        rows_inserted: r.inserted,
+        rows_rejected: r.rejected,
+      });
+      expect(
+        await count('SELECT count(*) AS n FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, D]),
+        job,
+      ).toBe(r.rejected);
     }
     for (const [i, t] of FACT_TABLES.entries()) {
       const job = warehouseFacts.nodes[i]!.id;
       expect(await count(`SELECT count(*) AS n FROM ${t} WHERE date_key = 20260203`), t).toBe(results[job]!.inserted);
     }
     // The generator's small share of bad rows shows up in every event fact.
-    for (const job of ['build_fact_sessions', 'build_fact_focus_events', 'build_fact_learning_progress']) expect(results[job]!.rejected, job).toBeGreaterThan(0);
+    for (const job of ['build_fact_sessions', 'build_fact_focus_events', 'build_fact_learning_progress'])
+      expect(results[job]!.rejected, job).toBeGreaterThan(0);
     expect(results.build_fact_sessions!.rejected! / results.build_fact_sessions!.rows).toBeLessThan(0.02);
 
     const mine = await dbs.warehouse.query<{ id: string; reason: string }>(
@@ -82,7 +105,9 @@ describe('fact builds', () => {
       ['3', 'session ended before it started'],
       ['4', 'score outside 0..max_score'],
     ]);
-    const raw = await dbs.warehouse.query(`SELECT raw FROM etl_rejects WHERE raw->>'submission_id' = 'dddddddd-0000-0000-0000-000000000004'`);
+    const raw = await dbs.warehouse.query(
+      `SELECT raw FROM etl_rejects WHERE raw->>'submission_id' = 'dddddddd-0000-0000-0000-000000000004'`,
+    );
     expect(raw.rows[0].raw).toMatchObject({ score: 140, max_score: 100, status: 'on_time' });
   });
 
@@ -105,16 +130,25 @@ describe('fact builds', () => {
     const before = await allFactChecksums(dbs.warehouse);
     const skipped = await buildAll(D);
     expect(Object.values(skipped).every((r) => r.skipped)).toBe(true);
-    expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual(['SUCCESS', 'SKIPPED']);
+    expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual([
+      'SUCCESS',
+      'SKIPPED',
+    ]);
 
     const forced = await buildAll(D, true);
     expect(forced.build_fact_sessions).toMatchObject({ deleted: forced.build_fact_sessions!.inserted });
     expect(await allFactChecksums(dbs.warehouse)).toEqual(before);
     // Rejects are replaced too, not appended.
-    expect(await count(`SELECT count(*) AS n FROM etl_rejects WHERE job_name = 'build_fact_sessions' AND target_date = $1`, [D])).toBe(
-      forced.build_fact_sessions!.rejected,
-    );
-    expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual(['SUCCESS', 'SKIPPED', 'SUCCESS']);
+    expect(
+      await count(`SELECT count(*) AS n FROM etl_rejects WHERE job_name = 'build_fact_sessions' AND target_date = $1`, [
+        D,
+      ]),
+    ).toBe(forced.build_fact_sessions!.rejected);
+    expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual([
+      'SUCCESS',
+      'SKIPPED',
+      'SUCCESS',
+    ]);
   });
 
   it('late events arrive the next day: a forced rebuild adds them, flagged, joined as of their event time', async () => {
@@ -128,7 +162,9 @@ describe('fact builds', () => {
     await applyOltpDay(dbs.oltp, SCALE, '2026-02-05'); // they arrive (and the day's own activity)
     const after = await run('buildFactFocusEvents', 'build_fact_focus_events', TO, true);
     expect(after.rows).toBe(before.rows + pending.rows[0]!.n);
-    expect(await count(`SELECT count(*) AS n FROM dw.fact_focus_events WHERE date_key = 20260204 AND is_late_arrival`)).toBeGreaterThan(0);
+    expect(
+      await count(`SELECT count(*) AS n FROM dw.fact_focus_events WHERE date_key = 20260204 AND is_late_arrival`),
+    ).toBeGreaterThan(0);
     expect(
       await count(`SELECT count(*) AS n FROM dw.fact_focus_events f JOIN dw.dim_learner l USING (learner_key)
                     WHERE f.date_key = 20260204 AND NOT (f.occurred_at >= l.effective_from AND (l.effective_to IS NULL OR f.occurred_at < l.effective_to))`),

@@ -6,6 +6,7 @@ import type { ActivityDeps } from '../../../src/runtime/deps.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Pool } from '../../../src/connectors/postgres.js';
 import type { TestDatabases } from '../../support/databases.js';
+import { createSourceClients } from '../../../src/stack/source-clients.js';
 
 export const FACT_TABLES = [
   'dw.fact_sessions',
@@ -16,7 +17,14 @@ export const FACT_TABLES = [
 ] as const;
 
 export function activityDeps(dbs: TestDatabases, env: Record<string, string> = {}): ActivityDeps {
-  return { warehouse: dbs.warehouse, oltp: dbs.oltp, outputDir: '/tmp', logger: pino({ level: 'silent' }), config: loadConfig(env) };
+  return {
+    warehouse: dbs.warehouse,
+    oltp: dbs.oltp,
+    outputDir: '/tmp',
+    logger: pino({ level: 'silent' }),
+    config: loadConfig(env),
+    sources: createSourceClients(loadConfig(env)),
+  };
 }
 
 export type WarehouseActivities = ReturnType<typeof createWarehouseActivities>;
@@ -26,7 +34,11 @@ export type WarehouseActivities = ReturnType<typeof createWarehouseActivities>;
  * serials or load timestamps (their key is the natural key; dimension keys come from the as-of
  * join), so a rerun over the same source and dimensions must reproduce this exactly.
  */
-export async function factChecksum(db: Pool, table: string, dateKey?: number): Promise<{ rows: number; md5: string | null }> {
+export async function factChecksum(
+  db: Pool,
+  table: string,
+  dateKey?: number,
+): Promise<{ rows: number; md5: string | null }> {
   const { rows } = await db.query<{ rows: number; md5: string | null }>(
     `SELECT count(*)::int AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS md5
        FROM ${table} t ${dateKey === undefined ? '' : 'WHERE date_key = $1'}`,
@@ -42,7 +54,14 @@ export async function allFactChecksums(db: Pool, dateKey?: number) {
 }
 
 export async function ledger(db: Pool, job: string, date?: string) {
-  const { rows } = await db.query<{ status: string; rows_processed: number; rows_inserted: number; rows_rejected: number; alert: string | null; error_message: string | null }>(
+  const { rows } = await db.query<{
+    status: string;
+    rows_processed: number;
+    rows_inserted: number;
+    rows_rejected: number;
+    alert: string | null;
+    error_message: string | null;
+  }>(
     `SELECT status, rows_processed, rows_inserted, rows_rejected, alert, error_message FROM etl_job_runs
       WHERE job_name = $1 AND target_date IS NOT DISTINCT FROM $2::date ORDER BY started_at`,
     [job, date ?? null],

@@ -21,7 +21,13 @@ let env: TestWorkflowEnvironment;
 let dbs: TestDatabases;
 beforeAll(async () => {
   [env, dbs] = await Promise.all([createTimeSkippingEnv(), createTestDatabases()]);
-  await seedWarehouseDemo({ oltp: dbs.oltp, warehouse: dbs.warehouse, from: FROM, to: TO, scale: { tenants: 2, learners: 150, eventsPerDay: 400 } });
+  await seedWarehouseDemo({
+    oltp: dbs.oltp,
+    warehouse: dbs.warehouse,
+    from: FROM,
+    to: TO,
+    scale: { tenants: 2, learners: 150, eventsPerDay: 400 },
+  });
 });
 afterAll(async () => {
   await env?.teardown();
@@ -62,7 +68,9 @@ describe('warehouse pipelines', () => {
       expect(counts).toHaveLength(30 * warehouseNightly.nodes.length);
       expect(counts.every((c) => c.success === 1 && c.other === 0)).toBe(true);
       expect(new Set(counts.map((c) => c.d))).toEqual(new Set(dateRange(FROM, TO)));
-      const perDay = await dbs.warehouse.query<{ days: number }>('SELECT count(DISTINCT date_key)::int AS days FROM dw.fact_sessions');
+      const perDay = await dbs.warehouse.query<{ days: number }>(
+        'SELECT count(DISTINCT date_key)::int AS days FROM dw.fact_sessions',
+      );
       expect(perDay.rows[0]!.days).toBe(30);
 
       const before = await allFactChecksums(dbs.warehouse);
@@ -81,7 +89,12 @@ describe('warehouse pipelines', () => {
       expect(await allFactChecksums(dbs.warehouse)).toEqual(before);
     });
     const sessions = (await statusCounts()).filter((c) => c.job_name === 'build_fact_sessions');
-    expect(sessions.filter((c) => c.success === 2).map((c) => c.d).sort()).toEqual(['2026-01-14', '2026-01-15', '2026-01-16']);
+    expect(
+      sessions
+        .filter((c) => c.success === 2)
+        .map((c) => c.d)
+        .sort(),
+    ).toEqual(['2026-01-14', '2026-01-15', '2026-01-16']);
   });
 
   it('a worker lost in the middle of a fact build: the partition is never half-written, and the retry leaves exactly one copy', async () => {
@@ -89,7 +102,13 @@ describe('warehouse pipelines', () => {
     // Built by the backfill above; built here when this test runs alone (then the first ledger row is this one).
     const direct = createWarehouseActivities(activityDeps(dbs));
     for (const n of warehouseFacts.nodes) {
-      await direct[n.activity as keyof typeof direct]({ pipeline: 'warehouse-facts', nodeId: n.id, targetDate: D, force: false, params: {} });
+      await direct[n.activity as keyof typeof direct]({
+        pipeline: 'warehouse-facts',
+        nodeId: n.id,
+        targetDate: D,
+        force: false,
+        params: {},
+      });
     }
     const original = await factChecksum(dbs.warehouse, 'dw.fact_sessions', 20260120);
     expect(original.rows).toBeGreaterThan(0);
@@ -154,8 +173,14 @@ describe('warehouse pipelines', () => {
     expect(runs.rows[1]!.error_message).toMatch(/terminat/i);
     // The other facts of the run were not disturbed.
     for (const n of warehouseFacts.nodes.filter((n) => n.id !== 'build_fact_sessions')) {
-      const statuses = await dbs.warehouse.query(`SELECT status FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status <> 'SKIPPED' ORDER BY started_at`, [n.id, D]);
-      expect(statuses.rows.map((r) => r.status), n.id).toEqual(['SUCCESS', 'SUCCESS']);
+      const statuses = await dbs.warehouse.query(
+        `SELECT status FROM etl_job_runs WHERE job_name = $1 AND target_date = $2 AND status <> 'SKIPPED' ORDER BY started_at`,
+        [n.id, D],
+      );
+      expect(
+        statuses.rows.map((r) => r.status),
+        n.id,
+      ).toEqual(['SUCCESS', 'SUCCESS']);
     }
   });
 });

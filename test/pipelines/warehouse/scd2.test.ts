@@ -2,7 +2,12 @@
 // schema's invariants (one current version, no overlapping versions) checked after each step.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { syncDimension } from '../../../src/pipelines/warehouse/dimensions/sync.js';
-import { DIM_LEARNER, DIM_TENANT, DIM_USER, type DimensionSpec } from '../../../src/pipelines/warehouse/dimensions/specs.js';
+import {
+  DIM_LEARNER,
+  DIM_TENANT,
+  DIM_USER,
+  type DimensionSpec,
+} from '../../../src/pipelines/warehouse/dimensions/specs.js';
 import { buildFact } from '../../../src/pipelines/warehouse/facts/build.js';
 import { FACT_FOCUS_EVENTS } from '../../../src/pipelines/warehouse/facts/focus-events.js';
 import { ensureMonthPartition } from '../../../src/pipelines/warehouse/partitions.js';
@@ -28,7 +33,8 @@ const A = 'aaaaaaaa-0000-0000-0000-000000000001';
 const B = 'aaaaaaaa-0000-0000-0000-000000000002';
 const C = 'aaaaaaaa-0000-0000-0000-000000000003';
 
-const sync = (spec: DimensionSpec, asOf: string) => withTransaction(dbs.warehouse, (tx) => syncDimension(dbs.oltp, tx, spec, { asOf }));
+const sync = (spec: DimensionSpec, asOf: string) =>
+  withTransaction(dbs.warehouse, (tx) => syncDimension(dbs.oltp, tx, spec, { asOf }));
 
 async function addTenant(id = T1, name = 'Northwind Academy', at = '2025-01-01T00:00:00Z') {
   await dbs.oltp.query(
@@ -44,7 +50,11 @@ async function addLearner(id: string, n: number, grade: number, at = '2025-06-01
   );
 }
 const setGrade = (id: string, grade: number, at: string) =>
-  dbs.oltp.query('UPDATE platform.learners SET grade_level = $2, updated_at = $3 WHERE learner_id = $1', [id, grade, at]);
+  dbs.oltp.query('UPDATE platform.learners SET grade_level = $2, updated_at = $3 WHERE learner_id = $1', [
+    id,
+    grade,
+    at,
+  ]);
 
 interface Version {
   key: number;
@@ -86,13 +96,20 @@ describe('SCD2 dimensions', () => {
   });
 
   it('first load: one current version per learner, valid from the source created_at', async () => {
-    expect(await versions(A)).toEqual([{ key: expect.any(Number), grade: 3, from: '2025-06-01T00:00', to: null, current: true }]);
+    expect(await versions(A)).toEqual([
+      { key: expect.any(Number), grade: 3, from: '2025-06-01T00:00', to: null, current: true },
+    ]);
     await expectInvariants();
   });
 
   it('no change: a resync opens and closes nothing', async () => {
     const before = await versions(A);
-    expect(await sync(DIM_LEARNER, '2026-03-02T00:00:00Z')).toMatchObject({ processed: 3, inserted: 0, updated: 0, deleted: 0 });
+    expect(await sync(DIM_LEARNER, '2026-03-02T00:00:00Z')).toMatchObject({
+      processed: 3,
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+    });
     expect(await versions(A)).toEqual(before);
   });
 
@@ -118,7 +135,10 @@ describe('SCD2 dimensions', () => {
       [6, '2026-03-02T08:00', '2026-03-04T08:00'],
       [5, '2026-03-04T08:00', null],
     ]);
-    const hashes = await dbs.warehouse.query<{ row_hash: string }>('SELECT row_hash FROM dw.dim_learner WHERE learner_id = $1 ORDER BY effective_from', [B]);
+    const hashes = await dbs.warehouse.query<{ row_hash: string }>(
+      'SELECT row_hash FROM dw.dim_learner WHERE learner_id = $1 ORDER BY effective_from',
+      [B],
+    );
     expect(hashes.rows[2]!.row_hash).toBe(hashes.rows[0]!.row_hash);
     expect(hashes.rows[1]!.row_hash).not.toBe(hashes.rows[0]!.row_hash);
     await expectInvariants();
@@ -126,8 +146,15 @@ describe('SCD2 dimensions', () => {
 
   it('source delete closes the current version at the sync time; a comeback opens a new one after it', async () => {
     await dbs.oltp.query('DELETE FROM platform.learners WHERE learner_id = $1', [C]);
-    expect(await sync(DIM_LEARNER, '2026-03-05T00:00:00Z')).toMatchObject({ processed: 2, inserted: 0, updated: 0, deleted: 1 });
-    expect(await versions(C)).toEqual([{ key: expect.any(Number), grade: 7, from: '2025-06-01T00:00', to: '2026-03-05T00:00', current: false }]);
+    expect(await sync(DIM_LEARNER, '2026-03-05T00:00:00Z')).toMatchObject({
+      processed: 2,
+      inserted: 0,
+      updated: 0,
+      deleted: 1,
+    });
+    expect(await versions(C)).toEqual([
+      { key: expect.any(Number), grade: 7, from: '2025-06-01T00:00', to: '2026-03-05T00:00', current: false },
+    ]);
     // A resync does not close it again.
     expect(await sync(DIM_LEARNER, '2026-03-06T00:00:00Z')).toMatchObject({ deleted: 0, inserted: 0 });
 
@@ -169,7 +196,12 @@ describe('SCD2 dimensions', () => {
       [4, '2026-03-03T06:00'],
     ]);
     await setGrade(B, 99, '2026-03-03T07:00:00Z');
-    expect(await sync(DIM_LEARNER, '2026-03-03T08:00:00Z')).toMatchObject({ processed: 3, rejected: 1, deleted: 0, inserted: 0 });
+    expect(await sync(DIM_LEARNER, '2026-03-03T08:00:00Z')).toMatchObject({
+      processed: 3,
+      rejected: 1,
+      deleted: 0,
+      inserted: 0,
+    });
     expect(await versions(B)).toEqual([expect.objectContaining({ grade: 5, current: true })]);
     const rejects = await dbs.warehouse.query<{ reason: string; grade: number }>(
       `SELECT reason, (raw->>'grade_level')::int AS grade FROM etl_rejects WHERE job_name = 'sync_dim_learner'`,
@@ -186,9 +218,13 @@ describe('SCD2 dimensions', () => {
       );
     // Two open versions always overlap, so whichever of the two guards Postgres checks first refuses it.
     await expect(insert('2026-04-01T00:00:00Z', null, true)).rejects.toThrow(/dim_learner_(one_current|no_overlap)/);
-    const idx = await dbs.warehouse.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'dim_learner_one_current'`);
+    const idx = await dbs.warehouse.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE indexname = 'dim_learner_one_current'`,
+    );
     expect(idx.rows[0]!.indexdef).toMatch(/UNIQUE INDEX .* \(learner_id\) WHERE is_current/);
-    await expect(insert('2025-07-01T00:00:00Z', '2025-08-01T00:00:00Z', false)).rejects.toThrow(/dim_learner_no_overlap/);
+    await expect(insert('2025-07-01T00:00:00Z', '2025-08-01T00:00:00Z', false)).rejects.toThrow(
+      /dim_learner_no_overlap/,
+    );
   });
 
   it('an empty source never closes every version', async () => {
@@ -198,7 +234,9 @@ describe('SCD2 dimensions', () => {
   });
 
   it('tenant rename is a new tenant version; users are upserted in place and soft-deleted', async () => {
-    await dbs.oltp.query(`UPDATE platform.tenants SET name = 'Northwind Learning Trust', updated_at = '2026-03-02T09:00:00Z'`);
+    await dbs.oltp.query(
+      `UPDATE platform.tenants SET name = 'Northwind Learning Trust', updated_at = '2026-03-02T09:00:00Z'`,
+    );
     expect(await sync(DIM_TENANT, '2026-03-02T10:00:00Z')).toMatchObject({ inserted: 1, updated: 1 });
     const t = await dbs.warehouse.query('SELECT tenant_name, is_current FROM dw.dim_tenant ORDER BY effective_from');
     expect(t.rows).toEqual([

@@ -3,11 +3,10 @@
 // their forks (the enrolments). It answers conditional requests (ETag / If-None-Match,
 // Last-Modified / If-Modified-Since) with 304s that do not count against the rate limit, sends
 // x-ratelimit-* headers, refuses with 403 when the budget is spent, and paginates with Link.
-import { prng } from '../../learning-sample/sample/source-data.js';
+import { fnv1a, prng } from '../../../stack/sample-kit/random.js';
 import {
   chaosFor,
   FailureInjector,
-  fnv1a,
   json,
   listen,
   pageOf,
@@ -86,7 +85,15 @@ const COURSE_NAMES = [
   'publish-packages',
   'release-based-workflow',
 ];
-const EVENT_TYPES = ['PushEvent', 'PullRequestEvent', 'IssuesEvent', 'CreateEvent', 'WatchEvent', 'ForkEvent', 'IssueCommentEvent'];
+const EVENT_TYPES = [
+  'PushEvent',
+  'PullRequestEvent',
+  'IssuesEvent',
+  'CreateEvent',
+  'WatchEvent',
+  'ForkEvent',
+  'IssueCommentEvent',
+];
 const LANGUAGES = ['python', 'typescript', 'javascript', 'go', 'java', 'csharp', 'ruby', 'markdown'];
 const EDITORS = ['vscode', 'jetbrains', 'neovim'];
 const ANCHOR = Date.UTC(2025, 0, 1);
@@ -115,28 +122,38 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
   const pending: Event[] = [];
   for (const u of usernames) {
     const n = Math.floor(rnd() * (opts.maxEventsPerUser ?? 120));
-    for (let i = 0; i < n; i++) pending.push(makeEvent(u, ANCHOR - Math.floor(rnd() * 90 * DAY / 1000) * 1000));
+    for (let i = 0; i < n; i++) pending.push(makeEvent(u, ANCHOR - Math.floor((rnd() * 90 * DAY) / 1000) * 1000));
   }
   pending.sort((a, b) => a.at - b.at);
   for (const e of pending) events.get(e.username)!.push({ ...e, id: nextEventId++ });
 
   function makeEvent(username: string, at: number): Event {
     const type = EVENT_TYPES[Math.floor(rnd() * EVENT_TYPES.length)]!;
-    return { id: 0, username, type, repo: `${username}/${COURSE_NAMES[Math.floor(rnd() * COURSE_NAMES.length)]}`, action: type === 'PullRequestEvent' || type === 'IssuesEvent' ? 'opened' : undefined, at };
+    return {
+      id: 0,
+      username,
+      type,
+      repo: `${username}/${COURSE_NAMES[Math.floor(rnd() * COURSE_NAMES.length)]}`,
+      action: type === 'PullRequestEvent' || type === 'IssuesEvent' ? 'opened' : undefined,
+      at,
+    };
   }
 
   let nextForkId = 5_000_000;
   const forks = new Map<string, Fork[]>(
     courseNames.map((c) => {
       const n = Math.floor(rnd() * 2 * (opts.forksPerCourse ?? 60));
-      const list = Array.from({ length: n }, () => ANCHOR - Math.floor(rnd() * 400 * DAY / 1000) * 1000)
+      const list = Array.from({ length: n }, () => ANCHOR - Math.floor((rnd() * 400 * DAY) / 1000) * 1000)
         .sort((a, b) => a - b)
         .map((at) => forkAt(at));
       return [c, list];
     }),
   );
   function forkAt(at: number): Fork {
-    const learner = rnd() < 0.3 && usernames.length ? usernames[Math.floor(rnd() * usernames.length)]! : `someone-${Math.floor(rnd() * 1e6)}`;
+    const learner =
+      rnd() < 0.3 && usernames.length
+        ? usernames[Math.floor(rnd() * usernames.length)]!
+        : `someone-${Math.floor(rnd() * 1e6)}`;
     return { id: nextForkId++, owner: learner, ownerId: fnv1a(learner) % 10_000_000, at };
   }
   const courseIds = new Map(courseNames.map((c, i) => [c, 100_000 + i]));
@@ -175,14 +192,27 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
   function handle(req: SampleRequest): SampleResponse | 'malformed' {
     const n = ++counter;
     const auth = /^(?:token|Bearer) (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (req.headers.authorization && auth !== token) return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    if (req.headers.authorization && auth !== token)
+      return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     const anonymous = !auth;
     let headers = rateHeaders(anonymous);
     const injected = failures.take(req);
     if (injected && 'malformed' in injected) return 'malformed';
-    if (injected && 'status' in injected) return { status: injected.status, headers: { ...headers, ...injected.headers }, body: injected.body ?? { message: `injected ${injected.status}` } };
+    if (injected && 'status' in injected)
+      return {
+        status: injected.status,
+        headers: { ...headers, ...injected.headers },
+        body: injected.body ?? { message: `injected ${injected.status}` },
+      };
     if (headers['x-ratelimit-remaining'] === '0') {
-      return json(403, { message: `API rate limit exceeded for ${anonymous ? '127.0.0.1' : 'user ID 1'}.`, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' }, headers);
+      return json(
+        403,
+        {
+          message: `API rate limit exceeded for ${anonymous ? '127.0.0.1' : 'user ID 1'}.`,
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
+        headers,
+      );
     }
     const chaos = chaosFor(n, opts.chaos);
     if (chaos) return { ...chaos, headers: { ...chaos.headers, ...headers } };
@@ -195,13 +225,27 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
       const lastModified = answer.lastModified ? new Date(answer.lastModified).toUTCString() : undefined;
       const notModified =
         req.headers['if-none-match'] === etag ||
-        (!req.headers['if-none-match'] && lastModified && req.headers['if-modified-since'] && Date.parse(String(req.headers['if-modified-since'])) >= Date.parse(lastModified));
+        (!req.headers['if-none-match'] &&
+          lastModified &&
+          req.headers['if-modified-since'] &&
+          Date.parse(String(req.headers['if-modified-since'])) >= Date.parse(lastModified));
       // Conditional requests answered 304 are free, as on github.com.
-      if (notModified) return { status: 304, headers: { ...headers, etag, ...(lastModified && { 'last-modified': lastModified }) } };
+      if (notModified)
+        return { status: 304, headers: { ...headers, etag, ...(lastModified && { 'last-modified': lastModified }) } };
       if (anonymous) budget.anonUsed++;
       else budget.used++;
       headers = rateHeaders(anonymous);
-      return { status: 200, body, headers: { ...headers, 'content-type': 'application/json; charset=utf-8', etag, ...(lastModified && { 'last-modified': lastModified }), ...(answer.link && { link: answer.link }) } };
+      return {
+        status: 200,
+        body,
+        headers: {
+          ...headers,
+          'content-type': 'application/json; charset=utf-8',
+          etag,
+          ...(lastModified && { 'last-modified': lastModified }),
+          ...(answer.link && { link: answer.link }),
+        },
+      };
     }
     if (anonymous) budget.anonUsed++;
     else budget.used++;
@@ -234,7 +278,8 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
       const since = req.query.get('since') ? Date.parse(req.query.get('since')!) : today - days * DAY;
       const until = req.query.get('until') ? Date.parse(req.query.get('until')!) : today;
       const all: unknown[] = [];
-      for (let d = Math.max(today - 100 * DAY, Math.floor(since / DAY) * DAY); d < Math.min(today, until + 1); d += DAY) all.push(copilotDay(d));
+      for (let d = Math.max(today - 100 * DAY, Math.floor(since / DAY) * DAY); d < Math.min(today, until + 1); d += DAY)
+        all.push(copilotDay(d));
       const page = paginate(req, all, 28);
       return { status: 200, body: page.items, link: page.link, lastModified: today };
     }
@@ -247,7 +292,15 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
       const page = paginate(req, newestFirst, 30, 300);
       return {
         status: 200,
-        body: page.items.map((e) => ({ id: String(e.id), type: e.type, actor: { id: fnv1a(e.username) % 10_000_000, login: e.username }, repo: { id: fnv1a(e.repo) % 10_000_000, name: e.repo }, payload: e.action ? { action: e.action } : {}, public: true, created_at: iso(e.at) })),
+        body: page.items.map((e) => ({
+          id: String(e.id),
+          type: e.type,
+          actor: { id: fnv1a(e.username) % 10_000_000, login: e.username },
+          repo: { id: fnv1a(e.repo) % 10_000_000, name: e.repo },
+          payload: e.action ? { action: e.action } : {},
+          public: true,
+          created_at: iso(e.at),
+        })),
         link: page.link,
       };
     }
@@ -257,7 +310,18 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
       const repos = courseNames.map((c) => {
         const list = forks.get(c)!;
         const updated = Math.max(courseCreated.get(c)!, ...list.map((f) => f.at));
-        return { id: courseIds.get(c), name: c, full_name: `${skillsOrg}/${c}`, description: `GitHub Skills: ${c.replace(/-/g, ' ')}`, html_url: `https://github.com/${skillsOrg}/${c}`, fork: false, is_template: true, forks_count: list.length, created_at: iso(courseCreated.get(c)!), updated_at: iso(updated) };
+        return {
+          id: courseIds.get(c),
+          name: c,
+          full_name: `${skillsOrg}/${c}`,
+          description: `GitHub Skills: ${c.replace(/-/g, ' ')}`,
+          html_url: `https://github.com/${skillsOrg}/${c}`,
+          fork: false,
+          is_template: true,
+          forks_count: list.length,
+          created_at: iso(courseCreated.get(c)!),
+          updated_at: iso(updated),
+        };
       });
       const page = paginate(req, repos, 30);
       return { status: 200, body: page.items, link: page.link };
@@ -270,7 +334,15 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
       const page = paginate(req, sorted, 30);
       return {
         status: 200,
-        body: page.items.map((f) => ({ id: f.id, name: m![2], full_name: `${f.owner}/${m![2]}`, fork: true, owner: { login: f.owner, id: f.ownerId, type: 'User' }, created_at: iso(f.at), updated_at: iso(f.at) })),
+        body: page.items.map((f) => ({
+          id: f.id,
+          name: m![2],
+          full_name: `${f.owner}/${m![2]}`,
+          fork: true,
+          owner: { login: f.owner, id: f.ownerId, type: 'User' },
+          created_at: iso(f.at),
+          updated_at: iso(f.at),
+        })),
         link: page.link,
       };
     }
@@ -290,7 +362,14 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
           languages: LANGUAGES.filter(() => r() < 0.7).map((language) => {
             const suggestions = Math.floor(r() * 400);
             const accepted = Math.floor(suggestions * (0.2 + r() * 0.3));
-            return { name: language, total_engaged_users: 1 + Math.floor(r() * 15), total_code_suggestions: suggestions, total_code_acceptances: accepted, total_code_lines_suggested: suggestions * 2, total_code_lines_accepted: accepted * 2 };
+            return {
+              name: language,
+              total_engaged_users: 1 + Math.floor(r() * 15),
+              total_code_suggestions: suggestions,
+              total_code_acceptances: accepted,
+              total_code_lines_suggested: suggestions * 2,
+              total_code_lines_accepted: accepted * 2,
+            };
           }),
         },
       ],
@@ -307,13 +386,33 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
       total_active_users: completionUsers + chatUsers + Math.floor(r() * 10),
       total_engaged_users: completionUsers + chatUsers,
       copilot_ide_code_completions: { total_engaged_users: completionUsers, editors },
-      copilot_ide_chat: { total_engaged_users: chatUsers, editors: [{ name: 'vscode', total_engaged_users: chatUsers, models: [{ name: 'default', is_custom_model: false, total_engaged_users: chatUsers, total_chats: chatUsers * 4, total_chat_insertion_events: chatUsers, total_chat_copy_events: chatUsers * 2 }] }] },
+      copilot_ide_chat: {
+        total_engaged_users: chatUsers,
+        editors: [
+          {
+            name: 'vscode',
+            total_engaged_users: chatUsers,
+            models: [
+              {
+                name: 'default',
+                is_custom_model: false,
+                total_engaged_users: chatUsers,
+                total_chats: chatUsers * 4,
+                total_chat_insertion_events: chatUsers,
+                total_chat_copy_events: chatUsers * 2,
+              },
+            ],
+          },
+        ],
+      },
       copilot_dotcom_chat: { total_engaged_users: Math.floor(r() * 10), models: [] },
       copilot_dotcom_pull_requests: { total_engaged_users: Math.floor(r() * 5), repositories: [] },
     };
   }
 
-  const server = await listen(handle, (req, status) => stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }));
+  const server = await listen(handle, (req, status) =>
+    stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }),
+  );
 
   return {
     url: server.url,

@@ -8,7 +8,7 @@
 // Everything about person p comes from a PRNG seeded by p, so any row can be rebuilt on demand:
 // the indexes below keep only (time or hash, person, item) per row, and a window's rows are
 // regenerated when a query asks for them. That keeps 10× the sample in a few tens of MB.
-import { prng } from '../../learning-sample/sample/source-data.js';
+import { fnv1a, prng } from '../../../stack/sample-kit/random.js';
 
 const DAY_MS = 86_400_000;
 export const SAMPLE_START = Date.parse('2021-07-01T00:00:00Z');
@@ -19,9 +19,75 @@ const SAMPLE_DAYS = (SAMPLE_END - SAMPLE_START) / DAY_MS;
 /** People per unit of scale; about 1.1 exam e-mails each. */
 const PEOPLE_PER_SCALE = 82_000;
 
-const FIRST = ['ana', 'ben', 'chen', 'dara', 'eli', 'fatima', 'gus', 'hana', 'ivan', 'jade', 'kofi', 'lena', 'mateo', 'nia', 'omar', 'priya', 'quinn', 'rosa', 'sam', 'tariq', 'uma', 'vic', 'wen', 'xavi', 'yara', 'zoe', 'arjun', 'bea', 'carlos', 'dmitri', 'emma', 'femi'];
-const LAST = ['smith', 'garcia', 'kim', 'nguyen', 'muller', 'rossi', 'silva', 'khan', 'okafor', 'tanaka', 'novak', 'dubois', 'jensen', 'haddad', 'patel', 'cohen', 'walsh', 'ivanova', 'lopez', 'berg', 'moreau', 'santos', 'yilmaz', 'chowdhury'];
-const WORK_DOMAINS = ['contoso.com', 'fabrikam.com', 'northwind.example', 'tailspin.example', 'adatum.example', 'woodgrove.example', 'litware.example'];
+const FIRST = [
+  'ana',
+  'ben',
+  'chen',
+  'dara',
+  'eli',
+  'fatima',
+  'gus',
+  'hana',
+  'ivan',
+  'jade',
+  'kofi',
+  'lena',
+  'mateo',
+  'nia',
+  'omar',
+  'priya',
+  'quinn',
+  'rosa',
+  'sam',
+  'tariq',
+  'uma',
+  'vic',
+  'wen',
+  'xavi',
+  'yara',
+  'zoe',
+  'arjun',
+  'bea',
+  'carlos',
+  'dmitri',
+  'emma',
+  'femi',
+];
+const LAST = [
+  'smith',
+  'garcia',
+  'kim',
+  'nguyen',
+  'muller',
+  'rossi',
+  'silva',
+  'khan',
+  'okafor',
+  'tanaka',
+  'novak',
+  'dubois',
+  'jensen',
+  'haddad',
+  'patel',
+  'cohen',
+  'walsh',
+  'ivanova',
+  'lopez',
+  'berg',
+  'moreau',
+  'santos',
+  'yilmaz',
+  'chowdhury',
+];
+const WORK_DOMAINS = [
+  'contoso.com',
+  'fabrikam.com',
+  'northwind.example',
+  'tailspin.example',
+  'adatum.example',
+  'woodgrove.example',
+  'litware.example',
+];
 const HOME_DOMAINS = ['gmail.com', 'outlook.com', 'proton.me', 'yahoo.com'];
 
 export const EXAMS = [
@@ -84,15 +150,6 @@ function messUp(r: () => number, email: string): string {
   return email;
 }
 
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** The sample's stand-in for Kusto's hash(): any stable hash works, as long as every query uses it. */
 export function partitionOf(email: string, partitions: number): number {
   return fnv1a(email.trim().toLowerCase()) % partitions;
@@ -112,13 +169,28 @@ export function buildPerson(p: number): SamplePerson {
   const hasAccount = r() < 0.86;
   const dotcomId = hasAccount ? dotcomIdOf(p) : 0;
   const roll = r();
-  const idSource: IdSource = !hasAccount ? 'none' : roll < 0.59 ? 'verified' : roll < 0.71 ? 'signup' : roll < 0.80 ? 'exam_record' : 'none';
+  const idSource: IdSource = !hasAccount
+    ? 'none'
+    : roll < 0.59
+      ? 'verified'
+      : roll < 0.71
+        ? 'signup'
+        : roll < 0.8
+          ? 'exam_record'
+          : 'none';
   const idOnExams = idSource === 'exam_record' || (hasAccount && r() < 0.25);
 
   // Exams: a first one, then retakes after a failure and further exams after a pass.
   const attempts: SampleAttempt[] = [];
-  let at = SAMPLE_START + Math.floor(SAMPLE_DAYS * Math.pow(r(), 0.8)) * DAY_MS + (9 + Math.floor(r() * 11)) * 3_600_000 + Math.floor(r() * 3600) * 1000;
-  let exam = pick(r, EXAMS.filter((e) => e.from <= at));
+  let at =
+    SAMPLE_START +
+    Math.floor(SAMPLE_DAYS * Math.pow(r(), 0.8)) * DAY_MS +
+    (9 + Math.floor(r() * 11)) * 3_600_000 +
+    Math.floor(r() * 3600) * 1000;
+  let exam = pick(
+    r,
+    EXAMS.filter((e) => e.from <= at),
+  );
   const recordsNoAnswers = r() < 0.2; // some test centres never sent answer counts
   for (let k = 0; k < 5 && at < SAMPLE_END; k++) {
     const questions = 50 + Math.floor(r() * 16);
@@ -153,12 +225,21 @@ export function buildPerson(p: number): SamplePerson {
     else if (bad < 0.004 && a.at >= PEARSON_FROM) a.score = 100 + Math.ceil(r() * 40);
   }
 
-  const created = Math.max(Date.parse('2010-01-01T00:00:00Z'), (attempts[0]?.at ?? SAMPLE_START) - Math.floor(r() * 3000) * DAY_MS);
+  const created = Math.max(
+    Date.parse('2010-01-01T00:00:00Z'),
+    (attempts[0]?.at ?? SAMPLE_START) - Math.floor(r() * 3000) * DAY_MS,
+  );
   const verifiedEmails: SamplePerson['verifiedEmails'] = [];
   const signups: SamplePerson['signups'] = [];
   if (idSource === 'verified') {
     const updated = created + Math.floor(r() * 900) * DAY_MS;
-    verifiedEmails.push([dotcomId, r() < 0.1 ? emails[0]!.replace(/^./, (c) => c.toUpperCase()) : emails[0]!, true, true, updated]);
+    verifiedEmails.push([
+      dotcomId,
+      r() < 0.1 ? emails[0]!.replace(/^./, (c) => c.toUpperCase()) : emails[0]!,
+      true,
+      true,
+      updated,
+    ]);
     if (emails[1] && r() < 0.6) verifiedEmails.push([dotcomId, emails[1], false, true, updated]);
     // A stale second account that also verified this e-mail once: same source, two ids.
     if (r() < 0.003) verifiedEmails.push([90_000_000 + p, emails[0]!, false, true, created - 400 * DAY_MS]);
@@ -215,7 +296,11 @@ interface RowIndex {
 
 function buildIndex(entries: number[][]): RowIndex {
   const order = entries.map((_, i) => i).sort((a, b) => entries[a]![0]! - entries[b]![0]!);
-  const idx: RowIndex = { key: new Float64Array(order.length), person: new Int32Array(order.length), item: new Uint16Array(order.length) };
+  const idx: RowIndex = {
+    key: new Float64Array(order.length),
+    person: new Int32Array(order.length),
+    item: new Uint16Array(order.length),
+  };
   order.forEach((o, i) => {
     const [k, p, it] = entries[o]!;
     idx.key[i] = k!;
@@ -302,7 +387,8 @@ export class LearningSample {
   }
 
   private *range(idx: RowIndex, start: number, end: number): Generator<[SamplePerson, number]> {
-    for (let i = lowerBound(idx.key, start); i < idx.key.length && idx.key[i]! < end; i++) yield [this.person(idx.person[i]!), idx.item[i]!];
+    for (let i = lowerBound(idx.key, start); i < idx.key.length && idx.key[i]! < end; i++)
+      yield [this.person(idx.person[i]!), idx.item[i]!];
   }
 
   /** ace.exam_results: exam_id, email, dotcomid, exam_code, exam_name, exam_date, correct_answers, incorrect_answers, passed. */
@@ -345,8 +431,13 @@ export class LearningSample {
     return [...groups.values()].map(([f, l, a, s, v]) => [iso(f), iso(l), a, s, v]);
   }
 
-  private *partitionRows(idx: { hash: Uint32Array; person: Int32Array; item: Uint16Array }, partition: number, partitions: number) {
-    for (let i = 0; i < idx.hash.length; i++) if (idx.hash[i]! % partitions === partition) yield [this.person(idx.person[i]!), idx.item[i]!] as const;
+  private *partitionRows(
+    idx: { hash: Uint32Array; person: Int32Array; item: Uint16Array },
+    partition: number,
+    partitions: number,
+  ) {
+    for (let i = 0; i < idx.hash.length; i++)
+      if (idx.hash[i]! % partitions === partition) yield [this.person(idx.person[i]!), idx.item[i]!] as const;
   }
 
   /** snapshots.github_mysql1_user_emails_current, verified rows of learners: user_id, email, is_primary, verified, updated_at. */
@@ -394,11 +485,21 @@ export class LearningSample {
 }
 
 /** Every row one person contributes to the exam and identity tables, in the columns of learnsync's queries. */
-export function personRows(x: SamplePerson): { ace: unknown[][]; pearson: unknown[][]; emails: unknown[][]; signups: unknown[][] } {
+export function personRows(x: SamplePerson): {
+  ace: unknown[][];
+  pearson: unknown[][];
+  emails: unknown[][];
+  signups: unknown[][];
+} {
   const ace: unknown[][] = [];
   const pearson: unknown[][] = [];
   x.attempts.forEach((a, i) => (a.at < PEARSON_FROM ? ace.push(aceRow(x, i)) : pearson.push(pearsonRow(x, i))));
-  return { ace, pearson, emails: x.verifiedEmails.map((_, i) => emailRow(x, i)), signups: x.signups.map((_, i) => signupRow(x, i)) };
+  return {
+    ace,
+    pearson,
+    emails: x.verifiedEmails.map((_, i) => emailRow(x, i)),
+    signups: x.signups.map((_, i) => signupRow(x, i)),
+  };
 }
 
 function emailRow(x: SamplePerson, i: number): unknown[] {
@@ -413,12 +514,31 @@ function signupRow(x: SamplePerson, i: number): unknown[] {
 
 function aceRow(x: SamplePerson, i: number): unknown[] {
   const a = x.attempts[i]!;
-  return [String(x.p * 10 + i), a.rawEmail, a.dotcomid || null, a.exam.code, a.exam.name, iso(a.at), a.correct, a.incorrect, a.passed];
+  return [
+    String(x.p * 10 + i),
+    a.rawEmail,
+    a.dotcomid || null,
+    a.exam.code,
+    a.exam.name,
+    iso(a.at),
+    a.correct,
+    a.incorrect,
+    a.passed,
+  ];
 }
 
 function pearsonRow(x: SamplePerson, i: number): unknown[] {
   const a = x.attempts[i]!;
-  return [`PVUE-${x.p}-${i + 1}`, a.rawEmail, a.exam.code, a.exam.name, iso(a.at), a.score, 70, a.score >= 70 ? 'Pass' : 'Fail'];
+  return [
+    `PVUE-${x.p}-${i + 1}`,
+    a.rawEmail,
+    a.exam.code,
+    a.exam.name,
+    iso(a.at),
+    a.score,
+    70,
+    a.score >= 70 ? 'Pass' : 'Fail',
+  ];
 }
 
 export const SAMPLE_HOSTS = SITE_HOST;

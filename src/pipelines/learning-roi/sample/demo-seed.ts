@@ -1,15 +1,17 @@
 // `learnsync demo` / `dev` for the learning ROI pipeline: in sample mode, start the sample Kusto
 // server now (so the run does not pay for building the sample) and forget earlier demos'
 // watermarks, so the demo run reads the whole sample history again. With real clusters, nothing.
-import type { DemoSeeder } from '../../../stack/demo-seeders.js';
+import { learningRoi } from '../definition.js';
+import type { DemoSeeder } from '../../../stack/sample-kit/demo-seeder.js';
 import { sampleKustoServer } from './source.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
 export const learningRoiSeeder: DemoSeeder = {
-  name: 'learning-roi',
+  name: learningRoi.name,
   async seed({ config, warehouse }) {
-    if (config.kusto.mode === 'live') return `Kusto configured (${config.kusto.analyticsClusterUrl}, ${config.kusto.examClusterUrl}): no sample`;
+    if (config.kusto.mode === 'live')
+      return `Kusto configured (${config.kusto.analyticsClusterUrl}, ${config.kusto.examClusterUrl}): no sample`;
     const { server, sample } = await sampleKustoServer(config.learningRoi.sampleScale);
     await warehouse.query(`DELETE FROM etl_cursors WHERE name LIKE 'kusto:%:loaded_through'`);
     const c = sample.counts();

@@ -105,7 +105,11 @@ async function write(res: http.ServerResponse, chunk: string): Promise<void> {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -118,7 +122,11 @@ async function sendFrames(
   inlineFailure: boolean,
   requestId: string,
 ): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'x-ms-client-request-id': requestId, 'x-ms-activity-id': randomUUID() });
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'x-ms-client-request-id': requestId,
+    'x-ms-activity-id': randomUUID(),
+  });
   await write(res, `[${JSON.stringify({ FrameType: 'DataSetHeader', IsProgressive: false, Version: 'v2.0' })}`);
   await write(
     res,
@@ -146,15 +154,45 @@ async function sendFrames(
   await write(res, `,${header.slice(0, -2)}`); // reopen "Rows":[ … ]
   const CHUNK = 2000;
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = rows.slice(i, i + CHUNK).map((r) => JSON.stringify(r)).join(',');
+    const part = rows
+      .slice(i, i + CHUNK)
+      .map((r) => JSON.stringify(r))
+      .join(',');
     await write(res, (i === 0 ? '' : ',') + part);
   }
-  if (failure && inlineFailure) await write(res, `${rows.length ? ',' : ''}${JSON.stringify({ OneApiErrors: [{ error: failure }] })}`);
+  if (failure && inlineFailure)
+    await write(res, `${rows.length ? ',' : ''}${JSON.stringify({ OneApiErrors: [{ error: failure }] })}`);
   await write(res, ']}');
   const now = new Date().toISOString();
   const info = failure
-    ? [now, requestId, randomUUID(), randomUUID(), randomUUID(), 2, 'Error', -2133196797, 'LimitsExceeded', 4, 'QueryInfo', JSON.stringify({ Count: 1, Text: failure['@message'] })]
-    : [now, requestId, randomUUID(), randomUUID(), randomUUID(), 4, 'Info', 0, 'S_OK (0)', 4, 'QueryInfo', JSON.stringify({ Count: 1, Text: 'Query completed successfully' })];
+    ? [
+        now,
+        requestId,
+        randomUUID(),
+        randomUUID(),
+        randomUUID(),
+        2,
+        'Error',
+        -2133196797,
+        'LimitsExceeded',
+        4,
+        'QueryInfo',
+        JSON.stringify({ Count: 1, Text: failure['@message'] }),
+      ]
+    : [
+        now,
+        requestId,
+        randomUUID(),
+        randomUUID(),
+        randomUUID(),
+        4,
+        'Info',
+        0,
+        'S_OK (0)',
+        4,
+        'QueryInfo',
+        JSON.stringify({ Count: 1, Text: 'Query completed successfully' }),
+      ];
   await write(
     res,
     `,${JSON.stringify({ FrameType: 'DataTable', TableId: 2, TableKind: 'QueryCompletionInformation', TableName: 'QueryCompletionInformation', Columns: COMPLETION_COLUMNS, Rows: [info] })}`,
@@ -175,7 +213,9 @@ export async function startKustoServer(opts: KustoServerOptions): Promise<KustoS
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/v1/rest/auth/metadata') return sendJson(res, 200, CLOUD_INFO);
       if (req.method !== 'POST' || url.pathname !== '/v2/rest/query') {
-        return sendJson(res, 404, { error: { code: 'NotFound', message: `${req.method} ${url.pathname} is not served here`, '@permanent': true } });
+        return sendJson(res, 404, {
+          error: { code: 'NotFound', message: `${req.method} ${url.pathname} is not served here`, '@permanent': true },
+        });
       }
       const requestId = String(req.headers['x-ms-client-request-id'] ?? randomUUID());
       const body = JSON.parse(await readBody(req)) as {
@@ -194,13 +234,25 @@ export async function startKustoServer(opts: KustoServerOptions): Promise<KustoS
       };
       const log = (status: number, rows: number) => {
         // The log keeps the query's head only: enough to tell queries apart, bounded in memory.
-        requests.push({ ...request, csl: request.csl.slice(0, 200), authorization: request.authorization ? '[present]' : undefined, status, rows });
+        requests.push({
+          ...request,
+          csl: request.csl.slice(0, 200),
+          authorization: request.authorization ? '[present]' : undefined,
+          status,
+          rows,
+        });
         if (requests.length > REQUEST_LOG_LIMIT) requests.splice(0, requests.length - REQUEST_LOG_LIMIT);
       };
       if (opts.requireToken && request.authorization !== `Bearer ${opts.requireToken}`) {
         log(401, 0);
         return sendJson(res, 401, {
-          error: { code: 'Unauthorized', message: 'The caller is not authenticated.', '@type': 'Kusto.DataNode.Exceptions.UnauthorizedDatabaseAccessException', '@message': 'Principal is not authorized: missing or invalid bearer token', '@permanent': true },
+          error: {
+            code: 'Unauthorized',
+            message: 'The caller is not authenticated.',
+            '@type': 'Kusto.DataNode.Exceptions.UnauthorizedDatabaseAccessException',
+            '@message': 'Principal is not authorized: missing or invalid bearer token',
+            '@permanent': true,
+          },
         });
       }
       const reply = await opts.handler(request);
@@ -211,19 +263,39 @@ export async function startKustoServer(opts: KustoServerOptions): Promise<KustoS
           return;
         case 'http-error':
           log(reply.status, 0);
-          return sendJson(res, reply.status, { error: reply.error }, reply.retryAfterSeconds ? { 'Retry-After': String(reply.retryAfterSeconds) } : {});
+          return sendJson(
+            res,
+            reply.status,
+            { error: reply.error },
+            reply.retryAfterSeconds ? { 'Retry-After': String(reply.retryAfterSeconds) } : {},
+          );
         case 'partial-failure':
           log(200, reply.rows.length);
-          return sendFrames(res, reply.columns, reply.rows, reply.error, request.options.deferpartialqueryfailures !== true, requestId);
+          return sendFrames(
+            res,
+            reply.columns,
+            reply.rows,
+            reply.error,
+            request.options.deferpartialqueryfailures !== true,
+            requestId,
+          );
         case 'table': {
           const truncated = reply.rows.length > maxRecords;
           const rows = truncated ? reply.rows.slice(0, maxRecords) : reply.rows;
           log(200, rows.length);
-          return sendFrames(res, reply.columns, rows, truncated ? truncationError(maxRecords) : undefined, request.options.deferpartialqueryfailures !== true, requestId);
+          return sendFrames(
+            res,
+            reply.columns,
+            rows,
+            truncated ? truncationError(maxRecords) : undefined,
+            request.options.deferpartialqueryfailures !== true,
+            requestId,
+          );
         }
       }
     })().catch((err: Error) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServiceError', message: err.message, '@permanent': false } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { code: 'InternalServiceError', message: err.message, '@permanent': false } });
       else res.destroy(err);
     });
   });

@@ -28,14 +28,21 @@ function badRequest(message: string): KustoReply {
 function timeParams(p: Record<string, string>): [number, number] | string {
   const start = Date.parse(p.windowStart ?? '');
   const end = Date.parse(p.windowEnd ?? '');
-  if (Number.isNaN(start) || Number.isNaN(end)) return "query parameters 'windowStart' and 'windowEnd' must be datetimes";
+  if (Number.isNaN(start) || Number.isNaN(end))
+    return "query parameters 'windowStart' and 'windowEnd' must be datetimes";
   return [start, end];
 }
 
 function partitionParams(p: Record<string, string>): [number, number] | string {
   const partition = Number(p.partition);
   const partitions = Number(p.partitions);
-  if (!Number.isInteger(partition) || !Number.isInteger(partitions) || partitions < 1 || partition < 0 || partition >= partitions) {
+  if (
+    !Number.isInteger(partition) ||
+    !Number.isInteger(partitions) ||
+    partitions < 1 ||
+    partition < 0 ||
+    partition >= partitions
+  ) {
     return "query parameters 'partition' and 'partitions' must be longs with 0 <= partition < partitions";
   }
   return [partition, partitions];
@@ -43,17 +50,24 @@ function partitionParams(p: Record<string, string>): [number, number] | string {
 
 export function createSampleKustoHandler(sample: LearningSample): KustoHandler {
   const S = KUSTO_SOURCES;
-  const table = (cols: SourceColumn[], rows: unknown[][]): KustoReply => ({ kind: 'table', columns: columnsOf(cols), rows });
+  const table = (cols: SourceColumn[], rows: unknown[][]): KustoReply => ({
+    kind: 'table',
+    columns: columnsOf(cols),
+    rows,
+  });
   const byTime = (cols: SourceColumn[], rows: (a: number, b: number) => unknown[][]) => (p: Record<string, string>) => {
     const t = timeParams(p);
     return typeof t === 'string' ? badRequest(t) : table(cols, rows(t[0], t[1]));
   };
-  const byPartition = (cols: SourceColumn[], rows: (a: number, b: number) => unknown[][]) => (p: Record<string, string>) => {
-    const t = partitionParams(p);
-    return typeof t === 'string' ? badRequest(t) : table(cols, rows(t[0], t[1]));
-  };
+  const byPartition =
+    (cols: SourceColumn[], rows: (a: number, b: number) => unknown[][]) => (p: Record<string, string>) => {
+      const t = partitionParams(p);
+      return typeof t === 'string' ? badRequest(t) : table(cols, rows(t[0], t[1]));
+    };
   const learner = (which: 'ace' | 'pearson', cols: SourceColumn[]) => (p: Record<string, string>) =>
-    p.learnerEmail ? table(cols, sample.examsOf(p.learnerEmail)[which]) : badRequest("query parameter 'learnerEmail' is required");
+    p.learnerEmail
+      ? table(cols, sample.examsOf(p.learnerEmail)[which])
+      : badRequest("query parameter 'learnerEmail' is required");
 
   const routes: Record<string, (p: Record<string, string>) => KustoReply> = {
     ace_exam_results: byTime(S.ace_exam_results.columns, (a, b) => sample.aceRows(a, b)),
@@ -67,7 +81,10 @@ export function createSampleKustoHandler(sample: LearningSample): KustoHandler {
   };
   return (req) => {
     const route = routes[req.queryName];
-    if (!route) return badRequest(`the learnsync sample source answers only learnsync's own queries, not "${req.csl.slice(0, 80)}"`);
+    if (!route)
+      return badRequest(
+        `the learnsync sample source answers only learnsync's own queries, not "${req.csl.slice(0, 80)}"`,
+      );
     return route(req.parameters);
   };
 }
@@ -80,7 +97,10 @@ export function sampleKustoServer(scale: number): Promise<{ server: KustoServerH
   if (!s) {
     s = (async () => {
       const sample = new LearningSample(scale);
-      const server = await startKustoServer({ handler: createSampleKustoHandler(sample), requireToken: SAMPLE_KUSTO_TOKEN });
+      const server = await startKustoServer({
+        handler: createSampleKustoHandler(sample),
+        requireToken: SAMPLE_KUSTO_TOKEN,
+      });
       return { server, sample };
     })();
     s.catch(() => servers.delete(scale));

@@ -6,20 +6,9 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { dateRange } from '../../dates.js';
+import { prng } from '../../../stack/sample-kit/random.js';
 
 export const EXAM_CODES = ['GH-100', 'GH-200', 'GH-300', 'GH-400', 'GH-500'] as const;
-
-/** mulberry32: tiny, fast and the same on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SampleOptions {
   from: string;
@@ -88,10 +77,10 @@ export async function seedSampleSource(oltp: pg.Pool, opts: SampleOptions): Prom
       Readable.from(userEmailLines(users)),
       client.query(copyFrom('COPY sample_source.user_emails (email, user_id, verified) FROM STDIN')),
     );
-    await client.query(`DELETE FROM sample_source.exam_results WHERE taken_at >= $1::date AND taken_at < $2::date + 1`, [
-      opts.from,
-      opts.to,
-    ]);
+    await client.query(
+      `DELETE FROM sample_source.exam_results WHERE taken_at >= $1::date AND taken_at < $2::date + 1`,
+      [opts.from, opts.to],
+    );
     for (const date of dateRange(opts.from, opts.to)) {
       await pipeline(
         Readable.from(examLines(date, opts.examsPerDay, users)),

@@ -3,7 +3,7 @@
 // and filter[...] parameters, hourly and per-second rate limits with their headers, and
 // deterministic data that can change over time (changesPerMinute) or on demand (touch).
 import { randomBytes } from 'node:crypto';
-import { prng } from '../../learning-sample/sample/source-data.js';
+import { prng } from '../../../stack/sample-kit/random.js';
 import {
   chaosFor,
   FailureInjector,
@@ -160,10 +160,12 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
       rec.data.marked_at = iso(at);
     } else if (resource === 'users') rec.data.level = Math.round(((rec.data.level as number) + rnd()) * 100) / 100;
     else if (resource === 'coalitions_users') rec.data.score = (rec.data.score as number) + Math.floor(rnd() * 50);
-    else if (resource === 'achievements_users') rec.data.nbr_of_success = ((rec.data.nbr_of_success as number | null) ?? 0) + 1;
+    else if (resource === 'achievements_users')
+      rec.data.nbr_of_success = ((rec.data.nbr_of_success as number | null) ?? 0) + 1;
   }
 
-  const at = (when?: Date | string) => (when === undefined ? now() : typeof when === 'string' ? Date.parse(when) : when.getTime());
+  const at = (when?: Date | string) =>
+    when === undefined ? now() : typeof when === 'string' ? Date.parse(when) : when.getTime();
 
   function rateHeaders(): Record<string, string> {
     return {
@@ -179,19 +181,31 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     const injected = failures.take(req);
     if (injected && 'revokeTokens' in injected) tokens.clear();
     else if (injected && 'malformed' in injected) return 'malformed';
-    else if (injected) return { status: injected.status, headers: injected.headers, body: injected.body ?? { error: `injected ${injected.status}` } };
+    else if (injected)
+      return {
+        status: injected.status,
+        headers: injected.headers,
+        body: injected.body ?? { error: `injected ${injected.status}` },
+      };
 
     if (req.method === 'POST' && req.path === '/oauth/token') return issueToken(req);
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const expires = auth ? tokens.get(auth) : undefined;
     if (!auth || expires === undefined || expires <= now()) {
-      return json(401, { error: 'Not authorized', message: expires !== undefined ? 'The access token expired' : 'The access token is invalid' });
+      return json(401, {
+        error: 'Not authorized',
+        message: expires !== undefined ? 'The access token expired' : 'The access token is invalid',
+      });
     }
     const t = now();
     if (t - hourWindow.start >= 3_600_000) Object.assign(hourWindow, { start: t - (t % 3_600_000), used: 0 });
     if (t - secondWindow.start >= 1000) Object.assign(secondWindow, { start: t, used: 0 });
     if (hourWindow.used >= hourlyLimit) {
-      return json(429, { error: 'hourly rate limit exceeded' }, { ...rateHeaders(), 'retry-after': String(Math.ceil((hourWindow.start + 3_600_000 - t) / 1000)) });
+      return json(
+        429,
+        { error: 'hourly rate limit exceeded' },
+        { ...rateHeaders(), 'retry-after': String(Math.ceil((hourWindow.start + 3_600_000 - t) / 1000)) },
+      );
     }
     if (opts.perSecondLimit && secondWindow.used >= opts.perSecondLimit) {
       return json(429, { error: 'secondly rate limit exceeded' }, { ...rateHeaders(), 'retry-after': '1' });
@@ -208,11 +222,18 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
   function issueToken(req: SampleRequest): SampleResponse {
     const form = new URLSearchParams(req.body);
     if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type' });
-    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) return json(401, { error: 'invalid_client' });
+    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret)
+      return json(401, { error: 'invalid_client' });
     const value = randomBytes(16).toString('hex');
     tokens.set(value, now() + ttl * 1000);
     issued++;
-    return json(200, { access_token: value, token_type: 'bearer', expires_in: ttl, scope: 'public', created_at: Math.floor(now() / 1000) });
+    return json(200, {
+      access_token: value,
+      token_type: 'bearer',
+      expires_in: ttl,
+      scope: 'public',
+      created_at: Math.floor(now() / 1000),
+    });
   }
 
   function route(path: string): { resource: SchoolResource; cursusId?: number } | undefined {
@@ -237,14 +258,19 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     const q = req.query;
     const size = Math.min(100, Math.max(1, Number(q.get('page[size]') ?? q.get('per_page') ?? 30)));
     const page = Math.max(1, pageOf(q) ?? 1);
-    const filterKey = [...q.entries()].filter(([k]) => !k.startsWith('page') && k !== 'per_page').sort().map(([k, v]) => `${k}=${v}`).join('&');
+    const filterKey = [...q.entries()]
+      .filter(([k]) => !k.startsWith('page') && k !== 'per_page')
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
     const key = `${req.path}?${filterKey}`;
     let hit = cache.get(key);
     if (!hit || hit.version !== version) {
       const range = q.get('range[updated_at]')?.split(',');
       const lo = range?.[0] ? Date.parse(range[0]) : -Infinity;
       const hi = range?.[1] ? Date.parse(range[1]) : Infinity;
-      if (Number.isNaN(lo) || Number.isNaN(hi)) return json(400, { error: 'range[updated_at] must be two ISO dates separated by a comma' });
+      if (Number.isNaN(lo) || Number.isNaN(hi))
+        return json(400, { error: 'range[updated_at] must be two ISO dates separated by a comma' });
       const kind = q.get('filter[kind]');
       const alumni = q.get('filter[alumni?]');
       const cursus = q.get('filter[cursus]') ?? q.get('filter[cursus_id]');
@@ -272,7 +298,13 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     return json(
       200,
       slice.map((rec) => ({ ...rec.data, id: rec.id, updated_at: iso(rec.u) })),
-      { ...rateHeaders(), 'x-page': String(page), 'x-per-page': String(size), 'x-total': String(hit.rows.length), link: links.join(', ') },
+      {
+        ...rateHeaders(),
+        'x-page': String(page),
+        'x-per-page': String(size),
+        'x-total': String(hit.rows.length),
+        link: links.join(', '),
+      },
     );
   }
 
@@ -288,7 +320,9 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     return ids;
   }
 
-  const server = await listen(handle, (req, status) => stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }));
+  const server = await listen(handle, (req, status) =>
+    stats.record({ method: req.method, path: req.path, page: pageOf(req.query), status, query: req.query.toString() }),
+  );
 
   return {
     url: server.url,
@@ -309,7 +343,9 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
       while (picked.size < count) picked.add(rows[Math.floor(rnd() * rows.length)]!.id);
       if (!spreadMs) return touch(resource, [...picked], when);
       const end = at(when);
-      [...picked].forEach((id, i) => touch(resource, [id], new Date(end - spreadMs + Math.round(((i + 1) * spreadMs) / count))));
+      [...picked].forEach((id, i) =>
+        touch(resource, [id], new Date(end - spreadMs + Math.round(((i + 1) * spreadMs) / count))),
+      );
       return [...picked];
     },
     update(resource, id, patch, when) {
@@ -336,40 +372,101 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
 function generate(seed: number, s: SchoolSizes, main: number, share: number): Record<SchoolResource, Rec[]> {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
-  const past = (maxDays: number) => ANCHOR - Math.floor(rnd() * maxDays * DAY / 1000) * 1000;
+  const past = (maxDays: number) => ANCHOR - Math.floor((rnd() * maxDays * DAY) / 1000) * 1000;
   const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-  const cursusIds = [main, ...range(s.cursus).map((i) => (i >= main ? i + 1 : i)).slice(0, Math.max(0, s.cursus - 1))];
+  const cursusIds = [
+    main,
+    ...range(s.cursus)
+      .map((i) => (i >= main ? i + 1 : i))
+      .slice(0, Math.max(0, s.cursus - 1)),
+  ];
   const other = () => cursusIds[1 + Math.floor(rnd() * Math.max(1, cursusIds.length - 1))] ?? main;
   const inMain = (share: number) => (rnd() < share ? [main] : [other()]);
 
   const cursus: Rec[] = cursusIds.map((id, i) => {
     const u = past(2000);
-    return { id, u, cursusIds: [id], data: { name: i === 0 ? '42cursus' : `Cursus ${id}`, slug: i === 0 ? '42cursus' : `cursus-${id}`, kind: i === 0 ? 'main' : pick(['piscine', 'external', 'main']), created_at: iso(u) } };
+    return {
+      id,
+      u,
+      cursusIds: [id],
+      data: {
+        name: i === 0 ? '42cursus' : `Cursus ${id}`,
+        slug: i === 0 ? '42cursus' : `cursus-${id}`,
+        kind: i === 0 ? 'main' : pick(['piscine', 'external', 'main']),
+        created_at: iso(u),
+      },
+    };
   });
-  const cities = ['Paris', 'Lyon', 'Madrid', 'Tokyo', 'Berlin', 'Lisboa', 'Quebec', 'Seoul', 'Rome', 'Vienna', 'Prague', 'Nice'];
+  const cities = [
+    'Paris',
+    'Lyon',
+    'Madrid',
+    'Tokyo',
+    'Berlin',
+    'Lisboa',
+    'Quebec',
+    'Seoul',
+    'Rome',
+    'Vienna',
+    'Prague',
+    'Nice',
+  ];
   const campuses: Rec[] = range(s.campuses).map((id) => ({
     id,
     u: past(800),
     cursusIds: [],
-    data: { name: cities[(id - 1) % cities.length]! + (id > cities.length ? ` ${id}` : ''), time_zone: 'Europe/Paris', country: 'Sample', city: cities[(id - 1) % cities.length], active: rnd() > 0.1, users_count: Math.floor(rnd() * 3000) },
+    data: {
+      name: cities[(id - 1) % cities.length]! + (id > cities.length ? ` ${id}` : ''),
+      time_zone: 'Europe/Paris',
+      country: 'Sample',
+      city: cities[(id - 1) % cities.length],
+      active: rnd() > 0.1,
+      users_count: Math.floor(rnd() * 3000),
+    },
   }));
   const projects: Rec[] = range(s.projects).map((id) => {
     const u = past(900);
     const ids = rnd() < 0.8 ? [main] : [other()];
-    return { id, u, cursusIds: ids, data: { name: `Project ${id}`, slug: `project-${id}`, difficulty: Math.floor(rnd() * 25) * 100, exam: rnd() < 0.05, parent: id > 10 && rnd() < 0.1 ? { id: 1 + Math.floor(rnd() * 10) } : null, cursus: ids.map((c) => ({ id: c })), created_at: iso(u - 30 * DAY) } };
+    return {
+      id,
+      u,
+      cursusIds: ids,
+      data: {
+        name: `Project ${id}`,
+        slug: `project-${id}`,
+        difficulty: Math.floor(rnd() * 25) * 100,
+        exam: rnd() < 0.05,
+        parent: id > 10 && rnd() < 0.1 ? { id: 1 + Math.floor(rnd() * 10) } : null,
+        cursus: ids.map((c) => ({ id: c })),
+        created_at: iso(u - 30 * DAY),
+      },
+    };
   });
   const achievements: Rec[] = range(s.achievements).map((id) => ({
     id,
     u: past(900),
     cursusIds: [],
-    data: { name: `Achievement ${id}`, description: `Reached milestone ${id}`, tier: pick(['none', 'easy', 'medium', 'hard', 'challenge']), kind: pick(['project', 'social', 'pedagogy', 'scolarity']), visible: rnd() > 0.05, nbr_of_success: rnd() < 0.5 ? Math.floor(rnd() * 100) : null },
+    data: {
+      name: `Achievement ${id}`,
+      description: `Reached milestone ${id}`,
+      tier: pick(['none', 'easy', 'medium', 'hard', 'challenge']),
+      kind: pick(['project', 'social', 'pedagogy', 'scolarity']),
+      visible: rnd() > 0.05,
+      nbr_of_success: rnd() < 0.5 ? Math.floor(rnd() * 100) : null,
+    },
   }));
   const colors = ['#FF6950', '#4180DB', '#33C47F', '#A061D1'];
   const coalitions: Rec[] = range(s.coalitions).map((id) => ({
     id,
     u: past(400),
     cursusIds: [],
-    data: { name: `Coalition ${id}`, slug: `coalition-${id}`, color: colors[id % colors.length], score: Math.floor(rnd() * 50_000), user_id: 1 + Math.floor(rnd() * Math.max(1, s.users)) },
+    data: {
+      name: `Coalition ${id}`,
+      slug: `coalition-${id}`,
+      color: colors[id % colors.length],
+      score: Math.floor(rnd() * 50_000),
+      user_id: 1 + Math.floor(rnd() * Math.max(1, s.users)),
+    },
   }));
   const users: Rec[] = range(s.users).map((id) => {
     const u = past(365);
@@ -401,17 +498,47 @@ function generate(seed: number, s: SchoolSizes, main: number, share: number): Re
       id,
       u,
       cursusIds: inMain(share),
-      data: { occurrence: Math.floor(rnd() * 3), final_mark: mark, status: mark === null ? 'in_progress' : 'finished', 'validated?': mark === null ? null : mark >= 50, project: { id: pid, name: `Project ${pid}`, slug: `project-${pid}` }, user: { id: uid, login: `student${uid}` }, marked_at: mark === null ? null : iso(u), created_at: iso(u - 14 * DAY) },
+      data: {
+        occurrence: Math.floor(rnd() * 3),
+        final_mark: mark,
+        status: mark === null ? 'in_progress' : 'finished',
+        'validated?': mark === null ? null : mark >= 50,
+        project: { id: pid, name: `Project ${pid}`, slug: `project-${pid}` },
+        user: { id: uid, login: `student${uid}` },
+        marked_at: mark === null ? null : iso(u),
+        created_at: iso(u - 14 * DAY),
+      },
     };
   });
   for (const pu of projectsUsers) pu.data.cursus_ids = pu.cursusIds;
   const achievementsUsers: Rec[] = range(s.achievementsUsers).map((id) => {
     const u = past(365);
-    return { id, u, cursusIds: [], data: { achievement_id: 1 + Math.floor(rnd() * Math.max(1, s.achievements)), user_id: userId(), nbr_of_success: rnd() < 0.3 ? Math.floor(rnd() * 10) : null, created_at: iso(u) } };
+    return {
+      id,
+      u,
+      cursusIds: [],
+      data: {
+        achievement_id: 1 + Math.floor(rnd() * Math.max(1, s.achievements)),
+        user_id: userId(),
+        nbr_of_success: rnd() < 0.3 ? Math.floor(rnd() * 10) : null,
+        created_at: iso(u),
+      },
+    };
   });
   const coalitionsUsers: Rec[] = range(s.coalitionsUsers).map((id) => {
     const u = past(365);
-    return { id, u, cursusIds: [], data: { coalition_id: 1 + Math.floor(rnd() * Math.max(1, s.coalitions)), user_id: userId(), score: Math.floor(rnd() * 5000), rank: Math.floor(rnd() * 200), created_at: iso(u - 30 * DAY) } };
+    return {
+      id,
+      u,
+      cursusIds: [],
+      data: {
+        coalition_id: 1 + Math.floor(rnd() * Math.max(1, s.coalitions)),
+        user_id: userId(),
+        score: Math.floor(rnd() * 5000),
+        rank: Math.floor(rnd() * 200),
+        created_at: iso(u - 30 * DAY),
+      },
+    };
   });
   return {
     cursus,

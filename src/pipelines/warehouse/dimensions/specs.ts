@@ -26,7 +26,15 @@ export const DIM_TENANT: DimensionSpec = {
   kind: 'scd2',
   stage: {
     table: 'stage_tenants',
-    columns: [['tenant_id', 'UUID'], ['tenant_name', 'TEXT'], ['region', 'TEXT'], ['plan', 'TEXT'], ['is_active', 'BOOLEAN'], ['created_at', TS], ['updated_at', TS]],
+    columns: [
+      ['tenant_id', 'UUID'],
+      ['tenant_name', 'TEXT'],
+      ['region', 'TEXT'],
+      ['plan', 'TEXT'],
+      ['is_active', 'BOOLEAN'],
+      ['created_at', TS],
+      ['updated_at', TS],
+    ],
     select: 'SELECT tenant_id, name, region, plan, is_active, created_at, updated_at FROM platform.tenants',
   },
   tracked: ['tenant_name', 'region', 'plan', 'is_active'],
@@ -43,8 +51,17 @@ export const DIM_LEARNER: DimensionSpec = {
   kind: 'scd2',
   stage: {
     table: 'stage_learners',
-    columns: [['learner_id', 'UUID'], ['tenant_id', 'UUID'], ['grade_level', 'INTEGER'], ['preferred_language', 'TEXT'], ['is_active', 'BOOLEAN'], ['created_at', TS], ['updated_at', TS]],
-    select: 'SELECT learner_id, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at FROM platform.learners',
+    columns: [
+      ['learner_id', 'UUID'],
+      ['tenant_id', 'UUID'],
+      ['grade_level', 'INTEGER'],
+      ['preferred_language', 'TEXT'],
+      ['is_active', 'BOOLEAN'],
+      ['created_at', TS],
+      ['updated_at', TS],
+    ],
+    select:
+      'SELECT learner_id, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at FROM platform.learners',
   },
   tracked: ['tenant_id', 'grade_level', 'preferred_language', 'is_active'],
   rejectReason: `CASE WHEN learner_id IS NULL THEN 'missing learner_id'
@@ -61,7 +78,14 @@ export const DIM_USER: DimensionSpec = {
   kind: 'type1',
   stage: {
     table: 'stage_users',
-    columns: [['user_id', 'UUID'], ['tenant_id', 'UUID'], ['role', 'TEXT'], ['display_name', 'TEXT'], ['is_active', 'BOOLEAN'], ['updated_at', TS]],
+    columns: [
+      ['user_id', 'UUID'],
+      ['tenant_id', 'UUID'],
+      ['role', 'TEXT'],
+      ['display_name', 'TEXT'],
+      ['is_active', 'BOOLEAN'],
+      ['updated_at', TS],
+    ],
     select: 'SELECT user_id, tenant_id, role, display_name, is_active, updated_at FROM platform.users',
   },
   tracked: ['tenant_id', 'role', 'display_name', 'is_active'],
@@ -78,7 +102,12 @@ export const DIM_SUBJECT: DimensionSpec = {
   kind: 'type1',
   stage: {
     table: 'stage_subjects',
-    columns: [['subject_id', 'TEXT'], ['subject_name', 'TEXT'], ['is_active', 'BOOLEAN'], ['updated_at', TS]],
+    columns: [
+      ['subject_id', 'TEXT'],
+      ['subject_name', 'TEXT'],
+      ['is_active', 'BOOLEAN'],
+      ['updated_at', TS],
+    ],
     select: 'SELECT subject_id, name, is_active, updated_at FROM platform.subjects',
   },
   tracked: ['subject_name', 'is_active'],
@@ -95,7 +124,14 @@ export const DIM_SKILL: DimensionSpec = {
   kind: 'type1',
   stage: {
     table: 'stage_skills',
-    columns: [['skill_id', 'UUID'], ['subject_id', 'TEXT'], ['skill_code', 'TEXT'], ['skill_name', 'TEXT'], ['grade_level', 'INTEGER'], ['updated_at', TS]],
+    columns: [
+      ['skill_id', 'UUID'],
+      ['subject_id', 'TEXT'],
+      ['skill_code', 'TEXT'],
+      ['skill_name', 'TEXT'],
+      ['grade_level', 'INTEGER'],
+      ['updated_at', TS],
+    ],
     select: 'SELECT skill_id, subject_id, code, name, grade_level, updated_at FROM platform.skills',
   },
   tracked: ['subject_id', 'skill_code', 'skill_name', 'grade_level'],

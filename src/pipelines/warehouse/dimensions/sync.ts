@@ -19,7 +19,12 @@ export interface SyncOptions {
   heartbeat?: Heartbeat;
 }
 
-export async function syncDimension(oltp: Pool, tx: pg.PoolClient, spec: DimensionSpec, opts: SyncOptions = {}): Promise<JobCounts> {
+export async function syncDimension(
+  oltp: Pool,
+  tx: pg.PoolClient,
+  spec: DimensionSpec,
+  opts: SyncOptions = {},
+): Promise<JobCounts> {
   const job = opts.jobName ?? spec.job;
   const { table, businessKey: bk } = spec;
   // Every sync of this table, whatever pipeline or date started it, runs one at a time.
@@ -29,7 +34,9 @@ export async function syncDimension(oltp: Pool, tx: pg.PoolClient, spec: Dimensi
   opts.heartbeat?.stage(`copy ${spec.stage.table}`);
   const staged = await withSourceSnapshot(oltp, (src) => stageFromSource(src, tx, spec.stage));
   if (staged === 0) {
-    const cur = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${spec.kind === 'scd2' ? 'is_current' : 'deleted_at IS NULL'}`);
+    const cur = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${table} WHERE ${spec.kind === 'scd2' ? 'is_current' : 'deleted_at IS NULL'}`,
+    );
     if (cur.rows[0]!.n > 0) {
       throw new ValidationError(
         `${job}: the source returned no rows but ${table} has ${cur.rows[0]!.n} live rows; refusing to close them all (is OLTP_DATABASE_URL right?)`,
@@ -45,15 +52,21 @@ export async function syncDimension(oltp: Pool, tx: pg.PoolClient, spec: Dimensi
                      CASE WHEN count(*) OVER (PARTITION BY s.${bk}) > 1 THEN 'duplicate ${bk} in source' END) AS reject_reason
        FROM ${spec.stage.table} s`,
   );
-  await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date IS NOT DISTINCT FROM $2::date', [job, opts.targetDate ?? null]);
+  await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date IS NOT DISTINCT FROM $2::date', [
+    job,
+    opts.targetDate ?? null,
+  ]);
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
      SELECT $1, $2::date, reject_reason, to_jsonb(i) - 'row_hash' - 'reject_reason' FROM ${spec.stage.table}_in i WHERE reject_reason IS NOT NULL`,
     [job, opts.targetDate ?? null],
   );
-  const valid = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${spec.stage.table}_in WHERE reject_reason IS NULL`);
+  const valid = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${spec.stage.table}_in WHERE reject_reason IS NULL`,
+  );
   const bad = rejected.rowCount ?? 0;
-  if (staged !== valid.rows[0]!.n + bad) throw new Error(`${job}: reconciliation failed: read ${staged} ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
+  if (staged !== valid.rows[0]!.n + bad)
+    throw new Error(`${job}: reconciliation failed: read ${staged} ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
 
   const merged = spec.kind === 'scd2' ? await mergeScd2(tx, spec, asOf) : await mergeType1(tx, spec, asOf);
   return { processed: staged, ...merged, rejected: bad, detail: { table } };

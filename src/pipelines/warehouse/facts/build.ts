@@ -27,7 +27,13 @@ export interface BuildOptions {
 }
 
 /** `date` must be validated (it is inlined into COPY statements). The partition must exist (ensureMonthPartition). */
-export async function buildFact(oltp: Pool, tx: pg.PoolClient, spec: FactSpec, date: string, opts: BuildOptions = {}): Promise<JobCounts> {
+export async function buildFact(
+  oltp: Pool,
+  tx: pg.PoolClient,
+  spec: FactSpec,
+  date: string,
+  opts: BuildOptions = {},
+): Promise<JobCounts> {
   const job = opts.jobName ?? spec.job;
   const day = factDay(date);
   const hb = opts.heartbeat;
@@ -58,12 +64,17 @@ export async function buildFact(oltp: Pool, tx: pg.PoolClient, spec: FactSpec, d
     [job, date],
   );
   const { read, rejected, inserted } = rows[0]!;
-  if (read !== inserted + rejected) throw new Error(`${job} ${date}: reconciliation failed: read ${read} ≠ loaded ${inserted} + rejected ${rejected}`);
+  if (read !== inserted + rejected)
+    throw new Error(`${job} ${date}: reconciliation failed: read ${read} ≠ loaded ${inserted} + rejected ${rejected}`);
   return {
     processed: read,
     inserted,
     deleted: deleted.rowCount ?? 0,
     rejected,
-    detail: { table: spec.table, grain: spec.grain, ...Object.fromEntries(Object.entries(staged).map(([t, n]) => [`staged_${t.replace(/^stage_/, '')}`, n])) },
+    detail: {
+      table: spec.table,
+      grain: spec.grain,
+      ...Object.fromEntries(Object.entries(staged).map(([t, n]) => [`staged_${t.replace(/^stage_/, '')}`, n])),
+    },
   };
 }

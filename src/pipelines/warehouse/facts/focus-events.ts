@@ -7,12 +7,32 @@ export const FACT_FOCUS_EVENTS: FactSpec = {
   job: 'build_fact_focus_events',
   table: 'dw.fact_focus_events',
   grain: 'focus events',
-  columns: ['date_key', 'event_id', 'session_id', 'tenant_key', 'learner_key', 'event_type', 'focus_seconds', 'occurred_at', 'received_at', 'is_late_arrival'],
+  columns: [
+    'date_key',
+    'event_id',
+    'session_id',
+    'tenant_key',
+    'learner_key',
+    'event_type',
+    'focus_seconds',
+    'occurred_at',
+    'received_at',
+    'is_late_arrival',
+  ],
   stages: ({ dayStart, dayEnd }) => [
     {
       table: 'stage_focus_events',
-      columns: [['event_id', 'BIGINT'], ['session_id', 'UUID'], ['session_found', 'BOOLEAN'], ['learner_id', 'UUID'], ['tenant_id', 'UUID'],
-        ['event_type', 'TEXT'], ['duration_seconds', 'INTEGER'], ['occurred_at', 'TIMESTAMPTZ'], ['received_at', 'TIMESTAMPTZ']],
+      columns: [
+        ['event_id', 'BIGINT'],
+        ['session_id', 'UUID'],
+        ['session_found', 'BOOLEAN'],
+        ['learner_id', 'UUID'],
+        ['tenant_id', 'UUID'],
+        ['event_type', 'TEXT'],
+        ['duration_seconds', 'INTEGER'],
+        ['occurred_at', 'TIMESTAMPTZ'],
+        ['received_at', 'TIMESTAMPTZ'],
+      ],
       select: `SELECT e.event_id, e.session_id, s.session_id IS NOT NULL, s.learner_id, s.tenant_id, e.event_type, e.duration_seconds,
                       e.occurred_at, e.received_at
                  FROM platform.session_events e LEFT JOIN platform.sessions s ON s.session_id = e.session_id

@@ -8,14 +8,29 @@ export const FACT_LEARNING_PROGRESS: FactSpec = {
   table: 'dw.fact_learning_progress',
   grain: 'mastery snapshots',
   columns: [
-    'date_key', 'learner_id', 'skill_id', 'tenant_key', 'learner_key', 'skill_key', 'subject_key', 'mastery_level', 'mastery_change_1d',
-    'practice_count', 'is_mastered',
+    'date_key',
+    'learner_id',
+    'skill_id',
+    'tenant_key',
+    'learner_key',
+    'skill_key',
+    'subject_key',
+    'mastery_level',
+    'mastery_change_1d',
+    'practice_count',
+    'is_mastered',
   ],
   stages: ({ date, previousDate }) => [
     {
       table: 'stage_mastery',
-      columns: [['learner_id', 'UUID'], ['skill_id', 'UUID'], ['snapshot_date', 'DATE'], ['mastery_level', 'NUMERIC'],
-        ['practice_count', 'INTEGER'], ['computed_at', 'TIMESTAMPTZ']],
+      columns: [
+        ['learner_id', 'UUID'],
+        ['skill_id', 'UUID'],
+        ['snapshot_date', 'DATE'],
+        ['mastery_level', 'NUMERIC'],
+        ['practice_count', 'INTEGER'],
+        ['computed_at', 'TIMESTAMPTZ'],
+      ],
       select: `SELECT learner_id, skill_id, snapshot_date, mastery_level, practice_count, computed_at FROM platform.skill_mastery_daily
                 WHERE snapshot_date IN ('${previousDate}'::date, '${date}'::date)`,
     },

@@ -7,14 +7,35 @@ export const FACT_SESSIONS: FactSpec = {
   table: 'dw.fact_sessions',
   grain: 'sessions',
   columns: [
-    'date_key', 'session_id', 'tenant_key', 'learner_key', 'subject_key', 'device', 'started_at', 'ended_at', 'duration_seconds',
-    'event_count', 'activities_completed', 'responses', 'correct_responses', 'focus_lost_count', 'focus_lost_seconds', 'late_event_count',
+    'date_key',
+    'session_id',
+    'tenant_key',
+    'learner_key',
+    'subject_key',
+    'device',
+    'started_at',
+    'ended_at',
+    'duration_seconds',
+    'event_count',
+    'activities_completed',
+    'responses',
+    'correct_responses',
+    'focus_lost_count',
+    'focus_lost_seconds',
+    'late_event_count',
   ],
   stages: ({ dayStart, dayEnd }) => [
     {
       table: 'stage_sessions',
-      columns: [['session_id', 'UUID'], ['tenant_id', 'UUID'], ['learner_id', 'UUID'], ['subject_id', 'TEXT'], ['device', 'TEXT'],
-        ['started_at', 'TIMESTAMPTZ'], ['ended_at', 'TIMESTAMPTZ']],
+      columns: [
+        ['session_id', 'UUID'],
+        ['tenant_id', 'UUID'],
+        ['learner_id', 'UUID'],
+        ['subject_id', 'TEXT'],
+        ['device', 'TEXT'],
+        ['started_at', 'TIMESTAMPTZ'],
+        ['ended_at', 'TIMESTAMPTZ'],
+      ],
       select: `SELECT session_id, tenant_id, learner_id, subject_id, device, started_at, ended_at FROM platform.sessions
                 WHERE started_at >= ${dayStart} AND started_at < ${dayEnd}`,
     },
@@ -56,8 +77,14 @@ export const FACT_SESSIONS: FactSpec = {
 export function sessionEventsStage(dayStart: string, dayEnd: string) {
   return {
     table: 'stage_session_events',
-    columns: [['session_id', 'UUID'], ['event_type', 'TEXT'], ['is_correct', 'BOOLEAN'], ['duration_seconds', 'INTEGER'],
-      ['occurred_at', 'TIMESTAMPTZ'], ['received_at', 'TIMESTAMPTZ']],
+    columns: [
+      ['session_id', 'UUID'],
+      ['event_type', 'TEXT'],
+      ['is_correct', 'BOOLEAN'],
+      ['duration_seconds', 'INTEGER'],
+      ['occurred_at', 'TIMESTAMPTZ'],
+      ['received_at', 'TIMESTAMPTZ'],
+    ],
     select: `SELECT e.session_id, e.event_type, e.is_correct, e.duration_seconds, e.occurred_at, e.received_at
                FROM platform.sessions s JOIN platform.session_events e ON e.session_id = s.session_id
               WHERE s.started_at >= ${dayStart} AND s.started_at < ${dayEnd}`,

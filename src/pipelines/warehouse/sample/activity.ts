@@ -16,7 +16,8 @@ export async function insertDayActivity(db: pg.PoolClient, scale: OltpScale, dat
   const start = utcMidnight(date);
   const end = utcMidnight(addDays(date, 1));
   const c = derivedCounts(scale);
-  const secondOfDay = (key: string, salt: number) => `${start} + (1 + floor(${rnd(key, salt)} * 86000)) * interval '1 second'`;
+  const secondOfDay = (key: string, salt: number) =>
+    `${start} + (1 + floor(${rnd(key, salt)} * 86000)) * interval '1 second'`;
 
   // Learners able to start a session today, numbered so a hash can pick one.
   await db.query(`
@@ -35,7 +36,8 @@ export async function insertDayActivity(db: pg.PoolClient, scale: OltpScale, dat
   const S = c.sessionsPerDay;
   const E = scale.eventsPerDay;
   const sk = `${d}::bigint * 10000000 + s`;
-  const jitter = (x: string) => `CASE WHEN ${x} <= 0 OR ${x} >= ${S} THEN 0 ELSE (hashint8extended(${d}::bigint * 10000000 + ${x}, 44) % 5)::int END`;
+  const jitter = (x: string) =>
+    `CASE WHEN ${x} <= 0 OR ${x} >= ${S} THEN 0 ELSE (hashint8extended(${d}::bigint * 10000000 + ${x}, 44) % 5)::int END`;
   await db.query(`
     CREATE TEMP TABLE gen_sessions ON COMMIT DROP AS
     SELECT s, md5('session:' || ${d} || ':' || s)::uuid AS session_id, p.learner_id, p.tenant_id, p.grade_level,

@@ -9,6 +9,7 @@ import { addDays } from '../../dates.js';
 import { migrate } from '../../../warehouse/migrate.js';
 import { seedOltpSource } from './generator.js';
 import type { OltpScale } from './scale.js';
+import type { DemoSeeder } from '../../../stack/sample-kit/demo-seeder.js';
 
 export interface WarehouseDemoSeed {
   oltp: Pool;
@@ -21,7 +22,9 @@ export interface WarehouseDemoSeed {
 export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: WarehouseDemoSeed): Promise<string> {
   await migrate(warehouse);
   // A warehouse that already has dimensions keeps them: replaying old days over newer versions would rewrite history.
-  const { rows } = await warehouse.query<{ n: number }>('SELECT (SELECT count(*) FROM dw.dim_tenant) + (SELECT count(*) FROM dw.dim_learner) AS n');
+  const { rows } = await warehouse.query<{ n: number }>(
+    'SELECT (SELECT count(*) FROM dw.dim_tenant) + (SELECT count(*) FROM dw.dim_learner) AS n',
+  );
   const replay = Number(rows[0]!.n) === 0;
   const counts = await seedOltpSource(oltp, {
     from,
@@ -30,7 +33,8 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
     afterStep: replay
       ? async ({ kind, date }) => {
           const asOf = `${kind === 'baseline' ? date : addDays(date, 1)}T00:00:00Z`;
-          for (const spec of DIMENSIONS) await withTransaction(warehouse, (tx) => syncDimension(oltp, tx, spec, { asOf }));
+          for (const spec of DIMENSIONS)
+            await withTransaction(warehouse, (tx) => syncDimension(oltp, tx, spec, { asOf }));
         }
       : undefined,
   });
@@ -47,3 +51,10 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
   }
   return summary;
 }
+
+/** `learnsync demo`/`dev`: the generated OLTP platform, sized by OLTP_SAMPLE_*. */
+export const warehouseSeeder: DemoSeeder = {
+  name: 'warehouse',
+  seed: ({ oltp, warehouse, from, to, config }) =>
+    seedWarehouseDemo({ oltp, warehouse, from, to, scale: config.oltpSample }),
+};

@@ -23,7 +23,8 @@ const tenantName = (t: string, suffixIndex: string) =>
    || CASE WHEN ${t} > ${TENANT_NAMES.length} THEN ' ' || ${t} ELSE '' END
    || ' ' || (ARRAY[${TENANT_SUFFIXES.map(sqlLiteral).join(', ')}])[1 + (${suffixIndex})]`;
 
-const personName = (key: string, salt: number) => `${pick(FIRST_NAMES, key, salt)} || ' ' || ${pick(LAST_NAMES, key, salt + 1)}`;
+const personName = (key: string, salt: number) =>
+  `${pick(FIRST_NAMES, key, salt)} || ' ' || ${pick(LAST_NAMES, key, salt + 1)}`;
 
 /** Tenant number ↔ id, so that SQL can go from a tenant to "its" teachers. */
 export const tenantMap = (tenants: number) =>

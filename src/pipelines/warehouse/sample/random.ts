@@ -34,12 +34,54 @@ export const SUBJECTS = [
 export const SUBJECT_CODES = SUBJECTS.map(([code]) => code);
 
 export const TENANT_NAMES = [
-  'Northwind', 'Riverside', 'Cedar Grove', 'Lakeshore', 'Maple Ridge', 'Summit',
-  'Harbor View', 'Pine Valley', 'Brookfield', 'Oakmont', 'Silver Creek', 'Fairview',
+  'Northwind',
+  'Riverside',
+  'Cedar Grove',
+  'Lakeshore',
+  'Maple Ridge',
+  'Summit',
+  'Harbor View',
+  'Pine Valley',
+  'Brookfield',
+  'Oakmont',
+  'Silver Creek',
+  'Fairview',
 ];
 export const TENANT_SUFFIXES = ['School District', 'Academy', 'Learning Trust', 'Unified Schools'];
-export const FIRST_NAMES = ['Ada', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonah', 'Kofi', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya'];
-export const LAST_NAMES = ['Abbott', 'Baptiste', 'Chen', 'Dubois', 'Evans', 'Fischer', 'Garcia', 'Haddad', 'Ivanova', 'Jensen', 'Kim', 'Lopez', 'Moreau', 'Nakamura'];
+export const FIRST_NAMES = [
+  'Ada',
+  'Ben',
+  'Chloe',
+  'Dev',
+  'Elena',
+  'Farid',
+  'Grace',
+  'Hiro',
+  'Ines',
+  'Jonah',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nora',
+  'Omar',
+  'Priya',
+];
+export const LAST_NAMES = [
+  'Abbott',
+  'Baptiste',
+  'Chen',
+  'Dubois',
+  'Evans',
+  'Fischer',
+  'Garcia',
+  'Haddad',
+  'Ivanova',
+  'Jensen',
+  'Kim',
+  'Lopez',
+  'Moreau',
+  'Nakamura',
+];
 
 /** SQL for the skill id the generator gives (subject code, grade, n): the same md5 the skills table was built with. */
 export function skillIdSql(subject: string, grade: string, n: string): string {

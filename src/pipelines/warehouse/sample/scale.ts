@@ -30,6 +30,8 @@ export function checkScale(scale: OltpScale): void {
   for (const [k, v] of Object.entries(scale)) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`OLTP scale ${k} must be a positive integer, got ${v}`);
   }
-  if (scale.eventsPerDay < EVENTS_PER_SESSION) throw new Error(`OLTP scale eventsPerDay must be at least ${EVENTS_PER_SESSION}`);
-  if (scale.eventsPerDay >= 1_000_000_000) throw new Error('OLTP scale eventsPerDay must be below 1e9 (event ids are day * 1e9 + n)');
+  if (scale.eventsPerDay < EVENTS_PER_SESSION)
+    throw new Error(`OLTP scale eventsPerDay must be at least ${EVENTS_PER_SESSION}`);
+  if (scale.eventsPerDay >= 1_000_000_000)
+    throw new Error('OLTP scale eventsPerDay must be below 1e9 (event ids are day * 1e9 + n)');
 }

@@ -1,0 +1,58 @@
+// How a learnsync worker connects and what it runs: TLS/API key for Temporal Cloud, the workflow
+// code (prebuilt bundle in production, bundled from source in development) and the worker itself
+// from already-built activities. Shared by the standalone worker (src/worker.ts) and the local
+// stack's in-process worker, so neither imports the other.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../config.js';
+import { activityTimingInterceptor } from './activity-timing.js';
+
+/** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
+export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
+  return {
+    ...(config.temporal.tls && { tls: true }),
+    ...(config.temporal.apiKey && { apiKey: config.temporal.apiKey }),
+  };
+}
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const DEFAULT_BUNDLE_PATH = (config: Config) => path.join(config.projectRoot, 'dist', 'workflow-bundle.js');
+
+/** Production uses the prebuilt bundle (`npm run build:bundle`); development bundles from source. */
+export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle = config.worker.bundlePath ?? DEFAULT_BUNDLE_PATH(config);
+  if (config.worker.bundlePath || (process.env.NODE_ENV === 'production' && existsSync(bundle))) {
+    if (!existsSync(bundle))
+      throw new Error(`WORKFLOW_BUNDLE_PATH ${bundle} does not exist: run \`npm run build:bundle\``);
+    return { workflowBundle: { codePath: bundle } };
+  }
+  return { workflowsPath: WORKFLOWS_PATH };
+}
+
+/**
+ * Latency settings measured by bench/orchestration.ts: a wave of ready nodes goes out with the
+ * workflow task's completion (eager activity dispatch, up to the free activity slots) instead of a
+ * round-trip through the task queue, and every activity result carries its own execution time.
+ */
+export function workerTuning(config: Config): Partial<WorkerOptions> {
+  return {
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxEagerActivityReservationsPerWorkflowTask: config.worker.maxConcurrentActivities,
+    interceptors: { activity: [activityTimingInterceptor] },
+  };
+}
+
+export async function createWorker(config: Config, connection: NativeConnection, activities: object): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+    ...workerTuning(config),
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    ...workflowSource(config),
+  });
+}

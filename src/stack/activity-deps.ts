@@ -1,0 +1,24 @@
+// Builds the activities' dependencies — the edge where sample mode is decided: warehouse and OLTP
+// pools (the warehouse migrated) and the source clients, live or sample per source (source-clients.ts).
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createPool } from '../connectors/postgres.js';
+import type { ActivityDeps } from '../runtime/deps.js';
+import { migrate } from '../warehouse/migrate.js';
+import { createSourceClients } from './source-clients.js';
+
+export async function createActivityDeps(
+  config: Config,
+  urls: { warehouseUrl: string; oltpUrl: string },
+  logger: Logger,
+): Promise<ActivityDeps> {
+  const poolSize = config.worker.maxConcurrentActivities + 2;
+  const warehouse = createPool(urls.warehouseUrl, { max: poolSize, applicationName: 'learnsync-worker' });
+  const oltp = createPool(urls.oltpUrl, { max: poolSize, applicationName: 'learnsync-worker' });
+  await migrate(warehouse);
+  return { warehouse, oltp, outputDir: config.outputDir, logger, config, sources: createSourceClients(config) };
+}
+
+export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
+  await Promise.all([deps.warehouse.end(), deps.oltp.end()]);
+}
