@@ -32,7 +32,7 @@ import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/temporal-dev-server.js';
 import { migrate } from '../src/warehouse/migrate.js';
 import { createSourceClients } from '../src/stack/source-clients.js';
-import { compare, finish, round3, speedRatio, spread } from './fair.js';
+import { compare, finish, round3, speedRatio, spread, type Target } from './fair.js';
 import { identityChecksum, PEOPLE_AT_1X, stageIdentityInputs } from './identity-population.js';
 import { resolveLearnersReference } from './identity-reference.js';
 
@@ -42,6 +42,8 @@ const RESOLVE_TARGET_SECONDS = 10;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PIPELINE_SCALE = Number(process.env.BENCH_PIPELINE_SCALE ?? 10);
 const JOB = 'bench_identity';
+/** Which parts to run: resolution (1M learners vs the previous SQL) and/or pipeline (the DAG). */
+const PARTS = (process.env.BENCH_IDENTITY_PARTS ?? 'resolution,pipeline').split(',');
 const DATE = '2026-11-22';
 const secs = (ms: number) => Math.round(ms) / 1000;
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -104,6 +106,8 @@ async function pipelineRunner(url: string, scale: number) {
   const indexSeconds = secs(Date.now() - ti);
   let last: PipelineRound | undefined;
 
+  const extractedPerRun: number[] = [];
+
   async function runOnce(): Promise<number> {
     const stages: PipelineRound['stages'] = {};
     const results = new Map<string, NodeResult>();
@@ -149,12 +153,14 @@ async function pipelineRunner(url: string, scale: number) {
       datasets,
       gates: `${gates?.passed} passed, ${gates?.warned} warned, ${gates?.failed} failed`,
     };
-    return last.extractedRows;
+    extractedPerRun.push(last.extractedRows);
+    return 1; // one run: forced reruns of windowed extracts read a different number of source rows
   }
 
   return {
     indexSeconds,
     runOnce,
+    extractedPerRun,
     last: () => last!,
     close: async () => {
       await pool.end();
@@ -169,133 +175,139 @@ async function main() {
   const dbs = ['bench_identity_1x', 'bench_identity_1m', 'bench_pipeline'];
   const pg = await startEmbeddedPostgres({ dataDir, port, databases: dbs, ephemeral: true });
   try {
-    // Sizing: how many people of the sample make ~1,000,000 learners.
-    const p1 = createPool(pg.url('bench_identity_1x'));
-    await migrate(p1);
-    await stageIdentityInputs(p1, PEOPLE_AT_1X);
-    const at1x = await withTransaction(p1, (tx) => resolveLearners(tx, JOB, DATE));
-    await p1.end();
-    const people = Math.ceil((PEOPLE_AT_1X * TARGET_LEARNERS) / at1x.learners);
+    let identityFigures: Record<string, unknown> | undefined;
+    let pipelineFigures: Record<string, unknown> | undefined;
+    const targets: Target[] = [];
+    if (PARTS.includes('resolution')) {
+      // Sizing: how many people of the sample make ~1,000,000 learners.
+      const p1 = createPool(pg.url('bench_identity_1x'));
+      await migrate(p1);
+      await stageIdentityInputs(p1, PEOPLE_AT_1X);
+      const at1x = await withTransaction(p1, (tx) => resolveLearners(tx, JOB, DATE));
+      await p1.end();
+      const people = Math.ceil((PEOPLE_AT_1X * TARGET_LEARNERS) / at1x.learners);
 
-    console.log(`identity resolution — ${fmt(people)} people for ~${fmt(TARGET_LEARNERS)} learners`);
-    const pm = createPool(pg.url('bench_identity_1m'));
-    await migrate(pm);
-    const t0 = Date.now();
-    const staged = await stageIdentityInputs(pm, people);
-    const stagedRows = staged.ace + staged.pearson + staged.emails + staged.signups;
-    console.log(
-      `  staged ${fmt(stagedRows)} rows (${Object.entries(staged)
-        .map(([k, v]) => `${k} ${fmt(v)}`)
-        .join(', ')}) in ${secs(Date.now() - t0)} s`,
-    );
+      console.log(`identity resolution — ${fmt(people)} people for ~${fmt(TARGET_LEARNERS)} learners`);
+      const pm = createPool(pg.url('bench_identity_1m'));
+      await migrate(pm);
+      const t0 = Date.now();
+      const staged = await stageIdentityInputs(pm, people);
+      const stagedRows = staged.ace + staged.pearson + staged.emails + staged.signups;
+      console.log(
+        `  staged ${fmt(stagedRows)} rows (${Object.entries(staged)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}) in ${secs(Date.now() - t0)} s`,
+      );
 
-    // Server CPU of each resolution (the backend's utime+stime from /proc: embedded Postgres runs
-    // on this machine): a figure other processes' load does not inflate, unlike wall time.
-    const cpuMs: Record<string, number[]> = { reference: [], learnsync: [] };
-    const withCpu = async <T>(side: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> => {
-      return withTransaction(pm, async (tx) => {
-        const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-        const before = backendCpuMs(pid);
-        const out = await fn(tx);
-        cpuMs[side]!.push(backendCpuMs(pid) - before);
-        return out;
+      // Server CPU of each resolution (the backend's utime+stime from /proc: embedded Postgres runs
+      // on this machine): a figure other processes' load does not inflate, unlike wall time.
+      const cpuMs: Record<string, number[]> = { reference: [], learnsync: [] };
+      const withCpu = async <T>(side: string, fn: (tx: PoolClient) => Promise<T>): Promise<T> => {
+        return withTransaction(pm, async (tx) => {
+          const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          const before = backendCpuMs(pid);
+          const out = await fn(tx);
+          cpuMs[side]!.push(backendCpuMs(pid) - before);
+          return out;
+        });
+      };
+      let reference: string | undefined;
+      let counts: Awaited<ReturnType<typeof resolveLearners>> | undefined;
+      const checked = async (name: string) => {
+        const sum = await identityChecksum(pm, JOB);
+        reference ??= sum;
+        if (sum !== reference)
+          throw new Error(`${name} wrote checksum ${sum}, the reference wrote ${reference}: results differ`);
+      };
+      const identity = await compare(
+        [
+          {
+            name: 'before (reference SQL)',
+            run: async () => (await withCpu('reference', (tx) => resolveLearnersReference(tx, JOB, DATE))).learners,
+            teardown: () => checked('the reference'),
+          },
+          {
+            name: 'learnsync',
+            run: async () => (counts = await withCpu('learnsync', (tx) => resolveLearners(tx, JOB, DATE))).learners,
+            teardown: () => checked('learnsync'),
+          },
+        ],
+        { rounds: ROUNDS },
+      );
+      await pm.end();
+      // the first run of each side is the warm-up round
+      const cpu = Object.fromEntries(Object.entries(cpuMs).map(([k, xs]) => [k, spread(xs.slice(1))]));
+      const cpuRatio = round3(cpu.reference!.median / cpu.learnsync!.median);
+      const ours = identity.sides.learnsync!;
+      const before = identity.sides['before (reference SQL)']!;
+      const resolveSeconds = round3(ours.msStats.median / 1000);
+      const speedup = speedRatio(identity, 'learnsync', 'before (reference SQL)');
+      console.log(
+        `  ${fmt(ours.units)} learners (${fmt(staged.emails + staged.signups)} identity rows, ${fmt(counts!.conflicts)} conflicts, rate ${(counts!.resolved / counts!.learners).toFixed(4)}): ` +
+          `median ${resolveSeconds} s (min ${round3(ours.msStats.min / 1000)}, max ${round3(ours.msStats.max / 1000)}), ${fmt(Math.round(ours.perSecond.median))} learners/s; ` +
+          `before: median ${round3(before.msStats.median / 1000)} s → ×${speedup}; checksum ${reference} identical in every run`,
+      );
+      console.log(
+        `  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`,
+      );
+
+      identityFigures = {
+        people,
+        stagedRows,
+        learners: ours.units,
+        resolved: counts!.resolved,
+        conflicts: counts!.conflicts,
+        bySource: counts!.bySource,
+        checksum: reference,
+        checksumsIdentical: true,
+        rounds: identity.rounds,
+        warmup: identity.warmup,
+        learnsync: { ms: ours.msStats, learnersPerSec: ours.perSecond },
+        before: { ms: before.msStats, learnersPerSec: before.perSecond },
+        serverCpuMs: cpu,
+        ratios: { speedupVsBefore: speedup, serverCpuBeforeOverLearnsync: cpuRatio },
+      };
+      targets.push({
+        name: 'identity resolution of ~1M learners × 3 sources, median seconds',
+        value: resolveSeconds,
+        op: '<=',
+        target: RESOLVE_TARGET_SECONDS,
       });
-    };
-    let reference: string | undefined;
-    let counts: Awaited<ReturnType<typeof resolveLearners>> | undefined;
-    const checked = async (name: string) => {
-      const sum = await identityChecksum(pm, JOB);
-      reference ??= sum;
-      if (sum !== reference)
-        throw new Error(`${name} wrote checksum ${sum}, the reference wrote ${reference}: results differ`);
-    };
-    const identity = await compare(
-      [
-        {
-          name: 'before (reference SQL)',
-          run: async () => (await withCpu('reference', (tx) => resolveLearnersReference(tx, JOB, DATE))).learners,
-          teardown: () => checked('the reference'),
-        },
-        {
-          name: 'learnsync',
-          run: async () => (counts = await withCpu('learnsync', (tx) => resolveLearners(tx, JOB, DATE))).learners,
-          teardown: () => checked('learnsync'),
-        },
-      ],
-      { rounds: ROUNDS },
-    );
-    await pm.end();
-    // the first run of each side is the warm-up round
-    const cpu = Object.fromEntries(Object.entries(cpuMs).map(([k, xs]) => [k, spread(xs.slice(1))]));
-    const cpuRatio = round3(cpu.reference!.median / cpu.learnsync!.median);
-    const ours = identity.sides.learnsync!;
-    const before = identity.sides['before (reference SQL)']!;
-    const resolveSeconds = round3(ours.msStats.median / 1000);
-    const speedup = speedRatio(identity, 'learnsync', 'before (reference SQL)');
-    console.log(
-      `  ${fmt(ours.units)} learners (${fmt(staged.emails + staged.signups)} identity rows, ${fmt(counts!.conflicts)} conflicts, rate ${(counts!.resolved / counts!.learners).toFixed(4)}): ` +
-        `median ${resolveSeconds} s (min ${round3(ours.msStats.min / 1000)}, max ${round3(ours.msStats.max / 1000)}), ${fmt(Math.round(ours.perSecond.median))} learners/s; ` +
-        `before: median ${round3(before.msStats.median / 1000)} s → ×${speedup}; checksum ${reference} identical in every run`,
-    );
-    console.log(
-      `  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`,
-    );
+    }
+    if (PARTS.includes('pipeline')) {
+      console.log(`whole pipeline — ${PIPELINE_SCALE}× the sample, ${ROUNDS} rounds after a warm-up`);
+      const runner = await pipelineRunner(pg.url('bench_pipeline'), PIPELINE_SCALE);
+      const pipeline = await compare([{ name: 'pipeline', run: runner.runOnce }], { rounds: ROUNDS });
+      const pl = pipeline.sides.pipeline!;
+      const lastRound = runner.last();
+      const measuredRows = runner.extractedPerRun.slice(pipeline.warmup);
+      const rowsPerSec = spread(measuredRows.map((rows, i) => (rows * 1000) / pl.ms[i]!));
+      await runner.close();
+      console.log(`${'stage (last round)'.padEnd(28)} ${'s'.padStart(8)} ${'rows'.padStart(11)}`);
+      for (const [id, st] of Object.entries(lastRound.stages))
+        console.log(`${id.padEnd(28)} ${st.seconds.toFixed(2).padStart(8)} ${fmt(st.rows).padStart(11)}`);
+      console.log(
+        `  ${measuredRows.map(fmt).join(' / ')} unique source rows through the DAG per run: median ${round3(pl.msStats.median / 1000)} s (min ${round3(pl.msStats.min / 1000)}, max ${round3(pl.msStats.max / 1000)}), ` +
+          `${fmt(Math.round(rowsPerSec.median))} unique rows/s (min ${fmt(Math.round(rowsPerSec.min))}, max ${fmt(Math.round(rowsPerSec.max))}) (the sum over nodes, ${fmt(lastRound.nodeRowsSum)}, counts rows several times); gates: ${lastRound.gates}`,
+      );
 
-    console.log(`whole pipeline — ${PIPELINE_SCALE}× the sample, ${ROUNDS} rounds after a warm-up`);
-    const runner = await pipelineRunner(pg.url('bench_pipeline'), PIPELINE_SCALE);
-    const pipeline = await compare([{ name: 'pipeline', run: runner.runOnce }], { rounds: ROUNDS });
-    const pl = pipeline.sides.pipeline!;
-    const lastRound = runner.last();
-    await runner.close();
-    console.log(`${'stage (last round)'.padEnd(28)} ${'s'.padStart(8)} ${'rows'.padStart(11)}`);
-    for (const [id, st] of Object.entries(lastRound.stages))
-      console.log(`${id.padEnd(28)} ${st.seconds.toFixed(2).padStart(8)} ${fmt(st.rows).padStart(11)}`);
-    console.log(
-      `  ${fmt(pl.units)} unique source rows through the DAG: median ${round3(pl.msStats.median / 1000)} s (min ${round3(pl.msStats.min / 1000)}, max ${round3(pl.msStats.max / 1000)}), ` +
-        `${fmt(Math.round(pl.perSecond.median))} unique rows/s (the sum over nodes, ${fmt(lastRound.nodeRowsSum)}, counts rows several times); gates: ${lastRound.gates}`,
-    );
-
+      pipelineFigures = {
+        scale: PIPELINE_SCALE,
+        sampleIndexSeconds: runner.indexSeconds,
+        rounds: pipeline.rounds,
+        uniqueSourceRowsPerRun: measuredRows,
+        ms: pl.msStats,
+        uniqueRowsPerSec: rowsPerSec,
+        nodeRowsSum: lastRound.nodeRowsSum,
+        lastRoundStages: lastRound.stages,
+        datasets: lastRound.datasets,
+        gates: lastRound.gates,
+      };
+    }
     finish(
       'identity',
-      {
-        date: new Date().toISOString(),
-        identity: {
-          people,
-          stagedRows,
-          learners: ours.units,
-          resolved: counts!.resolved,
-          conflicts: counts!.conflicts,
-          bySource: counts!.bySource,
-          checksum: reference,
-          checksumsIdentical: true,
-          rounds: identity.rounds,
-          warmup: identity.warmup,
-          learnsync: { ms: ours.msStats, learnersPerSec: ours.perSecond },
-          before: { ms: before.msStats, learnersPerSec: before.perSecond },
-          serverCpuMs: cpu,
-          ratios: { speedupVsBefore: speedup, serverCpuBeforeOverLearnsync: cpuRatio },
-        },
-        pipeline: {
-          scale: PIPELINE_SCALE,
-          sampleIndexSeconds: runner.indexSeconds,
-          rounds: pipeline.rounds,
-          uniqueSourceRows: pl.units,
-          ms: pl.msStats,
-          uniqueRowsPerSec: pl.perSecond,
-          nodeRowsSum: lastRound.nodeRowsSum,
-          lastRoundStages: lastRound.stages,
-          datasets: lastRound.datasets,
-          gates: lastRound.gates,
-        },
-      },
-      [
-        {
-          name: 'identity resolution of ~1M learners × 3 sources, median seconds',
-          value: resolveSeconds,
-          op: '<=',
-          target: RESOLVE_TARGET_SECONDS,
-        },
-      ],
+      { date: new Date().toISOString(), identity: identityFigures, pipeline: pipelineFigures },
+      targets,
     );
   } finally {
     await pg.stop();
