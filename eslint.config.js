@@ -4,7 +4,8 @@
 //    no Node built-ins, no I/O modules, no environment — nothing can touch the network, disk, clock
 //    or randomness outside Temporal's sandbox;
 //  - layer boundaries (eslint-rules/boundaries.js): families never import each other, only the
-//    wiring imports sample code, connectors know nothing of Temporal, arrows point one way.
+//    wiring imports sample code, connectors know nothing of Temporal, arrows point one way;
+//  - no line over 120 characters (max-len, Prettier's width), migrations excepted.
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-plugin-prettier/recommended';
 import { builtinModules } from 'node:module';
@@ -43,6 +44,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  {
+    // Prettier wraps code at 120 (.prettierrc.json) but cannot break strings, template literals (SQL)
+    // or comments; this catches those. Migrations are checksummed SQL that must never change.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'eslint-rules/*.js', '*.js', '*.ts'],
+    rules: { 'max-len': ['error', { code: 120, tabWidth: 2, ignoreUrls: true, ignoreRegExpLiterals: true }] },
+  },
+  {
+    files: ['src/warehouse/migrations/**'],
+    rules: { 'max-len': 'off' },
   },
   {
     files: ['src/**/*.ts'],

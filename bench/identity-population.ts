@@ -64,7 +64,8 @@ async function stagePopulation(pool: Pool, people: number): Promise<Record<keyof
 export async function stageIdentityInputs(pool: Pool, people: number): Promise<Record<keyof Rows, number>> {
   const counts = await stagePopulation(pool, people);
   await pool.query(
-    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', 'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`,
+    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('bench', ` +
+      `'user_emails', 'bench', '{}', now()), ('bench', 'user_signups', 'bench', '{}', now())`,
   );
   for (const t of ['kusto_ace_exam_results', 'kusto_pearson_exam_results', 'kusto_user_emails', 'kusto_user_signups'])
     await pool.query(`ANALYZE staging.${t}`);
@@ -78,9 +79,12 @@ export async function stageIdentityInputs(pool: Pool, people: number): Promise<R
 export async function identityChecksum(pool: Pool, job: string): Promise<string> {
   const { rows } = await pool.query<{ c: string }>(
     `SELECT md5(
-       (SELECT coalesce(string_agg(format('%s|%s|%s|%s|%s', email, dotcom_id, resolved_by, candidate_count, has_conflict), E'\n' ORDER BY email), '') FROM learning_roi.learner_identities)
-       || '#' || (SELECT coalesce(string_agg(format('%s|%s|%s|%s', email, chosen_dotcom_id, chosen_source, candidates::text), E'\n' ORDER BY email), '') FROM learning_roi.identity_conflicts)
-       || '#' || (SELECT coalesce(string_agg(format('%s|%s', reason, raw::text), E'\n' ORDER BY reason, raw::text), '') FROM etl_rejects WHERE job_name = $1)) AS c`,
+       (SELECT coalesce(string_agg(format('%s|%s|%s|%s|%s', email, dotcom_id, resolved_by,
+       candidate_count, has_conflict), E'\n' ORDER BY email), '') FROM learning_roi.learner_identities)
+       || '#' || (SELECT coalesce(string_agg(format('%s|%s|%s|%s', email, chosen_dotcom_id,
+       chosen_source, candidates::text), E'\n' ORDER BY email), '') FROM learning_roi.identity_conflicts)
+       || '#' || (SELECT coalesce(string_agg(format('%s|%s', reason, raw::text), E'\n' ORDER BY reason,
+       raw::text), '') FROM etl_rejects WHERE job_name = $1)) AS c`,
     [job],
   );
   return rows[0]!.c;

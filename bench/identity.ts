@@ -141,7 +141,8 @@ async function pipelineRunner(url: string, scale: number) {
     const datasets = Object.fromEntries(
       (
         await pool.query<{ dataset: string; rows: string }>(
-          `SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = 'success' ORDER BY dataset, id DESC`,
+          `SELECT DISTINCT ON (dataset) dataset, rows FROM learning_roi.dataset_syncs WHERE status = ` +
+            `'success' ORDER BY dataset, id DESC`,
         )
       ).rows.map((r) => [r.dataset, Number(r.rows)]),
     );
@@ -243,12 +244,16 @@ async function main() {
       const resolveSeconds = round3(ours.msStats.median / 1000);
       const speedup = speedRatio(identity, 'learnsync', 'before (reference SQL)');
       console.log(
-        `  ${fmt(ours.units)} learners (${fmt(staged.emails + staged.signups)} identity rows, ${fmt(counts!.conflicts)} conflicts, rate ${(counts!.resolved / counts!.learners).toFixed(4)}): ` +
-          `median ${resolveSeconds} s (min ${round3(ours.msStats.min / 1000)}, max ${round3(ours.msStats.max / 1000)}), ${fmt(Math.round(ours.perSecond.median))} learners/s; ` +
-          `before: median ${round3(before.msStats.median / 1000)} s → ×${speedup}; checksum ${reference} identical in every run`,
+        `  ${fmt(ours.units)} learners (${fmt(staged.emails + staged.signups)} identity rows, ` +
+          `${fmt(counts!.conflicts)} conflicts, rate ${(counts!.resolved / counts!.learners).toFixed(4)}): ` +
+          `median ${resolveSeconds} s (min ${round3(ours.msStats.min / 1000)}, max ` +
+          `${round3(ours.msStats.max / 1000)}), ${fmt(Math.round(ours.perSecond.median))} learners/s; ` +
+          `before: median ${round3(before.msStats.median / 1000)} s → ×${speedup}; checksum ${reference} ` +
+          `identical in every run`,
       );
       console.log(
-        `  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`,
+        `  server CPU per resolution: learnsync median ${round3(cpu.learnsync!.median / 1000)} s, before ` +
+          `${round3(cpu.reference!.median / 1000)} s → ×${cpuRatio} less CPU`,
       );
 
       identityFigures = {
@@ -287,8 +292,12 @@ async function main() {
       for (const [id, st] of Object.entries(lastRound.stages))
         console.log(`${id.padEnd(28)} ${st.seconds.toFixed(2).padStart(8)} ${fmt(st.rows).padStart(11)}`);
       console.log(
-        `  ${measuredRows.map(fmt).join(' / ')} unique source rows through the DAG per run: median ${round3(pl.msStats.median / 1000)} s (min ${round3(pl.msStats.min / 1000)}, max ${round3(pl.msStats.max / 1000)}), ` +
-          `${fmt(Math.round(rowsPerSec.median))} unique rows/s (min ${fmt(Math.round(rowsPerSec.min))}, max ${fmt(Math.round(rowsPerSec.max))}) (the sum over nodes, ${fmt(lastRound.nodeRowsSum)}, counts rows several times); gates: ${lastRound.gates}`,
+        `  ${measuredRows.map(fmt).join(' / ')} unique source rows through the DAG per run: median ` +
+          `${round3(pl.msStats.median / 1000)} s (min ${round3(pl.msStats.min / 1000)}, max ` +
+          `${round3(pl.msStats.max / 1000)}), ` +
+          `${fmt(Math.round(rowsPerSec.median))} unique rows/s (min ${fmt(Math.round(rowsPerSec.min))}, ` +
+          `max ${fmt(Math.round(rowsPerSec.max))}) (the sum over nodes, ${fmt(lastRound.nodeRowsSum)}, ` +
+          `counts rows several times); gates: ${lastRound.gates}`,
       );
 
       pipelineFigures = {

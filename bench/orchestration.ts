@@ -248,8 +248,10 @@ async function main(): Promise<void> {
         figures[workflow] as Record<string, Record<string, { median: number; p95: number }>>,
       )) {
         console.log(
-          `  ${workflow.padEnd(15)} ${side.padEnd(12)} wall ${f.wallMs!.median} ms · scheduled→started ${f.schedToStartMs!.median}/${f.schedToStartMs!.p95} ms · ` +
-            `ready→scheduled ${f.readyToScheduledMs!.median}/${f.readyToScheduledMs!.p95} ms · ready→started ${f.readyToStartedMs!.median}/${f.readyToStartedMs!.p95} ms · ` +
+          `  ${workflow.padEnd(15)} ${side.padEnd(12)} wall ${f.wallMs!.median} ms · scheduled→started ` +
+            `${f.schedToStartMs!.median}/${f.schedToStartMs!.p95} ms · ` +
+            `ready→scheduled ${f.readyToScheduledMs!.median}/${f.readyToScheduledMs!.p95} ms · ` +
+            `ready→started ${f.readyToStartedMs!.median}/${f.readyToStartedMs!.p95} ms · ` +
             `start→first activity ${f.startToFirstActivityMs!.median}/${f.startToFirstActivityMs!.p95} ms (median/p95)`,
         );
       }

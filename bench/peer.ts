@@ -68,9 +68,12 @@ async function seedSource(url: string): Promise<void> {
   try {
     await c.query(DDL(TABLE));
     await c.query(`INSERT INTO ${TABLE}
-      SELECT i, md5((i / 20)::text)::uuid, (ARRAY['response', 'activity_completed', 'focus_lost', 'hint_requested'])[1 + i % 4],
-             CASE WHEN i % 3 = 0 THEN NULL ELSE md5('skill' || (i % 500))::uuid END, CASE WHEN i % 4 = 0 THEN i % 7 < 4 END,
-             (i % 900)::int, timestamptz '2026-03-10' + i * interval '80 ms', timestamptz '2026-03-10' + i * interval '80 ms' + (i % 50) * interval '1 s'
+      SELECT i, md5((i / 20)::text)::uuid, (ARRAY['response', 'activity_completed', 'focus_lost',
+      'hint_requested'])[1 + i % 4],
+             CASE WHEN i % 3 = 0 THEN NULL ELSE md5('skill' || (i % 500))::uuid END, CASE WHEN i % 4 = 0
+             THEN i % 7 < 4 END,
+             (i % 900)::int, timestamptz '2026-03-10' + i * interval '80 ms', timestamptz '2026-03-10' +
+             i * interval '80 ms' + (i % 50) * interval '1 s'
         FROM generate_series(1, ${ROWS}) i`);
     await c.query(`ANALYZE ${TABLE}`);
   } finally {
@@ -144,7 +147,8 @@ async function main(): Promise<void> {
     const t = Date.now();
     await seedSource(sourceUrl);
     console.log(
-      `seeded ${ROWS.toLocaleString('en-US')} ${TABLE} rows in ${((Date.now() - t) / 1000).toFixed(1)} s; ${ROUNDS} measured rounds after a warm-up, order rotating`,
+      `seeded ${ROWS.toLocaleString('en-US')} ${TABLE} rows in ${((Date.now() - t) / 1000).toFixed(1)} s; ` +
+        `${ROUNDS} measured rounds after a warm-up, order rotating`,
     );
     const env = { PEER_SOURCE_URL: sourceUrl, PEER_DEST_URL: destUrl };
     const names = {
@@ -162,7 +166,9 @@ async function main(): Promise<void> {
     );
     for (const s of Object.values(c.sides)) {
       console.log(
-        `  ${s.name.padEnd(28)} median ${Math.round(s.perSecond.median).toLocaleString('en-US')} rows/s (${(s.msStats.median / 1000).toFixed(2)} s; min ${(s.msStats.min / 1000).toFixed(2)}, max ${(s.msStats.max / 1000).toFixed(2)})`,
+        `  ${s.name.padEnd(28)} median ${Math.round(s.perSecond.median).toLocaleString('en-US')} rows/s ` +
+          `(${(s.msStats.median / 1000).toFixed(2)} s; min ${(s.msStats.min / 1000).toFixed(2)}, max ` +
+          `${(s.msStats.max / 1000).toFixed(2)})`,
       );
     }
     const vsDefault = speedRatio(c, names.ours, names.dltDefault);

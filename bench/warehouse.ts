@@ -175,11 +175,13 @@ async function main(): Promise<void> {
       await seedOltpBaseline(oltp, scale, SMALL_DAY);
       await applyOltpDay(oltp, scale, SMALL_DAY, { eventsPerDay: SMALL_EVENTS });
       await applyOltpDay(oltp, scale, BIG_DAY, { eventsPerDay: BIG_EVENTS });
-      // Let every late event arrive, so the big day holds all its million events (bar the few whose session is unknown).
+      // Let every late event arrive, so the big day holds all its million events (bar the few whose
+      // session is unknown).
       await withTransaction(oltp, (tx) => deliverLateEvents(tx, addDays(BIG_DAY, 3)));
     });
     console.log(
-      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
+      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session ` +
+        `events in ${secs(seed.ms)} s`,
     );
     await migrate(warehouse);
     const dims = await timed(async () => {
@@ -211,11 +213,13 @@ async function main(): Promise<void> {
     const binaryVsText = speedRatio(move, 'raw binary pipe', 'raw text pipe');
     for (const s of Object.values(move.sides)) {
       console.log(
-        `  ${s.name.padEnd(16)} median ${fmt(s.perSecond.median)} rows/s (min ${fmt(s.perSecond.min)}, max ${fmt(s.perSecond.max)}), ${fmt(moved)} rows`,
+        `  ${s.name.padEnd(16)} median ${fmt(s.perSecond.median)} rows/s (min ${fmt(s.perSecond.min)}, ` +
+          `max ${fmt(s.perSecond.max)}), ${fmt(moved)} rows`,
       );
     }
     console.log(
-      `move: learnsync / raw binary pipe = ${moveRatio} (target ≥ ${MOVE_TARGET}); raw binary / raw text = ${binaryVsText}`,
+      `move: learnsync / raw binary pipe = ${moveRatio} (target ≥ ${MOVE_TARGET}); raw binary / raw text ` +
+        `= ${binaryVsText}`,
     );
 
     // 2. build: warm-up + measured rounds of the five fact jobs in parallel
@@ -237,11 +241,14 @@ async function main(): Promise<void> {
     const buildMs = build.sides['fact build']!.msStats;
     for (const [job, r] of Object.entries(jobs)) {
       console.log(
-        `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`,
+        `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ` +
+          `${fmt(r.inserted ?? 0).padStart(9)}  rejected ${fmt(r.rejected ?? 0)}`,
       );
     }
     console.log(
-      `fact build for the ${fmt(stagedEvents)}-event day: median ${secs(buildMs.median)} s wall (min ${secs(buildMs.min)}, max ${secs(buildMs.max)}), ${fmt(build.sides['fact build']!.perSecond.median)} session events/s`,
+      `fact build for the ${fmt(stagedEvents)}-event day: median ${secs(buildMs.median)} s wall (min ` +
+        `${secs(buildMs.min)}, max ${secs(buildMs.max)}), ` +
+        `${fmt(build.sides['fact build']!.perSecond.median)} session events/s`,
     );
 
     // 3. memory, in fresh processes
@@ -251,10 +258,12 @@ async function main(): Promise<void> {
     const rssRatio = big.peakRssMb / small.peakRssMb;
     const heapRatio = big.peakHeapMb / small.peakHeapMb;
     console.log(
-      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
+      `memory, ${fmt(SMALL_EVENTS)}-event day: peak RSS ${small.peakRssMb.toFixed(0)} MB, peak heap ` +
+        `${small.peakHeapMb.toFixed(0)} MB (build ${secs(small.ms)} s)`,
     );
     console.log(
-      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
+      `memory, ${fmt(BIG_EVENTS)}-event day: peak RSS ${big.peakRssMb.toFixed(0)} MB, peak heap ` +
+        `${big.peakHeapMb.toFixed(0)} MB (build ${secs(big.ms)} s)`,
     );
     console.log(
       `memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`,

@@ -83,13 +83,17 @@ const boundaries = {
     schema: [],
     messages: {
       family:
-        "'{{spec}}': the {{from}} family imports the {{to}} family. Families never import each other: move what both need to src/runtime or src/connectors.",
+        "'{{spec}}': the {{from}} family imports the {{to}} family. Families never" +
+        ' import each other: move what both need to src/runtime or src/connectors.',
       sample:
-        "'{{spec}}' is sample code: only the wiring (src/stack) chooses sample mode. Take the client from ActivityDeps.sources (or CliContext.sources) instead.",
+        "'{{spec}}' is sample code: only the wiring (src/stack) chooses sample mode." +
+        ' Take the client from ActivityDeps.sources (or CliContext.sources) instead.',
       direction:
-        "'{{spec}}': {{from}} code must not import {{to}} code (arrows: cli/server → families → runtime → connectors; workflows see families through definition.ts only).",
+        "'{{spec}}': {{from}} code must not import {{to}} code (arrows: cli/server → families" +
+        ' → runtime → connectors; workflows see families through definition.ts only).',
       connectorTemporal:
-        "'{{spec}}': connectors are protocol clients and know nothing of Temporal; heartbeats and retries belong to src/runtime.",
+        "'{{spec}}': connectors are protocol clients and know nothing" +
+        ' of Temporal; heartbeats and retries belong to src/runtime.',
     },
   },
   create(context) {

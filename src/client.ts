@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // `learnsync`: the command-line client. Parses argv, checks input before anything starts, runs
-// one command from cli/commands and exits with its code. Bad input: one line, exit 2.
+// one command from cli/commands and exits with its code. Bad input, bad configuration or a server
+// that is down or refuses the credentials: one line naming what to fix, exit 2 (cli/errors.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands/index.js';
 import { createCliContext } from './cli/context.js';
-import { UsageError } from './cli/types.js';
+import { describeFailure } from './cli/errors.js';
 import { CONFIG_VARIABLES, loadConfig } from './config.js';
-import { ConfigError, ValidationError } from './errors.js';
 import { createLogger } from './logging.js';
+import { redactSecrets } from './secrets.js';
 import { listPipelines } from './pipelines/registry.js';
 
 function help(): string {
@@ -57,15 +58,11 @@ export async function main(
     ctx = createCliContext(config, logger, print);
     return await command.run(ctx, { positionals, values });
   } catch (err) {
-    const e = err as Error & { code?: string };
-    const userError =
-      err instanceof UsageError ||
-      err instanceof ConfigError ||
-      err instanceof ValidationError ||
-      e.code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`learnsync ${name}: ${e.message}${userError ? '' : `\n${e.stack ?? ''}`}`);
-    if (e.code?.startsWith('ERR_PARSE_ARGS')) console.error(`usage: ${command.usage}`);
-    return userError ? 2 : 1;
+    const debug = ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
+    const failure = describeFailure(name, err, debug);
+    for (const line of failure.lines) console.error(line);
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`usage: ${command.usage}`);
+    return failure.exitCode;
   } finally {
     await ctx?.close();
   }
@@ -75,7 +72,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      console.error(`learnsync: ${(err as Error).message}`);
+      console.error(redactSecrets(`learnsync: ${(err as Error).message}`));
       process.exit(1);
     },
   );

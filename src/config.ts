@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { registerSecrets, urlCredentials } from './secrets.js';
 
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -13,14 +14,24 @@ const boolFromEnv = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const secondsFromEnv = (def: number) => z.coerce.number().min(0).default(def);
-const httpUrl = z
-  .string()
-  .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
-  .optional();
+/** An http(s) URL that carries no credentials: those go in the variables named by `useInstead`. */
+const httpUrl = (useInstead: string) =>
+  z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+    .refine((v) => !urlCredentials(v), {
+      message:
+        'must not carry credentials (user:password@ or a token parameter), which would reach logs and the ledger: ' +
+        `remove them and use ${useInstead}`,
+    })
+    .optional();
 const pgUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
   .optional();
+
+/** About ten years of dates: a backfill over more asks for --max-dates or --yes. */
+export const DEFAULT_BACKFILL_MAX_DATES = 3660;
 
 const schema = z.object({
   TEMPORAL_ADDRESS: z
@@ -31,7 +42,13 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('learnsync'),
   TEMPORAL_DEV_PORT: intFromEnv(7233),
   TEMPORAL_UI_PORT: intFromEnv(8233),
-  TEMPORAL_UI_URL: z.string().url().optional(),
+  TEMPORAL_UI_URL: z
+    .string()
+    .url()
+    .refine((v) => !urlCredentials(v), {
+      message: 'must not carry credentials: it is printed for people to open; put the server behind its own login',
+    })
+    .optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
@@ -47,6 +64,8 @@ const schema = z.object({
   LEARNSYNC_DATA_DIR: z.string().default(path.join(projectRoot, '.data')),
   LEARNSYNC_OUTPUT_DIR: z.string().default(path.join(projectRoot, 'output')),
   LEARNSYNC_ROWS_DROP_ALERT: z.coerce.number().min(0).max(1).default(0.5),
+  LEARNSYNC_BACKFILL_MAX_DATES: intFromEnv(DEFAULT_BACKFILL_MAX_DATES),
+  CSV_NEUTRALISE_FORMULAS: boolFromEnv(true),
   SAMPLE_DAYS: intFromEnv(7),
   SAMPLE_EXAMS_PER_DAY: intFromEnv(2000),
   // Warehouse ETL (issue 3): size of the generated OLTP source the demo seeds.
@@ -59,15 +78,15 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login')
     .optional(),
-  GITHUB_API_URL: httpUrl,
+  GITHUB_API_URL: httpUrl('GITHUB_TOKEN (or GITHUB_TOKEN_FILE)'),
   GITHUB_SKILLS_ORG: z
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub organisation login')
     .default('skills'),
   GITHUB_TRACKED_USERS: z.string().optional(),
   GITHUB_MAX_RETRIES: intFromEnv(4),
-  SCHOOL_API_URL: httpUrl,
-  SCHOOL_API_TOKEN_URL: httpUrl,
+  SCHOOL_API_URL: httpUrl('SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE)'),
+  SCHOOL_API_TOKEN_URL: httpUrl('SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE)'),
   SCHOOL_API_CLIENT_ID: z.string().optional(),
   SCHOOL_API_CLIENT_SECRET: z.string().optional(),
   SCHOOL_API_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
@@ -79,8 +98,8 @@ const schema = z.object({
   API_BACKOFF_SCALE: z.coerce.number().min(0).max(10).default(1),
   SAMPLE_API_CHANGES_PER_MINUTE: z.coerce.number().int().min(0).default(5),
   // Kusto / learning ROI (issue 4). No cluster URLs → the built-in sample source answers over the Kusto protocol.
-  KUSTO_ANALYTICS_CLUSTER_URL: httpUrl,
-  KUSTO_EXAM_CLUSTER_URL: httpUrl,
+  KUSTO_ANALYTICS_CLUSTER_URL: httpUrl('KUSTO_AUTH with KUSTO_CLIENT_SECRET or KUSTO_ACCESS_TOKEN (or their _FILE)'),
+  KUSTO_EXAM_CLUSTER_URL: httpUrl('KUSTO_AUTH with KUSTO_CLIENT_SECRET or KUSTO_ACCESS_TOKEN (or their _FILE)'),
   KUSTO_EXAM_DATABASE: z.string().min(1).default('ACE'),
   KUSTO_AUTH: z.enum(['default', 'app-key', 'managed-identity', 'access-token']).default('default'),
   KUSTO_TENANT_ID: z.string().optional(),
@@ -141,6 +160,10 @@ export interface Config {
   dataDir: string;
   outputDir: string;
   alerts: { rowsDropShare: number };
+  /** Largest backfill (in dates) started without --max-dates/--yes. */
+  backfill: { maxDates: number };
+  /** CSV cells starting with = + - @ tab CR get a leading ' (off for machine consumers). */
+  outputs: { neutraliseFormulas: boolean };
   sample: { days: number; examsPerDay: number };
   /** Scale of the generated OLTP source (demo): tenants, learners, session events a day. */
   oltpSample: { tenants: number; learners: number; eventsPerDay: number };
@@ -200,6 +223,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const warehouseUrl = e.WAREHOUSE_DATABASE_URL ?? e.DATABASE_URL;
+  // Every secret value is known to the one masking function before anything can log it.
+  registerSecrets([
+    e.GITHUB_TOKEN,
+    e.SCHOOL_API_CLIENT_SECRET,
+    e.KUSTO_CLIENT_SECRET,
+    e.KUSTO_ACCESS_TOKEN,
+    e.TEMPORAL_API_KEY,
+    ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL].map(urlPassword),
+  ]);
   return {
     projectRoot,
     temporal: {
@@ -230,6 +262,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.LEARNSYNC_DATA_DIR),
     outputDir: path.resolve(e.LEARNSYNC_OUTPUT_DIR),
     alerts: { rowsDropShare: e.LEARNSYNC_ROWS_DROP_ALERT },
+    backfill: { maxDates: e.LEARNSYNC_BACKFILL_MAX_DATES },
+    outputs: { neutraliseFormulas: e.CSV_NEUTRALISE_FORMULAS },
     sample: { days: e.SAMPLE_DAYS, examsPerDay: e.SAMPLE_EXAMS_PER_DAY },
     oltpSample: {
       tenants: e.OLTP_SAMPLE_TENANTS,
@@ -261,7 +295,8 @@ function schoolApiSection(e: RawConfig): Config['schoolApi'] {
   const sample = !e.SCHOOL_API_URL && !e.SCHOOL_API_CLIENT_ID && !e.SCHOOL_API_CLIENT_SECRET;
   if (!sample && (!e.SCHOOL_API_CLIENT_ID || !e.SCHOOL_API_CLIENT_SECRET)) {
     throw new ConfigError(
-      'the school API needs SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE); unset SCHOOL_API_* to use the sample server',
+      'the school API needs SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE); ' +
+        'unset SCHOOL_API_* to use the sample server',
     );
   }
   const baseUrl = (e.SCHOOL_API_URL ?? (sample ? undefined : 'https://api.intra.42.fr'))?.replace(/\/+$/, '');
@@ -336,7 +371,8 @@ function kustoSection(e: RawConfig): KustoConfig {
     case 'app-key':
       if (!e.KUSTO_TENANT_ID || !e.KUSTO_CLIENT_ID || !e.KUSTO_CLIENT_SECRET) {
         throw new ConfigError(
-          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)',
+          'KUSTO_AUTH=app-key needs KUSTO_TENANT_ID, ' +
+            'KUSTO_CLIENT_ID and KUSTO_CLIENT_SECRET (or KUSTO_CLIENT_SECRET_FILE)',
         );
       }
       auth = {
@@ -385,6 +421,14 @@ function learningRoiSection(e: RawConfig): LearningRoiConfig {
       scoreMode: e.LEARNING_ROI_SCORE_GATE,
     },
   };
+}
+
+function urlPassword(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Names of every variable the config reads, for the README and `learnsync --help`. */

@@ -1,4 +1,7 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { redactSecrets } from './secrets.js';
+
+export { maskUrl } from './secrets.js';
 
 // Anything that can carry a credential is censored wherever it appears in a log object.
 export const REDACT_PATHS = [
@@ -24,15 +27,14 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
 ];
 
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(opts: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
+  const options = {
     name: opts.name ?? 'learnsync',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
-}
-
-/** postgres://user:secret@host/db → postgres://user:***@host/db, for messages meant for people. */
-export function maskUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+    // Paths cover known fields; the finished line also passes the one masking function, so a
+    // secret inside an error message or a URL in free text is hidden too.
+    hooks: { streamWrite: redactSecrets },
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level, name: 'learnsync-worker' });
   if (!config.temporal.address || !config.postgres.warehouseUrl || !config.postgres.oltpUrl) {
     throw new Error(
-      'the standalone worker needs TEMPORAL_ADDRESS and WAREHOUSE_DATABASE_URL (or DATABASE_URL); `learnsync dev` runs a local stack with its own worker',
+      'the standalone worker needs TEMPORAL_ADDRESS and WAREHOUSE_DATABASE_URL (or DATABASE_URL); `learnsync dev` ' +
+        'runs a local stack with its own worker',
     );
   }
   const connection = await NativeConnection.connect({ address: config.temporal.address, ...temporalSecurity(config) });

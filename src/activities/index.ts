@@ -7,17 +7,18 @@ import { createLearningSampleActivities } from '../pipelines/learning-sample/act
 import { createSchoolApiActivities } from '../pipelines/school-api/activities.js';
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
 import type { ActivityDeps } from '../runtime/deps.js';
+import { withRedactedFailures } from '../runtime/redact-failures.js';
 
 export type { ActivityDeps } from '../runtime/deps.js';
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withRedactedFailures({
     ...createLearningSampleActivities(deps),
     ...createSchoolApiActivities(deps),
     ...createGithubActivities(deps),
     ...createWarehouseActivities(deps),
     ...createLearningRoiActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -9,9 +9,44 @@ import { ensureSearchAttributes } from '../stack/temporal-dev-server.js';
 import { migrate } from '../warehouse/migrate.js';
 import { temporalSecurity } from '../runtime/worker-options.js';
 import { UsageError, type CliContext } from './types.js';
+import { networkCode } from './errors.js';
 
 export interface ManagedContext extends CliContext {
   close(): Promise<void>;
+}
+
+/** gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7), wherever the client put the status. */
+export function grpcAuthFailure(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as typeof e, i++
+  ) {
+    if (e.code === 16 || e.code === 7) return true;
+  }
+  return /UNAUTHENTICATED|PERMISSION_DENIED|unauthori[sz]ed|invalid API key/i.test(String((err as Error)?.message));
+}
+
+/** A connection failure of a Postgres database, as one line naming the variable to fix; undefined for other errors. */
+export function postgresProblem(err: unknown, what: string, url: string, variable: string): UsageError | undefined {
+  const code = (err as { code?: unknown })?.code;
+  const at = (() => {
+    try {
+      const u = new URL(url);
+      return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    } catch {
+      return 'its configured address';
+    }
+  })();
+  if (typeof code === 'string' && code.startsWith('28'))
+    return new UsageError(
+      `${what} at ${at} refused the login (SQLSTATE ${code}): check the user and password in ${variable}`,
+    );
+  if (code === '3D000') return new UsageError(`${what} at ${at} does not exist (SQLSTATE 3D000): check ${variable}`);
+  const net = networkCode(err);
+  if (net)
+    return new UsageError(`cannot reach ${what} at ${at} (${net}): check ${variable} and that the server is running`);
+  return undefined;
 }
 
 export function temporalAddressOf(config: Config): string {
@@ -47,9 +82,15 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
         try {
           connection = await Connection.connect({ address, connectTimeout: 3000, ...temporalSecurity(config) });
           await connection.workflowService.getSystemInfo({});
-        } catch {
+        } catch (err) {
+          if (grpcAuthFailure(err))
+            throw new UsageError(
+              `Temporal at ${address} refused the credentials: ` +
+                'check TEMPORAL_API_KEY (and TEMPORAL_NAMESPACE, TEMPORAL_TLS)',
+            );
           throw new UsageError(
-            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set TEMPORAL_ADDRESS to a running server`,
+            `cannot reach Temporal at ${address}: start the local stack with \`learnsync dev\`, or set ` +
+              `TEMPORAL_ADDRESS to a running server`,
           );
         }
         closers.push(() => connection.close());
@@ -66,15 +107,20 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
       warehouse ??= postgres().then(async ({ warehouseUrl }) => {
         const pool = createPool(warehouseUrl, { max: 4, applicationName: 'learnsync-cli' });
         closers.unshift(() => pool.end());
-        await migrate(pool);
+        await migrate(pool).catch((err: unknown) => {
+          throw postgresProblem(err, 'the warehouse', warehouseUrl, 'WAREHOUSE_DATABASE_URL') ?? err;
+        });
         return pool;
       });
       return warehouse;
     },
     oltp: () => {
-      oltp ??= postgres().then(({ oltpUrl }) => {
+      oltp ??= postgres().then(async ({ oltpUrl }) => {
         const pool = createPool(oltpUrl, { max: 4, applicationName: 'learnsync-cli' });
         closers.unshift(() => pool.end());
+        await pool.query('SELECT 1').catch((err: unknown) => {
+          throw postgresProblem(err, 'the OLTP source database', oltpUrl, 'OLTP_DATABASE_URL') ?? err;
+        });
         return pool;
       });
       return oltp;

@@ -36,12 +36,15 @@ export async function seedSamples(ctx: CliContext, stack: Awaited<ReturnType<typ
 
 export function describeStack(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
   ctx.print(
-    `Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`,
+    `Temporal:      ${stack.temporalAddress} (namespace ${ctx.config.temporal.namespace}, task queue ` +
+      `${ctx.config.temporal.taskQueue})`,
   );
   if (stack.uiUrl) ctx.print(`Web UI:        ${stack.uiUrl}`);
   ctx.print(`Warehouse:     ${shown(stack.warehouseUrl)}`);
   ctx.print(`OLTP source:   ${shown(stack.oltpUrl)}`);
 }
 
-/** The embedded cluster's fixed loopback password is no secret and other tools need it; a URL the user gave is masked. */
+/**
+ * The embedded cluster's fixed loopback password is no secret and other tools need it; a URL the user gave is masked.
+ */
 const shown = (url: string) => (url.includes(`:${EMBEDDED_PASSWORD}@`) ? url : maskUrl(url));

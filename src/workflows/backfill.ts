@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
-import { dateRange, isValidDate } from '../pipelines/dates.js';
+import { dateCount, dateRange, isValidDate } from '../pipelines/dates.js';
 import { getPipeline } from '../pipelines/registry.js';
 import type { BackfillInput, BackfillProgress, BackfillState } from '../pipelines/types.js';
 import { runPipeline } from './run-dag.js';
@@ -21,8 +21,13 @@ export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 export type BackfillResult = BackfillProgress;
 
 export const DEFAULT_MAX_CHILDREN_PER_RUN = 50;
+/** Mirrors LEARNSYNC_BACKFILL_MAX_DATES's default for starts that do not say (the temporal CLI, other clients). */
+export const DEFAULT_MAX_BACKFILL_DATES = 3660;
 
-/** Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date twice. */
+/**
+ * Child ids are derived from the parent's id and the date, so a resumed or continued backfill never starts a date
+ * twice.
+ */
 export function backfillChildId(parentWorkflowId: string, date: string): string {
   return `${parentWorkflowId}/${date}`;
 }
@@ -38,6 +43,15 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   }
   if (!isValidDate(input.from) || !isValidDate(input.to) || input.from > input.to) {
     throw ApplicationFailure.nonRetryable(`invalid range ${input.from}..${input.to}`, 'ValidationError');
+  }
+  const maxDates = input.maxDates ?? DEFAULT_MAX_BACKFILL_DATES;
+  const count = dateCount(input.from, input.to);
+  if (count > maxDates) {
+    throw ApplicationFailure.nonRetryable(
+      `backfill ${input.from}..${input.to} covers ${count} dates, over the maximum of ${maxDates}: ` +
+        'narrow the range or pass a larger maxDates (learnsync backfill --max-dates N or --yes)',
+      'ValidationError',
+    );
   }
   const dates = dateRange(input.from, input.to);
   const concurrency = Math.max(1, input.concurrency ?? 4);
@@ -115,7 +129,8 @@ export async function backfillPipeline(input: BackfillInput): Promise<BackfillRe
   };
   if (state.failed.length) {
     throw ApplicationFailure.nonRetryable(
-      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ${[...state.failed].sort().join(', ')}`,
+      `backfill of ${def.name} failed for ${state.failed.length} of ${dates.length} dates: ` +
+        `${[...state.failed].sort().join(', ')}`,
       'BackfillFailed',
       summary,
     );

@@ -96,7 +96,8 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
   setStatus(progress.status);
   if (failed.length) {
     throw ApplicationFailure.nonRetryable(
-      `pipeline ${def.name}${targetDate ? ` for ${targetDate}` : ''} failed at ${failed.map((n) => `${n.id} (${n.error})`).join('; ')}`,
+      `pipeline ${def.name}${targetDate ? ` for ${targetDate}` : ''} failed at ` +
+        `${failed.map((n) => `${n.id} (${n.error})`).join('; ')}`,
       'PipelineFailed',
       progress,
     );

@@ -16,6 +16,7 @@ import { freePort, type TemporalHandle } from '../../src/stack/temporal-dev-serv
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, startDevServer, Worker } from '../support/temporal.js';
 import { createSourceClients } from '../../src/stack/source-clients.js';
+import { startSchoolApiServer } from '../../src/pipelines/school-api/sample/server.js';
 
 let server: TemporalHandle;
 let db: TestDatabases;
@@ -100,6 +101,14 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
       ['backfill', 'learning-sample-incremental', '--from', '2026-05-01', '--to', '2026-05-02'],
       /only dated pipelines can be backfilled/,
     ],
+    [
+      ['backfill', 'learning-sample', '--from', '1900-01-01', '--to', '2100-12-31'],
+      /1900-01-01..2100-12-31 is 73,414 dates, over the maximum of 3,660 \(LEARNSYNC_BACKFILL_MAX_DATES\): check the range, or confirm with --max-dates 73414 or --yes/,
+    ],
+    [
+      ['backfill', 'learning-sample', '--from', '2026-05-01', '--to', '2026-05-05', '--max-dates', '4'],
+      /is 5 dates, over the maximum of 4/,
+    ],
     [['run-job', 'no_such_job', '--date', '2026-05-01'], /unknown job "no_such_job"/],
     [['run', 'learning-sample', '--colour'], /Unknown option '--colour'/],
     [['frobnicate'], /unknown command "frobnicate"/],
@@ -126,6 +135,76 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
     } finally {
       process.env.TEMPORAL_ADDRESS = saved;
     }
+  });
+});
+
+describe('unreachable or unauthorised servers: one line naming what to fix, exit 2, no stack, no secret', () => {
+  async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(env))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    try {
+      return await fn();
+    } finally {
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+  }
+  const oneLine = (r: { code: number; err: string }, pattern: RegExp, secret: string) => {
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(pattern);
+    expect(r.err).not.toMatch(/^\s+at /m);
+    expect(r.err).not.toContain(secret);
+  };
+
+  it('a warehouse nobody listens on', async () => {
+    const url = `postgres://learnsync:Pl4nted-Secret-1@127.0.0.1:${await freePort()}/warehouse`;
+    const r = await withEnv({ WAREHOUSE_DATABASE_URL: url }, () => cli('status'));
+    oneLine(
+      r,
+      /^learnsync status: cannot reach the warehouse at 127\.0\.0\.1:\d+\/warehouse \(ECONNREFUSED\): check WAREHOUSE_DATABASE_URL/,
+      'Pl4nted-Secret-1',
+    );
+  });
+
+  it('a warehouse that refuses the password', async () => {
+    const url = new URL(db.warehouseUrl);
+    url.password = 'Wr0ng-Password-2';
+    const r = await withEnv({ WAREHOUSE_DATABASE_URL: url.toString() }, () => cli('status'));
+    oneLine(
+      r,
+      /^learnsync status: the warehouse at 127\.0\.0\.1:\d+\/\w+ refused the login \(SQLSTATE 28P01\): check the user and password in WAREHOUSE_DATABASE_URL/,
+      'Wr0ng-Password-2',
+    );
+  });
+
+  it('plan against a source that refuses the credentials', async () => {
+    const school = await startSchoolApiServer({});
+    try {
+      const r = await withEnv(
+        {
+          SCHOOL_API_URL: school.url,
+          SCHOOL_API_CLIENT_ID: school.clientId,
+          SCHOOL_API_CLIENT_SECRET: 'Wr0ng-Client-Secret-3',
+          LOG_LEVEL: 'error',
+        },
+        () => cli('plan', 'school-api-nightly'),
+      );
+      oneLine(r, /^learnsync plan: .*(401|credential|client)/i, 'Wr0ng-Client-Secret-3');
+    } finally {
+      await school.close();
+    }
+  });
+
+  it('an unexpected failure is one line too unless LOG_LEVEL=debug', async () => {
+    const { describeFailure } = await import('../../src/cli/errors.js');
+    const quiet = describeFailure('run', new Error('boom'), false);
+    expect(quiet).toEqual({ exitCode: 1, lines: ['learnsync run: boom (LOG_LEVEL=debug shows the stack trace)'] });
+    const loud = describeFailure('run', new Error('boom'), true);
+    expect(loud.lines[1]).toMatch(/^Error: boom\n\s+at /);
   });
 });
 

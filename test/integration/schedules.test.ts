@@ -30,37 +30,40 @@ const declared: ScheduleSpecConfig[] = [
 ];
 
 describe('schedules', () => {
-  it('creates declared schedules with overlap SKIP and a catch-up window, and a second apply changes nothing', async () => {
-    expect(await applySchedules(client, 'tq', declared)).toEqual({
-      'learnsync-test-nightly': 'created',
-      'learnsync-test-incremental': 'created',
-    });
-    const nightly = await client.schedule.getHandle('learnsync-test-nightly').describe();
-    expect(nightly.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
-    expect(nightly.policies.catchupWindow).toBe(6 * 3600 * 1000);
-    expect(nightly.spec.calendars?.[0]).toMatchObject({
-      hour: [{ start: 2, end: 2, step: 1 }],
-      minute: [{ start: 0, end: 0, step: 1 }],
-    });
-    expect(nightly.action).toMatchObject({
-      type: 'startWorkflow',
-      workflowType: 'runPipeline',
-      taskQueue: 'tq',
-      args: [{ pipeline: 'learning-sample', force: false }],
-    });
-    expect(nightly.memo?.learnsyncSpecHash).toBe(specHash(declared[0]!, 'tq'));
-    const incremental = await client.schedule.getHandle('learnsync-test-incremental').describe();
-    expect(incremental.spec.intervals?.[0]?.every).toBe(15 * 60 * 1000);
+  it(
+    'creates declared schedules with overlap SKIP and a catch-up window, ' + 'and a second apply changes nothing',
+    async () => {
+      expect(await applySchedules(client, 'tq', declared)).toEqual({
+        'learnsync-test-nightly': 'created',
+        'learnsync-test-incremental': 'created',
+      });
+      const nightly = await client.schedule.getHandle('learnsync-test-nightly').describe();
+      expect(nightly.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
+      expect(nightly.policies.catchupWindow).toBe(6 * 3600 * 1000);
+      expect(nightly.spec.calendars?.[0]).toMatchObject({
+        hour: [{ start: 2, end: 2, step: 1 }],
+        minute: [{ start: 0, end: 0, step: 1 }],
+      });
+      expect(nightly.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'runPipeline',
+        taskQueue: 'tq',
+        args: [{ pipeline: 'learning-sample', force: false }],
+      });
+      expect(nightly.memo?.learnsyncSpecHash).toBe(specHash(declared[0]!, 'tq'));
+      const incremental = await client.schedule.getHandle('learnsync-test-incremental').describe();
+      expect(incremental.spec.intervals?.[0]?.every).toBe(15 * 60 * 1000);
 
-    const createdAt = nightly.info.createdAt.getTime();
-    expect(await applySchedules(client, 'tq', declared)).toEqual({
-      'learnsync-test-nightly': 'unchanged',
-      'learnsync-test-incremental': 'unchanged',
-    });
-    const again = await client.schedule.getHandle('learnsync-test-nightly').describe();
-    expect(again.info.createdAt.getTime()).toBe(createdAt);
-    expect(again.info.lastUpdatedAt).toEqual(nightly.info.lastUpdatedAt);
-  });
+      const createdAt = nightly.info.createdAt.getTime();
+      expect(await applySchedules(client, 'tq', declared)).toEqual({
+        'learnsync-test-nightly': 'unchanged',
+        'learnsync-test-incremental': 'unchanged',
+      });
+      const again = await client.schedule.getHandle('learnsync-test-nightly').describe();
+      expect(again.info.createdAt.getTime()).toBe(createdAt);
+      expect(again.info.lastUpdatedAt).toEqual(nightly.info.lastUpdatedAt);
+    },
+  );
 
   it('updates only the schedule whose declaration changed', async () => {
     const changed = [{ ...declared[0]!, cron: ['30 3 * * *'] }, declared[1]!];

@@ -80,7 +80,8 @@ export async function hitsOf(
 > {
   const { rows } = await pool.query(
     `SELECT endpoint, sum(calls)::int AS calls, sum(cache_hits)::int AS cache_hits, sum(retries)::int AS retries,
-            sum(throttled)::int AS throttled, sum(errors)::int AS errors, min(rate_limit_remaining) AS rate_limit_remaining
+            sum(throttled)::int AS throttled, sum(errors)::int AS errors,
+              min(rate_limit_remaining) AS rate_limit_remaining
        FROM api_hits WHERE job_name = $1 GROUP BY endpoint`,
     [jobName],
   );

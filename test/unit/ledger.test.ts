@@ -17,7 +17,8 @@ afterAll(async () => {
 const runs = async (job: string) =>
   (
     await db.warehouse.query(
-      `SELECT status, rows_processed, rows_inserted, error_message FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at, status`,
+      `SELECT status, rows_processed, rows_inserted, error_message FROM etl_job_runs WHERE job_name = $1
+        ORDER BY started_at, status`,
       [job],
     )
   ).rows;
@@ -65,7 +66,8 @@ describe('runLedgeredJob', () => {
 
   it('marks a RUNNING row left by a dead attempt as abandoned when the job runs again', async () => {
     await db.warehouse.query(
-      `INSERT INTO etl_job_runs (id, job_name, target_date, status) VALUES (gen_random_uuid(), 'job_d', '2026-01-04', 'RUNNING')`,
+      `INSERT INTO etl_job_runs (id, job_name, target_date, status)
+        VALUES (gen_random_uuid(), 'job_d', '2026-01-04', 'RUNNING')`,
     );
     await runLedgeredJob(db.warehouse, { jobName: 'job_d', targetDate: '2026-01-04' }, async () => ({ processed: 3 }));
     const rows = await runs('job_d');

@@ -33,7 +33,8 @@ describe('determinism rule', () => {
   it('allows type-only imports of activities and the workflow SDK', async () => {
     expect(
       await lintWorkflow(
-        `import type { Activities } from '../activities/index.js';\nimport { sleep } from '@temporalio/workflow';\nexport type A = Activities;\nexport const s = sleep;\n`,
+        `import type { Activities } from '../activities/index.js';\n` +
+          `import { sleep } from '@temporalio/workflow';\nexport type A = Activities;\nexport const s = sleep;\n`,
       ),
     ).toEqual([]);
   });
@@ -108,5 +109,21 @@ describe('layer boundaries', () => {
         `import { startHeartbeat } from '../../runtime/heartbeat.js';\nexport const x = startHeartbeat;\n`,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('line width', () => {
+  // Prettier wraps code at 120 but leaves strings, SQL and comments alone: max-len covers those.
+  const long = `export const sql = '${'x'.repeat(120)}';\n`;
+  it('no line over 120 characters, except a long URL', async () => {
+    expect(await lint('src/pipelines/github/probe.ts', long)).toContain('max-len');
+    expect(await lint('test/probe.test.ts', `// ${'y'.repeat(120)}\nexport const x = 1;\n`)).toContain('max-len');
+    expect(
+      await lint('bench/probe.ts', `// see https://example.com/${'z'.repeat(120)}\nexport const x = 1;\n`),
+    ).toEqual([]);
+  });
+
+  it('exempts the checksummed migrations', async () => {
+    expect(await lint('src/warehouse/migrations/999_probe.ts', long)).toEqual([]);
   });
 });

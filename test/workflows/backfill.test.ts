@@ -111,4 +111,20 @@ describe('backfillPipeline', () => {
     if (!outcome.ok) expect((outcome.e as WorkflowFailedError).cause?.message).toMatch(/invalid range/);
     expect(calls).toBe(0);
   });
+
+  it('refuses a range over its maximum (3,660 dates unless the input says more) before any child', async () => {
+    let calls = 0;
+    const { outcome } = await backfill({ from: '1900-01-01', to: '2100-12-31' }, async () => (calls++, { rows: 1 }));
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok)
+      expect((outcome.e as WorkflowFailedError).cause?.message).toMatch(
+        /covers 73414 dates, over the maximum of 3660: .*--max-dates N or --yes/,
+      );
+    const small = await backfill(
+      { from: '2026-03-01', to: '2026-03-03', maxDates: 2 },
+      async () => (calls++, { rows: 1 }),
+    );
+    expect(small.outcome.ok).toBe(false);
+    expect(calls).toBe(0);
+  });
 });

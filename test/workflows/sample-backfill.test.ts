@@ -41,7 +41,8 @@ const ledger = async () =>
 const factsChecksum = async () =>
   (
     await db.warehouse.query(
-      `SELECT md5(string_agg(concat_ws('|', target_date, result_id, user_id, score), ',' ORDER BY target_date, result_id)) AS s FROM mart.sample_exam_facts`,
+      `SELECT md5(string_agg(concat_ws('|', target_date, result_id, user_id, score), ','
+        ORDER BY target_date, result_id)) AS s FROM mart.sample_exam_facts`,
     )
   ).rows[0].s as string;
 

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { dateRange } from '../../pipelines/dates.js';
+import { dateCount } from '../../pipelines/dates.js';
 import type { BackfillProgress } from '../../pipelines/types.js';
 import { backfillPipeline, backfillProgressQuery } from '../../workflows/backfill.js';
 import { PIPELINE_KEY, STATUS_KEY } from '../../workflows/search-attributes.js';
@@ -9,7 +9,10 @@ import { UsageError, type CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
   const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`;
+  return (
+    `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${p.done}/${p.total} dates  running ` +
+    `${p.running.length}  failed ${p.failed.length}  rows ${fmtInt(p.rows)}`
+  );
 }
 
 export const backfillWorkflowId = (pipeline: string, from: string, to: string) =>
@@ -18,12 +21,16 @@ export const backfillWorkflowId = (pipeline: string, from: string, to: string) =
 export const command: CliCommand = {
   name: 'backfill',
   summary: 'run a nightly pipeline for every date of a range, N dates at a time',
-  usage: 'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force]',
+  usage:
+    'learnsync backfill <pipeline> --from YYYY-MM-DD --to YYYY-MM-DD [--concurrency N] [--force] ' +
+    '[--max-dates N | --yes]',
   options: {
     from: { type: 'string' },
     to: { type: 'string' },
     concurrency: { type: 'string' },
     force: { type: 'boolean' },
+    'max-dates': { type: 'string' },
+    yes: { type: 'boolean' },
   },
   async run(ctx, { positionals, values }) {
     const def = requirePipeline(positionals[0]);
@@ -33,7 +40,15 @@ export const command: CliCommand = {
     const to = requireDate(values.to, '--to');
     if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
     const concurrency = positiveInt(values.concurrency, '--concurrency', 4);
-    const total = dateRange(from, to).length;
+    const total = dateCount(from, to);
+    const maxDates =
+      values.yes === true ? total : positiveInt(values['max-dates'], '--max-dates', ctx.config.backfill.maxDates);
+    if (total > maxDates)
+      throw new UsageError(
+        `${from}..${to} is ${fmtInt(total)} dates, over the maximum of ${fmtInt(maxDates)} ` +
+          '(LEARNSYNC_BACKFILL_MAX_DATES): ' +
+          `check the range, or confirm with --max-dates ${total} or --yes`,
+      );
 
     const client = await ctx.temporal();
     const workflowId = backfillWorkflowId(def.name, from, to);
@@ -42,14 +57,15 @@ export const command: CliCommand = {
       handle = await client.workflow.start(backfillPipeline, {
         taskQueue: ctx.config.temporal.taskQueue,
         workflowId,
-        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true }],
+        args: [{ pipeline: def.name, from, to, concurrency, force: values.force === true, maxDates }],
         typedSearchAttributes: [
           { key: PIPELINE_KEY, value: def.name },
           { key: STATUS_KEY, value: 'RUNNING' },
         ],
       });
       ctx.print(
-        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a time${values.force ? ', forced' : ''}`,
+        `started backfill of ${def.name}: ${total} dates ${from}..${to}, ${concurrency} at a ` +
+          `time${values.force ? ', forced' : ''}`,
       );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -91,7 +107,8 @@ export const command: CliCommand = {
     if (tty && last) process.stdout.write('\n');
     if (interrupted) {
       ctx.print(
-        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ${from} --to ${to}\`,`,
+        `the backfill goes on in Temporal. Follow it with \`learnsync backfill ${def.name} --from ` +
+          `${from} --to ${to}\`,`,
       );
       ctx.print(`\`temporal workflow describe -w ${workflowId}\` or \`learnsync status\`.`);
       return 0;
@@ -105,7 +122,8 @@ export const command: CliCommand = {
       return 0;
     } catch (err) {
       ctx.print(
-        `result: FAILED — ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
+        `result: FAILED — ` +
+          `${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message}`,
       );
       return 1;
     }

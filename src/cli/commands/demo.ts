@@ -21,7 +21,8 @@ export const command: CliCommand = {
       const code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
         ctx.print(
-          '(the demo stops the Temporal dev server it started; `learnsync dev` brings it back with this run at that link)',
+          '(the demo stops the Temporal dev server it started; ' +
+            '`learnsync dev` brings it back with this run at that link)',
         );
       }
       return code;

@@ -14,7 +14,8 @@ export const command: CliCommand = {
       describeStack(ctx, stack);
       ctx.print();
       ctx.print(
-        'in another terminal: `learnsync run <pipeline>`, `learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
+        'in another terminal: `learnsync run <pipeline>`, ' +
+          '`learnsync backfill …`, `learnsync schedules apply`, `learnsync status`',
       );
       ctx.print('Ctrl-C stops everything this command started.');
       await new Promise<void>((resolve) => {

@@ -60,16 +60,21 @@ export const command: CliCommand = {
       return 0;
     }
     ctx.print(
-      `Plan for ${def.name}${targetDate ? ` (${targetDate})` : ''}${run.force ? ' with --force (bootstrap: everything)' : ''}`,
+      `Plan for ${def.name}${targetDate ? ` (${targetDate})` : ''}${
+        run.force ? ' with --force (bootstrap: everything)' : ''
+      }`,
     );
     if (!lines.length) ctx.print('  (no API nodes in this pipeline)');
     for (const l of lines) {
       ctx.print(
-        `  ${l.job.padEnd(30)} ${l.endpoint.padEnd(32)} ${(l.calls === null ? '?' : String(l.calls)).padStart(7)} calls  ${l.mode} — ${l.basis}`,
+        `  ${l.job.padEnd(30)} ${l.endpoint.padEnd(32)} ` +
+          `${(l.calls === null ? '?' : String(l.calls)).padStart(7)} calls  ${l.mode} — ${l.basis}`,
       );
     }
     ctx.print(
-      `  total: ${known ? '' : 'at least '}${total} calls (without retries)${probeCalls ? `; this plan asked the API ${probeCalls} time(s)` : ''}`,
+      `  total: ${known ? '' : 'at least '}${total} calls (without retries)${
+        probeCalls ? `; this plan asked the API ${probeCalls} time(s)` : ''
+      }`,
     );
     if (other.length) ctx.print(`  not API nodes: ${other.join(', ')}`);
     return 0;

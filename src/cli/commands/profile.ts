@@ -18,7 +18,10 @@ function describe(p: LearnerProfile): string {
     case 'cache':
       return 'from the 5-minute cache of a live Kusto read';
     case 'warehouse':
-      return `from the warehouse, last synced ${p.syncedAt ?? 'never'} — Kusto unreachable: ${p.kustoError ?? 'unknown error'}`;
+      return (
+        `from the warehouse, last synced ${p.syncedAt ?? 'never'} — Kusto unreachable: ` +
+        `${p.kustoError ?? 'unknown error'}`
+      );
   }
 }
 
@@ -33,12 +36,14 @@ function render(ctx: CliContext, p: LearnerProfile): void {
   if (!p.exams.length) ctx.print('  (no exams)');
   for (const e of p.exams) {
     ctx.print(
-      `  ${e.examDate.slice(0, 10)}  ${e.fiscalYear}  ${e.examCode.padEnd(7)} ${(e.examName ?? '').padEnd(26)} ${e.passed ? 'passed' : 'failed'}  ` +
+      `  ${e.examDate.slice(0, 10)}  ${e.fiscalYear}  ${e.examCode.padEnd(7)} ${(e.examName ?? '').padEnd(26)} ` +
+        `${e.passed ? 'passed' : 'failed'}  ` +
         `${e.score === null ? '   -' : e.score.toFixed(1).padStart(5)}${e.scoreMethod ? ` (${e.scoreMethod})` : ''}`,
     );
   }
   ctx.print(
-    `${p.summary.exams} exams, ${p.summary.passed} passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`,
+    `${p.summary.exams} exams, ${p.summary.passed} ` +
+      `passed${p.summary.certifications.length ? `; certified: ${p.summary.certifications.join(', ')}` : ''}`,
   );
 }
 
@@ -72,7 +77,8 @@ export const command: CliCommand = {
         syncStatus: warehouse ? () => buildSyncStatus(warehouse) : undefined,
       });
       ctx.print(
-        `learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status (Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`,
+        `learner profiles at ${server.url}/api/learners/<email>/exams, sync status at ${server.url}/api/sync-status ` +
+          `(Kusto ${ctx.config.kusto.mode}; Ctrl-C stops)`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -36,7 +36,8 @@ export const command: CliCommand = {
         if (list.length === 0) ctx.print('no learnsync schedules: run `learnsync schedules apply`');
         for (const s of list) {
           ctx.print(
-            `  ${s.id.padEnd(36)} ${s.paused ? 'PAUSED ' : 'active '} ${s.pipeline ?? ''}  next: ${s.nextRuns[0] ?? '-'}${s.declared ? '' : '  (not declared any more)'}`,
+            `  ${s.id.padEnd(36)} ${s.paused ? 'PAUSED ' : 'active '} ${s.pipeline ?? ''}  next: ` +
+              `${s.nextRuns[0] ?? '-'}${s.declared ? '' : '  (not declared any more)'}`,
           );
         }
         return 0;

@@ -44,8 +44,11 @@ export const command: CliCommand = {
     if (runs.length === 0) ctx.print('  (none yet — try `learnsync demo`)');
     for (const r of runs) {
       ctx.print(
-        `  ${r.started_at.toISOString().slice(0, 19)}  ${r.job_name.padEnd(34)} ${(r.target_date ?? '-').padEnd(10)}  ${r.status.padEnd(7)}  ` +
-          `${fmtInt(r.rows_processed).padStart(10)} rows  ${fmtMs(r.duration_ms ?? undefined).padStart(8)}${r.rows_rejected ? `  ${fmtInt(r.rows_rejected)} rejected` : ''}` +
+        `  ${r.started_at.toISOString().slice(0, 19)}  ${r.job_name.padEnd(34)} ${(r.target_date ?? '-').padEnd(10)} ` +
+          ` ${r.status.padEnd(7)}  ${fmtInt(r.rows_processed).padStart(10)} rows ` +
+          ` ${fmtMs(r.duration_ms ?? undefined).padStart(8)}${
+            r.rows_rejected ? `  ${fmtInt(r.rows_rejected)} rejected` : ''
+          }` +
           (r.error_message ? `  ${r.error_message.slice(0, 80)}` : ''),
       );
     }

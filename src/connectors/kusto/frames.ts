@@ -24,6 +24,8 @@ interface Frame {
   OneApiErrors?: Array<{ error?: OneApiError } | OneApiError>;
 }
 
+const GENERIC_TEXT = /^\s*(\{.*"Text"\s*:\s*")?Query\s*completed\s*successfully("\s*\})?\s*$/i;
+
 // QueryCompletionInformation levels: 1 Critical, 2 Error, 3 Warning, 4 Info, 5 Verbose, 6 Stats.
 const ERROR_LEVEL = 2;
 
@@ -47,13 +49,40 @@ function completionErrors(frame: Frame): OneApiError[] {
     } catch {
       // Payload is free text in older services
     }
-    out.push(parsed ?? { message: text || String(row[status] ?? 'error') });
+    // Kusto marks the row as an error but often leaves the generic "Querycompletedsuccessfully"
+    // text in its payload: the status name is then the only honest description on this row.
+    if (parsed?.message && GENERIC_TEXT.test(parsed.message)) parsed = undefined;
+    out.push(parsed ?? { message: (GENERIC_TEXT.test(text) ? '' : text) || String(row[status] ?? 'error') });
   }
   return out;
 }
 
+// A JSON string (kept whole) or one of the bare tokens Kusto writes for real NaN and ±Infinity.
+const STRING_OR_SPECIAL = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+
+/**
+ * Kusto serialises real NaN/Infinity/-Infinity as bare tokens, which is not JSON: the HTTP client
+ * then hands over the body as text. Read it with those tokens turned into the strings "NaN",
+ * "Infinity" and "-Infinity" (which the loaders map to Postgres's float specials).
+ */
+export function parseKustoJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return JSON.parse(text.replace(STRING_OR_SPECIAL, (m) => (m.startsWith('"') ? m : `"${m}"`)));
+  }
+}
+
 /** The primary result of a v2 response, or the classified error it carries. */
 export function readPrimaryResult(raw: unknown, where: string): KustoTable {
+  if (typeof raw === 'string') {
+    const text = raw;
+    try {
+      raw = parseKustoJson(text);
+    } catch {
+      throw new KustoQueryError(`${where}: response is not valid JSON (${text.slice(0, 80)}…)`, 'transient');
+    }
+  }
   if (!Array.isArray(raw)) {
     if (raw && typeof raw === 'object' && 'error' in raw)
       throw fromOneApiErrors([(raw as { error: OneApiError }).error], where);
@@ -63,10 +92,11 @@ export function readPrimaryResult(raw: unknown, where: string): KustoTable {
   let primary: Frame | undefined;
   let completion: Frame | undefined;
   const errors: OneApiError[] = [];
+  const infoErrors: OneApiError[] = [];
   for (const f of frames) {
     if (f.FrameType === 'DataTable' && f.TableKind === 'PrimaryResult' && !primary) primary = f;
     else if (f.FrameType === 'DataTable' && f.TableKind === 'QueryCompletionInformation')
-      errors.push(...completionErrors(f));
+      infoErrors.push(...completionErrors(f));
     else if (f.FrameType === 'DataSetCompletion') completion = f;
   }
   if (completion?.HasErrors) errors.push(...(completion.OneApiErrors ?? []).map(unwrap));
@@ -78,6 +108,8 @@ export function readPrimaryResult(raw: unknown, where: string): KustoTable {
       errors.push(...(inline.OneApiErrors ? inline.OneApiErrors.map(unwrap) : [unwrap(inline)]));
     }
   }
+  // The service's own error text (DataSetCompletion, inline) wins over the completion-information summary.
+  if (!errors.length) errors.push(...infoErrors);
   if (errors.length) throw fromOneApiErrors(dedupe(errors), where);
   if (completion?.Cancelled) throw new KustoQueryError(`${where}: the query was cancelled by the service`, 'transient');
   if (!completion)

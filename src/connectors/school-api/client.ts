@@ -189,7 +189,8 @@ export class SchoolApiClient {
       if (s === 401) {
         if (endpoint === TOKEN_ENDPOINT)
           throw new AuthError(
-            `the school API refused the client credentials (401): check SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET`,
+            `the school API refused the client credentials (401): ` +
+              `check SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET`,
           );
         if (refreshed)
           throw new AuthError(`the school API refused a freshly issued token for ${endpoint} (401): ${detail}`);
@@ -213,7 +214,8 @@ export class SchoolApiClient {
           `the school API denied ${endpoint} (403): the application lacks the scope or the role for it. ${detail}`,
         );
       throw new ConfigError(
-        `the school API answered ${s} for ${endpoint}: check SCHOOL_API_URL and the scope settings (SCHOOL_API_CURSUS_ID …). ${detail}`,
+        `the school API answered ${s} for ${endpoint}: check SCHOOL_API_URL and the scope settings ` +
+          `(SCHOOL_API_CURSUS_ID …). ${detail}`,
       );
     }
   }

@@ -76,7 +76,8 @@ interface Progress {
 
 async function progressOf(db: pg.Pool, jobName: string): Promise<Map<string, Progress>> {
   const { rows } = await db.query<Progress>(
-    'SELECT resource, run_key, state, mode, window_start, next_page, position FROM api_extract_progress WHERE job_name = $1',
+    'SELECT resource, run_key, state, mode, window_start, next_page, position ' +
+      'FROM api_extract_progress WHERE job_name = $1',
     [jobName],
   );
   return new Map(rows.map((r) => [r.resource, r]));
@@ -97,16 +98,21 @@ async function saveProgress(
   },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO api_extract_progress (job_name, resource, run_key, state, mode, window_start, run_started_at, next_page, position,
+    `INSERT INTO api_extract_progress (job_name, resource, run_key, state, mode, window_start, run_started_at,
+                                       next_page, position,
                                        pages_committed, rows_committed, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, 1, $9, now())
      ON CONFLICT (job_name, resource) DO UPDATE SET
-       run_started_at = CASE WHEN api_extract_progress.run_key = EXCLUDED.run_key AND api_extract_progress.state <> 'idle'
+       run_started_at = CASE WHEN api_extract_progress.run_key = EXCLUDED.run_key
+         AND api_extract_progress.state <> 'idle'
                              THEN api_extract_progress.run_started_at ELSE now() END,
-       pages_committed = CASE WHEN api_extract_progress.run_key = EXCLUDED.run_key AND api_extract_progress.state <> 'idle'
+       pages_committed = CASE WHEN api_extract_progress.run_key = EXCLUDED.run_key
+         AND api_extract_progress.state <> 'idle'
                               THEN api_extract_progress.pages_committed + 1 ELSE 1 END,
-       rows_committed = CASE WHEN api_extract_progress.run_key = EXCLUDED.run_key AND api_extract_progress.state <> 'idle'
-                             THEN api_extract_progress.rows_committed + EXCLUDED.rows_committed ELSE EXCLUDED.rows_committed END,
+       rows_committed = CASE WHEN api_extract_progress.run_key = EXCLUDED.run_key
+         AND api_extract_progress.state <> 'idle'
+                             THEN api_extract_progress.rows_committed + EXCLUDED.rows_committed
+                               ELSE EXCLUDED.rows_committed END,
        run_key = EXCLUDED.run_key, state = EXCLUDED.state, mode = EXCLUDED.mode, window_start = EXCLUDED.window_start,
        next_page = EXCLUDED.next_page, position = EXCLUDED.position, updated_at = now()`,
     [jobName, resource, runKey, p.state, p.mode, p.windowStart ?? null, p.nextPage, p.position ?? null, p.rows ?? 0],
@@ -202,7 +208,8 @@ export function createGithubActivities({ warehouse, config, logger, sources }: A
         } catch (err) {
           if (status(err) === 403 || status(err) === 404 || status(err) === 422) {
             throw new ConfigError(
-              `GitHub refused Copilot metrics for ${org} (${status(err)}): the token needs manage_billing:copilot or read:org and the org must allow the metrics API. ${(err as Error).message}`,
+              `GitHub refused Copilot metrics for ${org} (${status(err)}): the token needs manage_billing:copilot or ` +
+                `read:org and the org must allow the metrics API. ${(err as Error).message}`,
             );
           }
           throw err;
@@ -260,7 +267,8 @@ export function createGithubActivities({ warehouse, config, logger, sources }: A
         const extra = [...config.github.trackedUsers, ...(sampleUsers ?? [])];
         if (extra.length) {
           await warehouse.query(
-            `INSERT INTO github.tracked_users (username, source) SELECT u, $2 FROM unnest($1::text[]) u ON CONFLICT (username) DO NOTHING`,
+            `INSERT INTO github.tracked_users (username, source) SELECT u, $2 FROM unnest($1::text[]) u
+              ON CONFLICT (username) DO NOTHING`,
             [extra, sampleUsers ? 'sample' : 'GITHUB_TRACKED_USERS'],
           );
         }

@@ -145,9 +145,11 @@ export async function upsertEvents(
   const r = await tx.query<{ inserted: boolean }>(
     `INSERT INTO github.activity AS t (event_id, username, type, repo_name, action, public, created_at)
      SELECT DISTINCT ON (event_id) event_id, username, type, repo_name, action, public, created_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(event_id bigint, username text, type text, repo_name text, action text, public boolean, created_at timestamptz)
-     ON CONFLICT (event_id) DO UPDATE SET type = EXCLUDED.type, repo_name = EXCLUDED.repo_name, action = EXCLUDED.action,
-       public = EXCLUDED.public, synced_at = now()
+       FROM jsonb_to_recordset($1::jsonb)
+            AS x(event_id bigint, username text, type text, repo_name text, action text, public boolean,
+                 created_at timestamptz)
+     ON CONFLICT (event_id) DO UPDATE SET type = EXCLUDED.type, repo_name = EXCLUDED.repo_name,
+       action = EXCLUDED.action, public = EXCLUDED.public, synced_at = now()
      RETURNING (xmax = 0) AS inserted`,
     [JSON.stringify(rows)],
   );
@@ -157,10 +159,13 @@ export async function upsertEvents(
 export async function upsertCourses(tx: pg.PoolClient, repos: z.infer<typeof repoItem>[]): Promise<number> {
   if (!repos.length) return 0;
   const r = await tx.query<{ inserted: boolean }>(
-    `INSERT INTO github.skills_courses AS t (repo_id, name, full_name, description, html_url, is_template, forks_count, created_at, updated_at)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, name text, full_name text, description text, html_url text,
-                                                      is_template boolean, forks_count int, created_at timestamptz, updated_at timestamptz)
-     ON CONFLICT (repo_id) DO UPDATE SET name = EXCLUDED.name, full_name = EXCLUDED.full_name, description = EXCLUDED.description,
+    `INSERT INTO github.skills_courses AS t
+            (repo_id, name, full_name, description, html_url, is_template, forks_count, created_at, updated_at)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, name text, full_name text, description text,
+                                                      html_url text, is_template boolean, forks_count int,
+                                                      created_at timestamptz, updated_at timestamptz)
+     ON CONFLICT (repo_id) DO UPDATE SET name = EXCLUDED.name, full_name = EXCLUDED.full_name,
+       description = EXCLUDED.description,
        html_url = EXCLUDED.html_url, is_template = EXCLUDED.is_template, forks_count = EXCLUDED.forks_count,
        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, synced_at = now()
      RETURNING (xmax = 0) AS inserted`,
@@ -183,9 +188,11 @@ export async function upsertForks(
     updated_at: f.updated_at ?? null,
   }));
   const r = await tx.query<{ inserted: boolean }>(
-    `INSERT INTO github.skills_enrollments AS t (fork_id, course_repo_id, course_name, owner_login, owner_id, created_at, updated_at)
+    `INSERT INTO github.skills_enrollments AS t
+            (fork_id, course_repo_id, course_name, owner_login, owner_id, created_at, updated_at)
      SELECT DISTINCT ON (fork_id) fork_id, $2, $3, owner_login, owner_id, created_at, updated_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(fork_id bigint, owner_login text, owner_id bigint, created_at timestamptz, updated_at timestamptz)
+       FROM jsonb_to_recordset($1::jsonb)
+            AS x(fork_id bigint, owner_login text, owner_id bigint, created_at timestamptz, updated_at timestamptz)
      ON CONFLICT (fork_id) DO UPDATE SET owner_login = EXCLUDED.owner_login, owner_id = EXCLUDED.owner_id,
        updated_at = EXCLUDED.updated_at, synced_at = now()
      RETURNING (xmax = 0) AS inserted`,
@@ -254,18 +261,25 @@ export async function upsertCopilotDays(
     return [...per].map(([language, a]) => ({ day: d.date, language, ...a }));
   });
   await tx.query(
-    `INSERT INTO github.copilot_daily (org, day, total_active_users, total_engaged_users, ide_completions_engaged_users, ide_chat_engaged_users,
-       dotcom_chat_engaged_users, dotcom_pr_engaged_users, code_suggestions, code_acceptances, lines_suggested, lines_accepted, ide_chats)
-     SELECT $2, day, total_active_users, total_engaged_users, ide_completions_engaged_users, ide_chat_engaged_users, dotcom_chat_engaged_users,
-            dotcom_pr_engaged_users, code_suggestions, code_acceptances, lines_suggested, lines_accepted, ide_chats
-       FROM jsonb_to_recordset($1::jsonb) AS x(day date, total_active_users int, total_engaged_users int, ide_completions_engaged_users int,
-            ide_chat_engaged_users int, dotcom_chat_engaged_users int, dotcom_pr_engaged_users int, code_suggestions int, code_acceptances int,
+    `INSERT INTO github.copilot_daily (org, day, total_active_users, total_engaged_users, ide_completions_engaged_users,
+       ide_chat_engaged_users, dotcom_chat_engaged_users, dotcom_pr_engaged_users, code_suggestions, code_acceptances,
+       lines_suggested, lines_accepted, ide_chats)
+     SELECT $2, day, total_active_users, total_engaged_users, ide_completions_engaged_users, ide_chat_engaged_users,
+            dotcom_chat_engaged_users, dotcom_pr_engaged_users, code_suggestions, code_acceptances, lines_suggested,
+            lines_accepted, ide_chats
+       FROM jsonb_to_recordset($1::jsonb) AS x(day date, total_active_users int, total_engaged_users int,
+            ide_completions_engaged_users int, ide_chat_engaged_users int, dotcom_chat_engaged_users int,
+            dotcom_pr_engaged_users int, code_suggestions int, code_acceptances int,
             lines_suggested int, lines_accepted int, ide_chats int)
-     ON CONFLICT (org, day) DO UPDATE SET total_active_users = EXCLUDED.total_active_users, total_engaged_users = EXCLUDED.total_engaged_users,
-       ide_completions_engaged_users = EXCLUDED.ide_completions_engaged_users, ide_chat_engaged_users = EXCLUDED.ide_chat_engaged_users,
-       dotcom_chat_engaged_users = EXCLUDED.dotcom_chat_engaged_users, dotcom_pr_engaged_users = EXCLUDED.dotcom_pr_engaged_users,
-       code_suggestions = EXCLUDED.code_suggestions, code_acceptances = EXCLUDED.code_acceptances, lines_suggested = EXCLUDED.lines_suggested,
-       lines_accepted = EXCLUDED.lines_accepted, ide_chats = EXCLUDED.ide_chats, synced_at = now()`,
+     ON CONFLICT (org, day) DO UPDATE SET total_active_users = EXCLUDED.total_active_users,
+       total_engaged_users = EXCLUDED.total_engaged_users,
+       ide_completions_engaged_users = EXCLUDED.ide_completions_engaged_users,
+       ide_chat_engaged_users = EXCLUDED.ide_chat_engaged_users,
+       dotcom_chat_engaged_users = EXCLUDED.dotcom_chat_engaged_users,
+       dotcom_pr_engaged_users = EXCLUDED.dotcom_pr_engaged_users,
+       code_suggestions = EXCLUDED.code_suggestions, code_acceptances = EXCLUDED.code_acceptances,
+       lines_suggested = EXCLUDED.lines_suggested, lines_accepted = EXCLUDED.lines_accepted,
+       ide_chats = EXCLUDED.ide_chats, synced_at = now()`,
     [JSON.stringify(daily), org],
   );
   // A day's language breakdown is replaced whole: a language that disappeared must not linger.
@@ -275,10 +289,11 @@ export async function upsertCopilotDays(
   ]);
   if (languages.length) {
     await tx.query(
-      `INSERT INTO github.copilot_languages (org, day, language, engaged_users, code_suggestions, code_acceptances, lines_suggested, lines_accepted)
+      `INSERT INTO github.copilot_languages
+              (org, day, language, engaged_users, code_suggestions, code_acceptances, lines_suggested, lines_accepted)
        SELECT $2, day, language, engaged_users, code_suggestions, code_acceptances, lines_suggested, lines_accepted
-         FROM jsonb_to_recordset($1::jsonb) AS x(day date, language text, engaged_users int, code_suggestions int, code_acceptances int,
-              lines_suggested int, lines_accepted int)`,
+         FROM jsonb_to_recordset($1::jsonb) AS x(day date, language text, engaged_users int, code_suggestions int,
+              code_acceptances int, lines_suggested int, lines_accepted int)`,
       [JSON.stringify(languages), org],
     );
   }
@@ -306,9 +321,10 @@ export async function storeResponse(
   v: { etag?: string; lastModified?: string; body?: unknown },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO api_http_cache (cache_key, etag, last_modified, body, fetched_at, validated_at) VALUES ($1, $2, $3, $4::jsonb, now(), now())
-     ON CONFLICT (cache_key) DO UPDATE SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified, body = EXCLUDED.body,
-       fetched_at = now(), validated_at = now()`,
+    `INSERT INTO api_http_cache (cache_key, etag, last_modified, body, fetched_at, validated_at)
+      VALUES ($1, $2, $3, $4::jsonb, now(), now())
+     ON CONFLICT (cache_key) DO UPDATE SET etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified,
+       body = EXCLUDED.body, fetched_at = now(), validated_at = now()`,
     [key, v.etag ?? null, v.lastModified ?? null, v.body === undefined ? null : JSON.stringify(v.body)],
   );
 }

@@ -112,7 +112,8 @@ export async function planGithubNode(
 
 async function lastBudget(warehouse: pg.Pool): Promise<string> {
   const { rows } = await warehouse.query<{ rate_limit_remaining: number; rate_limit_limit: number | null }>(
-    `SELECT rate_limit_remaining, rate_limit_limit FROM api_hits WHERE source = 'github' AND rate_limit_remaining IS NOT NULL
+    `SELECT rate_limit_remaining, rate_limit_limit FROM api_hits WHERE source = 'github'
+      AND rate_limit_remaining IS NOT NULL
       ORDER BY last_call_at DESC LIMIT 1`,
   );
   const r = rows[0];

@@ -22,7 +22,8 @@ export const BEFORE_AFTER_DAYS = 90;
 // The raw row is kept only for rejects: a copy of every row would make this temp table several
 // times larger than the data it checks.
 const EXAM_ROWS = `
-  SELECT 'ace'::text AS exam_source, nullif(btrim(s.exam_id), '') AS attempt_id, learning_roi.normalize_email(s.email) AS email,
+  SELECT 'ace'::text AS exam_source, nullif(btrim(s.exam_id), '') AS attempt_id,
+         learning_roi.normalize_email(s.email) AS email,
          nullif(btrim(s.exam_code), '') AS exam_code, s.exam_name, s.exam_date, s.passed,
          CASE WHEN s.correct_answers >= 0 AND s.incorrect_answers >= 0 AND s.correct_answers + s.incorrect_answers > 0
               THEN round(100.0 * s.correct_answers / (s.correct_answers + s.incorrect_answers), 1) END AS score,
@@ -31,7 +32,8 @@ const EXAM_ROWS = `
     FROM staging.kusto_ace_exam_results s
     CROSS JOIN LATERAL (SELECT
          CASE WHEN nullif(btrim(s.exam_id), '') IS NULL THEN 'missing exam id'
-              WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(s.email)) THEN 'missing or invalid email'
+              WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(s.email))
+                THEN learning_roi.email_problem(learning_roi.normalize_email(s.email))
               WHEN nullif(btrim(s.exam_code), '') IS NULL THEN 'missing exam code'
               WHEN s.passed IS NULL THEN 'missing pass/fail'
               WHEN s.correct_answers < 0 OR s.incorrect_answers < 0 THEN 'negative answer count'
@@ -43,15 +45,20 @@ const EXAM_ROWS = `
          CASE WHEN lower(s.result) IN ('pass', 'passed') THEN true
               WHEN lower(s.result) IN ('fail', 'failed') THEN false
               WHEN s.score IS NOT NULL AND s.passing_score IS NOT NULL THEN s.score >= s.passing_score END,
-         round(s.score::numeric, 1), NULL, NULL, r.reason,
+         -- NaN/±Infinity (real Kusto values) are rejected below; keep them out of numeric,
+         -- which before Postgres 14 has no infinity.
+         round(CASE WHEN s.score BETWEEN -1e300 AND 1e300 THEN s.score END::numeric, 1), NULL, NULL, r.reason,
          CASE WHEN r.reason IS NOT NULL THEN to_jsonb(s) || '{"source":"pearson_exam_results"}' END
     FROM staging.kusto_pearson_exam_results s
     CROSS JOIN LATERAL (SELECT
          CASE WHEN nullif(btrim(s.registration_id), '') IS NULL THEN 'missing registration id'
-              WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(s.candidate_email)) THEN 'missing or invalid email'
+              WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(s.candidate_email))
+                THEN learning_roi.email_problem(learning_roi.normalize_email(s.candidate_email))
               WHEN nullif(btrim(s.exam_code), '') IS NULL THEN 'missing exam code'
+              -- NaN sorts above every number: rejected here too
               WHEN s.score < 0 OR s.score > 100 THEN 'score outside 0..100'
-              WHEN lower(coalesce(s.result, '')) NOT IN ('pass', 'passed', 'fail', 'failed') AND (s.score IS NULL OR s.passing_score IS NULL)
+              WHEN lower(coalesce(s.result, '')) NOT IN ('pass', 'passed', 'fail', 'failed')
+                AND (s.score IS NULL OR s.passing_score IS NULL)
                 THEN 'missing result'
          END AS reason) r`;
 
@@ -63,7 +70,8 @@ interface Step {
 const STEPS: Step[] = [
   {
     dataset: 'individual_exams',
-    sql: `INSERT INTO learning_roi.individual_exams (exam_source, attempt_id, email, dotcom_id, exam_code, exam_name, exam_date, fiscal_year,
+    sql: `INSERT INTO learning_roi.individual_exams (exam_source, attempt_id, email, dotcom_id, exam_code, exam_name,
+            exam_date, fiscal_year,
             passed, score, score_method, correct_answers, incorrect_answers)
           SELECT r.exam_source, r.attempt_id, r.email, coalesce(i.dotcom_id, 0), r.exam_code, r.exam_name, r.exam_date,
                  learning_roi.fiscal_year(r.exam_date), r.passed, r.score,
@@ -84,7 +92,8 @@ const STEPS: Step[] = [
                  count(DISTINCT e.exam_code) FILTER (WHERE e.passed),
                  coalesce(string_agg(DISTINCT e.exam_code, ';' ORDER BY e.exam_code) FILTER (WHERE e.passed), ''),
                  count(*), count(*) FILTER (WHERE e.passed), min(e.exam_date)::date, max(e.exam_date)::date,
-                 (min(e.exam_date) FILTER (WHERE e.passed))::date, learning_roi.fiscal_year(min(e.exam_date) FILTER (WHERE e.passed))
+                 (min(e.exam_date) FILTER (WHERE e.passed))::date,
+                   learning_roi.fiscal_year(min(e.exam_date) FILTER (WHERE e.passed))
             FROM learning_roi.individual_exams e LEFT JOIN learning_roi.learner_identities i USING (email)
            GROUP BY e.email, i.dotcom_id, i.resolved_by`,
   },
@@ -105,9 +114,12 @@ const STEPS: Step[] = [
     dataset: 'product_usage',
     sql: `INSERT INTO learning_roi.product_usage
           SELECT a.dotcom_id, a.is_certified,
-                 coalesce(sum(u.events) FILTER (WHERE u.product = 'copilot'), 0), count(DISTINCT u.day) FILTER (WHERE u.product = 'copilot'),
-                 coalesce(sum(u.events) FILTER (WHERE u.product = 'actions'), 0), count(DISTINCT u.day) FILTER (WHERE u.product = 'actions'),
-                 coalesce(sum(u.events) FILTER (WHERE u.product = 'security'), 0), count(DISTINCT u.day) FILTER (WHERE u.product = 'security'),
+                 coalesce(sum(u.events) FILTER (WHERE u.product = 'copilot'), 0),
+                 count(DISTINCT u.day) FILTER (WHERE u.product = 'copilot'),
+                 coalesce(sum(u.events) FILTER (WHERE u.product = 'actions'), 0),
+                 count(DISTINCT u.day) FILTER (WHERE u.product = 'actions'),
+                 coalesce(sum(u.events) FILTER (WHERE u.product = 'security'), 0),
+                 count(DISTINCT u.day) FILTER (WHERE u.product = 'security'),
                  sum(u.events), count(DISTINCT u.day), min(u.day), max(u.day)
             FROM roi_usage_days u JOIN roi_accounts a USING (dotcom_id)
            GROUP BY a.dotcom_id, a.is_certified`,
@@ -115,8 +127,10 @@ const STEPS: Step[] = [
   {
     dataset: 'learning_activity',
     sql: `INSERT INTO learning_roi.learning_activity
-          SELECT v.actor_id, coalesce(sum(v.views) FILTER (WHERE v.site = 'learn'), 0), coalesce(sum(v.views) FILTER (WHERE v.site = 'skills'), 0),
-                 coalesce(sum(v.views) FILTER (WHERE v.site = 'docs'), 0), sum(v.views), min(v.first_view_at)::date, max(coalesce(v.last_view_at, v.first_view_at))::date
+          SELECT v.actor_id, coalesce(sum(v.views) FILTER (WHERE v.site = 'learn'), 0),
+                 coalesce(sum(v.views) FILTER (WHERE v.site = 'skills'), 0),
+                 coalesce(sum(v.views) FILTER (WHERE v.site = 'docs'), 0), sum(v.views), min(v.first_view_at)::date,
+                   max(coalesce(v.last_view_at, v.first_view_at))::date
             FROM staging.kusto_page_views v JOIN roi_accounts a ON a.dotcom_id = v.actor_id
            WHERE v.site IN ('learn', 'skills', 'docs') AND v.views >= 0
            GROUP BY v.actor_id`,
@@ -124,7 +138,8 @@ const STEPS: Step[] = [
   {
     dataset: 'unified_users',
     sql: `INSERT INTO learning_roi.unified_users
-          SELECT c.*, coalesce(p.copilot_events, 0), coalesce(p.copilot_days, 0), coalesce(p.actions_events, 0), coalesce(p.security_events, 0),
+          SELECT c.*, coalesce(p.copilot_events, 0), coalesce(p.copilot_days, 0), coalesce(p.actions_events, 0),
+                 coalesce(p.security_events, 0),
                  coalesce(p.total_events, 0), coalesce(p.active_days, 0),
                  coalesce(l.learn_views, 0), coalesce(l.skills_views, 0), coalesce(l.docs_views, 0)
             FROM learning_roi.certified_users c
@@ -135,17 +150,21 @@ const STEPS: Step[] = [
   {
     sql: `INSERT INTO learning_roi.agg_pass_rate_by_exam_month
           SELECT exam_code, date_trunc('month', exam_date)::date, learning_roi.fiscal_year(min(exam_date)),
-                 count(*), count(*) FILTER (WHERE passed), round(count(*) FILTER (WHERE passed)::numeric / count(*), 4), round(avg(score), 1)
+                 count(*), count(*) FILTER (WHERE passed), round(count(*) FILTER (WHERE passed)::numeric / count(*), 4),
+                   round(avg(score), 1)
             FROM learning_roi.individual_exams GROUP BY 1, 2`,
   },
   {
     sql: `INSERT INTO learning_roi.agg_certified_by_fiscal_year
           WITH per_fy AS (
-            SELECT fiscal_year, count(DISTINCT email) AS learners_tested, count(*) AS exams_taken, count(*) FILTER (WHERE passed) AS exams_passed
+            SELECT fiscal_year, count(DISTINCT email) AS learners_tested, count(*) AS exams_taken,
+              count(*) FILTER (WHERE passed) AS exams_passed
               FROM learning_roi.individual_exams GROUP BY fiscal_year),
           newly AS (
-            SELECT first_certified_fiscal_year AS fiscal_year, count(*) AS n FROM learning_roi.certified_users WHERE is_certified GROUP BY 1)
-          SELECT p.fiscal_year, p.learners_tested, p.exams_taken, p.exams_passed, round(p.exams_passed::numeric / p.exams_taken, 4),
+            SELECT first_certified_fiscal_year AS fiscal_year, count(*) AS n FROM learning_roi.certified_users
+              WHERE is_certified GROUP BY 1)
+          SELECT p.fiscal_year, p.learners_tested, p.exams_taken, p.exams_passed,
+                 round(p.exams_passed::numeric / p.exams_taken, 4),
                  coalesce(n.n, 0), sum(coalesce(n.n, 0)) OVER (ORDER BY p.fiscal_year)
             FROM per_fy p LEFT JOIN newly n USING (fiscal_year)`,
   },
@@ -154,7 +173,8 @@ const STEPS: Step[] = [
           SELECT CASE WHEN a.is_certified THEN 'certified' ELSE 'not_yet_certified' END, count(*), count(p.dotcom_id),
                  round(count(p.dotcom_id)::numeric / count(*), 4),
                  round(avg(coalesce(p.copilot_events, 0)), 2), round(avg(coalesce(p.copilot_days, 0)), 2),
-                 round(avg(coalesce(p.actions_events, 0)), 2), round(avg(coalesce(p.security_events, 0)), 2), round(avg(coalesce(p.total_events, 0)), 2)
+                 round(avg(coalesce(p.actions_events, 0)), 2), round(avg(coalesce(p.security_events, 0)), 2),
+                   round(avg(coalesce(p.total_events, 0)), 2)
             FROM roi_accounts a LEFT JOIN learning_roi.product_usage p USING (dotcom_id)
            GROUP BY 1`,
   },
@@ -163,10 +183,12 @@ const STEPS: Step[] = [
           WITH around AS (
             SELECT u.dotcom_id, u.product, u.events, u.day, u.day < a.first_certified_date AS before
               FROM roi_usage_days u JOIN roi_accounts a USING (dotcom_id)
-             WHERE a.is_certified AND u.day >= a.first_certified_date - ${BEFORE_AFTER_DAYS} AND u.day < a.first_certified_date + ${BEFORE_AFTER_DAYS}),
+             WHERE a.is_certified AND u.day >= a.first_certified_date - ${BEFORE_AFTER_DAYS}
+               AND u.day < a.first_certified_date + ${BEFORE_AFTER_DAYS}),
           per_product AS (
             SELECT product, count(DISTINCT dotcom_id) AS accounts,
-                   coalesce(sum(events) FILTER (WHERE before), 0) AS eb, coalesce(sum(events) FILTER (WHERE NOT before), 0) AS ea,
+                   coalesce(sum(events) FILTER (WHERE before), 0) AS eb,
+                   coalesce(sum(events) FILTER (WHERE NOT before), 0) AS ea,
                    count(*) FILTER (WHERE before) AS db, count(*) FILTER (WHERE NOT before) AS da
               FROM around GROUP BY ROLLUP (product))
           SELECT coalesce(product, 'all'), ${BEFORE_AFTER_DAYS}, accounts, eb, ea, db, da,
@@ -183,7 +205,8 @@ const DUPLICATES = `
     FROM (SELECT r.*, row_number() OVER (PARTITION BY exam_source, attempt_id ORDER BY exam_date DESC, email) AS n
             FROM roi_exam_rows r
            WHERE reason IS NULL AND (exam_source, attempt_id) IN (
-                 SELECT exam_source, attempt_id FROM roi_exam_rows WHERE reason IS NULL GROUP BY 1, 2 HAVING count(*) > 1)) d
+                 SELECT exam_source, attempt_id FROM roi_exam_rows WHERE reason IS NULL GROUP BY 1, 2
+                   HAVING count(*) > 1)) d
    WHERE n > 1`;
 
 const TABLES = [
@@ -221,7 +244,8 @@ export async function buildDatasets(
   await tx.query(`CREATE TEMP TABLE roi_exam_rows ON COMMIT DROP AS ${EXAM_ROWS}`);
   await tx.query('ANALYZE roi_exam_rows');
   const usageRejects = `SELECT CASE WHEN u.user_id IS NULL OR u.user_id <= 0 THEN 'missing or non-positive user id'
-                                    WHEN u.product IS NULL OR u.product NOT IN ('copilot', 'actions', 'security') THEN 'unknown product'
+                                    WHEN u.product IS NULL OR u.product NOT IN ('copilot', 'actions', 'security')
+                                      THEN 'unknown product'
                                     WHEN u.events IS NULL OR u.events < 0 THEN 'invalid event count' END AS reason,
                                to_jsonb(u) || '{"source":"product_usage"}' AS raw
                           FROM staging.kusto_product_usage u
@@ -233,12 +257,14 @@ export async function buildDatasets(
                           FROM staging.kusto_page_views v`;
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
-     SELECT $1, $2, reason, raw FROM (SELECT reason, raw FROM roi_exam_rows UNION ALL ${usageRejects}) x WHERE reason IS NOT NULL`,
+     SELECT $1, $2, reason, raw FROM (SELECT reason, raw FROM roi_exam_rows UNION ALL ${usageRejects}) x
+       WHERE reason IS NOT NULL`,
     [job, date],
   );
   const read = await tx.query<{ exams: number; activity: number }>(
     `SELECT (SELECT count(*) FROM roi_exam_rows)::int AS exams,
-            ((SELECT count(*) FROM staging.kusto_product_usage) + (SELECT count(*) FROM staging.kusto_page_views))::int AS activity`,
+            ((SELECT count(*) FROM staging.kusto_product_usage)
+             + (SELECT count(*) FROM staging.kusto_page_views))::int AS activity`,
   );
 
   await tx.query(`TRUNCATE ${TABLES.join(', ')}`);
@@ -254,8 +280,11 @@ export async function buildDatasets(
     }
   }
   const outside = await tx.query<{ n: number }>(
-    `SELECT ((SELECT count(*) FROM staging.kusto_product_usage u WHERE u.user_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = u.user_id))
-           + (SELECT count(*) FROM staging.kusto_page_views v WHERE v.actor_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = v.actor_id)))::int AS n`,
+    `SELECT ((SELECT count(*) FROM staging.kusto_product_usage u
+               WHERE u.user_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = u.user_id))
+           + (SELECT count(*) FROM staging.kusto_page_views v
+               WHERE v.actor_id > 0 AND NOT EXISTS (SELECT 1 FROM roi_accounts a WHERE a.dotcom_id = v.actor_id))
+           )::int AS n`,
   );
   const valid = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM roi_exam_rows WHERE reason IS NULL'))
     .rows[0]!.n;
@@ -263,13 +292,15 @@ export async function buildDatasets(
   const duplicates = rows.individual_exams < valid ? ((await tx.query(DUPLICATES, [job, date])).rowCount ?? 0) : 0;
   if (rows.individual_exams + duplicates !== valid) {
     throw new Error(
-      `reconciliation failed: ${read.rows[0]!.exams} exam rows read ≠ ${rows.individual_exams} loaded + ${read.rows[0]!.exams - valid + duplicates} rejected`,
+      `reconciliation failed: ${read.rows[0]!.exams} exam rows read ` +
+        `≠ ${rows.individual_exams} loaded + ${read.rows[0]!.exams - valid + duplicates} rejected`,
     );
   }
   for (const t of TABLES) await tx.query(`ANALYZE ${t}`);
   for (const d of DATASETS) {
     await tx.query(
-      `INSERT INTO learning_roi.dataset_syncs (dataset, target_date, status, rows, build_ms, source) VALUES ($1, $2, 'built', $3, $4, $5)`,
+      `INSERT INTO learning_roi.dataset_syncs (dataset, target_date, status, rows, build_ms, source)
+        VALUES ($1, $2, 'built', $3, $4, $5)`,
       [d, date, rows[d], buildMs[d], sourceOf(d)],
     );
   }

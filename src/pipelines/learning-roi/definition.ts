@@ -14,7 +14,8 @@ export const learningRoi: PipelineDefinition = {
   name: 'learning-roi',
   kind: 'nightly',
   description:
-    'Kusto exams, identities and usage → identity resolution → datasets and dashboard aggregates → CSV/JSON → quality gates',
+    'Kusto exams, identities and usage → identity resolution → ' +
+    'datasets and dashboard aggregates → CSV/JSON → quality gates',
   nodes: [
     extract('roi_extract_ace_exams', 'ace_exam_results'),
     extract('roi_extract_pearson_exams', 'pearson_exam_results'),

@@ -74,12 +74,41 @@ export function copyText(v: unknown, c: SourceColumn): string | { reject: string
           ? v
           : typeMismatch(v, c);
     case 'real':
-      return typeof v === 'number' && Number.isFinite(v) ? String(v) : typeMismatch(v, c);
+      // Kusto writes NaN and ±Infinity as bare tokens (frames.ts reads them as these strings);
+      // Postgres stores all three.
+      if (typeof v === 'number')
+        return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+      return typeof v === 'string' && FLOAT_SPECIALS.has(v) ? v : typeMismatch(v, c);
     case 'bool':
       return v === true ? 't' : v === false ? 'f' : typeMismatch(v, c);
-    case 'datetime':
-      return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : typeMismatch(v, c);
+    case 'datetime': {
+      if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) return typeMismatch(v, c);
+      // Kusto's range starts at year 0000, Postgres's has no year 0 and JavaScript's reaches ±275760:
+      // a value Postgres cannot store rejects its row here instead of failing the window's COPY.
+      const m = ISO_DATETIME.exec(v);
+      if (!m || m[1] === '0000' || !validDay(m))
+        return {
+          reject:
+            `column ${c.name}: datetime ${JSON.stringify(v).slice(0, 60)} is outside the range the warehouse stores ` +
+            '(0001-01-01 to 9999-12-31, ISO 8601)',
+        };
+      return v;
+    }
   }
+}
+
+const FLOAT_SPECIALS = new Set(['NaN', 'Infinity', '-Infinity']);
+const ISO_DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Date.parse lets 2024-02-30 through; Postgres does not. */
+function validDay(m: RegExpExecArray): boolean {
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return false;
+  return month !== 2 || day < 29 || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0));
 }
 
 interface WindowLoad {
@@ -236,7 +265,9 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     };
   }
 
-  /** One extract per source at a time (backfill children overlap); waiting heartbeats so it is not mistaken for a hang. */
+  /**
+   * One extract per source at a time (backfill children overlap); waiting heartbeats so it is not mistaken for a hang.
+   */
   async function waitForSourceLock(tx: PoolClient, source: string, heartbeat: () => void): Promise<void> {
     for (;;) {
       const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [
@@ -284,7 +315,8 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         };
     }
     await warehouse.query(
-      `INSERT INTO etl_kusto_runs (run_key, source, job_name, target_date, plan) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_key, source) DO NOTHING`,
+      `INSERT INTO etl_kusto_runs (run_key, source, job_name, target_date, plan) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (run_key, source) DO NOTHING`,
       [runKey, spec.name, job, date, JSON.stringify(plan ?? { kind: 'empty' })],
     );
     return plan;
@@ -330,7 +362,8 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         if (!halves) throw new ValidationError(`${err.message} — window ${w.key} cannot be cut any smaller`);
         logger.warn({ source: spec.name, window: w.key }, 'Kusto result over its limits: splitting the window');
         await warehouse.query(
-          `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no, partition_count, outcome, duration_ms)
+          `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no,
+           partition_count, outcome, duration_ms)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'split', $8)`,
           [
             runKey,
@@ -369,7 +402,8 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       const i = table.columns.findIndex((k) => k.name === c.name);
       if (i < 0) {
         throw new ValidationError(
-          `Kusto query ${spec.name} returned columns [${table.columns.map((k) => k.name).join(', ')}] without ${c.name}: the source schema changed`,
+          `Kusto query ${spec.name} returned columns [${table.columns.map((k) => k.name).join(', ')}] without ` +
+            `${c.name}: the source schema changed`,
         );
       }
       return i;
@@ -447,10 +481,12 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       const read = table.rows.length;
       if (read !== loaded + rejects.length)
         throw new Error(
-          `reconciliation failed for ${spec.name} window ${w.key}: read ${read} ≠ loaded ${loaded} + rejected ${rejects.length}`,
+          `reconciliation failed for ${spec.name} window ${w.key}: ` +
+            `read ${read} ≠ loaded ${loaded} + rejected ${rejects.length}`,
         );
       await wtx.query(
-        `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no, partition_count, outcome, rows_read, rows_loaded, rows_rejected, duration_ms)
+        `INSERT INTO etl_kusto_windows (run_key, source, window_key, window_start, window_end, partition_no,
+         partition_count, outcome, rows_read, rows_loaded, rows_rejected, duration_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'loaded', $8, $9, $10, $11)`,
         [
           runKey,
@@ -470,8 +506,10 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         // The watermark moves with the rows it covers; it never moves back (a backfill of an old day).
         await wtx.query(
           `INSERT INTO etl_cursors (name, value, updated_at) VALUES ($1, $2, now())
-           ON CONFLICT (name) DO UPDATE SET value = CASE WHEN etl_cursors.value::timestamptz < EXCLUDED.value::timestamptz
-                                                         THEN EXCLUDED.value ELSE etl_cursors.value END, updated_at = now()`,
+           ON CONFLICT (name) DO UPDATE SET value = CASE WHEN etl_cursors.value::timestamptz <
+             EXCLUDED.value::timestamptz
+                                                         THEN EXCLUDED.value ELSE etl_cursors.value END,
+                                                           updated_at = now()`,
           [WATERMARK(spec.name), w.end],
         );
       }

@@ -35,7 +35,8 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
   const out: GateResult[] = [];
   for (const dataset of DATASETS) {
     const { rows } = await db.query<{ rows: string; synced_at: Date }>(
-      `SELECT rows, synced_at FROM learning_roi.dataset_syncs WHERE dataset = $1 AND status = 'success' ORDER BY id DESC LIMIT 2`,
+      `SELECT rows, synced_at FROM learning_roi.dataset_syncs WHERE dataset = $1 AND status = 'success' ORDER BY id DESC
+        LIMIT 2`,
       [dataset],
     );
     const gate = `row_count:${dataset}`;
@@ -68,14 +69,17 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
         status: verdict(ok, gates.rowMode),
         observed: cur,
         expected,
-        note: `${cur} rows vs ${prev} at the previous sync (${change === Infinity ? 'from zero' : `${change >= 0 ? '+' : ''}${pct(change)}`})`,
+        note:
+          `${cur} rows vs ${prev} at the previous sync ` +
+          `(${change === Infinity ? 'from zero' : `${change >= 0 ? '+' : ''}${pct(change)}`})`,
         details: { previous: prev, change: Number.isFinite(change) ? change : null },
       });
     }
   }
 
   const id = await db.query<{ learners: number; resolved: number }>(
-    `SELECT count(*)::int AS learners, count(*) FILTER (WHERE dotcom_id > 0)::int AS resolved FROM learning_roi.learner_identities`,
+    `SELECT count(*)::int AS learners, count(*) FILTER (WHERE dotcom_id > 0)::int AS resolved
+      FROM learning_roi.learner_identities`,
   );
   const { learners, resolved } = id.rows[0]!;
   const rate = learners ? resolved / learners : 0;
@@ -90,7 +94,8 @@ export async function evaluateGates(db: Pool | PoolClient, gates: LearningRoiCon
   });
 
   const sc = await db.query<{ exams: number; scored: number }>(
-    `SELECT count(*)::int AS exams, count(score)::int AS scored FROM learning_roi.individual_exams WHERE exam_source = 'ace'`,
+    `SELECT count(*)::int AS exams, count(score)::int AS scored FROM learning_roi.individual_exams
+      WHERE exam_source = 'ace'`,
   );
   const { exams, scored } = sc.rows[0]!;
   const coverage = exams ? scored / exams : 1;
@@ -120,9 +125,11 @@ export function createLearningRoiQualityActivities({ warehouse, config, outputDi
           const runId = workflowRunKey();
           // Through the pool, not tx: a failing gate rolls tx back, and its result must stay.
           await warehouse.query(
-            `INSERT INTO etl_quality_gates (pipeline, job_name, target_date, run_id, gate, mode, status, observed, expected, note, details)
+            `INSERT INTO etl_quality_gates (pipeline, job_name, target_date, run_id, gate, mode, status, observed,
+                expected, note, details)
            SELECT $1, $2, $3, $4, g.gate, g.mode, g.status, g.observed, g.expected, g.note, g.details
-             FROM jsonb_to_recordset($5::jsonb) AS g(gate text, mode text, status text, observed float8, expected text, note text, details jsonb)`,
+             FROM jsonb_to_recordset($5::jsonb) AS g(gate text, mode text, status text, observed float8, expected text,
+               note text, details jsonb)`,
             [PIPELINE_NAME, input.nodeId, date, runId, JSON.stringify(results)],
           );
           await writeSyncStatus(warehouse, outputDir);

@@ -1,17 +1,10 @@
 // The learner rules the SQL stages apply, in TypeScript, for code that reads Kusto directly (the
 // live profile): the same normalisation, score and fiscal year, so a live answer and a synced one
-// agree. The SQL versions are learning_roi.normalize_email / fiscal_year and the score expression
-// in aggregate/learning-roi-datasets.ts; test/learning-roi checks both give the same results.
+// agree. E-mail normalisation has one definition, src/warehouse/email-identity.ts, from which the
+// SQL functions are generated; fiscal_year and the score expression live in datasets.ts;
+// test/pipelines/learning-roi checks both sides give the same results.
 
-/** Trim spaces, tabs, line breaks and no-break spaces, lower-case; '' → undefined. */
-export function normalizeEmail(raw: string | null | undefined): string | undefined {
-  const e = (raw ?? '').replace(/^[ \t\r\n\u00a0]+|[ \t\r\n\u00a0]+$/g, '').toLowerCase();
-  return e || undefined;
-}
-
-export function isValidEmail(normalized: string | undefined): normalized is string {
-  return !!normalized && /^[^@\s]+@[^@\s]+[.][^@\s]+$/.test(normalized);
-}
+export { emailProblem, isValidEmail, normalizeEmail } from '../../warehouse/email-identity.js';
 
 /** Microsoft fiscal year: July 2025 – June 2026 is FY26. */
 export function fiscalYear(at: Date): string {

@@ -6,7 +6,10 @@
 //   3. the exam records' own dotcomid   (within them: the id on most of the learner's exams)
 // The best claim decides and the learner records which source it was; an e-mail claimed by two
 // different ids is also written to identity_conflicts with every candidate; a learner nobody
-// claims gets dotcom_id 0. Identity rows with no usable e-mail or id go to etl_rejects.
+// claims gets dotcom_id 0. Identity rows with no usable e-mail or id go to etl_rejects; only
+// e-mails marked verified = true count as verified (NULL is unknown, so not verified). Every exam
+// row is accounted for: read = resolved + unresolved + rejected (reasons in the result's detail).
+// Normalisation and validity: src/warehouse/email-identity.ts (README "Identity policy").
 import type { NodeInput, NodeResult } from '../types.js';
 import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
@@ -15,19 +18,32 @@ import type { PoolClient } from '../../connectors/postgres.js';
 
 /** The e-mail snapshot of the latest extract run that finished (a half-loaded newer one is ignored). */
 const LATEST_SNAPSHOT = (source: string) =>
-  `(SELECT run_key FROM etl_kusto_runs WHERE source = '${source}' AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1)`;
+  `(SELECT run_key FROM etl_kusto_runs WHERE source = '${source}' AND finished_at IS NOT NULL
+     ORDER BY finished_at DESC LIMIT 1)`;
 
-const EMAIL_REJECT = (emailCol: string, idCol: string) => `CASE
-    WHEN NOT learning_roi.is_valid_email(learning_roi.normalize_email(${emailCol})) THEN 'missing or invalid email'
-    WHEN ${idCol} IS NULL OR ${idCol} <= 0 THEN 'missing or non-positive account id'
-  END`;
+const EMAIL_REJECT = (emailCol: string, idCol: string) => `coalesce(
+    learning_roi.email_problem(learning_roi.normalize_email(${emailCol})),
+    CASE WHEN ${idCol} IS NULL OR ${idCol} <= 0 THEN 'missing or non-positive account id' END)`;
 
-const SOURCE_OF_RANK = (rank: string) =>
-  `CASE ${rank} WHEN 1 THEN 'verified_email' WHEN 2 THEN 'signup' WHEN 3 THEN 'exam_record' END`;
+/** Every exam row with the learner its e-mail names, or why it names none. */
+const EXAM_EMAILS = `
+  SELECT learning_roi.normalize_email(email) AS email FROM staging.kusto_ace_exam_results
+  UNION ALL
+  SELECT learning_roi.normalize_email(candidate_email) FROM staging.kusto_pearson_exam_results`;
+
+export interface ExamRowAccount {
+  read: number;
+  resolved: number;
+  unresolved: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+}
 
 export interface IdentityCounts {
   identityRows: number;
   rejected: number;
+  /** Exam rows: read = resolved + unresolved + rejected (the datasets stage writes their rejects). */
+  examRows: ExamRowAccount;
   learners: number;
   resolved: number;
   conflicts: number;
@@ -42,30 +58,53 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   await tx.query(`SET LOCAL work_mem = '256MB'`);
   await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, date]);
 
-  const { rows: readRows } = await tx.query<{
-    emails_read: number;
-    emails_valid: number;
-    signups_read: number;
-    signups_valid: number;
-  }>(
-    `SELECT e.read AS emails_read, e.valid AS emails_valid, g.read AS signups_read, g.valid AS signups_valid
-       FROM (SELECT count(*)::int AS read, (count(*) FILTER (WHERE ${EMAIL_REJECT('s.email', 's.user_id')} IS NULL))::int AS valid
-               FROM staging.kusto_user_emails s WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')}) e,
-            (SELECT count(*)::int AS read, (count(*) FILTER (WHERE ${EMAIL_REJECT('s.email', 's.actor_id')} IS NULL))::int AS valid
-               FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')}) g`,
+  // Only valid e-mails become learners: over-long ones (RFC 5321 limits) never reach the btree index.
+  await tx.query(`CREATE TEMP TABLE roi_learners ON COMMIT DROP AS
+    SELECT DISTINCT email FROM (${EXAM_EMAILS}) x WHERE learning_roi.is_valid_email(email)`);
+  await tx.query('ALTER TABLE roi_learners ADD PRIMARY KEY (email)');
+
+  const emailsRead = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')}`,
   );
-  const counted = readRows[0]!;
+  const signupsRead = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')}`,
+  );
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
      SELECT $1, $2, reason, raw FROM (
-       SELECT ${EMAIL_REJECT('s.email', 's.user_id')} AS reason, to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_emails"}' AS raw
+       SELECT ${EMAIL_REJECT('s.email', 's.user_id')} AS reason,
+         to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_emails"}' AS raw
          FROM staging.kusto_user_emails s WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')}
        UNION ALL
-       SELECT ${EMAIL_REJECT('s.email', 's.actor_id')}, to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_signups"}'
+       SELECT ${EMAIL_REJECT('s.email', 's.actor_id')},
+         to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_signups"}'
          FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')}) r
      WHERE reason IS NOT NULL`,
     [job, date],
   );
+
+  // Every claim on a learner, with its source's rank and the order that breaks ties inside a source.
+  await tx.query(`CREATE TEMP TABLE roi_claims ON COMMIT DROP AS
+    SELECT DISTINCT ON (email, dotcom_id, rank) email, dotcom_id, rank, source, pref1, pref2 FROM (
+      SELECT learning_roi.normalize_email(s.email) AS email, s.user_id AS dotcom_id, 1 AS rank,
+             'verified_email' AS source,
+             CASE WHEN s.is_primary THEN 0 ELSE 1 END::float8 AS pref1,
+               -coalesce(extract(epoch FROM s.updated_at), 0)::float8 AS pref2
+        FROM staging.kusto_user_emails s
+       WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')} AND s.verified IS TRUE AND s.user_id > 0
+      UNION ALL
+      SELECT learning_roi.normalize_email(s.email), s.actor_id, 2, 'signup', 0,
+        -coalesce(extract(epoch FROM s.signup_at), 0)
+        FROM staging.kusto_user_signups s
+       WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')} AND s.actor_id > 0
+      UNION ALL
+      SELECT learning_roi.normalize_email(s.email), s.dotcomid, 3, 'exam_record', -count(*),
+        -extract(epoch FROM max(s.exam_date))
+        FROM staging.kusto_ace_exam_results s WHERE s.dotcomid > 0 GROUP BY 1, 2) c
+    WHERE EXISTS (SELECT 1 FROM roi_learners l WHERE l.email = c.email)
+    ORDER BY email, dotcom_id, rank, pref1, pref2`);
+  await tx.query('CREATE INDEX ON roi_claims (email, rank, pref1, pref2, dotcom_id)');
+  await tx.query('ANALYZE roi_claims');
 
   await tx.query('TRUNCATE learning_roi.learner_identities, learning_roi.identity_conflicts');
   // A bulk rebuild: the indexes are built once after the load instead of maintained row by row
@@ -73,56 +112,22 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   // table's exclusive lock, and a failure rolls the DDL back with everything else.
   await tx.query('ALTER TABLE learning_roi.learner_identities DROP CONSTRAINT learner_identities_pkey');
   await tx.query('DROP INDEX learning_roi.learner_identities_dotcom');
-  // One statement, hash aggregates and one sort: e-mails compare byte-wise (COLLATE "C",
-  // the same equality as the database's, without locale-aware comparisons), the exam table is read
-  // and normalised once, and both tables are written from the same claims.
-  //   claims:     every claim at (e-mail, id, source) grain with its best tie-breakers (claims on
-  //               e-mails that are no learner's drop out at the joins with learners)
-  //   candidates: per (e-mail, id), its best claim as [rank, pref1, pref2] (arrays compare element by element)
-  //   chosen:     per e-mail, the best candidate (ties broken by the lower id) and how many ids claim it
-  const { rows: written } = await tx.query<{ resolved_by: string; n: number; conflicts: number }>(`
-    WITH ace AS MATERIALIZED (
-      SELECT learning_roi.normalize_email(email) COLLATE "C" AS email, dotcomid, count(*) AS exams, max(exam_date) AS last_exam
-        FROM staging.kusto_ace_exam_results GROUP BY 1, 2),
-    learners AS MATERIALIZED (
-      SELECT email FROM (SELECT email FROM ace
-                         UNION SELECT learning_roi.normalize_email(candidate_email) COLLATE "C" FROM staging.kusto_pearson_exam_results
-                         OFFSET 0) u -- validated once per distinct e-mail, not once per exam
-       WHERE learning_roi.is_valid_email(email)),
-    claims AS MATERIALIZED (
-      SELECT email, dotcom_id, rank, min(ARRAY[pref1, pref2]) AS pref FROM (
-        SELECT learning_roi.normalize_email(s.email) COLLATE "C" AS email, s.user_id AS dotcom_id, 1 AS rank,
-               CASE WHEN s.is_primary THEN 0 ELSE 1 END::float8 AS pref1, -coalesce(extract(epoch FROM s.updated_at), 0)::float8 AS pref2
-          FROM staging.kusto_user_emails s
-         WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')} AND s.verified IS NOT FALSE AND s.user_id > 0
-        UNION ALL
-        SELECT learning_roi.normalize_email(s.email) COLLATE "C", s.actor_id, 2, 0, -coalesce(extract(epoch FROM s.signup_at), 0)
-          FROM staging.kusto_user_signups s
-         WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')} AND s.actor_id > 0
-        UNION ALL
-        SELECT email, dotcomid, 3, -exams, -extract(epoch FROM last_exam) FROM ace WHERE dotcomid > 0) c
-      GROUP BY email, dotcom_id, rank),
-    candidates AS (
-      SELECT email, dotcom_id, min(ARRAY[rank::float8] || pref) AS best FROM claims GROUP BY email, dotcom_id),
-    chosen AS MATERIALIZED (
-      SELECT email, count(*)::int AS ids,
-             (array_agg(dotcom_id ORDER BY best, dotcom_id))[1] AS dotcom_id,
-             ${SOURCE_OF_RANK('(array_agg(best[1] ORDER BY best, dotcom_id))[1]')} AS source
-        FROM candidates GROUP BY email),
-    identities AS (
-      INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by, candidate_count, has_conflict)
-      SELECT l.email, coalesce(c.dotcom_id, 0), coalesce(c.source, 'unresolved'), coalesce(c.ids, 0), coalesce(c.ids, 0) > 1
-        FROM learners l LEFT JOIN chosen c USING (email)
-      RETURNING resolved_by),
-    conflicts AS (
-      INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
-      SELECT ch.email, ch.dotcom_id, ch.source,
-             jsonb_agg(jsonb_build_object('dotcom_id', cl.dotcom_id, 'source', ${SOURCE_OF_RANK('cl.rank')}) ORDER BY cl.rank, cl.pref, cl.dotcom_id)
-        FROM chosen ch JOIN claims cl USING (email)
-       WHERE ch.ids > 1 AND ch.email IN (SELECT email FROM learners)
-       GROUP BY ch.email, ch.dotcom_id, ch.source
-      RETURNING 1)
-    SELECT resolved_by, count(*)::int AS n, (SELECT count(*) FROM conflicts)::int AS conflicts FROM identities GROUP BY resolved_by ORDER BY resolved_by`);
+  await tx.query(`INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by, candidate_count,
+    has_conflict)
+    SELECT l.email, coalesce(d.dotcom_id, 0), coalesce(d.source, 'unresolved'), coalesce(n.ids, 0),
+      coalesce(n.ids, 0) > 1
+      FROM roi_learners l
+      LEFT JOIN (SELECT DISTINCT ON (email) email, dotcom_id, source FROM roi_claims
+        ORDER BY email, rank, pref1, pref2, dotcom_id) d USING (email)
+      LEFT JOIN (SELECT email, count(DISTINCT dotcom_id)::int AS ids FROM roi_claims GROUP BY email) n USING (email)`);
+  const conflicts =
+    await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
+    SELECT i.email, i.dotcom_id, i.resolved_by,
+           jsonb_agg(jsonb_build_object('dotcom_id', c.dotcom_id, 'source', c.source)
+             ORDER BY c.rank, c.pref1, c.pref2, c.dotcom_id)
+      FROM learning_roi.learner_identities i JOIN roi_claims c USING (email)
+     WHERE i.has_conflict
+     GROUP BY i.email, i.dotcom_id, i.resolved_by`);
   await tx.query(`SET LOCAL maintenance_work_mem = '512MB'`);
   await tx.query(
     'ALTER TABLE learning_roi.learner_identities ADD CONSTRAINT learner_identities_pkey PRIMARY KEY (email)',
@@ -130,23 +135,61 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   await tx.query('CREATE INDEX learner_identities_dotcom ON learning_roi.learner_identities (dotcom_id)');
   await tx.query('ANALYZE learning_roi.learner_identities');
 
-  const bySource = Object.fromEntries(written.map((r) => [r.resolved_by, r.n]));
-  const learners = written.reduce((s, r) => s + r.n, 0);
-  const identityRows = counted.emails_read + counted.signups_read;
+  const by = await tx.query<{ resolved_by: string; n: number }>(
+    'SELECT resolved_by, count(*)::int AS n FROM learning_roi.learner_identities ' +
+      'GROUP BY resolved_by ORDER BY resolved_by',
+  );
+  const bySource = Object.fromEntries(by.rows.map((r) => [r.resolved_by, r.n]));
+  const learners = by.rows.reduce((s, r) => s + r.n, 0);
+  const identityRows = emailsRead.rows[0]!.n + signupsRead.rows[0]!.n;
   const bad = rejected.rowCount ?? 0;
   // read = loaded + rejected: every identity row either became a claim (on a learner or not) or a reject.
-  const valid = counted.emails_valid + counted.signups_valid;
-  if (identityRows !== valid + bad) {
-    throw new Error(`reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid} + rejected ${bad}`);
+  const valid = await tx.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM staging.kusto_user_emails s WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')}
+      AND ${EMAIL_REJECT('s.email', 's.user_id')} IS NULL)::int
+          + (SELECT count(*) FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')}
+            AND ${EMAIL_REJECT('s.email', 's.actor_id')} IS NULL)::int AS n`,
+  );
+  if (identityRows !== valid.rows[0]!.n + bad) {
+    throw new Error(
+      `reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`,
+    );
   }
+  const examRows = await accountExamRows(tx);
   return {
     identityRows,
     rejected: bad,
+    examRows,
     learners,
     resolved: learners - (bySource.unresolved ?? 0),
-    conflicts: written[0]?.conflicts ?? 0,
+    conflicts: conflicts.rowCount ?? 0,
     bySource,
   };
+}
+
+/** Where every exam row went: to a resolved learner, an unresolved one, or a reject (with its reason). */
+async function accountExamRows(tx: PoolClient): Promise<ExamRowAccount> {
+  const { rows } = await tx.query<{ outcome: string; n: number }>(
+    `SELECT coalesce(learning_roi.email_problem(x.email),
+                     CASE WHEN i.dotcom_id > 0 THEN 'resolved' ELSE 'unresolved' END) AS outcome,
+            count(*)::int AS n
+       FROM (${EXAM_EMAILS}) x
+       LEFT JOIN learning_roi.learner_identities i ON i.email = x.email AND learning_roi.is_valid_email(x.email)
+      GROUP BY 1 ORDER BY 1`,
+  );
+  const account: ExamRowAccount = { read: 0, resolved: 0, unresolved: 0, rejected: 0, rejectedByReason: {} };
+  for (const r of rows) {
+    account.read += r.n;
+    if (r.outcome === 'resolved') account.resolved += r.n;
+    else if (r.outcome === 'unresolved') account.unresolved += r.n;
+    else {
+      account.rejected += r.n;
+      account.rejectedByReason[r.outcome] = r.n;
+    }
+  }
+  if (account.read !== account.resolved + account.unresolved + account.rejected)
+    throw new Error(`reconciliation failed: exam rows read ${account.read} ≠ resolved + unresolved + rejected`);
+  return account;
 }
 
 export function createLearnerIdentityActivities({ warehouse }: ActivityDeps) {
@@ -168,6 +211,13 @@ export function createLearnerIdentityActivities({ warehouse }: ActivityDeps) {
               resolved: c.resolved,
               resolutionRate: c.learners ? Math.round((c.resolved / c.learners) * 10_000) / 10_000 : 0,
               conflicts: c.conflicts,
+              examRowsRead: c.examRows.read,
+              examRowsResolved: c.examRows.resolved,
+              examRowsUnresolved: c.examRows.unresolved,
+              examRowsRejected: c.examRows.rejected,
+              ...Object.fromEntries(
+                Object.entries(c.examRows.rejectedByReason).map(([reason, n]) => [`examRowsRejected: ${reason}`, n]),
+              ),
               ...Object.fromEntries(Object.entries(c.bySource).map(([k, v]) => [`by_${k}`, v])),
             },
           };

@@ -10,7 +10,7 @@ import type { Pool } from '../../connectors/postgres.js';
 import { ValidationError } from '../../errors.js';
 import type { KustoClusters } from './clusters.js';
 import { LEARNER_EXAM_QUERIES } from './sources.js';
-import { computedScore, fiscalYear, isValidEmail, normalizeEmail } from './identity-rules.js';
+import { computedScore, emailProblem, fiscalYear, normalizeEmail } from './identity-rules.js';
 
 export interface LearnerExam {
   source: 'ace' | 'pearson';
@@ -28,7 +28,10 @@ export interface LearnerProfile {
   email: string;
   dotcomId: number | null;
   resolvedBy: string | null;
-  /** kusto: read live now; cache: a live read from the last few minutes; warehouse: the last sync, Kusto being unreachable. */
+  /**
+   * kusto: read live now; cache: a live read from the last few minutes; warehouse: the last sync, Kusto being
+   * unreachable.
+   */
   source: 'kusto' | 'cache' | 'warehouse';
   fetchedAt: string;
   /** When the warehouse data was last synced (source 'warehouse'). */
@@ -131,7 +134,9 @@ export class LearnerProfileService {
 
   async profile(rawEmail: string, opts: { refresh?: boolean } = {}): Promise<LearnerProfile> {
     const email = normalizeEmail(rawEmail);
-    if (!isValidEmail(email)) throw new ValidationError(`"${rawEmail}" is not an e-mail address`);
+    const problem = emailProblem(email);
+    if (problem || !email)
+      throw new ValidationError(`${JSON.stringify(rawEmail.slice(0, 80))} is not a usable e-mail address: ${problem}`);
     const ttl = this.opts.config.learningRoi.liveCacheSeconds * 1000;
     const hit = this.cache.get(email);
     if (!opts.refresh && hit && this.now() - hit.at < ttl) return { ...hit.profile, source: 'cache' };
@@ -219,7 +224,8 @@ export class LearnerProfileService {
       [email],
     );
     const synced = await this.opts.warehouse.query<{ synced_at: Date | null }>(
-      `SELECT max(synced_at) AS synced_at FROM learning_roi.dataset_syncs WHERE dataset = 'individual_exams' AND status = 'success'`,
+      `SELECT max(synced_at) AS synced_at FROM learning_roi.dataset_syncs WHERE dataset = 'individual_exams'
+        AND status = 'success'`,
     );
     const exams: LearnerExam[] = rows.map((r) => ({
       source: r.exam_source,

@@ -11,6 +11,7 @@
 // Each query starts with `// learnsync query=<name>`: it names the query in Kusto's own query log
 // (.show queries) and lets the sample server recognise it.
 import type { KustoConfig } from '../../config.js';
+import { kqlNormalizeEmail } from '../../warehouse/email-identity.js';
 
 export type KustoType = 'string' | 'long' | 'int' | 'real' | 'bool' | 'datetime';
 
@@ -35,18 +36,21 @@ export interface KustoSourceSpec {
   query(k: KustoConfig): string;
   stagingTable: string;
   columns: SourceColumn[];
-  /** time: windows over `column` (the query filters on it, re-extraction deletes by it); hash: partitions of a snapshot. */
+  /**
+   * time: windows over `column` (the query filters on it, re-extraction deletes by it); hash: partitions of a snapshot.
+   */
   windows: { kind: 'time'; column: string; stepDays: number } | { kind: 'hash' };
 }
 
 const kqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const norm = (expr: string) => `tolower(trim(@"[\\s\\x{00A0}]+", ${expr}))`;
+const norm = kqlNormalizeEmail;
 
 /** Normalised e-mails of everyone who sat an exam, on either cluster. */
 function learnerEmails(k: KustoConfig): string {
   return `let learner_emails = union
     (database('ace').exam_results | project e = ${norm('tostring(email)')}),
-    (cluster(${kqlString(k.examClusterUrl ?? '')}).database(${kqlString(k.examDatabase)}).pearson_exam_results | project e = ${norm('tostring(CandidateEmail)')})
+    (cluster(${kqlString(k.examClusterUrl ?? '')}).database(${kqlString(k.examDatabase)}).pearson_exam_results
+      | project e = ${norm('tostring(CandidateEmail)')})
   | where isnotempty(e)
   | distinct e;`;
 }
@@ -55,8 +59,10 @@ function learnerEmails(k: KustoConfig): string {
 function learnerIds(k: KustoConfig): string {
   return `${learnerEmails(k)}
 let learner_ids = materialize(union
-    (database('snapshots').github_mysql1_user_emails_current | where verified == true and ${norm('tostring(email)')} in (learner_emails) | project id = tolong(user_id)),
-    (database('hydro').github_v1_user_signup | where ${norm('tostring(email)')} in (learner_emails) | project id = tolong(actor.id)),
+    (database('snapshots').github_mysql1_user_emails_current
+      | where verified == true and ${norm('tostring(email)')} in (learner_emails) | project id = tolong(user_id)),
+    (database('hydro').github_v1_user_signup
+      | where ${norm('tostring(email)')} in (learner_emails) | project id = tolong(actor.id)),
     (database('ace').exam_results | where tolong(dotcomid) > 0 | project id = tolong(dotcomid))
   | distinct id);`;
 }
@@ -87,12 +93,15 @@ export const PEARSON_EXAM_COLUMNS: SourceColumn[] = [
   { name: 'Result', column: 'result', type: 'string' },
 ];
 
-export const ACE_EXAM_PROJECTION = `project exam_id = tostring(exam_id), email = tostring(email), dotcomid = tolong(dotcomid), exam_code = tostring(exam_code),
+export const ACE_EXAM_PROJECTION = `project exam_id = tostring(exam_id), email = tostring(email),
+    dotcomid = tolong(dotcomid), exam_code = tostring(exam_code),
     exam_name = tostring(exam_name), exam_date = todatetime(exam_date), correct_answers = tolong(correct_answers),
     incorrect_answers = tolong(incorrect_answers), passed = tobool(passed)`;
 
-export const PEARSON_EXAM_PROJECTION = `project RegistrationId = tostring(RegistrationId), CandidateEmail = tostring(CandidateEmail), ExamCode = tostring(ExamCode),
-    ExamTitle = tostring(ExamTitle), ExamDate = todatetime(ExamDate), Score = toreal(Score), PassingScore = toreal(PassingScore), Result = tostring(Result)`;
+export const PEARSON_EXAM_PROJECTION = `project RegistrationId = tostring(RegistrationId),
+    CandidateEmail = tostring(CandidateEmail), ExamCode = tostring(ExamCode), ExamTitle = tostring(ExamTitle),
+    ExamDate = todatetime(ExamDate), Score = toreal(Score), PassingScore = toreal(PassingScore),
+    Result = tostring(Result)`;
 
 export const KUSTO_SOURCES: Record<SourceName, KustoSourceSpec> = {
   ace_exam_results: {
@@ -135,7 +144,8 @@ github_mysql1_user_emails_current
 | where verified == true
 | extend e = ${norm('tostring(email)')}
 | where e in (learner_emails) and hash(e, partitions) == partition
-| project user_id = tolong(user_id), email = tostring(email), is_primary = tobool(['primary']), verified = tobool(verified), updated_at = todatetime(updated_at)`,
+| project user_id = tolong(user_id), email = tostring(email), is_primary = tobool(['primary']),
+    verified = tobool(verified), updated_at = todatetime(updated_at)`,
     stagingTable: 'staging.kusto_user_emails',
     columns: [
       { name: 'user_id', column: 'user_id', type: 'long' },
@@ -177,7 +187,8 @@ ${learnerIds(k)}
 user_daily_activity_per_product
 | where day >= windowStart and day < windowEnd
 | where product in ('copilot', 'actions', 'security') and tolong(user_id) in (learner_ids)
-| project day = todatetime(day), user_id = tolong(user_id), product = tostring(product), events = tolong(activity_count)`,
+| project day = todatetime(day), user_id = tolong(user_id), product = tostring(product),
+    events = tolong(activity_count)`,
     stagingTable: 'staging.kusto_product_usage',
     columns: [
       { name: 'day', column: 'day', type: 'datetime', required: true },

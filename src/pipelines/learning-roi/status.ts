@@ -90,7 +90,8 @@ export async function buildSyncStatus(db: Db): Promise<SyncStatus> {
     last_success_at: Date | null;
     duration_ms: number | null;
     error: string | null;
-  }>(`SELECT source, status, rows, rejected, windows, to_char(target_date, 'YYYY-MM-DD') AS target_date, last_attempt_at, last_success_at, duration_ms, error
+  }>(`SELECT source, status, rows, rejected, windows, to_char(target_date, 'YYYY-MM-DD') AS target_date,
+        last_attempt_at, last_success_at, duration_ms, error
         FROM learning_roi.source_syncs ORDER BY source`);
   const srcOut: Record<string, SourceStatus> = {};
   for (const s of sources.rows) {
@@ -121,12 +122,15 @@ export async function buildSyncStatus(db: Db): Promise<SyncStatus> {
     last_success_ms: number | null;
     last_success_file: string | null;
   }>(
-    `SELECT DISTINCT ON (d.dataset) d.dataset, d.status, d.rows, coalesce(d.build_ms, 0) + coalesce(d.export_ms, 0) AS duration_ms,
+    `SELECT DISTINCT ON (d.dataset) d.dataset, d.status, d.rows,
+            coalesce(d.build_ms, 0) + coalesce(d.export_ms, 0) AS duration_ms,
             d.source, d.file, d.error, d.synced_at, d.built_at,
-            s.synced_at AS last_success_at, s.rows AS last_success_rows, coalesce(s.build_ms, 0) + coalesce(s.export_ms, 0) AS last_success_ms,
+            s.synced_at AS last_success_at, s.rows AS last_success_rows,
+            coalesce(s.build_ms, 0) + coalesce(s.export_ms, 0) AS last_success_ms,
             s.file AS last_success_file
        FROM learning_roi.dataset_syncs d
-       LEFT JOIN LATERAL (SELECT * FROM learning_roi.dataset_syncs x WHERE x.dataset = d.dataset AND x.status = 'success'
+       LEFT JOIN LATERAL (SELECT * FROM learning_roi.dataset_syncs x WHERE x.dataset = d.dataset
+         AND x.status = 'success'
                            ORDER BY x.id DESC LIMIT 1) s ON true
       ORDER BY d.dataset, d.id DESC`,
   );
@@ -173,7 +177,8 @@ export async function buildSyncStatus(db: Db): Promise<SyncStatus> {
     target_date: string | null;
   }>(
     // One check writes all its gates in one statement, so they share checked_at.
-    `SELECT g.gate, g.mode, g.status, g.observed, g.expected, g.note, g.checked_at, to_char(g.target_date, 'YYYY-MM-DD') AS target_date
+    `SELECT g.gate, g.mode, g.status, g.observed, g.expected, g.note, g.checked_at,
+       to_char(g.target_date, 'YYYY-MM-DD') AS target_date
        FROM etl_quality_gates g
       WHERE g.pipeline = $1 AND g.checked_at = (SELECT max(checked_at) FROM etl_quality_gates WHERE pipeline = $1)
       ORDER BY g.id`,
@@ -217,11 +222,14 @@ export async function recordSourceSync(
   },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO learning_roi.source_syncs (source, status, target_date, rows, rejected, windows, duration_ms, error, last_attempt_at, last_success_at)
-     VALUES ($1, $2, $3, coalesce($4, 0), coalesce($5, 0), coalesce($6, 0), $7, $8, now(), CASE WHEN $2 = 'success' THEN now() END)
+    `INSERT INTO learning_roi.source_syncs (source, status, target_date, rows, rejected, windows, duration_ms, error,
+     last_attempt_at, last_success_at)
+     VALUES ($1, $2, $3, coalesce($4, 0), coalesce($5, 0), coalesce($6, 0), $7, $8, now(), CASE WHEN $2 = 'success'
+       THEN now() END)
      ON CONFLICT (source) DO UPDATE SET status = EXCLUDED.status, target_date = EXCLUDED.target_date,
        rows = CASE WHEN EXCLUDED.status = 'success' THEN EXCLUDED.rows ELSE learning_roi.source_syncs.rows END,
-       rejected = CASE WHEN EXCLUDED.status = 'success' THEN EXCLUDED.rejected ELSE learning_roi.source_syncs.rejected END,
+       rejected = CASE WHEN EXCLUDED.status = 'success' THEN EXCLUDED.rejected
+         ELSE learning_roi.source_syncs.rejected END,
        windows = CASE WHEN EXCLUDED.status = 'success' THEN EXCLUDED.windows ELSE learning_roi.source_syncs.windows END,
        duration_ms = coalesce(EXCLUDED.duration_ms, learning_roi.source_syncs.duration_ms),
        error = EXCLUDED.error, last_attempt_at = now(),
@@ -249,14 +257,17 @@ export const learningRoiStatusSection: StatusSection = {
     const lines = DATASETS.map((name) => {
       const d = s.datasets[name];
       return (
-        `${name.padEnd(18)} ${d.status.padEnd(12)} ${fmt(d.rows).padStart(9)} rows  last ok ${d.last_successful_sync?.slice(0, 19) ?? 'never'}` +
-        `${d.duration_ms !== null ? `  ${d.duration_ms} ms` : ''}${d.errors.length ? `  ${d.errors.join('; ').slice(0, 120)}` : ''}`
+        `${name.padEnd(18)} ${d.status.padEnd(12)} ${fmt(d.rows).padStart(9)} rows  last ok ` +
+        `${d.last_successful_sync?.slice(0, 19) ?? 'never'}` +
+        `${d.duration_ms !== null ? `  ${d.duration_ms} ms` : ''}` +
+        `${d.errors.length ? `  ${d.errors.join('; ').slice(0, 120)}` : ''}`
       );
     });
     for (const [name, src] of Object.entries(s.sources)) {
       lines.push(
-        `source ${name.padEnd(21)} ${src.status.padEnd(8)} ${fmt(src.rows).padStart(9)} rows  ${src.windows} windows` +
-          `${src.rejected ? `  ${fmt(src.rejected)} rejected` : ''}${src.errors.length ? `  ${src.errors[0]!.slice(0, 120)}` : ''}`,
+        `source ${name.padEnd(21)} ${src.status.padEnd(8)} ${fmt(src.rows).padStart(9)} rows  ${src.windows} windows${
+          src.rejected ? `  ${fmt(src.rejected)} rejected` : ''
+        }${src.errors.length ? `  ${src.errors[0]!.slice(0, 120)}` : ''}`,
       );
     }
     for (const g of s.quality_gates)

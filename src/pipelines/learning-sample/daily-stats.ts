@@ -17,7 +17,8 @@ export function createSampleAggregateActivities({ warehouse }: ActivityDeps) {
             [date],
           );
           const ins = await tx.query(
-            `INSERT INTO mart.sample_daily_exam_stats (target_date, exam_code, attempts, passes, pass_rate, avg_score, resolved_users)
+            `INSERT INTO mart.sample_daily_exam_stats (target_date, exam_code, attempts, passes, pass_rate, avg_score,
+                resolved_users)
            SELECT target_date, exam_code, count(*), count(*) FILTER (WHERE passed),
                   round(count(*) FILTER (WHERE passed)::numeric / count(*), 4), round(avg(score), 2),
                   count(DISTINCT user_id) FILTER (WHERE user_id <> 0)

@@ -15,7 +15,8 @@ export function createDashboardLoadActivities({ warehouse, outputDir }: Activity
         { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
         async (tx) => {
           const { rows } = await tx.query(
-            `SELECT exam_code, attempts, passes, pass_rate::float8 AS pass_rate, avg_score::float8 AS avg_score, resolved_users
+            `SELECT exam_code, attempts, passes, pass_rate::float8 AS pass_rate, avg_score::float8 AS avg_score,
+             resolved_users
              FROM mart.sample_daily_exam_stats WHERE target_date = $1 ORDER BY exam_code`,
             [date],
           );

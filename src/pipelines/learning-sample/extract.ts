@@ -92,7 +92,8 @@ export function createSampleExtractActivities({ warehouse, oltp }: ActivityDeps)
         );
         const up = await tx.query<{ inserted: boolean }>(
           `INSERT INTO mart.sample_exam_results_live SELECT * FROM incoming
-           ON CONFLICT (result_id) DO UPDATE SET email = EXCLUDED.email, exam_code = EXCLUDED.exam_code, score = EXCLUDED.score,
+           ON CONFLICT (result_id) DO UPDATE SET email = EXCLUDED.email, exam_code = EXCLUDED.exam_code,
+             score = EXCLUDED.score,
              passed = EXCLUDED.passed, taken_at = EXCLUDED.taken_at, updated_at = EXCLUDED.updated_at
            WHERE mart.sample_exam_results_live.updated_at IS DISTINCT FROM EXCLUDED.updated_at
            RETURNING (xmax = 0) AS inserted`,

@@ -42,7 +42,8 @@ export function createSampleIdentityActivities({ warehouse }: ActivityDeps) {
              SELECT DISTINCT ON (email) email, user_id,
                     CASE WHEN verified THEN 'verified_email' ELSE 'unverified_email' END AS resolved_by
                FROM candidates ORDER BY email, verified DESC, user_id)
-           INSERT INTO mart.sample_exam_facts (target_date, result_id, email, user_id, resolved_by, exam_code, score, passed, taken_at)
+           INSERT INTO mart.sample_exam_facts (target_date, result_id, email, user_id, resolved_by, exam_code, score,
+           passed, taken_at)
            SELECT s.target_date, s.result_id, lower(trim(s.email)),
                   COALESCE(d.user_id, nullif(s.source_user_id, 0), 0),
                   COALESCE(d.resolved_by, CASE WHEN s.source_user_id > 0 THEN 'exam_record' ELSE 'unresolved' END),

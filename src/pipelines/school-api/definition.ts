@@ -13,7 +13,8 @@ export const schoolApiNightly: PipelineDefinition = {
   name: 'school-api-nightly',
   kind: 'nightly',
   description:
-    'School API: reference tables (full) then users, enrolments, achievements, coalitions changed since the last nightly; --force = bootstrap',
+    'School API: reference tables (full) then users, enrolments, achievements, ' +
+    'coalitions changed since the last nightly; --force = bootstrap',
   nodes: [
     { id: 'school_reference', activity: 'syncSchoolTables', retryClass: 'long', input: { tables: REFERENCE_TABLES } },
     {

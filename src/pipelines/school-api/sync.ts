@@ -67,7 +67,8 @@ export const cursorName = (table: string, lane: Lane) => `school-api:${table}:up
 
 export async function readProgress(db: pg.Pool | pg.PoolClient, jobName: string): Promise<Map<string, ProgressRow>> {
   const { rows } = await db.query<ProgressRow>(
-    `SELECT job_name, resource, run_key, state, mode, ${isoOf('window_start')} AS window_start, ${isoOf('window_end')} AS window_end,
+    `SELECT job_name, resource, run_key, state, mode, ${isoOf('window_start')} AS window_start,
+            ${isoOf('window_end')} AS window_end,
             next_page, pages_committed, rows_committed::int AS rows_committed
        FROM api_extract_progress WHERE job_name = $1`,
     [jobName],
@@ -165,7 +166,9 @@ export async function syncTable(
             await reject(
               tx,
               ctx,
-              `invalid ${spec.name} item: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'item'} ${i.message}`).join('; ')}`,
+              `invalid ${spec.name} item: ${parsed.error.issues
+                .map((i) => `${i.path.join('.') || 'item'} ${i.message}`)
+                .join('; ')}`,
               item,
             );
             c.rejected++;
@@ -189,14 +192,17 @@ export async function syncTable(
         c.outOfScope = leaving.length;
         if (c.read !== c.loaded + c.rejected + c.outOfScope) {
           throw new Error(
-            `reconciliation failed on page ${page} of ${spec.name}: read ${c.read} ≠ loaded ${c.loaded} + rejected ${c.rejected} + out of scope ${c.outOfScope}`,
+            `reconciliation failed on ` +
+              `page ${page} of ${spec.name}: read ${c.read} ≠ loaded ${c.loaded} + rejected ${c.rejected} + out of ` +
+              `scope ${c.outOfScope}`,
           );
         }
       }
       const p = await tx.query<{ max_updated_at: string | null; run_started_at: Date }>(
         `UPDATE api_extract_progress SET next_page = $3 + 1, pages_committed = pages_committed + 1,
                 rows_committed = rows_committed + $4, rows_rejected = rows_rejected + $5,
-                max_updated_at = GREATEST(max_updated_at, $6::timestamptz), state = CASE WHEN $7 THEN 'complete' ELSE state END, updated_at = now()
+                max_updated_at = GREATEST(max_updated_at, $6::timestamptz), state = CASE WHEN $7 THEN 'complete'
+                  ELSE state END, updated_at = now()
           WHERE job_name = $1 AND resource = $2
           RETURNING ${isoOf('max_updated_at')} AS max_updated_at, run_started_at`,
         [ctx.jobName, spec.name, page, c.loaded, c.rejected, c.maxUpdated, c.last],
@@ -231,7 +237,9 @@ export async function syncTable(
     if (res.kind === 'malformed') {
       if (++malformedInARow >= MAX_CONSECUTIVE_MALFORMED) {
         throw new Error(
-          `${MAX_CONSECUTIVE_MALFORMED} unreadable pages in a row from ${ep.endpoint} (pages ${page - MAX_CONSECUTIVE_MALFORMED + 1}..${page}); stopping, the run resumes at page ${page + 1}`,
+          `${MAX_CONSECUTIVE_MALFORMED} unreadable pages in a row ` +
+            `from ${ep.endpoint} (pages ${page - MAX_CONSECUTIVE_MALFORMED + 1}..${page}); stopping, the run resumes ` +
+            `at page ${page + 1}`,
         );
       }
     } else malformedInARow = 0;
@@ -247,13 +255,17 @@ async function startProgress(ctx: SyncContext, spec: SchoolTableSpec): Promise<P
   const windowEnd = mode === 'window' ? new Date().toISOString() : null;
   return ctx.job.commit(async (tx) => {
     const { rows } = await tx.query<ProgressRow>(
-      `INSERT INTO api_extract_progress (job_name, resource, run_key, state, mode, window_start, window_end, run_started_at,
-                                         next_page, pages_committed, rows_committed, rows_rejected, max_updated_at, updated_at)
+      `INSERT INTO api_extract_progress (job_name, resource, run_key, state, mode, window_start, window_end,
+                                         run_started_at,
+                                         next_page, pages_committed, rows_committed, rows_rejected, max_updated_at,
+                                           updated_at)
        VALUES ($1, $2, $3, 'running', $4, $5, $6, now(), 1, 0, 0, 0, NULL, now())
-       ON CONFLICT (job_name, resource) DO UPDATE SET run_key = EXCLUDED.run_key, state = 'running', mode = EXCLUDED.mode,
+       ON CONFLICT (job_name, resource) DO UPDATE SET run_key = EXCLUDED.run_key, state = 'running',
+         mode = EXCLUDED.mode,
          window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end, run_started_at = now(), next_page = 1,
          pages_committed = 0, rows_committed = 0, rows_rejected = 0, max_updated_at = NULL, updated_at = now()
-       RETURNING job_name, resource, run_key, state, mode, ${isoOf('window_start')} AS window_start, ${isoOf('window_end')} AS window_end,
+       RETURNING job_name, resource, run_key, state, mode, ${isoOf('window_start')} AS window_start,
+                 ${isoOf('window_end')} AS window_end,
                  next_page, pages_committed, rows_committed::int AS rows_committed`,
       [ctx.jobName, spec.name, ctx.runKey, mode, cursor ?? null, windowEnd],
     );

@@ -56,9 +56,34 @@ const optBool = z
   .boolean()
   .nullish()
   .transform((v) => v ?? null);
-const ref = z.object({ id: int });
+/** A nested { id } reference (project.parent, projects_users.user …), read as its id. */
+const refId = z.object({ id: int }).transform((r) => r.id);
 
 const sortById = { sort: 'id' };
+
+/**
+ * One column of a table, declared once: its warehouse type and how it is read from an API item —
+ * the item's field (`from`, when it is named differently) and that field's schema. A column
+ * without a schema is not read from the item (users.cursus_id comes from the path's scope).
+ */
+interface Column {
+  type: string;
+  read?: z.ZodTypeAny;
+  from?: string;
+}
+const col = (type: string, read?: z.ZodTypeAny, from?: string): Column => ({ type, read, from });
+
+/** The column list and the item schema of a table, both from its one column declaration. */
+function table(decl: Record<string, Column>): Pick<SchoolTableSpec, 'columns' | 'item'> {
+  const read = Object.entries(decl).filter(([, c]) => c.read);
+  const shape = Object.fromEntries(read.map(([name, c]) => [c.from ?? name, c.read!]));
+  return {
+    columns: Object.entries(decl).map(([name, c]) => ({ name, type: c.type })),
+    item: z
+      .object(shape)
+      .transform((item): Row => Object.fromEntries(read.map(([name, c]) => [name, item[c.from ?? name]]))),
+  };
+}
 
 const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
   cursus: {
@@ -66,33 +91,29 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
     table: 'school.cursus',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/cursus', endpoint: '/v2/cursus', query: sortById }),
-    columns: cols('id int', 'name text', 'slug text', 'kind text', 'created_at timestamptz', 'updated_at timestamptz'),
-    item: z.object({ id: int, name: z.string(), slug: optStr, kind: optStr, created_at: optTs, updated_at: optTs }),
+    ...table({
+      id: col('int', int),
+      name: col('text', z.string()),
+      slug: col('text', optStr),
+      kind: col('text', optStr),
+      created_at: col('timestamptz', optTs),
+      updated_at: col('timestamptz', optTs),
+    }),
   },
   campuses: {
     name: 'campuses',
     table: 'school.campuses',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/campus', endpoint: '/v2/campus', query: sortById }),
-    columns: cols(
-      'id int',
-      'name text',
-      'time_zone text',
-      'country text',
-      'city text',
-      'active boolean',
-      'users_count int',
-      'updated_at timestamptz',
-    ),
-    item: z.object({
-      id: int,
-      name: z.string(),
-      time_zone: optStr,
-      country: optStr,
-      city: optStr,
-      active: optBool,
-      users_count: optInt,
-      updated_at: optTs,
+    ...table({
+      id: col('int', int),
+      name: col('text', z.string()),
+      time_zone: col('text', optStr),
+      country: col('text', optStr),
+      city: col('text', optStr),
+      active: col('boolean', optBool),
+      users_count: col('int', optInt),
+      updated_at: col('timestamptz', optTs),
     }),
   },
   projects: {
@@ -104,59 +125,43 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
       endpoint: '/v2/cursus/{id}/projects',
       query: sortById,
     }),
-    columns: cols(
-      'id int',
-      'name text',
-      'slug text',
-      'difficulty int',
-      'exam boolean',
-      'parent_id int',
-      'cursus_ids int[]',
-      'created_at timestamptz',
-      'updated_at timestamptz',
-    ),
-    item: z
-      .object({
-        id: int,
-        name: z.string(),
-        slug: optStr,
-        difficulty: optInt,
-        exam: optBool,
-        parent: ref.nullish(),
-        cursus: z.array(ref).nullish(),
-        created_at: optTs,
-        updated_at: optTs,
-      })
-      .transform(({ parent, cursus, ...r }) => ({
-        ...r,
-        parent_id: parent?.id ?? null,
-        cursus_ids: (cursus ?? []).map((c) => c.id),
-      })),
+    ...table({
+      id: col('int', int),
+      name: col('text', z.string()),
+      slug: col('text', optStr),
+      difficulty: col('int', optInt),
+      exam: col('boolean', optBool),
+      parent_id: col(
+        'int',
+        refId.nullish().transform((v) => v ?? null),
+        'parent',
+      ),
+      cursus_ids: col(
+        'int[]',
+        z
+          .array(refId)
+          .nullish()
+          .transform((v) => v ?? []),
+        'cursus',
+      ),
+      created_at: col('timestamptz', optTs),
+      updated_at: col('timestamptz', optTs),
+    }),
   },
   achievements: {
     name: 'achievements',
     table: 'school.achievements',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/achievements', endpoint: '/v2/achievements', query: sortById }),
-    columns: cols(
-      'id int',
-      'name text',
-      'description text',
-      'tier text',
-      'kind text',
-      'visible boolean',
-      'nbr_of_success int',
-      'updated_at timestamptz',
-    ),
-    item: z.object({
-      id: int,
-      name: z.string(),
-      description: optStr,
-      tier: optStr,
-      kind: optStr,
-      visible: optBool,
-      nbr_of_success: optInt,
-      updated_at: optTs,
+    ...table({
+      id: col('int', int),
+      name: col('text', z.string()),
+      description: col('text', optStr),
+      tier: col('text', optStr),
+      kind: col('text', optStr),
+      visible: col('boolean', optBool),
+      nbr_of_success: col('int', optInt),
+      updated_at: col('timestamptz', optTs),
     }),
   },
   coalitions: {
@@ -164,23 +169,14 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
     table: 'school.coalitions',
     kind: 'reference',
     endpoint: () => ({ path: '/v2/coalitions', endpoint: '/v2/coalitions', query: sortById }),
-    columns: cols(
-      'id int',
-      'name text',
-      'slug text',
-      'color text',
-      'score int',
-      'user_id int',
-      'updated_at timestamptz',
-    ),
-    item: z.object({
-      id: int,
-      name: z.string(),
-      slug: optStr,
-      color: optStr,
-      score: optInt,
-      user_id: optInt,
-      updated_at: optTs,
+    ...table({
+      id: col('int', int),
+      name: col('text', z.string()),
+      slug: col('text', optStr),
+      color: col('text', optStr),
+      score: col('int', optInt),
+      user_id: col('int', optInt),
+      updated_at: col('timestamptz', optTs),
     }),
   },
   users: {
@@ -197,47 +193,30 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
           ? { ...sortById, 'filter[kind]': s.userKind, ...(!s.includeAlumni && { 'filter[alumni?]': 'false' }) }
           : sortById,
     }),
-    columns: cols(
-      'id int',
-      'login text',
-      'email text',
-      'kind text',
-      'alumni boolean',
-      'active boolean',
-      'cursus_id int',
-      'campus_id int',
-      'pool_year text',
-      'level numeric',
-      'created_at timestamptz',
-      'updated_at timestamptz',
-    ),
-    item: z
-      .object({
-        id: int,
-        login: z.string().min(1),
-        email: optStr,
-        kind: z.string(),
-        'alumni?': z.boolean().nullish(),
-        'active?': z.boolean().nullish(),
-        primary_campus_id: optInt,
-        pool_year: optStr,
-        level: z.number().nullish(),
-        created_at: optTs,
-        updated_at: ts,
-      })
-      .transform((u) => ({
-        id: u.id,
-        login: u.login,
-        email: u.email,
-        kind: u.kind,
-        alumni: u['alumni?'] ?? false,
-        active: u['active?'] ?? null,
-        campus_id: u.primary_campus_id,
-        pool_year: u.pool_year,
-        level: u.level ?? null,
-        created_at: u.created_at,
-        updated_at: u.updated_at,
-      })),
+    ...table({
+      id: col('int', int),
+      login: col('text', z.string().min(1)),
+      email: col('text', optStr),
+      kind: col('text', z.string()),
+      alumni: col(
+        'boolean',
+        optBool.transform((v) => v ?? false),
+        'alumni?',
+      ),
+      active: col('boolean', optBool, 'active?'),
+      cursus_id: col('int'),
+      campus_id: col('int', optInt, 'primary_campus_id'),
+      pool_year: col('text', optStr),
+      level: col(
+        'numeric',
+        z
+          .number()
+          .nullish()
+          .transform((v) => v ?? null),
+      ),
+      created_at: col('timestamptz', optTs),
+      updated_at: col('timestamptz', ts),
+    }),
     inScope: (row, s) => row.kind === s.userKind && (s.includeAlumni || row.alumni === false),
   },
   projects_users: {
@@ -249,67 +228,38 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
       endpoint: '/v2/projects_users',
       query: { ...sortById, 'filter[cursus]': String(s.cursusId) },
     }),
-    columns: cols(
-      'id int',
-      'user_id int',
-      'project_id int',
-      'cursus_ids int[]',
-      'status text',
-      'final_mark int',
-      'validated boolean',
-      'occurrence int',
-      'marked_at timestamptz',
-      'created_at timestamptz',
-      'updated_at timestamptz',
-    ),
-    item: z
-      .object({
-        id: int,
-        user: ref,
-        project: ref,
-        cursus_ids: z.array(int).nullish(),
-        status: optStr,
-        final_mark: optInt,
-        'validated?': z.boolean().nullish(),
-        occurrence: optInt,
-        marked_at: optTs,
-        created_at: optTs,
-        updated_at: ts,
-      })
-      .transform((p) => ({
-        id: p.id,
-        user_id: p.user.id,
-        project_id: p.project.id,
-        cursus_ids: p.cursus_ids ?? [],
-        status: p.status,
-        final_mark: p.final_mark,
-        validated: p['validated?'] ?? null,
-        occurrence: p.occurrence,
-        marked_at: p.marked_at,
-        created_at: p.created_at,
-        updated_at: p.updated_at,
-      })),
+    ...table({
+      id: col('int', int),
+      user_id: col('int', refId, 'user'),
+      project_id: col('int', refId, 'project'),
+      cursus_ids: col(
+        'int[]',
+        z
+          .array(int)
+          .nullish()
+          .transform((v) => v ?? []),
+      ),
+      status: col('text', optStr),
+      final_mark: col('int', optInt),
+      validated: col('boolean', optBool, 'validated?'),
+      occurrence: col('int', optInt),
+      marked_at: col('timestamptz', optTs),
+      created_at: col('timestamptz', optTs),
+      updated_at: col('timestamptz', ts),
+    }),
   },
   achievements_users: {
     name: 'achievements_users',
     table: 'school.achievements_users',
     kind: 'active',
     endpoint: () => ({ path: '/v2/achievements_users', endpoint: '/v2/achievements_users', query: sortById }),
-    columns: cols(
-      'id int',
-      'achievement_id int',
-      'user_id int',
-      'nbr_of_success int',
-      'created_at timestamptz',
-      'updated_at timestamptz',
-    ),
-    item: z.object({
-      id: int,
-      achievement_id: int,
-      user_id: int,
-      nbr_of_success: optInt,
-      created_at: optTs,
-      updated_at: ts,
+    ...table({
+      id: col('int', int),
+      achievement_id: col('int', int),
+      user_id: col('int', int),
+      nbr_of_success: col('int', optInt),
+      created_at: col('timestamptz', optTs),
+      updated_at: col('timestamptz', ts),
     }),
   },
   coalitions_users: {
@@ -317,33 +267,17 @@ const TABLES: Record<SchoolTableName, SchoolTableSpec> = {
     table: 'school.coalitions_users',
     kind: 'active',
     endpoint: () => ({ path: '/v2/coalitions_users', endpoint: '/v2/coalitions_users', query: sortById }),
-    columns: cols(
-      'id int',
-      'coalition_id int',
-      'user_id int',
-      'score int',
-      'rank int',
-      'created_at timestamptz',
-      'updated_at timestamptz',
-    ),
-    item: z.object({
-      id: int,
-      coalition_id: int,
-      user_id: int,
-      score: optInt,
-      rank: optInt,
-      created_at: optTs,
-      updated_at: ts,
+    ...table({
+      id: col('int', int),
+      coalition_id: col('int', int),
+      user_id: col('int', int),
+      score: col('int', optInt),
+      rank: col('int', optInt),
+      created_at: col('timestamptz', optTs),
+      updated_at: col('timestamptz', ts),
     }),
   },
 };
-
-function cols(...defs: string[]): { name: string; type: string }[] {
-  return defs.map((d) => {
-    const [name, ...type] = d.split(' ');
-    return { name: name!, type: type.join(' ') };
-  });
-}
 
 export function schoolTable(name: string): SchoolTableSpec {
   const spec = TABLES[name as SchoolTableName];
@@ -372,7 +306,8 @@ export function upsertSql(spec: SchoolTableSpec): string {
         : `${n} = EXCLUDED.${n}`,
     );
   return `WITH incoming AS (
-      SELECT DISTINCT ON (id) * FROM jsonb_to_recordset($1::jsonb) AS x(${spec.columns.map((c) => `${c.name} ${c.type}`).join(', ')})
+      SELECT DISTINCT ON (id) *
+        FROM jsonb_to_recordset($1::jsonb) AS x(${spec.columns.map((c) => `${c.name} ${c.type}`).join(', ')})
        ORDER BY id${hasUpdated ? ', updated_at DESC NULLS LAST' : ''})
     INSERT INTO ${spec.table} AS t (${names.join(', ')}, synced_at) SELECT ${names.join(', ')}, now() FROM incoming
     ON CONFLICT (id) DO UPDATE SET ${set.join(', ')}, synced_at = now()

@@ -18,14 +18,25 @@ export interface StageSpec {
 export const columnNames = (spec: StageSpec) => spec.columns.map(([name]) => name);
 
 /** The stage table's DDL: a temporary table dropped when the job's transaction ends. */
-export const stageTableDdl = (spec: StageSpec) =>
-  `CREATE TEMP TABLE ${spec.table} (${[...spec.columns.map(([n, t]) => `${n} ${t}`), ...(spec.primaryKey ? [`PRIMARY KEY (${spec.primaryKey.join(', ')})`] : [])].join(', ')}) ON COMMIT DROP`;
+export function stageTableDdl(spec: StageSpec): string {
+  const columns = spec.columns.map(([n, t]) => `${n} ${t}`);
+  const key = spec.primaryKey ? [`PRIMARY KEY (${spec.primaryKey.join(', ')})`] : [];
+  return `CREATE TEMP TABLE ${spec.table} (${[...columns, ...key].join(', ')}) ON COMMIT DROP`;
+}
 
-/** The spec's select with every column cast to the stage's type, as binary COPY needs exact types (a no-op cast when they already agree). */
-export const binarySelect = (spec: StageSpec) =>
-  `SELECT ${spec.columns.map(([n, t]) => `s.${n}::${t}`).join(', ')} FROM (${spec.select}) AS s(${columnNames(spec).join(', ')})`;
+/**
+ * The spec's select with every column cast to the stage's type, as binary COPY needs exact types
+ * (a no-op cast when they already agree).
+ */
+export function binarySelect(spec: StageSpec): string {
+  const casts = spec.columns.map(([n, t]) => `s.${n}::${t}`).join(', ');
+  return `SELECT ${casts} FROM (${spec.select}) AS s(${columnNames(spec).join(', ')})`;
+}
 
-/** Creates the stage table inside `tx`, streams the source rows into it (binary COPY) and analyzes it; returns the rows copied. */
+/**
+ * Creates the stage table inside `tx`, streams the source rows into it (binary COPY) and analyzes
+ * it; returns the rows copied.
+ */
 export async function stageFromSource(source: pg.PoolClient, tx: pg.PoolClient, spec: StageSpec): Promise<number> {
   await tx.query(stageTableDdl(spec));
   // copyBetween analyzes the table after the load (temporary tables are invisible to autovacuum:

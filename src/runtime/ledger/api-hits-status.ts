@@ -9,7 +9,8 @@ export const apiHitsSection: StatusSection = {
     const rows = await latestApiHits(await ctx.warehouse());
     if (!rows.length) return ['none yet — try `learnsync run school-api-nightly --force`'];
     const lines = [
-      `${'job'.padEnd(30)} ${'endpoint'.padEnd(32)} ${'calls'.padStart(6)} ${'304s'.padStart(5)} ${'retries'.padStart(7)} ${'throttled'.padStart(9)}  budget left`,
+      `${'job'.padEnd(30)} ${'endpoint'.padEnd(32)} ${'calls'.padStart(6)} ${'304s'.padStart(5)} ` +
+        `${'retries'.padStart(7)} ${'throttled'.padStart(9)}  budget left`,
     ];
     for (const r of rows) {
       const budget =
@@ -17,7 +18,9 @@ export const apiHitsSection: StatusSection = {
           ? '-'
           : `${r.rate_limit_remaining}${r.rate_limit_limit ? `/${r.rate_limit_limit}` : ''}`;
       lines.push(
-        `${r.job_name.padEnd(30)} ${r.endpoint.padEnd(32)} ${String(r.calls).padStart(6)} ${String(r.cache_hits).padStart(5)} ${String(r.retries).padStart(7)} ${String(r.throttled).padStart(9)}  ${budget}${r.status && r.status !== 'SUCCESS' ? `  (${r.status})` : ''}`,
+        `${r.job_name.padEnd(30)} ${r.endpoint.padEnd(32)} ${String(r.calls).padStart(6)} ` +
+          `${String(r.cache_hits).padStart(5)} ${String(r.retries).padStart(7)} ${String(r.throttled).padStart(9)} ` +
+          ` ${budget}${r.status && r.status !== 'SUCCESS' ? `  (${r.status})` : ''}`,
       );
     }
     return lines;

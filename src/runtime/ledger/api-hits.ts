@@ -103,7 +103,8 @@ export async function writeHits(
 ): Promise<void> {
   for (const [endpoint, h] of hits) {
     await db.query(
-      `INSERT INTO api_hits (run_id, job_name, pipeline, source, endpoint, calls, cache_hits, retries, throttled, errors,
+      `INSERT INTO api_hits (run_id, job_name, pipeline, source, endpoint, calls, cache_hits, retries, throttled,
+                             errors,
                              rate_limit_remaining, rate_limit_limit, rate_limit_reset, first_call_at, last_call_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (run_id, endpoint) DO UPDATE SET

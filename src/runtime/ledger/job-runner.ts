@@ -8,6 +8,7 @@ export type { JobCounts, JobSpec } from './job-types.js';
 import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from './row-drop-alerts.js';
 import type { JobCounts, JobSpec } from './job-types.js';
 import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, toNodeResult } from './ledger-rows.js';
+import { redactError } from '../../secrets.js';
 
 export async function runLedgeredJob(
   pool: pg.Pool,
@@ -36,7 +37,7 @@ export async function runLedgeredJob(
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (runId) await markFailed(pool, runId, err, Date.now() - started);
-    throw classifyPgError(err);
+    throw redactError(classifyPgError(err));
   } finally {
     client.release();
   }

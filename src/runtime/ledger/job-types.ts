@@ -16,6 +16,9 @@ export interface JobSpec {
   pipeline?: string;
   targetDate?: string;
   force?: boolean;
-  /** Flag the run when rows processed fall by more than this share against the 7-day median (config alerts.rowsDropShare). */
+  /**
+   * Flag the run when rows processed fall by more than this share against the 7-day median (config
+   * alerts.rowsDropShare).
+   */
   rowsDropShare?: number;
 }

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { activityContext } from '../activity-context.js';
 import type { NodeResult } from '../../pipelines/types.js';
 import type { JobCounts, JobSpec } from './job-types.js';
+import { redactError } from '../../secrets.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -22,7 +23,8 @@ export async function skipIfDone(db: Db, spec: JobSpec): Promise<boolean> {
   );
   if (!done.rowCount) return false;
   await db.query(
-    `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, duration_ms, workflow_id, attempt, completed_at)
+    `INSERT INTO etl_job_runs (id, job_name, pipeline, target_date, status, duration_ms, workflow_id, attempt,
+     completed_at)
      VALUES ($1, $2, $3, $4, 'SKIPPED', 0, $5, $6, now())`,
     [randomUUID(), spec.jobName, spec.pipeline ?? null, spec.targetDate, ...attemptIds()],
   );
@@ -36,7 +38,8 @@ export async function skipIfDone(db: Db, spec: JobSpec): Promise<boolean> {
  */
 export async function closeAbandoned(db: Db, spec: JobSpec, scope: 'date' | 'job'): Promise<void> {
   await db.query(
-    `UPDATE etl_job_runs SET status = 'FAILED', error_message = 'abandoned: its worker stopped before finishing', completed_at = now()
+    `UPDATE etl_job_runs SET status = 'FAILED', error_message = 'abandoned: its worker stopped before finishing',
+     completed_at = now()
      WHERE job_name = $1 AND status = 'RUNNING' AND ($3 OR target_date IS NOT DISTINCT FROM $2)`,
     [spec.jobName, spec.targetDate ?? null, scope === 'job'],
   );
@@ -57,8 +60,9 @@ export async function insertRunning(db: Db, spec: JobSpec): Promise<string> {
 export async function markFailed(pool: pg.Pool, runId: string, err: unknown, durationMs: number): Promise<void> {
   await pool
     .query(
-      `UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now() WHERE id = $1`,
-      [runId, (err as Error).message.slice(0, 4000), durationMs],
+      `UPDATE etl_job_runs SET status = 'FAILED', error_message = $2, duration_ms = $3, completed_at = now()
+        WHERE id = $1`,
+      [runId, redactError(err as Error).message.slice(0, 4000), durationMs],
     )
     .catch(() => {});
 }

@@ -9,6 +9,7 @@ import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, t
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-types.js';
 import { classifyPgError } from '../../connectors/postgres.js';
+import { redactError } from '../../secrets.js';
 
 export interface PagedJob {
   /** The etl_job_runs id of this attempt (api_hits rows point at it). */
@@ -92,7 +93,7 @@ export async function runPagedLedgeredJob(
       if (taken) await writeHits(pool, hitRun(), taken).catch(() => {});
       await markFailed(pool, runId, err, Date.now() - started);
     }
-    throw classifyPgError(err);
+    throw redactError(classifyPgError(err));
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]).catch(() => {});
     // After a failure the connection may be the broken thing: discard it rather than pool it.

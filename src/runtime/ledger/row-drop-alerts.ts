@@ -26,13 +26,17 @@ export async function rowDropAlert(
       )
     : await db.query<{ median: number | null; runs: number }>(
         `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY rows_processed)::float8 AS median, count(*)::int AS runs
-           FROM etl_job_runs WHERE job_name = $1 AND status = 'SUCCESS' AND target_date IS NULL AND started_at >= now() - interval '7 days'`,
+           FROM etl_job_runs WHERE job_name = $1 AND status = 'SUCCESS' AND target_date IS NULL
+             AND started_at >= now() - interval '7 days'`,
         [job.jobName],
       );
   const { median, runs } = history.rows[0] ?? { median: null, runs: 0 };
   if (runs < MIN_HISTORY_RUNS || !median || processed >= median * (1 - share)) return undefined;
   const drop = Math.round((1 - processed / median) * 100);
-  return `rows processed ${processed.toLocaleString('en-US')} is ${drop}% below the 7-day median ${Math.round(median).toLocaleString('en-US')} (alert above ${Math.round(share * 100)}%)`;
+  return (
+    `rows processed ${processed.toLocaleString('en-US')} is ${drop}% below the 7-day ` +
+    `median ${Math.round(median).toLocaleString('en-US')} (alert above ${Math.round(share * 100)}%)`
+  );
 }
 
 export interface RowDropAlertRow {

@@ -23,9 +23,11 @@ afterAll(async () => {
 beforeEach(async () => {
   server = await startGithubServer({ users: 5, courses: 3, forksPerCourse: 20, maxEventsPerUser: 160 });
   act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: server.usernames.join(',') })));
-  await db.warehouse
-    .query(`TRUNCATE github.tracked_users, github.copilot_daily, github.copilot_languages, github.activity, github.skills_courses,
-    github.skills_enrollments, api_http_cache, etl_cursors, etl_rejects, etl_job_runs, api_hits, api_extract_progress`);
+  await db.warehouse.query(
+    `TRUNCATE github.tracked_users, github.copilot_daily, github.copilot_languages, github.activity, ` +
+      `github.skills_courses,
+    github.skills_enrollments, api_http_cache, etl_cursors, etl_rejects, etl_job_runs, api_hits, api_extract_progress`,
+  );
 });
 afterEach(async () => {
   await server?.close();
@@ -40,62 +42,71 @@ const totalEvents = () => server.usernames.reduce((s, u) => s + server.eventCoun
 const totalForks = () => server.courseNames.reduce((s, c) => s + server.forkCount(c), 0);
 
 describe('GitHub nightly', () => {
-  it("loads Copilot metrics, Skills courses and enrolments and every tracked learner's events; api_hits match the server", async () => {
-    const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot');
-    const skills = await run('syncGithubSkills', 'gh_skills');
-    const events = await run('syncGithubUserEvents', 'gh_events');
-    expect(copilot.detail).toMatchObject({ days: 28, notModified: false });
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_languages')).toBeGreaterThan(28);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_courses')).toBe(3);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_enrollments')).toBe(totalForks());
-    expect(skills.inserted).toBe(3 + totalForks());
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(totalEvents());
-    expect(events.rows).toBe(totalEvents());
-    const recorded = (await Promise.all(['gh_copilot', 'gh_skills', 'gh_events'].map((j) => hitsOf(db.warehouse, j))))
-      .flatMap((h) => Object.values(h))
-      .reduce((s, h) => s + h.calls, 0);
-    expect(recorded).toBe(server.stats.total);
-    const hits = await hitsOf(db.warehouse, 'gh_events');
-    expect(hits[EVENTS_EP]!.rate_limit_remaining).toBe(5000 - server.stats.total);
-    expect(events.detail).toMatchObject({ rateLimitRemaining: 5000 - server.stats.total });
-  });
+  it(
+    "loads Copilot metrics, Skills courses and enrolments and every tracked learner's events; api_hits match the " +
+      'server',
+    async () => {
+      const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot');
+      const skills = await run('syncGithubSkills', 'gh_skills');
+      const events = await run('syncGithubUserEvents', 'gh_events');
+      expect(copilot.detail).toMatchObject({ days: 28, notModified: false });
+      expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
+      expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_languages')).toBeGreaterThan(28);
+      expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_courses')).toBe(3);
+      expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_enrollments')).toBe(totalForks());
+      expect(skills.inserted).toBe(3 + totalForks());
+      expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(totalEvents());
+      expect(events.rows).toBe(totalEvents());
+      const recorded = (await Promise.all(['gh_copilot', 'gh_skills', 'gh_events'].map((j) => hitsOf(db.warehouse, j))))
+        .flatMap((h) => Object.values(h))
+        .reduce((s, h) => s + h.calls, 0);
+      expect(recorded).toBe(server.stats.total);
+      const hits = await hitsOf(db.warehouse, 'gh_events');
+      expect(hits[EVENTS_EP]!.rate_limit_remaining).toBe(5000 - server.stats.total);
+      expect(events.detail).toMatchObject({ rateLimitRemaining: 5000 - server.stats.total });
+    },
+  );
 
-  it('sends the stored ETags back: unchanged resources answer 304, count as cache hits, cost no rate limit and reuse what is stored', async () => {
-    await run('syncGithubCopilotMetrics', 'gh_copilot');
-    await run('syncGithubSkills', 'gh_skills');
-    await run('syncGithubUserEvents', 'gh_events', {});
-    const checksum = async () =>
-      (
-        await db.warehouse.query<{
-          m: string;
-        }>(`SELECT md5(string_agg(concat_ws('|', d.day, d.total_active_users, d.code_suggestions, d.lines_accepted,
-         (SELECT string_agg(concat_ws(':', l.language, l.code_acceptances), ',' ORDER BY l.language) FROM github.copilot_languages l WHERE l.day = d.day)), '/' ORDER BY d.day)) AS m
+  it(
+    'sends the stored ETags back: unchanged resources answer 304, ' +
+      'count as cache hits, cost no rate limit and reuse what is stored',
+    async () => {
+      await run('syncGithubCopilotMetrics', 'gh_copilot');
+      await run('syncGithubSkills', 'gh_skills');
+      await run('syncGithubUserEvents', 'gh_events', {});
+      const checksum = async () =>
+        (
+          await db.warehouse.query<{
+            m: string;
+          }>(`SELECT md5(string_agg(concat_ws('|', d.day, d.total_active_users, d.code_suggestions, d.lines_accepted,
+         (SELECT string_agg(concat_ws(':', l.language, l.code_acceptances), ',' ORDER BY l.language)
+           FROM github.copilot_languages l WHERE l.day = d.day)), '/' ORDER BY d.day)) AS m
          FROM github.copilot_daily d`)
-      ).rows[0]!.m;
-    const before = await checksum();
-    const spent = server.stats.total;
-    server.stats.reset();
-    // Lose the Copilot rows: the 304 must restore them from the stored answer.
-    await db.warehouse.query('TRUNCATE github.copilot_daily, github.copilot_languages');
-    const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot', { targetDate: DATE, force: true });
-    const skills = await run('syncGithubSkills', 'gh_skills', { targetDate: '2026-01-11' });
-    const events = await run('syncGithubUserEvents', 'gh_events', {});
-    expect(server.stats.log.every((e) => e.status === 304)).toBe(true);
-    expect(server.stats.total).toBe(1 + 1 + 3 + 5);
-    expect(copilot.detail).toMatchObject({ notModified: true, cacheHits: 1, days: 28 });
-    expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
-    expect(await checksum()).toBe(before);
-    expect(skills.detail).toMatchObject({ cacheHits: 4, newEnrollments: 0 });
-    expect(events.detail).toMatchObject({ cacheHits: 5, unchanged: 5, rateLimitRemaining: 5000 - spent });
-    expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ cache_hits: 5 });
-    expect(
-      await count(
-        db.warehouse,
-        `SELECT sum(not_modified_count) FROM api_http_cache WHERE cache_key LIKE 'github:events:%'`,
-      ),
-    ).toBe(5);
-  });
+        ).rows[0]!.m;
+      const before = await checksum();
+      const spent = server.stats.total;
+      server.stats.reset();
+      // Lose the Copilot rows: the 304 must restore them from the stored answer.
+      await db.warehouse.query('TRUNCATE github.copilot_daily, github.copilot_languages');
+      const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot', { targetDate: DATE, force: true });
+      const skills = await run('syncGithubSkills', 'gh_skills', { targetDate: '2026-01-11' });
+      const events = await run('syncGithubUserEvents', 'gh_events', {});
+      expect(server.stats.log.every((e) => e.status === 304)).toBe(true);
+      expect(server.stats.total).toBe(1 + 1 + 3 + 5);
+      expect(copilot.detail).toMatchObject({ notModified: true, cacheHits: 1, days: 28 });
+      expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
+      expect(await checksum()).toBe(before);
+      expect(skills.detail).toMatchObject({ cacheHits: 4, newEnrollments: 0 });
+      expect(events.detail).toMatchObject({ cacheHits: 5, unchanged: 5, rateLimitRemaining: 5000 - spent });
+      expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ cache_hits: 5 });
+      expect(
+        await count(
+          db.warehouse,
+          `SELECT sum(not_modified_count) FROM api_http_cache WHERE cache_key LIKE 'github:events:%'`,
+        ),
+      ).toBe(5);
+    },
+  );
 
   it('fetches only what changed: new events of one learner, new forks of one course', async () => {
     await run('syncGithubSkills', 'gh_skills');

@@ -32,22 +32,27 @@ beforeAll(async () => {
   outputDir = mkdtempSync(path.join(tmpdir(), 'roi-datasets-'));
   const q = (sql: string) => db.warehouse.query(sql);
   await q(
-    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at) VALUES ('r-e', 'user_emails', 'x', '{}', now()), ('r-s', 'user_signups', 'x', '{}', now())`,
+    `INSERT INTO etl_kusto_runs (run_key, source, job_name, plan, finished_at)
+      VALUES ('r-e', 'user_emails', 'x', '{}', now()), ('r-s', 'user_signups', 'x', '{}', now())`,
   );
   await q(
-    `INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified, updated_at) VALUES ('r-e', 'p0of1', 501, 'ann@example.com', true, true, '2020-01-01')`,
+    `INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified, updated_at)
+      VALUES ('r-e', 'p0of1', 501, 'ann@example.com', true, true, '2020-01-01')`,
   );
   await q(
-    `INSERT INTO staging.kusto_user_signups (run_key, partition_key, signup_at, actor_id, email) VALUES ('r-s', 'p0of1', '2020-01-01', 601, 'cat@example.com')`,
+    `INSERT INTO staging.kusto_user_signups (run_key, partition_key, signup_at, actor_id, email)
+      VALUES ('r-s', 'p0of1', '2020-01-01', 601, 'cat@example.com')`,
   );
-  await q(`INSERT INTO staging.kusto_ace_exam_results (exam_id, email, dotcomid, exam_code, exam_name, exam_date, correct_answers, incorrect_answers, passed) VALUES
+  await q(`INSERT INTO staging.kusto_ace_exam_results (exam_id, email, dotcomid, exam_code, exam_name, exam_date,
+    correct_answers, incorrect_answers, passed) VALUES
     ('A1', ' Ann@Example.com', 501, 'GH-200', 'GitHub Actions', '2025-06-30T23:59:59Z', 45, 15, true),
     ('A2', 'ann@example.com', 501, 'GH-100', 'GitHub Administration', '2024-02-10T09:00:00Z', 20, 40, false),
     ('A3', 'ben@example.com', NULL, 'GH-500', 'GitHub Advanced Security', '2023-11-05T12:00:00Z', 0, 0, true),
     ('A4', 'ben@example.com', NULL, 'GH-500', 'GitHub Advanced Security', '2023-10-01T12:00:00Z', -1, 50, false),
     ('A5', '', NULL, 'GH-200', 'GitHub Actions', '2024-01-01T00:00:00Z', 10, 10, true),
     ('A1', 'ann@example.com', 501, 'GH-200', 'GitHub Actions', '2025-01-01T00:00:00Z', 45, 15, true)`);
-  await q(`INSERT INTO staging.kusto_pearson_exam_results (registration_id, candidate_email, exam_code, exam_title, exam_date, score, passing_score, result) VALUES
+  await q(`INSERT INTO staging.kusto_pearson_exam_results (registration_id, candidate_email, exam_code, exam_title,
+    exam_date, score, passing_score, result) VALUES
     ('P1', 'ann@example.com', 'GH-300', 'GitHub Copilot', '2025-07-01T00:00:00Z', 88, 70, 'Pass'),
     ('P2', 'CAT@example.com ', 'GH-900', 'GitHub Foundations', '2026-01-15T08:30:00Z', 64.5, 70, 'Fail'),
     ('P3', 'cat@example.com', 'GH-900', 'GitHub Foundations', '2026-02-15T08:30:00Z', 120, 70, 'Pass')`);
@@ -55,7 +60,8 @@ beforeAll(async () => {
     ('2025-06-01', 501, 'copilot', 10), ('2025-07-15', 501, 'copilot', 30), ('2025-07-15', 501, 'actions', 5),
     ('2026-01-20', 601, 'security', 2), ('2025-01-01', 999, 'copilot', 7), ('2025-01-02', NULL, 'copilot', 3)`);
   await q(`INSERT INTO staging.kusto_page_views (first_view_at, last_view_at, actor_id, site, views) VALUES
-    ('2025-05-01T10:00:00Z', '2025-05-03T10:00:00Z', 501, 'learn', 5), ('2025-05-02T10:00:00Z', '2025-05-02T11:00:00Z', 501, 'docs', 2),
+    ('2025-05-01T10:00:00Z', '2025-05-03T10:00:00Z', 501, 'learn', 5),
+    ('2025-05-02T10:00:00Z', '2025-05-02T11:00:00Z', 501, 'docs', 2),
     ('2026-01-10T10:00:00Z', '2026-01-10T10:00:00Z', 601, 'skills', 4)`);
   await withTransaction(db.warehouse, (tx) => resolveLearners(tx, 'roi_resolve_identities', DATE));
 });
@@ -78,7 +84,8 @@ describe('learning ROI datasets', () => {
     expect(b.loaded + b.rejected).toBe(b.read);
     expect(b.usageRowsOutsideLearners).toBe(1);
     const rejects = await db.warehouse.query(
-      `SELECT reason, coalesce(raw->>'exam_id', raw->>'registration_id', raw->>'attempt_id', raw->>'product') AS id FROM etl_rejects WHERE job_name = 'roi_build_datasets' ORDER BY reason`,
+      `SELECT reason, coalesce(raw->>'exam_id', raw->>'registration_id', raw->>'attempt_id', raw->>'product') AS id
+        FROM etl_rejects WHERE job_name = 'roi_build_datasets' ORDER BY reason`,
     );
     expect(rejects.rows).toEqual([
       { reason: 'duplicate attempt id', id: 'A1' },
@@ -109,7 +116,8 @@ describe('learning ROI datasets', () => {
     expect(r.rows).toBe(5 + 3 + 2 + 2 + 3);
     expect(csv('individual_exams')).toBe(
       [
-        'exam_source,attempt_id,email,dotcom_id,exam_code,exam_name,exam_date,fiscal_year,passed,score,score_method,correct_answers,incorrect_answers',
+        'exam_source,attempt_id,email,dotcom_id,exam_code,exam_name,exam_date,fiscal_year,passed,score,score_method,' +
+          'correct_answers,incorrect_answers',
         'ace,A3,ben@example.com,0,GH-500,GitHub Advanced Security,2023-11-05T12:00:00Z,FY24,true,,,0,0',
         'ace,A2,ann@example.com,501,GH-100,GitHub Administration,2024-02-10T09:00:00Z,FY24,false,33.3,computed,20,40',
         'ace,A1,ann@example.com,501,GH-200,GitHub Actions,2025-06-30T23:59:59Z,FY25,true,75.0,computed,45,15',
@@ -120,7 +128,8 @@ describe('learning ROI datasets', () => {
     );
     expect(csv('certified_users')).toBe(
       [
-        'email,dotcom_id,resolved_by,is_certified,certification_count,certifications,exams_taken,exams_passed,first_exam_date,last_exam_date,first_certified_date,first_certified_fiscal_year',
+        'email,dotcom_id,resolved_by,is_certified,certification_count,certifications,exams_taken,exams_passed,' +
+          'first_exam_date,last_exam_date,first_certified_date,first_certified_fiscal_year',
         'ann@example.com,501,verified_email,true,2,GH-200;GH-300,3,2,2024-02-10,2025-07-01,2025-06-30,FY25',
         'ben@example.com,0,unresolved,true,1,GH-500,1,1,2023-11-05,2023-11-05,2023-11-05,FY24',
         'cat@example.com,601,signup,false,0,"",1,0,2026-01-15,2026-01-15,,',
@@ -129,7 +138,8 @@ describe('learning ROI datasets', () => {
     );
     expect(csv('product_usage')).toBe(
       [
-        'dotcom_id,is_certified,copilot_events,copilot_days,actions_events,actions_days,security_events,security_days,total_events,active_days,first_active_date,last_active_date',
+        'dotcom_id,is_certified,copilot_events,copilot_days,actions_events,actions_days,security_events,' +
+          'security_days,total_events,active_days,first_active_date,last_active_date',
         '501,true,40,2,5,1,0,0,45,2,2025-06-01,2025-07-15',
         '601,false,0,0,0,0,2,1,2,1,2026-01-20,2026-01-20',
         '',
@@ -144,7 +154,8 @@ describe('learning ROI datasets', () => {
       ].join('\n'),
     );
     expect(csv('unified_users').split('\n').slice(1)).toEqual([
-      'ann@example.com,501,verified_email,true,2,GH-200;GH-300,3,2,2024-02-10,2025-07-01,2025-06-30,FY25,40,2,5,0,45,2,5,0,2',
+      'ann@example.com,501,verified_email,true,2,GH-200;GH-300,3,2,2024-02-10,2025-07-01,2025-06-30,FY25,' +
+        '40,2,5,0,45,2,5,0,2',
       'ben@example.com,0,unresolved,true,1,GH-500,1,1,2023-11-05,2023-11-05,2023-11-05,FY24,0,0,0,0,0,0,0,0,0',
       'cat@example.com,601,signup,false,0,"",1,0,2026-01-15,2026-01-15,,,0,0,0,2,2,1,0,4,0',
       '',
@@ -308,9 +319,12 @@ describe('learning ROI datasets', () => {
       [2, 7],
     ];
     const { rows } = await db.warehouse.query(
-      `SELECT (SELECT array_agg(learning_roi.normalize_email(e) ORDER BY i) FROM unnest($1::text[]) WITH ORDINALITY AS t(e, i)) AS emails,
-              (SELECT array_agg(learning_roi.fiscal_year(d) ORDER BY i) FROM unnest($2::timestamptz[]) WITH ORDINALITY AS t(d, i)) AS fys,
-              (SELECT array_agg(round(100.0 * c / nullif(c + n, 0), 1)::float8 ORDER BY i) FROM unnest($3::int[], $4::int[]) WITH ORDINALITY AS t(c, n, i)) AS scores`,
+      `SELECT (SELECT array_agg(learning_roi.normalize_email(e) ORDER BY i) FROM unnest($1::text[])
+        WITH ORDINALITY AS t(e, i)) AS emails,
+              (SELECT array_agg(learning_roi.fiscal_year(d) ORDER BY i) FROM unnest($2::timestamptz[])
+                WITH ORDINALITY AS t(d, i)) AS fys,
+              (SELECT array_agg(round(100.0 * c / nullif(c + n, 0), 1)::float8 ORDER BY i)
+                FROM unnest($3::int[], $4::int[]) WITH ORDINALITY AS t(c, n, i)) AS scores`,
       [emails, dates, answers.map((a) => a[0]), answers.map((a) => a[1])],
     );
     expect(emails.map((e) => normalizeEmail(e) ?? null)).toEqual(rows[0].emails);

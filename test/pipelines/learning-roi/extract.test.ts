@@ -123,7 +123,8 @@ describe('windowed Kusto extract', () => {
     expect(await count('SELECT count(DISTINCT exam_id)::int AS n FROM staging.kusto_ace_exam_results')).toBe(expected);
     // 2024-01-01 .. 2024-07-01 in 30-day windows on the grid anchored at the history start.
     const windows = await db.warehouse.query(
-      `SELECT window_start, window_end, rows_loaded FROM etl_kusto_windows WHERE run_key = 'wf/run-a/1' ORDER BY window_start`,
+      `SELECT window_start, window_end, rows_loaded FROM etl_kusto_windows WHERE run_key = 'wf/run-a/1'
+        ORDER BY window_start`,
     );
     expect(windows.rows).toHaveLength(7);
     expect(windows.rows.reduce((s, w) => s + w.rows_loaded, 0)).toBe(expected);
@@ -155,7 +156,8 @@ describe('windowed Kusto extract', () => {
     expect(server.requests.map((q) => [q.parameters.windowStart, q.parameters.windowEnd])).toEqual([
       ['2024-03-13T00:00:00.000Z', '2024-03-16T00:00:00.000Z'],
     ]);
-    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before); // replaced, not added
+    // replaced, not added
+    expect(await count('SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results')).toBe(before);
     const cursor = await db.warehouse.query(
       `SELECT value FROM etl_cursors WHERE name = 'kusto:ace_exam_results:loaded_through'`,
     );
@@ -260,7 +262,8 @@ describe('windowed Kusto extract', () => {
     );
     expect(r).toMatchObject({ rows: 4, inserted: 1, rejected: 3 });
     const rejects = await db.warehouse.query(
-      `SELECT reason, raw->>'exam_id' AS id FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results' ORDER BY id`,
+      `SELECT reason, raw->>'exam_id' AS id FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results'
+        ORDER BY id`,
     );
     expect(rejects.rows).toEqual([
       { reason: 'column exam_date: expected datetime, got "not a date"', id: 'x2' },
@@ -269,6 +272,78 @@ describe('windowed Kusto extract', () => {
         id: 'x3',
       },
       { reason: 'column dotcomid: expected long, got "many"', id: 'x4' },
+    ]);
+  });
+
+  it('loads real NaN, Infinity and -Infinity as the Postgres float specials', async () => {
+    const columns = KUSTO_SOURCES.pearson_exam_results.columns.map((c) => ({ name: c.name, type: c.type }));
+    const at = '2024-06-28T10:00:00Z';
+    const server = await serve({
+      handler: (req) =>
+        req.parameters.windowStart === '2024-06-28T00:00:00.000Z'
+          ? {
+              kind: 'table',
+              columns,
+              rows: [
+                ['p1', 'a@example.com', 'GH-300', 'Copilot', at, NaN, 700, 'fail'],
+                ['p2', 'b@example.com', 'GH-300', 'Copilot', at, Infinity, 700, 'pass'],
+                ['p3', 'c@example.com', 'GH-300', 'Copilot', at, -Infinity, -Infinity, 'fail'],
+                ['p4', 'd@example.com', 'GH-300', 'Copilot', at, 812.5, 700, 'pass'],
+              ],
+            }
+          : { kind: 'table', columns, rows: [] },
+    });
+    const r = await envFor('run-nan').env.run(
+      activities(server).extractKustoSource,
+      input('pearson_exam_results', { force: true }),
+    );
+    expect(r).toMatchObject({ rows: 4, inserted: 4, rejected: 0 });
+    const loaded = await db.warehouse.query(
+      `SELECT registration_id AS id, score::text AS score, passing_score::text AS passing
+         FROM staging.kusto_pearson_exam_results WHERE registration_id LIKE 'p_' ORDER BY 1`,
+    );
+    expect(loaded.rows).toEqual([
+      { id: 'p1', score: 'NaN', passing: '700' },
+      { id: 'p2', score: 'Infinity', passing: '700' },
+      { id: 'p3', score: '-Infinity', passing: '-Infinity' },
+      { id: 'p4', score: '812.5', passing: '700' },
+    ]);
+  });
+
+  it('rejects a row whose datetime Postgres cannot store, naming the column; loads the rest', async () => {
+    const columns = KUSTO_SOURCES.user_emails.columns.map((c) => ({ name: c.name, type: c.type }));
+    const server = await serve({
+      handler: (req) =>
+        req.queryName === 'user_emails' && req.parameters.partition === '0'
+          ? {
+              kind: 'table',
+              columns,
+              rows: [
+                [1, 'one@example.com', true, true, '2024-03-01T00:00:00Z'],
+                [2, 'year0@example.com', true, true, '0000-01-01T00:00:00Z'],
+                [3, 'feb30@example.com', true, true, '2024-02-30T00:00:00Z'],
+                [4, 'far@example.com', true, true, '+275760-09-13T00:00:00Z'],
+                [5, 'max@example.com', true, true, '9999-12-31T23:59:59.9999999Z'],
+              ],
+            }
+          : { kind: 'table', columns, rows: [] },
+    });
+    const r = await envFor('run-y0').env.run(
+      activities(server).extractKustoSource,
+      input('user_emails', { force: true }),
+    );
+    expect(r).toMatchObject({ rows: 5, inserted: 2, rejected: 3 });
+    const kept = await db.warehouse.query(
+      `SELECT user_id::int AS id FROM staging.kusto_user_emails WHERE run_key = 'wf/run-y0/1' ORDER BY 1`,
+    );
+    expect(kept.rows).toEqual([{ id: 1 }, { id: 5 }]);
+    const rejects = await db.warehouse.query<{ reason: string }>(
+      `SELECT reason FROM etl_rejects WHERE job_name = 'roi_extract_user_emails' ORDER BY raw->>'user_id'`,
+    );
+    expect(rejects.rows.map((x) => x.reason)).toEqual([
+      expect.stringMatching(/^column updated_at: datetime "0000-01-01T00:00:00Z" is outside the range/),
+      expect.stringMatching(/^column updated_at: datetime "2024-02-30T00:00:00Z" is outside the range/),
+      expect.stringMatching(/^column updated_at: datetime "\+275760-09-13T00:00:00Z" is outside the range/),
     ]);
   });
 

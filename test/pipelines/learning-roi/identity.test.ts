@@ -16,7 +16,8 @@ beforeAll(async () => {
     ('r-e', 'user_emails', 'x', '{}', now() - interval '1 hour', now() - interval '1 hour'),
     ('r-new', 'user_emails', 'x', '{}', now(), NULL),
     ('r-s', 'user_signups', 'x', '{}', now() - interval '1 hour', now() - interval '1 hour')`);
-  await q(`INSERT INTO staging.kusto_ace_exam_results (exam_id, email, dotcomid, exam_code, exam_date, correct_answers, incorrect_answers, passed) VALUES
+  await q(`INSERT INTO staging.kusto_ace_exam_results (exam_id, email, dotcomid, exam_code, exam_date, correct_answers,
+    incorrect_answers, passed) VALUES
     ('1', '  Alice@Example.COM ', 303, 'GH-200', '2024-01-10', 40, 10, true),
     ('2', E'carol@example.com\\t', 305, 'GH-100', '2024-01-11', 30, 20, false),
     ('3', 'carol@example.com', 305, 'GH-100', '2024-02-11', 40, 10, true),
@@ -25,9 +26,11 @@ beforeAll(async () => {
     ('6', 'eve@example.com', 0, 'GH-200', '2024-01-13', 40, 10, true),
     ('7', 'fay@example.com', NULL, 'GH-200', '2024-01-14', 40, 10, true),
     ('8', 'n/a', 777, 'GH-200', '2024-01-15', 40, 10, true)`);
-  await q(`INSERT INTO staging.kusto_pearson_exam_results (registration_id, candidate_email, exam_code, exam_date, score, passing_score, result) VALUES
+  await q(`INSERT INTO staging.kusto_pearson_exam_results (registration_id, candidate_email, exam_code, exam_date,
+    score, passing_score, result) VALUES
     ('P1', 'Bob@Example.com' || chr(160), 'GH-300', '2025-08-01', 81, 70, 'Pass')`);
-  await q(`INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified, updated_at) VALUES
+  await q(`INSERT INTO staging.kusto_user_emails (run_key, partition_key, user_id, email, is_primary, verified,
+    updated_at) VALUES
     ('r-e', 'p0of1', 101, 'alice@example.com', true, true, '2023-01-01'),
     ('r-e', 'p0of1', 107, 'dan@example.com', true, false, '2023-01-01'),
     ('r-e', 'p0of1', 108, 'eve@example.com', false, true, '2025-01-01'),
@@ -52,7 +55,8 @@ describe('learner identity resolution', () => {
   it('decides every learner by source priority and records the deciding source', async () => {
     const c = await withTransaction(db.warehouse, (tx) => resolveLearners(tx, 'roi_resolve_identities', '2026-01-01'));
     const { rows } = await db.warehouse.query(
-      'SELECT email, dotcom_id::int AS id, resolved_by, candidate_count AS n, has_conflict AS conflict FROM learning_roi.learner_identities ORDER BY email',
+      'SELECT email, dotcom_id::int AS id, resolved_by, candidate_count AS n, has_conflict AS conflict FROM ' +
+        'learning_roi.learner_identities ORDER BY email',
     );
     expect(rows).toEqual([
       // verified e-mail beats signup beats exam record; the messy exam e-mail still matches
@@ -73,7 +77,8 @@ describe('learner identity resolution', () => {
 
   it('records each conflict with every candidate, best first', async () => {
     const { rows } = await db.warehouse.query(
-      'SELECT email, chosen_dotcom_id::int AS chosen, chosen_source, candidates FROM learning_roi.identity_conflicts ORDER BY email',
+      'SELECT email, chosen_dotcom_id::int AS chosen, chosen_source, candidates ' +
+        'FROM learning_roi.identity_conflicts ORDER BY email',
     );
     expect(rows).toEqual([
       {
@@ -118,7 +123,8 @@ describe('learner identity resolution', () => {
 
   it('rejects identity rows without a usable e-mail or id, and a rerun gives the same result', async () => {
     const rejects = await db.warehouse.query(
-      `SELECT reason, raw->>'source' AS source FROM etl_rejects WHERE job_name = 'roi_resolve_identities' ORDER BY reason, source`,
+      `SELECT reason, raw->>'source' AS source FROM etl_rejects WHERE job_name = 'roi_resolve_identities'
+        ORDER BY reason, source`,
     );
     expect(rejects.rows).toEqual([
       { reason: 'missing or invalid email', source: 'user_emails' },
@@ -128,7 +134,8 @@ describe('learner identity resolution', () => {
     const sum = async () =>
       (
         await db.warehouse.query(
-          `SELECT md5(string_agg(concat_ws('|', email, dotcom_id, resolved_by), ',' ORDER BY email)) AS s FROM learning_roi.learner_identities`,
+          `SELECT md5(string_agg(concat_ws('|', email, dotcom_id, resolved_by), ',' ORDER BY email)) AS s
+            FROM learning_roi.learner_identities`,
         )
       ).rows[0].s;
     const before = await sum();

@@ -178,6 +178,41 @@ describe('Kusto connector over the REST v2 protocol', () => {
     expect(permanent.message).toContain('division by zero');
   });
 
+  it('reports the service\'s error text, not the "Querycompletedsuccessfully" of the completion row', async () => {
+    reply = () => ({
+      kind: 'partial-failure',
+      columns: COLUMNS,
+      rows: ROWS,
+      error: { code: 'Internal', '@message': 'extent load failed (E_EXTENT_LOAD_FAILED)', '@permanent': false },
+    });
+    const err = await failure(query());
+    expect(err.message).toContain('extent load failed (E_EXTENT_LOAD_FAILED)');
+    expect(err.message).not.toMatch(/Query\s*completed\s*successfully/i);
+  });
+
+  it('reads real NaN, Infinity and -Infinity, which Kusto writes as bare (non-JSON) tokens', async () => {
+    reply = () => ({
+      kind: 'table',
+      columns: [
+        { name: 'label', type: 'string' },
+        { name: 'x', type: 'real' },
+      ],
+      rows: [
+        ['nan', NaN],
+        ['inf', Infinity],
+        ['-inf', -Infinity],
+        ['text NaN Infinity', 1.5],
+      ],
+    });
+    const t = await query();
+    expect(t.rows).toEqual([
+      ['nan', 'NaN'],
+      ['inf', 'Infinity'],
+      ['-inf', '-Infinity'],
+      ['text NaN Infinity', 1.5],
+    ]);
+  });
+
   it('reports a truncated result as a limits error, not as data', async () => {
     reply = () => ({
       kind: 'table',

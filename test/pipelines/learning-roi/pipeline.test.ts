@@ -122,7 +122,8 @@ describe('learning-roi pipeline in sample mode', () => {
     const checksum = async () =>
       (
         await db.warehouse.query(
-          `SELECT md5(string_agg(concat_ws('|', exam_source, attempt_id, email, dotcom_id, score, fiscal_year), ',' ORDER BY exam_source, attempt_id)) AS s FROM learning_roi.individual_exams`,
+          `SELECT md5(string_agg(concat_ws('|', exam_source, attempt_id, email, dotcom_id, score, fiscal_year), ','
+            ORDER BY exam_source, attempt_id)) AS s FROM learning_roi.individual_exams`,
         )
       ).rows[0].s;
     const before = await checksum();
@@ -130,12 +131,14 @@ describe('learning-roi pipeline in sample mode', () => {
     expect(result.status).toBe('SUCCESS');
     expect(await checksum()).toBe(before);
     const runs = await db.warehouse.query(
-      `SELECT r.source, count(w.*)::int AS windows, r.plan->>'from' AS "from" FROM etl_kusto_runs r JOIN etl_kusto_windows w USING (run_key, source)
+      `SELECT r.source, count(w.*)::int AS windows, r.plan->>'from' AS "from" FROM etl_kusto_runs r
+        JOIN etl_kusto_windows w USING (run_key, source)
         WHERE r.run_key LIKE 'roi-2-%' AND r.source = 'ace_exam_results' GROUP BY r.source, r.plan`,
     );
     expect(runs.rows).toEqual([{ source: 'ace_exam_results', windows: 1, from: '2026-06-28T00:00:00.000Z' }]);
     const gates = await db.warehouse.query(
-      `SELECT gate, status, note FROM etl_quality_gates WHERE gate = 'row_count:individual_exams' ORDER BY id DESC LIMIT 1`,
+      `SELECT gate, status, note FROM etl_quality_gates WHERE gate = 'row_count:individual_exams' ORDER BY id DESC
+        LIMIT 1`,
     );
     expect(gates.rows[0]).toMatchObject({ status: 'pass' });
     expect(gates.rows[0].note).toContain('(+0.0%)');
@@ -147,7 +150,8 @@ describe('live learner profile', () => {
   beforeAll(async () => {
     // A learner with exams in both schemas (FY25 and FY26).
     const { rows } = await db.warehouse.query(
-      `SELECT email FROM learning_roi.individual_exams GROUP BY email HAVING count(DISTINCT exam_source) = 2 ORDER BY count(*) DESC, email LIMIT 1`,
+      `SELECT email FROM learning_roi.individual_exams GROUP BY email HAVING count(DISTINCT exam_source) = 2
+        ORDER BY count(*) DESC, email LIMIT 1`,
     );
     learner = rows[0].email;
   });
@@ -167,7 +171,8 @@ describe('live learner profile', () => {
     expect(live.email).toBe(learner);
     expect(server.requests.length).toBe(before + 2); // one query per cluster
     const synced = await db.warehouse.query(
-      `SELECT attempt_id, fiscal_year, score::float8 AS score FROM learning_roi.individual_exams WHERE email = $1 ORDER BY exam_date, attempt_id`,
+      `SELECT attempt_id, fiscal_year, score::float8 AS score FROM learning_roi.individual_exams WHERE email = $1
+        ORDER BY exam_date, attempt_id`,
       [learner],
     );
     expect(live.exams.map((e) => ({ attempt_id: e.attemptId, fiscal_year: e.fiscalYear, score: e.score }))).toEqual(

@@ -24,20 +24,27 @@ beforeAll(async () => {
   const q = (sql: string) => db.warehouse.query(sql);
   // 10 learners, 7 with a dotcom_id: 70%.
   await q(`INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by, candidate_count, has_conflict)
-           SELECT 'l' || i || '@example.com', CASE WHEN i <= 7 THEN 1000 + i ELSE 0 END, CASE WHEN i <= 7 THEN 'verified_email' ELSE 'unresolved' END, 1, false
+           SELECT 'l' || i || '@example.com', CASE WHEN i <= 7 THEN 1000 + i ELSE 0 END, CASE WHEN i <= 7
+             THEN 'verified_email' ELSE 'unresolved' END, 1, false
              FROM generate_series(1, 10) i`);
   // 21 FY22-25 exams, 20 with a score: 95.2%. Pearson exams never count against coverage.
-  await q(`INSERT INTO learning_roi.individual_exams (exam_source, attempt_id, email, dotcom_id, exam_code, exam_date, fiscal_year, passed, score, score_method)
-           SELECT 'ace', 'a' || i, 'l1@example.com', 1001, 'GH-200', '2024-01-01'::timestamptz, 'FY24', true, CASE WHEN i <= 20 THEN 80 END, CASE WHEN i <= 20 THEN 'computed' END
+  await q(`INSERT INTO learning_roi.individual_exams (exam_source, attempt_id, email, dotcom_id, exam_code, exam_date,
+           fiscal_year, passed, score, score_method)
+           SELECT 'ace', 'a' || i, 'l1@example.com', 1001, 'GH-200', '2024-01-01'::timestamptz, 'FY24', true, CASE
+             WHEN i <= 20 THEN 80 END, CASE WHEN i <= 20 THEN 'computed' END
              FROM generate_series(1, 21) i
            UNION ALL
-           SELECT 'pearson', 'p' || i, 'l1@example.com', 1001, 'GH-300', '2025-08-01', 'FY26', true, NULL, NULL FROM generate_series(1, 5) i`);
+           SELECT 'pearson', 'p' || i, 'l1@example.com', 1001, 'GH-300', '2025-08-01', 'FY26', true, NULL, NULL
+             FROM generate_series(1, 5) i`);
   // Two syncs of every dataset: +10% everywhere except product_usage, down 40%.
   await q(`INSERT INTO learning_roi.dataset_syncs (dataset, status, rows, source, synced_at)
-           SELECT d, 'success', 100, 'test', now() - interval '6 hours' FROM unnest(ARRAY['certified_users','unified_users','individual_exams','product_usage','learning_activity']) d`);
+           SELECT d, 'success', 100, 'test', now() - interval '6 hours'
+             FROM unnest(ARRAY['certified_users','unified_users','individual_exams','product_usage',
+                               'learning_activity']) d`);
   await q(`INSERT INTO learning_roi.dataset_syncs (dataset, status, rows, source, synced_at)
            SELECT d, 'success', CASE WHEN d = 'product_usage' THEN 60 ELSE 110 END, 'test', now()
-             FROM unnest(ARRAY['certified_users','unified_users','individual_exams','product_usage','learning_activity']) d`);
+             FROM unnest(ARRAY['certified_users','unified_users','individual_exams','product_usage',
+                               'learning_activity']) d`);
 });
 afterAll(async () => {
   await db?.close();
@@ -98,36 +105,39 @@ describe('learning ROI quality gates', () => {
     expect(r.detail).toMatchObject({ passed: 6, warned: 1, failed: 0, warnings: 'row_count:product_usage' });
   });
 
-  it('fails the node when the identity-resolution rate is below a fail-mode threshold, keeping the result', async () => {
-    const { run, targetDate } = await check({ LEARNING_ROI_IDENTITY_MIN_RATE: '0.75' });
-    const err = await run.catch((e: Error) => e);
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as Error).message).toContain(
-      'identity_resolution_rate (7 of 10 learners have a dotcom_id (70.0%); expected ≥ 75.0%)',
-    );
-    const gates = await db.warehouse.query(
-      `SELECT gate, status FROM etl_quality_gates WHERE target_date = $1 ORDER BY id`,
-      [targetDate],
-    );
-    expect(byGate(gates.rows)).toMatchObject({
-      identity_resolution_rate: 'fail',
-      score_coverage_fy22_25: 'pass',
-      'row_count:product_usage': 'warn',
-    });
-    const ledger = await db.warehouse.query(
-      `SELECT status, error_message FROM etl_job_runs WHERE job_name = 'roi_quality_gates' AND target_date = $1`,
-      [targetDate],
-    );
-    expect(ledger.rows).toHaveLength(1);
-    expect(ledger.rows[0].status).toBe('FAILED');
-    expect(ledger.rows[0].error_message).toContain('identity_resolution_rate');
-    const status = JSON.parse(readFileSync(path.join(outputDir, 'learning-roi', 'sync_status.json'), 'utf8'));
-    expect(status.quality_gates.find((g: { gate: string }) => g.gate === 'identity_resolution_rate')).toMatchObject({
-      status: 'fail',
-      mode: 'fail',
-      target_date: targetDate,
-    });
-  });
+  it(
+    'fails the node when the identity-resolution rate ' + 'is below a fail-mode threshold, keeping the result',
+    async () => {
+      const { run, targetDate } = await check({ LEARNING_ROI_IDENTITY_MIN_RATE: '0.75' });
+      const err = await run.catch((e: Error) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as Error).message).toContain(
+        'identity_resolution_rate (7 of 10 learners have a dotcom_id (70.0%); expected ≥ 75.0%)',
+      );
+      const gates = await db.warehouse.query(
+        `SELECT gate, status FROM etl_quality_gates WHERE target_date = $1 ORDER BY id`,
+        [targetDate],
+      );
+      expect(byGate(gates.rows)).toMatchObject({
+        identity_resolution_rate: 'fail',
+        score_coverage_fy22_25: 'pass',
+        'row_count:product_usage': 'warn',
+      });
+      const ledger = await db.warehouse.query(
+        `SELECT status, error_message FROM etl_job_runs WHERE job_name = 'roi_quality_gates' AND target_date = $1`,
+        [targetDate],
+      );
+      expect(ledger.rows).toHaveLength(1);
+      expect(ledger.rows[0].status).toBe('FAILED');
+      expect(ledger.rows[0].error_message).toContain('identity_resolution_rate');
+      const status = JSON.parse(readFileSync(path.join(outputDir, 'learning-roi', 'sync_status.json'), 'utf8'));
+      expect(status.quality_gates.find((g: { gate: string }) => g.gate === 'identity_resolution_rate')).toMatchObject({
+        status: 'fail',
+        mode: 'fail',
+        target_date: targetDate,
+      });
+    },
+  );
 
   it('only warns about the same rate in warn mode', async () => {
     const { run } = await check({ LEARNING_ROI_IDENTITY_MIN_RATE: '0.75', LEARNING_ROI_IDENTITY_GATE: 'warn' });

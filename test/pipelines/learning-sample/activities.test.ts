@@ -56,7 +56,8 @@ async function runDay(force = false) {
 const factsChecksum = async () =>
   (
     await db.warehouse.query(
-      `SELECT md5(string_agg(concat_ws('|', result_id, email, user_id, resolved_by, exam_code, score, passed, taken_at), ',' ORDER BY result_id)) AS sum
+      `SELECT md5(string_agg(concat_ws('|', result_id, email, user_id, resolved_by, exam_code, score, passed, taken_at),
+         ',' ORDER BY result_id)) AS sum
          FROM mart.sample_exam_facts WHERE target_date = $1`,
       [DATE],
     )
@@ -80,7 +81,8 @@ describe('learning-sample activities', () => {
     expect(rejects.rows.reduce((s, x) => s + x.n, 0)).toBe(r.resolved.rejected);
     for (const row of rejects.rows) expect(['missing email', 'score out of range 0..100']).toContain(row.reason);
     const ledger = await db.warehouse.query(
-      `SELECT rows_processed, rows_inserted, rows_rejected FROM etl_job_runs WHERE job_name = 'resolve_identities' AND status = 'SUCCESS'`,
+      `SELECT rows_processed, rows_inserted, rows_rejected FROM etl_job_runs WHERE job_name = 'resolve_identities'
+        AND status = 'SUCCESS'`,
     );
     expect(ledger.rows).toEqual([
       { rows_processed: 400, rows_inserted: r.resolved.inserted, rows_rejected: r.resolved.rejected },
@@ -99,12 +101,14 @@ describe('learning-sample activities', () => {
     expect(by.verified_email.none_zero).toBe(true);
     // A claimed email (learner97@… also listed, unverified, for user 98) resolves to its verified owner.
     const conflict = await db.warehouse.query(
-      `SELECT DISTINCT user_id FROM mart.sample_exam_facts WHERE email = 'learner97@example.org' AND resolved_by = 'verified_email'`,
+      `SELECT DISTINCT user_id FROM mart.sample_exam_facts WHERE email = 'learner97@example.org'
+        AND resolved_by = 'verified_email'`,
     );
     for (const r of conflict.rows) expect(Number(r.user_id)).toBe(97);
     // Stray case and spaces were normalised before matching.
     const messy = await db.warehouse.query(
-      `SELECT count(*)::int AS n FROM staging.sample_exam_results WHERE target_date = $1 AND email <> lower(trim(email))`,
+      `SELECT count(*)::int AS n FROM staging.sample_exam_results WHERE target_date = $1
+        AND email <> lower(trim(email))`,
       [DATE],
     );
     expect(messy.rows[0].n).toBeGreaterThan(0);
@@ -116,7 +120,8 @@ describe('learning-sample activities', () => {
 
   it('aggregates per exam and writes the dashboard file atomically', async () => {
     const stats = await db.warehouse.query(
-      `SELECT sum(attempts)::int AS attempts, count(*)::int AS exams FROM mart.sample_daily_exam_stats WHERE target_date = $1`,
+      `SELECT sum(attempts)::int AS attempts, count(*)::int AS exams FROM mart.sample_daily_exam_stats
+        WHERE target_date = $1`,
       [DATE],
     );
     const facts = await db.warehouse.query(
@@ -143,34 +148,40 @@ describe('learning-sample activities', () => {
     expect(dupes.rows[0].n).toBe(forced.resolved.rejected);
   });
 
-  it('incremental sync: the cursor follows committed rows and rows sharing the boundary timestamp are not lost', async () => {
-    const first = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
-    expect(first.rows).toBe(1200);
-    const cursor1 = (
-      await db.warehouse.query(`SELECT value FROM etl_cursors WHERE name = 'sample_source.exam_results.updated_at'`)
-    ).rows[0].value;
-    const maxSource = (await db.oltp.query(`SELECT max(updated_at) AS m FROM sample_source.exam_results`)).rows[0]
-      .m as Date;
-    expect(new Date(cursor1).getTime()).toBe(maxSource.getTime());
-    // A late row lands with exactly the cursor's timestamp, and one existing row changes.
-    await db.oltp.query(
-      `INSERT INTO sample_source.exam_results (id, email, exam_code, score, passed, source_user_id, taken_at, updated_at)
+  it(
+    'incremental sync: the cursor follows committed rows ' + 'and rows sharing the boundary timestamp are not lost',
+    async () => {
+      const first = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
+      expect(first.rows).toBe(1200);
+      const cursor1 = (
+        await db.warehouse.query(`SELECT value FROM etl_cursors WHERE name = 'sample_source.exam_results.updated_at'`)
+      ).rows[0].value;
+      const maxSource = (await db.oltp.query(`SELECT max(updated_at) AS m FROM sample_source.exam_results`)).rows[0]
+        .m as Date;
+      expect(new Date(cursor1).getTime()).toBe(maxSource.getTime());
+      // A late row lands with exactly the cursor's timestamp, and one existing row changes.
+      await db.oltp.query(
+        `INSERT INTO sample_source.exam_results (id, email, exam_code, score, passed, source_user_id, taken_at,
+       updated_at)
        VALUES (999999999, 'late@example.org', 'GH-100', 88, true, NULL, $1, $1)`,
-      [maxSource],
-    );
-    await db.oltp.query(
-      `UPDATE sample_source.exam_results SET score = 12, updated_at = $1::timestamptz + interval '1 minute' WHERE id = (SELECT min(id) FROM sample_source.exam_results WHERE id <> 999999999)`,
-      [maxSource],
-    );
-    const second = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
-    expect(second.inserted).toBe(1);
-    expect(second.updated).toBe(1);
-    const live = await db.warehouse.query(
-      `SELECT count(*)::int AS n, count(*) FILTER (WHERE result_id = 999999999)::int AS late FROM mart.sample_exam_results_live`,
-    );
-    expect(live.rows[0]).toEqual({ n: 1201, late: 1 });
-    const third = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
-    expect(third.inserted ?? 0).toBe(0);
-    expect(third.updated ?? 0).toBe(0);
-  });
+        [maxSource],
+      );
+      await db.oltp.query(
+        `UPDATE sample_source.exam_results SET score = 12, updated_at = $1::timestamptz + interval '1 minute'
+        WHERE id = (SELECT min(id) FROM sample_source.exam_results WHERE id <> 999999999)`,
+        [maxSource],
+      );
+      const second = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
+      expect(second.inserted).toBe(1);
+      expect(second.updated).toBe(1);
+      const live = await db.warehouse.query(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE result_id = 999999999)::int AS late
+        FROM mart.sample_exam_results_live`,
+      );
+      expect(live.rows[0]).toEqual({ n: 1201, late: 1 });
+      const third = await call(acts.syncSampleExamsIncremental, input('sync_exam_results', { targetDate: undefined }));
+      expect(third.inserted ?? 0).toBe(0);
+      expect(third.updated ?? 0).toBe(0);
+    },
+  );
 });

@@ -144,62 +144,68 @@ describe('school API in Temporal', () => {
     await env?.teardown();
   });
 
-  it('bootstraps through the nightly pipeline, then a failed attempt of the incremental node is retried and resumes mid-pagination', async () => {
-    await db.warehouse.query(
-      `TRUNCATE school.users, school.projects_users, school.achievements_users, etl_cursors, api_extract_progress, etl_job_runs, api_hits`,
-    );
-    const config = schoolConfig(school);
-    const activities = createSchoolApiActivities(depsFor(db, config));
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'api-sources',
-      activities,
-      ...bundledWorkerOptions(),
-    });
-    const node = schoolApiIncremental.nodes[0]!;
-    const quickRetry = {
-      ...schoolApiIncremental,
-      nodes: [{ ...node, retry: { initialIntervalSeconds: 1, maximumAttempts: 3 } }],
-    };
-
-    await worker.runUntil(async () => {
-      const boot = await env.client.workflow.execute(runPipeline, {
+  it(
+    'bootstraps through the nightly pipeline, ' +
+      'then a failed attempt of the incremental node is retried and resumes mid-pagination',
+    async () => {
+      await db.warehouse.query(
+        `TRUNCATE school.users, school.projects_users, school.achievements_users, ` +
+          `etl_cursors, api_extract_progress, etl_job_runs, api_hits`,
+      );
+      const config = schoolConfig(school);
+      const activities = createSchoolApiActivities(depsFor(db, config));
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
         taskQueue: 'api-sources',
-        workflowId: `school-boot-${Date.now()}`,
-        args: [{ pipeline: 'school-api-nightly', targetDate: '2026-01-12', force: true }],
+        activities,
+        ...bundledWorkerOptions(),
       });
-      expect(boot.status).toBe('SUCCESS');
+      const node = schoolApiIncremental.nodes[0]!;
+      const quickRetry = {
+        ...schoolApiIncremental,
+        nodes: [{ ...node, retry: { initialIntervalSeconds: 1, maximumAttempts: 3 } }],
+      };
+
+      await worker.runUntil(async () => {
+        const boot = await env.client.workflow.execute(runPipeline, {
+          taskQueue: 'api-sources',
+          workflowId: `school-boot-${Date.now()}`,
+          args: [{ pipeline: 'school-api-nightly', targetDate: '2026-01-12', force: true }],
+        });
+        expect(boot.status).toBe('SUCCESS');
+        expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+          school.count('projects_users', { cursusId: 21 }),
+        );
+
+        school.touchRandom('projects_users', 60, new Date(Date.now() - 1000));
+        school.stats.reset();
+        school.inject({ path: '/v2/projects_users', page: 3, times: 4, respond: { status: 500 } });
+        const inc = await env.client.workflow.execute(runPipeline, {
+          taskQueue: 'api-sources',
+          workflowId: `school-inc-${Date.now()}`,
+          args: [{ pipeline: quickRetry.name, definition: quickRetry }],
+        });
+        expect(inc.status).toBe('SUCCESS');
+      });
+      const runs = await db.warehouse.query(
+        `SELECT status, attempt FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at`,
+        [node.id],
+      );
+      expect(runs.rows).toEqual([
+        { status: 'FAILED', attempt: 1 },
+        { status: 'SUCCESS', attempt: 2 },
+      ]);
+      // users was complete before the failure: none of its pages read again. projects_users pages 1–2 were committed:
+      // read once.
+      const userPages = school.stats.log.filter((e) => e.path === '/v2/cursus/21/users').map((e) => e.page);
+      expect(userPages.length).toBeGreaterThan(0);
+      expect(new Set(userPages).size).toBe(userPages.length);
+      expect(school.stats.count('/v2/projects_users', 1)).toBe(1);
+      expect(school.stats.count('/v2/projects_users', 2)).toBe(1);
+      expect(school.stats.count('/v2/projects_users', 3)).toBe(5);
       expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
         school.count('projects_users', { cursusId: 21 }),
       );
-
-      school.touchRandom('projects_users', 60, new Date(Date.now() - 1000));
-      school.stats.reset();
-      school.inject({ path: '/v2/projects_users', page: 3, times: 4, respond: { status: 500 } });
-      const inc = await env.client.workflow.execute(runPipeline, {
-        taskQueue: 'api-sources',
-        workflowId: `school-inc-${Date.now()}`,
-        args: [{ pipeline: quickRetry.name, definition: quickRetry }],
-      });
-      expect(inc.status).toBe('SUCCESS');
-    });
-    const runs = await db.warehouse.query(
-      `SELECT status, attempt FROM etl_job_runs WHERE job_name = $1 ORDER BY started_at`,
-      [node.id],
-    );
-    expect(runs.rows).toEqual([
-      { status: 'FAILED', attempt: 1 },
-      { status: 'SUCCESS', attempt: 2 },
-    ]);
-    // users was complete before the failure: none of its pages read again. projects_users pages 1–2 were committed: read once.
-    const userPages = school.stats.log.filter((e) => e.path === '/v2/cursus/21/users').map((e) => e.page);
-    expect(userPages.length).toBeGreaterThan(0);
-    expect(new Set(userPages).size).toBe(userPages.length);
-    expect(school.stats.count('/v2/projects_users', 1)).toBe(1);
-    expect(school.stats.count('/v2/projects_users', 2)).toBe(1);
-    expect(school.stats.count('/v2/projects_users', 3)).toBe(5);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
-      school.count('projects_users', { cursusId: 21 }),
-    );
-  });
+    },
+  );
 });

@@ -39,9 +39,11 @@ beforeEach(async () => {
   server = await startSchoolApiServer({ sizes: SIZES });
   config = schoolConfig(server);
   act = createSchoolApiActivities(depsFor(db, config));
-  await db.warehouse
-    .query(`TRUNCATE school.cursus, school.campuses, school.projects, school.achievements, school.coalitions, school.users,
-    school.projects_users, school.achievements_users, school.coalitions_users, etl_cursors, etl_rejects, etl_job_runs, api_hits, api_extract_progress`);
+  await db.warehouse.query(
+    `TRUNCATE school.cursus, school.campuses, school.projects, school.achievements, school.coalitions, school.users,
+    school.projects_users, school.achievements_users, school.coalitions_users, etl_cursors, etl_rejects, ` +
+      `etl_job_runs, api_hits, api_extract_progress`,
+  );
 });
 afterEach(async () => {
   await server?.close();
@@ -53,53 +55,56 @@ const incremental = (tables: string[], id = 'school_inc') => act.syncSchoolTable
 const scopeUsers = () => server.count('users', { cursusId: 21, kind: 'student', alumni: false });
 
 describe('school API bootstrap', () => {
-  it('loads every table within the configured scope, records the calls per endpoint and sets both cursors', async () => {
-    const r = await bootstrap([
-      'cursus',
-      'campuses',
-      'projects',
-      'achievements',
-      'coalitions',
-      'users',
-      'projects_users',
-      'achievements_users',
-      'coalitions_users',
-    ]);
-    expect(r.skipped).toBeFalsy();
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.users')).toBe(scopeUsers());
-    expect(
-      await count(
-        db.warehouse,
-        `SELECT count(*) FROM school.users WHERE cursus_id <> 21 OR kind <> 'student' OR alumni`,
-      ),
-    ).toBe(0);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
-      server.count('projects_users', { cursusId: 21 }),
-    );
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects')).toBe(
-      server.count('projects', { cursusId: 21 }),
-    );
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.coalitions_users')).toBe(30);
-    expect(await count(db.warehouse, 'SELECT count(*) FROM school.student_projects')).toBeGreaterThan(0);
+  it(
+    'loads every table within the configured scope, ' + 'records the calls per endpoint and sets both cursors',
+    async () => {
+      const r = await bootstrap([
+        'cursus',
+        'campuses',
+        'projects',
+        'achievements',
+        'coalitions',
+        'users',
+        'projects_users',
+        'achievements_users',
+        'coalitions_users',
+      ]);
+      expect(r.skipped).toBeFalsy();
+      expect(await count(db.warehouse, 'SELECT count(*) FROM school.users')).toBe(scopeUsers());
+      expect(
+        await count(
+          db.warehouse,
+          `SELECT count(*) FROM school.users WHERE cursus_id <> 21 OR kind <> 'student' OR alumni`,
+        ),
+      ).toBe(0);
+      expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects_users')).toBe(
+        server.count('projects_users', { cursusId: 21 }),
+      );
+      expect(await count(db.warehouse, 'SELECT count(*) FROM school.projects')).toBe(
+        server.count('projects', { cursusId: 21 }),
+      );
+      expect(await count(db.warehouse, 'SELECT count(*) FROM school.coalitions_users')).toBe(30);
+      expect(await count(db.warehouse, 'SELECT count(*) FROM school.student_projects')).toBeGreaterThan(0);
 
-    // Every request the server saw is in api_hits, endpoint by endpoint.
-    const hits = await hitsOf(db.warehouse, 'school_boot');
-    const recorded = Object.values(hits).reduce((s, h) => s + h.calls, 0);
-    expect(recorded).toBe(server.stats.total);
-    expect(hits[USERS_EP]!.calls).toBe(Math.floor(scopeUsers() / 10) + 1);
-    expect(hits['POST /oauth/token']!.calls).toBe(1);
-    expect(hits[USERS_EP]!.rate_limit_remaining).toBeGreaterThan(0);
+      // Every request the server saw is in api_hits, endpoint by endpoint.
+      const hits = await hitsOf(db.warehouse, 'school_boot');
+      const recorded = Object.values(hits).reduce((s, h) => s + h.calls, 0);
+      expect(recorded).toBe(server.stats.total);
+      expect(hits[USERS_EP]!.calls).toBe(Math.floor(scopeUsers() / 10) + 1);
+      expect(hits['POST /oauth/token']!.calls).toBe(1);
+      expect(hits[USERS_EP]!.rate_limit_remaining).toBeGreaterThan(0);
 
-    const maxUpdated = await db.warehouse.query<{ v: string }>(
-      `SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS v FROM school.users`,
-    );
-    expect(await cursor(db.warehouse, 'school-api:users:updated_at:nightly')).toBe(maxUpdated.rows[0]!.v);
-    expect(await cursor(db.warehouse, 'school-api:users:updated_at:incremental')).toBe(maxUpdated.rows[0]!.v);
-    const ledger = await db.warehouse.query(
-      `SELECT status, rows_processed FROM etl_job_runs WHERE job_name = 'school_boot'`,
-    );
-    expect(ledger.rows).toEqual([{ status: 'SUCCESS', rows_processed: r.rows }]);
-  });
+      const maxUpdated = await db.warehouse.query<{ v: string }>(
+        `SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS v FROM school.users`,
+      );
+      expect(await cursor(db.warehouse, 'school-api:users:updated_at:nightly')).toBe(maxUpdated.rows[0]!.v);
+      expect(await cursor(db.warehouse, 'school-api:users:updated_at:incremental')).toBe(maxUpdated.rows[0]!.v);
+      const ledger = await db.warehouse.query(
+        `SELECT status, rows_processed FROM etl_job_runs WHERE job_name = 'school_boot'`,
+      );
+      expect(ledger.rows).toEqual([{ status: 'SUCCESS', rows_processed: r.rows }]);
+    },
+  );
 
   it('skips a nightly job that already succeeded for its date, spending no call', async () => {
     await act.syncSchoolTables(nodeInput('school_ref', { tables: ['cursus'] }, { targetDate: '2026-01-10' }));
@@ -161,7 +166,8 @@ describe('school API incremental', () => {
     await bootstrap(['coalitions_users']);
     const boundary = await count(
       db.warehouse,
-      `SELECT count(*) FROM school.coalitions_users WHERE updated_at = (SELECT max(updated_at) FROM school.coalitions_users) AND id NOT IN (3, 4)`,
+      `SELECT count(*) FROM school.coalitions_users
+        WHERE updated_at = (SELECT max(updated_at) FROM school.coalitions_users) AND id NOT IN (3, 4)`,
     );
     const t = new Date(Date.now() - 5000);
     server.touch('coalitions_users', [3, 4], t);
@@ -296,42 +302,46 @@ describe('school API resumable extraction', () => {
     expect(beats.map((b) => b.rowsCommitted)).toEqual(Array.from({ length: pages }, (_, i) => i * 10));
   });
 
-  it('after a crash mid-pagination, resumes at the first uncommitted page: no committed page is fetched twice', async () => {
-    await bootstrap(['projects_users']);
-    const before = await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental');
-    server.touchRandom('projects_users', 60, new Date(Date.now() - 1000));
-    const inWindow = server.count('projects_users', { cursusId: 21 });
-    expect(inWindow).toBeGreaterThan(0);
-    server.stats.reset();
-    // Page 4 keeps failing past the retries: the attempt dies after committing pages 1–3.
-    server.inject({ path: PU_PATH, page: 4, times: 4, respond: { status: 500 } });
-    await expect(incremental(['projects_users'])).rejects.toThrow(/still answered 500/);
-    const progress = await db.warehouse.query(
-      `SELECT state, next_page, pages_committed FROM api_extract_progress WHERE job_name = 'school_inc'`,
-    );
-    expect(progress.rows).toEqual([{ state: 'running', next_page: 4, pages_committed: 3 }]);
-    expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).toBe(before); // never moves after a failure
-    const failed = await db.warehouse.query(`SELECT status FROM etl_job_runs WHERE job_name = 'school_inc'`);
-    expect(failed.rows).toEqual([{ status: 'FAILED' }]);
-    const spentBefore = (await hitsOf(db.warehouse, 'school_inc'))['/v2/projects_users']!.calls;
-    expect(spentBefore).toBe(3 + 4); // recorded even though the attempt failed
+  it(
+    'after a crash mid-pagination, resumes at the first uncommitted page: ' + 'no committed page is fetched twice',
+    async () => {
+      await bootstrap(['projects_users']);
+      const before = await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental');
+      server.touchRandom('projects_users', 60, new Date(Date.now() - 1000));
+      const inWindow = server.count('projects_users', { cursusId: 21 });
+      expect(inWindow).toBeGreaterThan(0);
+      server.stats.reset();
+      // Page 4 keeps failing past the retries: the attempt dies after committing pages 1–3.
+      server.inject({ path: PU_PATH, page: 4, times: 4, respond: { status: 500 } });
+      await expect(incremental(['projects_users'])).rejects.toThrow(/still answered 500/);
+      const progress = await db.warehouse.query(
+        `SELECT state, next_page, pages_committed FROM api_extract_progress WHERE job_name = 'school_inc'`,
+      );
+      expect(progress.rows).toEqual([{ state: 'running', next_page: 4, pages_committed: 3 }]);
+      // never moves after a failure
+      expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).toBe(before);
+      const failed = await db.warehouse.query(`SELECT status FROM etl_job_runs WHERE job_name = 'school_inc'`);
+      expect(failed.rows).toEqual([{ status: 'FAILED' }]);
+      const spentBefore = (await hitsOf(db.warehouse, 'school_inc'))['/v2/projects_users']!.calls;
+      expect(spentBefore).toBe(3 + 4); // recorded even though the attempt failed
 
-    server.clearFailures();
-    await incremental(['projects_users']);
-    for (const page of [1, 2, 3]) expect(server.stats.count(PU_PATH, page)).toBe(1);
-    expect(server.stats.count(PU_PATH, 4)).toBe(5);
-    const after = await hitsOf(db.warehouse, 'school_inc');
-    expect(after['/v2/projects_users']!.calls).toBe(server.stats.count(PU_PATH));
-    expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).not.toBe(before);
-    expect(
-      await count(
-        db.warehouse,
-        `SELECT count(*) FROM api_extract_progress WHERE job_name = 'school_inc' AND state = 'idle'`,
-      ),
-    ).toBe(1);
-    const { rows } = await db.warehouse.query<{ n: number; s: string }>(
-      'SELECT count(*)::int AS n, sum(final_mark)::text AS s FROM school.projects_users',
-    );
-    expect(rows[0]!.n).toBe(server.count('projects_users', { cursusId: 21 }));
-  });
+      server.clearFailures();
+      await incremental(['projects_users']);
+      for (const page of [1, 2, 3]) expect(server.stats.count(PU_PATH, page)).toBe(1);
+      expect(server.stats.count(PU_PATH, 4)).toBe(5);
+      const after = await hitsOf(db.warehouse, 'school_inc');
+      expect(after['/v2/projects_users']!.calls).toBe(server.stats.count(PU_PATH));
+      expect(await cursor(db.warehouse, 'school-api:projects_users:updated_at:incremental')).not.toBe(before);
+      expect(
+        await count(
+          db.warehouse,
+          `SELECT count(*) FROM api_extract_progress WHERE job_name = 'school_inc' AND state = 'idle'`,
+        ),
+      ).toBe(1);
+      const { rows } = await db.warehouse.query<{ n: number; s: string }>(
+        'SELECT count(*)::int AS n, sum(final_mark)::text AS s FROM school.projects_users',
+      );
+      expect(rows[0]!.n).toBe(server.count('projects_users', { cursusId: 21 }));
+    },
+  );
 });

@@ -82,7 +82,8 @@ describe('OLTP generator', () => {
   const dimVersions = async (dbs: TestDatabases) =>
     (
       await dbs.warehouse.query(
-        `SELECT md5(string_agg(d::text, ',' ORDER BY d::text)) AS c FROM (SELECT learner_id, grade_level, effective_from, effective_to FROM dw.dim_learner) d`,
+        `SELECT md5(string_agg(d::text, ',' ORDER BY d::text)) AS c
+          FROM (SELECT learner_id, grade_level, effective_from, effective_to FROM dw.dim_learner) d`,
       )
     ).rows[0].c;
 

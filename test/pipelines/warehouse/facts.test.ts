@@ -57,15 +57,19 @@ describe('fact builds', () => {
     const L = (await dbs.oltp.query('SELECT learner_id FROM platform.learners WHERE is_active LIMIT 1')).rows[0]
       .learner_id;
     await dbs.oltp.query(
-      `INSERT INTO platform.sessions (session_id, tenant_id, learner_id, subject_id, device, started_at, ended_at) VALUES
+      `INSERT INTO platform.sessions (session_id, tenant_id, learner_id, subject_id, device, started_at, ended_at)
+        VALUES
          ('dddddddd-0000-0000-0000-000000000001', $1, NULL, 'MATH', 'web', '${D}T10:00:00Z', '${D}T10:30:00Z'),
-         ('dddddddd-0000-0000-0000-000000000002', $1, 'eeeeeeee-0000-0000-0000-000000000001', 'MATH', 'web', '${D}T11:00:00Z', '${D}T11:30:00Z'),
+         ('dddddddd-0000-0000-0000-000000000002', $1, 'eeeeeeee-0000-0000-0000-000000000001', 'MATH', 'web',
+         '${D}T11:00:00Z', '${D}T11:30:00Z'),
          ('dddddddd-0000-0000-0000-000000000003', $1, $2, 'MATH', 'web', '${D}T12:00:00Z', '${D}T09:00:00Z')`,
       [T, L],
     );
     await dbs.oltp.query(
-      `INSERT INTO platform.homework_submissions (submission_id, tenant_id, learner_id, subject_id, teacher_id, assigned_at, due_at, submitted_at, score, max_score, status)
-       VALUES ('dddddddd-0000-0000-0000-000000000004', $1, $2, 'MATH', NULL, '${D}T08:00:00Z', '${D}T20:00:00Z', '${D}T09:00:00Z', 140, 100, 'on_time')`,
+      `INSERT INTO platform.homework_submissions (submission_id, tenant_id, learner_id, subject_id, teacher_id,
+       assigned_at, due_at, submitted_at, score, max_score, status)
+       VALUES ('dddddddd-0000-0000-0000-000000000004', $1, $2, 'MATH', NULL, '${D}T08:00:00Z', '${D}T20:00:00Z',
+         '${D}T09:00:00Z', 140, 100, 'on_time')`,
       [T, L],
     );
 
@@ -111,78 +115,95 @@ describe('fact builds', () => {
     expect(raw.rows[0].raw).toMatchObject({ score: 140, max_score: 100, status: 'on_time' });
   });
 
-  it('every dimension key points at the version valid at event time (history is used, not just current rows)', async () => {
-    const { rows } = await dbs.warehouse.query<{ wrong: number; historic: number }>(
-      `SELECT count(*) FILTER (WHERE NOT (f.occurred_at >= l.effective_from AND (l.effective_to IS NULL OR f.occurred_at < l.effective_to)))::int AS wrong,
+  it(
+    'every dimension key points at the version valid at ' + 'event time (history is used, not just current rows)',
+    async () => {
+      const { rows } = await dbs.warehouse.query<{ wrong: number; historic: number }>(
+        `SELECT count(*) FILTER (WHERE NOT (f.occurred_at >= l.effective_from AND (l.effective_to IS NULL
+        OR f.occurred_at < l.effective_to)))::int AS wrong,
               count(*) FILTER (WHERE NOT l.is_current)::int AS historic
          FROM (SELECT learner_key, started_at AS occurred_at FROM dw.fact_sessions
                UNION ALL SELECT learner_key, occurred_at FROM dw.fact_focus_events
                UNION ALL SELECT learner_key, submitted_at FROM dw.fact_homework_events
                UNION ALL SELECT learner_key, occurred_at FROM dw.fact_recommendation_events) f
          JOIN dw.dim_learner l USING (learner_key)`,
-    );
-    expect(rows[0]!.wrong).toBe(0);
-    expect(rows[0]!.historic).toBeGreaterThan(0);
-  });
+      );
+      expect(rows[0]!.wrong).toBe(0);
+      expect(rows[0]!.historic).toBeGreaterThan(0);
+    },
+  );
 
-  it('a rerun without --force is skipped; --force rebuilds byte-identical tables; other dates are untouched', async () => {
-    await buildAll('2026-02-02');
-    const before = await allFactChecksums(dbs.warehouse);
-    const skipped = await buildAll(D);
-    expect(Object.values(skipped).every((r) => r.skipped)).toBe(true);
-    expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual([
-      'SUCCESS',
-      'SKIPPED',
-    ]);
+  it(
+    'a rerun without --force is skipped; ' + '--force rebuilds byte-identical tables; other dates are untouched',
+    async () => {
+      await buildAll('2026-02-02');
+      const before = await allFactChecksums(dbs.warehouse);
+      const skipped = await buildAll(D);
+      expect(Object.values(skipped).every((r) => r.skipped)).toBe(true);
+      expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual([
+        'SUCCESS',
+        'SKIPPED',
+      ]);
 
-    const forced = await buildAll(D, true);
-    expect(forced.build_fact_sessions).toMatchObject({ deleted: forced.build_fact_sessions!.inserted });
-    expect(await allFactChecksums(dbs.warehouse)).toEqual(before);
-    // Rejects are replaced too, not appended.
-    expect(
-      await count(`SELECT count(*) AS n FROM etl_rejects WHERE job_name = 'build_fact_sessions' AND target_date = $1`, [
-        D,
-      ]),
-    ).toBe(forced.build_fact_sessions!.rejected);
-    expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual([
-      'SUCCESS',
-      'SKIPPED',
-      'SUCCESS',
-    ]);
-  });
+      const forced = await buildAll(D, true);
+      expect(forced.build_fact_sessions).toMatchObject({ deleted: forced.build_fact_sessions!.inserted });
+      expect(await allFactChecksums(dbs.warehouse)).toEqual(before);
+      // Rejects are replaced too, not appended.
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM etl_rejects WHERE job_name = 'build_fact_sessions' AND target_date = $1`,
+          [D],
+        ),
+      ).toBe(forced.build_fact_sessions!.rejected);
+      expect((await ledger(dbs.warehouse, 'build_fact_sessions', D)).map((r) => r.status)).toEqual([
+        'SUCCESS',
+        'SKIPPED',
+        'SUCCESS',
+      ]);
+    },
+  );
 
-  it('late events arrive the next day: a forced rebuild adds them, flagged, joined as of their event time', async () => {
-    const before = await run('buildFactFocusEvents', 'build_fact_focus_events', TO, true);
-    const pending = await dbs.oltp.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM oltp_sim.pending_session_events
-        WHERE event_type LIKE 'focus%' AND occurred_at >= '${TO}T00:00:00Z' AND occurred_at < '${TO}T00:00:00Z'::timestamptz + interval '1 day'
+  it(
+    'late events arrive the next day: a forced rebuild adds them, ' + 'flagged, joined as of their event time',
+    async () => {
+      const before = await run('buildFactFocusEvents', 'build_fact_focus_events', TO, true);
+      const pending = await dbs.oltp.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM oltp_sim.pending_session_events
+        WHERE event_type LIKE 'focus%' AND occurred_at >= '${TO}T00:00:00Z'
+          AND occurred_at < '${TO}T00:00:00Z'::timestamptz + interval '1 day'
           AND received_at < '${TO}T00:00:00Z'::timestamptz + interval '2 days'`,
-    );
-    expect(pending.rows[0]!.n).toBeGreaterThan(0);
-    await applyOltpDay(dbs.oltp, SCALE, '2026-02-05'); // they arrive (and the day's own activity)
-    const after = await run('buildFactFocusEvents', 'build_fact_focus_events', TO, true);
-    expect(after.rows).toBe(before.rows + pending.rows[0]!.n);
-    expect(
-      await count(`SELECT count(*) AS n FROM dw.fact_focus_events WHERE date_key = 20260204 AND is_late_arrival`),
-    ).toBeGreaterThan(0);
-    expect(
-      await count(`SELECT count(*) AS n FROM dw.fact_focus_events f JOIN dw.dim_learner l USING (learner_key)
-                    WHERE f.date_key = 20260204 AND NOT (f.occurred_at >= l.effective_from AND (l.effective_to IS NULL OR f.occurred_at < l.effective_to))`),
-    ).toBe(0);
-  });
+      );
+      expect(pending.rows[0]!.n).toBeGreaterThan(0);
+      await applyOltpDay(dbs.oltp, SCALE, '2026-02-05'); // they arrive (and the day's own activity)
+      const after = await run('buildFactFocusEvents', 'build_fact_focus_events', TO, true);
+      expect(after.rows).toBe(before.rows + pending.rows[0]!.n);
+      expect(
+        await count(`SELECT count(*) AS n FROM dw.fact_focus_events WHERE date_key = 20260204 AND is_late_arrival`),
+      ).toBeGreaterThan(0);
+      expect(
+        await count(`SELECT count(*) AS n FROM dw.fact_focus_events f JOIN dw.dim_learner l USING (learner_key)
+                    WHERE f.date_key = 20260204 AND NOT (f.occurred_at >= l.effective_from AND (l.effective_to IS NULL
+                      OR f.occurred_at < l.effective_to))`),
+      ).toBe(0);
+    },
+  );
 
-  it('a day with far fewer rows than its 7-day median is flagged in the ledger and in status; the threshold is configurable', async () => {
-    for (const d of ['2026-02-01', '2026-02-04']) await run('buildFactSessions', 'build_fact_sessions', d);
-    await applyOltpDay(dbs.oltp, SCALE, '2026-02-06', { eventsPerDay: 2_000 }); // a tenth of the usual day
-    const r = await run('buildFactSessions', 'build_fact_sessions', '2026-02-06');
-    expect(r.detail?.alert).toMatch(/rows processed 100 is 90% below the 7-day median 1,00\d \(alert above 50%\)/);
-    expect((await ledger(dbs.warehouse, 'build_fact_sessions', '2026-02-06'))[0]!.alert).toBe(r.detail?.alert);
-    const standing = await standingRowDropAlerts(dbs.warehouse);
-    expect(standing.map((a) => [a.job_name, a.target_date])).toEqual([['build_fact_sessions', '2026-02-06']]);
+  it(
+    'a day with far fewer rows than its 7-day median is flagged in the ledger and in status; ' +
+      'the threshold is configurable',
+    async () => {
+      for (const d of ['2026-02-01', '2026-02-04']) await run('buildFactSessions', 'build_fact_sessions', d);
+      await applyOltpDay(dbs.oltp, SCALE, '2026-02-06', { eventsPerDay: 2_000 }); // a tenth of the usual day
+      const r = await run('buildFactSessions', 'build_fact_sessions', '2026-02-06');
+      expect(r.detail?.alert).toMatch(/rows processed 100 is 90% below the 7-day median 1,00\d \(alert above 50%\)/);
+      expect((await ledger(dbs.warehouse, 'build_fact_sessions', '2026-02-06'))[0]!.alert).toBe(r.detail?.alert);
+      const standing = await standingRowDropAlerts(dbs.warehouse);
+      expect(standing.map((a) => [a.job_name, a.target_date])).toEqual([['build_fact_sessions', '2026-02-06']]);
 
-    const lenient = createWarehouseActivities(activityDeps(dbs, { LEARNSYNC_ROWS_DROP_ALERT: '0.95' }));
-    const again = await run('buildFactSessions', 'build_fact_sessions', '2026-02-06', true, lenient);
-    expect(again.detail?.alert).toBeUndefined();
-    expect(await standingRowDropAlerts(dbs.warehouse)).toEqual([]);
-  });
+      const lenient = createWarehouseActivities(activityDeps(dbs, { LEARNSYNC_ROWS_DROP_ALERT: '0.95' }));
+      const again = await run('buildFactSessions', 'build_fact_sessions', '2026-02-06', true, lenient);
+      expect(again.detail?.alert).toBeUndefined();
+      expect(await standingRowDropAlerts(dbs.warehouse)).toEqual([]);
+    },
+  );
 });

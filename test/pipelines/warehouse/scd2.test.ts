@@ -38,13 +38,15 @@ const sync = (spec: DimensionSpec, asOf: string) =>
 
 async function addTenant(id = T1, name = 'Northwind Academy', at = '2025-01-01T00:00:00Z') {
   await dbs.oltp.query(
-    `INSERT INTO platform.tenants (tenant_id, name, region, plan, is_active, created_at, updated_at) VALUES ($1, $2, 'eu-west', 'pro', true, $3, $3)`,
+    `INSERT INTO platform.tenants (tenant_id, name, region, plan, is_active, created_at, updated_at)
+      VALUES ($1, $2, 'eu-west', 'pro', true, $3, $3)`,
     [id, name, at],
   );
 }
 async function addLearner(id: string, n: number, grade: number, at = '2025-06-01T00:00:00Z') {
   await dbs.oltp.query(
-    `INSERT INTO platform.learners (learner_id, student_number, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at)
+    `INSERT INTO platform.learners (learner_id, student_number, tenant_id, grade_level, preferred_language, is_active,
+     created_at, updated_at)
      VALUES ($1, $2, $3, $4, 'en', true, $5, $5)`,
     [id, n, T1, grade, at],
   );
@@ -65,7 +67,8 @@ interface Version {
 }
 async function versions(id: string): Promise<Version[]> {
   const { rows } = await dbs.warehouse.query<Version>(
-    `SELECT learner_key AS key, grade_level AS grade, to_char(effective_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS from,
+    `SELECT learner_key AS key, grade_level AS grade,
+            to_char(effective_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS from,
             to_char(effective_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS to, is_current AS current
        FROM dw.dim_learner WHERE learner_id = $1 ORDER BY effective_from, learner_key`,
     [id],
@@ -76,9 +79,12 @@ async function versions(id: string): Promise<Version[]> {
 /** The invariants the issue asks for, checked on the whole table. */
 async function expectInvariants(table = 'dw.dim_learner', key = 'learner_id') {
   const { rows } = await dbs.warehouse.query<{ multi_current: number; overlaps: number; open_not_current: number }>(
-    `SELECT (SELECT count(*) FROM (SELECT ${key} FROM ${table} WHERE is_current GROUP BY ${key} HAVING count(*) > 1) m)::int AS multi_current,
+    `SELECT (SELECT count(*)
+               FROM (SELECT ${key} FROM ${table} WHERE is_current GROUP BY ${key} HAVING count(*) > 1) m
+            )::int AS multi_current,
             (SELECT count(*) FROM ${table} a JOIN ${table} b ON a.${key} = b.${key} AND a.ctid < b.ctid
-              AND tstzrange(a.effective_from, a.effective_to) && tstzrange(b.effective_from, b.effective_to))::int AS overlaps,
+              AND tstzrange(a.effective_from, a.effective_to) && tstzrange(b.effective_from, b.effective_to)
+            )::int AS overlaps,
             (SELECT count(*) FROM ${table} WHERE is_current <> (effective_to IS NULL))::int AS open_not_current`,
   );
   expect(rows[0]).toEqual({ multi_current: 0, overlaps: 0, open_not_current: 0 });
@@ -144,7 +150,7 @@ describe('SCD2 dimensions', () => {
     await expectInvariants();
   });
 
-  it('source delete closes the current version at the sync time; a comeback opens a new one after it', async () => {
+  it('a source delete closes the version at the sync time; a comeback opens when a sync sees it again', async () => {
     await dbs.oltp.query('DELETE FROM platform.learners WHERE learner_id = $1', [C]);
     expect(await sync(DIM_LEARNER, '2026-03-05T00:00:00Z')).toMatchObject({
       processed: 2,
@@ -160,10 +166,54 @@ describe('SCD2 dimensions', () => {
 
     await addLearner(C, 3, 8, '2025-06-01T00:00:00Z'); // restored from backup: old timestamps
     expect(await sync(DIM_LEARNER, '2026-03-07T00:00:00Z')).toMatchObject({ inserted: 1, deleted: 0 });
+    // Not at its old updated_at, nor at the close: between 03-05 and 03-07 the learner did not exist.
     expect((await versions(C)).map(({ grade, from, to, current }) => [grade, from, to, current])).toEqual([
       [7, '2025-06-01T00:00', '2026-03-05T00:00', false],
-      [8, '2026-03-05T00:00', null, true],
+      [8, '2026-03-07T00:00', null, true],
     ]);
+    const asOf = async (t: string) =>
+      (
+        await dbs.warehouse.query(
+          `SELECT grade_level AS grade FROM dw.dim_learner
+            WHERE learner_id = $1 AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)`,
+          [C, t],
+        )
+      ).rows;
+    expect(await asOf('2026-03-06T00:00:00Z')).toEqual([]);
+    expect(await asOf('2026-03-07T00:00:00Z')).toEqual([{ grade: 8 }]);
+    await expectInvariants();
+  });
+
+  it('a future updated_at/created_at is clamped to the sync time and flagged; as-of-now agrees', async () => {
+    await setGrade(A, 9, '2027-01-01T00:00:00Z'); // the source clock runs ten months ahead
+    await addLearner('aaaaaaaa-0000-0000-0000-000000000004', 4, 2, '2026-12-24T00:00:00Z');
+    const r = await sync(DIM_LEARNER, '2026-03-02T12:00:00Z');
+    expect(r).toMatchObject({ inserted: 2, updated: 1, detail: { futureTimesClamped: 2 } });
+    expect((await versions(A)).map(({ grade, from, to, current }) => [grade, from, to, current])).toEqual([
+      [3, '2025-06-01T00:00', '2026-03-02T12:00', false],
+      [9, '2026-03-02T12:00', null, true],
+    ]);
+    const flags = await dbs.warehouse.query(
+      `SELECT grade_level AS grade, source_time_clamped AS clamped,
+              effective_from <= now() AND effective_from <= $1 AS started
+         FROM dw.dim_learner WHERE is_current ORDER BY grade_level`,
+      ['2026-03-02T12:00:00Z'],
+    );
+    expect(flags.rows).toEqual([
+      { grade: 2, clamped: true, started: true },
+      { grade: 5, clamped: false, started: true },
+      { grade: 7, clamped: false, started: true },
+      { grade: 9, clamped: true, started: true },
+    ]);
+    // Every current version is the one an as-of-now lookup finds.
+    const asOfNow = await dbs.warehouse.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM dw.dim_learner
+        WHERE effective_from <= $1 AND (effective_to IS NULL OR effective_to > $1)`,
+      ['2026-03-02T12:00:00Z'],
+    );
+    expect(asOfNow.rows[0]!.n).toBe(4);
+    // A later sync with the same future stamp changes nothing.
+    expect(await sync(DIM_LEARNER, '2026-03-03T00:00:00Z')).toMatchObject({ inserted: 0, updated: 0 });
     await expectInvariants();
   });
 
@@ -188,31 +238,36 @@ describe('SCD2 dimensions', () => {
     await expectInvariants();
   });
 
-  it('a change the source did not stamp opens at the sync time; a rejected update keeps the last good version', async () => {
-    await dbs.oltp.query(`UPDATE platform.learners SET grade_level = 4 WHERE learner_id = $1`, [A]); // updated_at untouched
-    await sync(DIM_LEARNER, '2026-03-03T06:00:00Z');
-    expect((await versions(A)).map(({ grade, from }) => [grade, from])).toEqual([
-      [3, '2025-06-01T00:00'],
-      [4, '2026-03-03T06:00'],
-    ]);
-    await setGrade(B, 99, '2026-03-03T07:00:00Z');
-    expect(await sync(DIM_LEARNER, '2026-03-03T08:00:00Z')).toMatchObject({
-      processed: 3,
-      rejected: 1,
-      deleted: 0,
-      inserted: 0,
-    });
-    expect(await versions(B)).toEqual([expect.objectContaining({ grade: 5, current: true })]);
-    const rejects = await dbs.warehouse.query<{ reason: string; grade: number }>(
-      `SELECT reason, (raw->>'grade_level')::int AS grade FROM etl_rejects WHERE job_name = 'sync_dim_learner'`,
-    );
-    expect(rejects.rows).toEqual([{ reason: 'grade_level outside 0..13', grade: 99 }]);
-  });
+  it(
+    'a change the source did not stamp opens at the sync time; ' + 'a rejected update keeps the last good version',
+    async () => {
+      // updated_at untouched
+      await dbs.oltp.query(`UPDATE platform.learners SET grade_level = 4 WHERE learner_id = $1`, [A]);
+      await sync(DIM_LEARNER, '2026-03-03T06:00:00Z');
+      expect((await versions(A)).map(({ grade, from }) => [grade, from])).toEqual([
+        [3, '2025-06-01T00:00'],
+        [4, '2026-03-03T06:00'],
+      ]);
+      await setGrade(B, 99, '2026-03-03T07:00:00Z');
+      expect(await sync(DIM_LEARNER, '2026-03-03T08:00:00Z')).toMatchObject({
+        processed: 3,
+        rejected: 1,
+        deleted: 0,
+        inserted: 0,
+      });
+      expect(await versions(B)).toEqual([expect.objectContaining({ grade: 5, current: true })]);
+      const rejects = await dbs.warehouse.query<{ reason: string; grade: number }>(
+        `SELECT reason, (raw->>'grade_level')::int AS grade FROM etl_rejects WHERE job_name = 'sync_dim_learner'`,
+      );
+      expect(rejects.rows).toEqual([{ reason: 'grade_level outside 0..13', grade: 99 }]);
+    },
+  );
 
   it('the schema refuses a second current version and overlapping versions', async () => {
     const insert = (from: string, to: string | null, current: boolean) =>
       dbs.warehouse.query(
-        `INSERT INTO dw.dim_learner (learner_id, tenant_id, grade_level, preferred_language, is_active, row_hash, effective_from, effective_to, is_current)
+        `INSERT INTO dw.dim_learner (learner_id, tenant_id, grade_level, preferred_language, is_active, row_hash,
+         effective_from, effective_to, is_current)
          VALUES ($1, $2, 1, 'en', true, 'x', $3, $4, $5)`,
         [A, T1, from, to, current],
       );
@@ -247,7 +302,8 @@ describe('SCD2 dimensions', () => {
 
     const U = 'bbbbbbbb-0000-0000-0000-000000000001';
     await dbs.oltp.query(
-      `INSERT INTO platform.users (user_id, user_number, tenant_id, role, display_name, is_active, created_at, updated_at)
+      `INSERT INTO platform.users (user_id, user_number, tenant_id, role, display_name, is_active, created_at,
+       updated_at)
        VALUES ($1, 1, $2, 'teacher', 'Ada Chen', true, now(), now())`,
       [U, T1],
     );
@@ -271,7 +327,8 @@ describe('SCD2 dimensions', () => {
     );
     const event = (id: number, at: string, received: string) =>
       dbs.oltp.query(
-        `INSERT INTO platform.session_events (event_id, session_id, event_type, duration_seconds, occurred_at, received_at)
+        `INSERT INTO platform.session_events (event_id, session_id, event_type, duration_seconds, occurred_at,
+         received_at)
          VALUES ($1, $2, 'focus_lost', 30, $3, $4)`,
         [id, S, at, received],
       );
@@ -290,7 +347,8 @@ describe('SCD2 dimensions', () => {
     await event(2, '2026-03-02T09:00:00Z', '2026-03-03T15:00:00Z');
     expect(await build()).toMatchObject({ processed: 2, inserted: 2, deleted: 1, rejected: 0 });
     const { rows } = await dbs.warehouse.query(
-      'SELECT event_id::int, learner_key, is_late_arrival FROM dw.fact_focus_events WHERE date_key = 20260302 ORDER BY event_id',
+      'SELECT event_id::int, learner_key, is_late_arrival FROM dw.fact_focus_events ' +
+        'WHERE date_key = 20260302 ORDER BY event_id',
     );
     expect(rows).toEqual([
       { event_id: 1, learner_key: v2!.key, is_late_arrival: false },

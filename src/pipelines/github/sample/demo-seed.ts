@@ -8,9 +8,13 @@ export const githubSeeder: DemoSeeder = {
     const gh = await sources.github();
     if (!gh.sampleUsers) return 'real API (GITHUB_TOKEN set)';
     const r = await warehouse.query(
-      `INSERT INTO github.tracked_users (username, source) SELECT u, 'sample' FROM unnest($1::text[]) u ON CONFLICT (username) DO NOTHING`,
+      `INSERT INTO github.tracked_users (username, source) SELECT u, 'sample' FROM unnest($1::text[]) u
+        ON CONFLICT (username) DO NOTHING`,
       [gh.sampleUsers],
     );
-    return `${gh.sampleUsers.length} sample GitHub learners tracked (${r.rowCount ?? 0} new), GitHub sample API at ${gh.baseUrl}`;
+    return (
+      `${gh.sampleUsers.length} sample GitHub learners tracked (${r.rowCount ?? 0} new), ` +
+      `GitHub sample API at ${gh.baseUrl}`
+    );
   },
 };

@@ -125,7 +125,9 @@ export interface SamplePerson {
   dotcomId: number;
   idSource: IdSource;
   attempts: SampleAttempt[];
-  /** snapshots.github_mysql1_user_emails_current rows (verified only): [user_id, email, primary, verified, updated_at]. */
+  /**
+   * snapshots.github_mysql1_user_emails_current rows (verified only): [user_id, email, primary, verified, updated_at].
+   */
   verifiedEmails: Array<[number, string, boolean, boolean, number]>;
   /** hydro.github_v1_user_signup rows: [timestamp, actor_id, email]. */
   signups: Array<[number, number, string]>;
@@ -391,14 +393,20 @@ export class LearningSample {
       yield [this.person(idx.person[i]!), idx.item[i]!];
   }
 
-  /** ace.exam_results: exam_id, email, dotcomid, exam_code, exam_name, exam_date, correct_answers, incorrect_answers, passed. */
+  /**
+   * ace.exam_results: exam_id, email, dotcomid, exam_code, exam_name, exam_date, correct_answers, incorrect_answers,
+   * passed.
+   */
   aceRows(start: number, end: number): unknown[][] {
     const out: unknown[][] = [];
     for (const [x, i] of this.range(this.ace, start, end)) out.push(aceRow(x, i));
     return out;
   }
 
-  /** ACE.pearson_exam_results: RegistrationId, CandidateEmail, ExamCode, ExamTitle, ExamDate, Score, PassingScore, Result. */
+  /**
+   * ACE.pearson_exam_results: RegistrationId, CandidateEmail, ExamCode, ExamTitle, ExamDate, Score, PassingScore,
+   * Result.
+   */
   pearsonRows(start: number, end: number): unknown[][] {
     const out: unknown[][] = [];
     for (const [x, i] of this.range(this.pearson, start, end)) out.push(pearsonRow(x, i));
@@ -415,7 +423,10 @@ export class LearningSample {
     return out;
   }
 
-  /** hydro.analytics_v0_page_view summarised per actor and site within [start, end): first_view_at, last_view_at, actor_id, site, views. */
+  /**
+   * hydro.analytics_v0_page_view summarised per actor and site within [start, end): first_view_at, last_view_at,
+   * actor_id, site, views.
+   */
   pageViewRows(start: number, end: number): unknown[][] {
     const groups = new Map<string, [number, number, number, string, number]>();
     for (const [x, i] of this.range(this.viewIdx, start, end)) {
@@ -440,7 +451,10 @@ export class LearningSample {
       if (idx.hash[i]! % partitions === partition) yield [this.person(idx.person[i]!), idx.item[i]!] as const;
   }
 
-  /** snapshots.github_mysql1_user_emails_current, verified rows of learners: user_id, email, is_primary, verified, updated_at. */
+  /**
+   * snapshots.github_mysql1_user_emails_current, verified rows of learners: user_id, email, is_primary, verified,
+   * updated_at.
+   */
   userEmailRows(partition: number, partitions: number): unknown[][] {
     const out: unknown[][] = [];
     for (const [x, i] of this.partitionRows(this.emailIdx, partition, partitions)) {

@@ -16,8 +16,10 @@ export const learningRoiSeeder: DemoSeeder = {
     await warehouse.query(`DELETE FROM etl_cursors WHERE name LIKE 'kusto:%:loaded_through'`);
     const c = sample.counts();
     return (
-      `sample Kusto at ${server.url}: ${n(c.aceExams + c.pearsonExams)} exams (${n(c.aceExams)} FY22-25, ${n(c.pearsonExams)} FY26), ` +
-      `${n(c.verifiedEmails)} verified e-mails, ${n(c.signups)} signups, ${n(c.usageRows)} usage rows, ${n(c.pageViewEvents)} page-view events`
+      `sample Kusto at ${server.url}: ${n(c.aceExams + c.pearsonExams)} exams (${n(c.aceExams)} FY22-25, ` +
+      `${n(c.pearsonExams)} FY26), ` +
+      `${n(c.verifiedEmails)} verified e-mails, ${n(c.signups)} signups, ${n(c.usageRows)} usage rows, ` +
+      `${n(c.pageViewEvents)} page-view events`
     );
   },
 };

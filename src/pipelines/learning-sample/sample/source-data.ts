@@ -86,14 +86,16 @@ export async function seedSampleSource(oltp: pg.Pool, opts: SampleOptions): Prom
         Readable.from(examLines(date, opts.examsPerDay, users)),
         client.query(
           copyFrom(
-            'COPY sample_source.exam_results (id, email, exam_code, score, passed, source_user_id, taken_at, updated_at) FROM STDIN',
+            'COPY sample_source.exam_results (id, email, exam_code, score, ' +
+              'passed, source_user_id, taken_at, updated_at) FROM STDIN',
           ),
         ),
       );
     }
     await client.query('COMMIT');
     const { rows } = await client.query<{ exams: number; emails: number }>(
-      `SELECT (SELECT count(*)::int FROM sample_source.exam_results WHERE taken_at >= $1::date AND taken_at < $2::date + 1) AS exams,
+      `SELECT (SELECT count(*)::int FROM sample_source.exam_results WHERE taken_at >= $1::date
+        AND taken_at < $2::date + 1) AS exams,
               (SELECT count(*)::int FROM sample_source.user_emails) AS emails`,
       [opts.from, opts.to],
     );

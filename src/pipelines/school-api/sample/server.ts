@@ -95,7 +95,10 @@ export interface SchoolApiServer {
   revokeTokens(): void;
   /** Marks records as updated at `at` (default now); returns their ids. */
   touch(resource: SchoolResource, ids: number[], at?: Date | string): number[];
-  /** Touches `count` deterministic pseudo-random records; with spreadMs their times spread evenly over (at - spreadMs, at]. */
+  /**
+   * Touches `count` deterministic pseudo-random records; with spreadMs their times spread evenly over (at - spreadMs,
+   * at].
+   */
   touchRandom(resource: SchoolResource, count: number, at?: Date | string, spreadMs?: number): number[];
   /** Changes fields of one record and marks it updated. */
   update(resource: SchoolResource, id: number, patch: Record<string, unknown>, at?: Date | string): void;

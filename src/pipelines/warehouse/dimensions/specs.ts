@@ -61,7 +61,8 @@ export const DIM_LEARNER: DimensionSpec = {
       ['updated_at', TS],
     ],
     select:
-      'SELECT learner_id, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at FROM platform.learners',
+      'SELECT learner_id, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at ' +
+      'FROM platform.learners',
   },
   tracked: ['tenant_id', 'grade_level', 'preferred_language', 'is_active'],
   rejectReason: `CASE WHEN learner_id IS NULL THEN 'missing learner_id'

@@ -14,7 +14,10 @@ import { mergeType1 } from './type1.js';
 export interface SyncOptions {
   jobName?: string;
   targetDate?: string;
-  /** The sync time used for closing versions; defaults to the transaction's now(). Tests and the demo replay pass their own. */
+  /**
+   * The sync time used for closing versions; defaults to the transaction's now(). Tests and the demo replay pass their
+   * own.
+   */
   asOf?: string;
   heartbeat?: Heartbeat;
 }
@@ -39,7 +42,8 @@ export async function syncDimension(
     );
     if (cur.rows[0]!.n > 0) {
       throw new ValidationError(
-        `${job}: the source returned no rows but ${table} has ${cur.rows[0]!.n} live rows; refusing to close them all (is OLTP_DATABASE_URL right?)`,
+        `${job}: the source returned no rows but ${table} has ${cur.rows[0]!.n} live rows; refusing to close them ` +
+          `all (is OLTP_DATABASE_URL right?)`,
       );
     }
   }
@@ -49,7 +53,8 @@ export async function syncDimension(
     `CREATE TEMP TABLE ${spec.stage.table}_in ON COMMIT DROP AS
      SELECT s.*, md5(row(${spec.tracked.map((c) => `s.${c}`).join(', ')})::text) AS row_hash,
             coalesce((${spec.rejectReason}),
-                     CASE WHEN count(*) OVER (PARTITION BY s.${bk}) > 1 THEN 'duplicate ${bk} in source' END) AS reject_reason
+                     CASE WHEN count(*) OVER (PARTITION BY s.${bk}) > 1
+                       THEN 'duplicate ${bk} in source' END) AS reject_reason
        FROM ${spec.stage.table} s`,
   );
   await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date IS NOT DISTINCT FROM $2::date', [
@@ -58,7 +63,8 @@ export async function syncDimension(
   ]);
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
-     SELECT $1, $2::date, reject_reason, to_jsonb(i) - 'row_hash' - 'reject_reason' FROM ${spec.stage.table}_in i WHERE reject_reason IS NOT NULL`,
+     SELECT $1, $2::date, reject_reason, to_jsonb(i) - 'row_hash' - 'reject_reason' FROM ${spec.stage.table}_in i
+       WHERE reject_reason IS NOT NULL`,
     [job, opts.targetDate ?? null],
   );
   const valid = await tx.query<{ n: number }>(
@@ -68,6 +74,13 @@ export async function syncDimension(
   if (staged !== valid.rows[0]!.n + bad)
     throw new Error(`${job}: reconciliation failed: read ${staged} ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
 
-  const merged = spec.kind === 'scd2' ? await mergeScd2(tx, spec, asOf) : await mergeType1(tx, spec, asOf);
-  return { processed: staged, ...merged, rejected: bad, detail: { table } };
+  const { futureTimesClamped, ...merged } =
+    spec.kind === 'scd2' ? await mergeScd2(tx, spec, asOf) : await mergeType1(tx, spec, asOf);
+  return {
+    processed: staged,
+    ...merged,
+    rejected: bad,
+    // Flagged on the ledger row too: a source clock running ahead is worth a look.
+    detail: futureTimesClamped ? { table, futureTimesClamped } : { table },
+  };
 }

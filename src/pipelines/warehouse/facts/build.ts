@@ -60,7 +60,8 @@ export async function buildFact(
      rej AS (INSERT INTO etl_rejects (job_name, target_date, reason, raw)
              SELECT $1, $2::date, reject_reason, to_jsonb(src) FROM c WHERE reject_reason IS NOT NULL RETURNING 1),
      ins AS (INSERT INTO ${spec.table} (${cols}) SELECT ${cols} FROM c WHERE reject_reason IS NULL RETURNING 1)
-     SELECT (SELECT count(*) FROM c)::int AS read, (SELECT count(*) FROM rej)::int AS rejected, (SELECT count(*) FROM ins)::int AS inserted`,
+     SELECT (SELECT count(*) FROM c)::int AS read, (SELECT count(*) FROM rej)::int AS rejected,
+       (SELECT count(*) FROM ins)::int AS inserted`,
     [job, date],
   );
   const { read, rejected, inserted } = rows[0]!;

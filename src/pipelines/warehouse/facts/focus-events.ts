@@ -33,10 +33,12 @@ export const FACT_FOCUS_EVENTS: FactSpec = {
         ['occurred_at', 'TIMESTAMPTZ'],
         ['received_at', 'TIMESTAMPTZ'],
       ],
-      select: `SELECT e.event_id, e.session_id, s.session_id IS NOT NULL, s.learner_id, s.tenant_id, e.event_type, e.duration_seconds,
+      select: `SELECT e.event_id, e.session_id, s.session_id IS NOT NULL, s.learner_id, s.tenant_id, e.event_type,
+                      e.duration_seconds,
                       e.occurred_at, e.received_at
                  FROM platform.session_events e LEFT JOIN platform.sessions s ON s.session_id = e.session_id
-                WHERE e.event_type IN ('focus_lost', 'focus_restored') AND e.occurred_at >= ${dayStart} AND e.occurred_at < ${dayEnd}`,
+                WHERE e.event_type IN ('focus_lost', 'focus_restored') AND e.occurred_at >= ${dayStart}
+                  AND e.occurred_at < ${dayEnd}`,
     },
   ],
   candidates: ({ dateKey, dayEnd }) => `
@@ -46,7 +48,8 @@ export const FACT_FOCUS_EVENTS: FactSpec = {
            CASE WHEN f.session_id IS NULL THEN 'missing session_id'
                 WHEN NOT f.session_found THEN 'unknown session_id'
                 WHEN f.learner_id IS NULL THEN 'missing learner_id'
-                WHEN f.event_type = 'focus_lost' AND (f.duration_seconds IS NULL OR f.duration_seconds NOT BETWEEN 0 AND 86400)
+                WHEN f.event_type = 'focus_lost' AND (f.duration_seconds IS NULL OR f.duration_seconds NOT BETWEEN 0
+                  AND 86400)
                   THEN 'focus duration outside 0..86400 s'
                 WHEN f.received_at < f.occurred_at - interval '1 hour' THEN 'received before it occurred'
                 WHEN l.learner_key IS NULL THEN ${missingVersion('learner', 'f.learner_id')}

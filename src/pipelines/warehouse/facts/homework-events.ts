@@ -38,12 +38,14 @@ export const FACT_HOMEWORK_EVENTS: FactSpec = {
         ['max_score', 'NUMERIC'],
         ['status', 'TEXT'],
       ],
-      select: `SELECT submission_id, tenant_id, learner_id, subject_id, teacher_id, assigned_at, due_at, submitted_at, score, max_score, status
+      select: `SELECT submission_id, tenant_id, learner_id, subject_id, teacher_id, assigned_at, due_at, submitted_at,
+                 score, max_score, status
                  FROM platform.homework_submissions WHERE submitted_at >= ${dayStart} AND submitted_at < ${dayEnd}`,
     },
   ],
   candidates: ({ dateKey }) => `
-    SELECT ${dateKey} AS date_key, h.submission_id, t.tenant_key, l.learner_key, sub.subject_key, u.user_key AS teacher_user_key,
+    SELECT ${dateKey} AS date_key, h.submission_id, t.tenant_key, l.learner_key, sub.subject_key,
+           u.user_key AS teacher_user_key,
            h.assigned_at, h.due_at, h.submitted_at, h.score, h.max_score,
            round(100 * h.score / nullif(h.max_score, 0), 2) AS score_pct,
            coalesce(h.submitted_at > h.due_at, false) AS is_late,

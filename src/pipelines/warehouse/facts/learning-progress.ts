@@ -31,7 +31,8 @@ export const FACT_LEARNING_PROGRESS: FactSpec = {
         ['practice_count', 'INTEGER'],
         ['computed_at', 'TIMESTAMPTZ'],
       ],
-      select: `SELECT learner_id, skill_id, snapshot_date, mastery_level, practice_count, computed_at FROM platform.skill_mastery_daily
+      select: `SELECT learner_id, skill_id, snapshot_date, mastery_level, practice_count, computed_at
+        FROM platform.skill_mastery_daily
                 WHERE snapshot_date IN ('${previousDate}'::date, '${date}'::date)`,
     },
   ],
@@ -56,7 +57,8 @@ export const FACT_LEARNING_PROGRESS: FactSpec = {
               FROM stage_mastery s WHERE s.snapshot_date = '${date}'::date) m
       LEFT JOIN (SELECT learner_id, skill_id, min(mastery_level) AS mastery_level FROM stage_mastery
                   WHERE snapshot_date = '${previousDate}'::date AND mastery_level BETWEEN 0 AND 1
-                  GROUP BY learner_id, skill_id HAVING count(*) = 1) p ON p.learner_id = m.learner_id AND p.skill_id = m.skill_id
+                  GROUP BY learner_id, skill_id HAVING count(*) = 1) p ON p.learner_id = m.learner_id
+                    AND p.skill_id = m.skill_id
       ${asOfJoin('l', 'learner', 'm.learner_id', endOfDay)}
       ${asOfJoin('t', 'tenant', 'l.tenant_id', endOfDay)}
       LEFT JOIN dw.dim_skill k ON k.skill_id = m.skill_id

@@ -35,16 +35,19 @@ export const FACT_RECOMMENDATION_EVENTS: FactSpec = {
         ['confidence', 'NUMERIC'],
         ['occurred_at', 'TIMESTAMPTZ'],
       ],
-      select: `SELECT event_id, recommendation_id, tenant_id, learner_id, skill_id, event_type, model_version, confidence, occurred_at
+      select: `SELECT event_id, recommendation_id, tenant_id, learner_id, skill_id, event_type, model_version,
+                 confidence, occurred_at
                  FROM platform.recommendation_events WHERE occurred_at >= ${dayStart} AND occurred_at < ${dayEnd}`,
     },
   ],
   candidates: ({ dateKey }) => `
-    SELECT ${dateKey} AS date_key, r.event_id, r.recommendation_id, t.tenant_key, l.learner_key, k.skill_key, sub.subject_key,
+    SELECT ${dateKey} AS date_key, r.event_id, r.recommendation_id, t.tenant_key, l.learner_key, k.skill_key,
+           sub.subject_key,
            r.event_type, r.model_version, r.confidence, r.occurred_at,
            CASE WHEN r.learner_id IS NULL THEN 'missing learner_id'
                 WHEN r.tenant_id IS NULL THEN 'missing tenant_id'
-                WHEN r.event_type NOT IN (${RECOMMENDATION_EVENT_TYPES.map((t) => `'${t}'`).join(', ')}) THEN 'unknown event_type'
+                WHEN r.event_type NOT IN (${RECOMMENDATION_EVENT_TYPES.map((t) => `'${t}'`).join(', ')})
+                  THEN 'unknown event_type'
                 WHEN r.confidence IS NULL OR r.confidence NOT BETWEEN 0 AND 1 THEN 'confidence outside 0..1'
                 WHEN l.learner_key IS NULL THEN ${missingVersion('learner', 'r.learner_id')}
                 WHEN t.tenant_key IS NULL THEN ${missingVersion('tenant', 'r.tenant_id')}

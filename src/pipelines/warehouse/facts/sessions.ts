@@ -42,11 +42,14 @@ export const FACT_SESSIONS: FactSpec = {
     sessionEventsStage(dayStart, dayEnd),
   ],
   candidates: ({ dateKey, dayEnd }) => `
-    SELECT ${dateKey} AS date_key, s.session_id, t.tenant_key, l.learner_key, sub.subject_key, s.device, s.started_at, s.ended_at,
+    SELECT ${dateKey} AS date_key, s.session_id, t.tenant_key, l.learner_key, sub.subject_key, s.device, s.started_at,
+           s.ended_at,
            extract(epoch FROM s.ended_at - s.started_at)::int AS duration_seconds,
-           coalesce(e.event_count, 0)::int AS event_count, coalesce(e.activities_completed, 0)::int AS activities_completed,
+           coalesce(e.event_count, 0)::int AS event_count,
+           coalesce(e.activities_completed, 0)::int AS activities_completed,
            coalesce(e.responses, 0)::int AS responses, coalesce(e.correct_responses, 0)::int AS correct_responses,
-           coalesce(e.focus_lost_count, 0)::int AS focus_lost_count, coalesce(e.focus_lost_seconds, 0)::int AS focus_lost_seconds,
+           coalesce(e.focus_lost_count, 0)::int AS focus_lost_count,
+           coalesce(e.focus_lost_seconds, 0)::int AS focus_lost_seconds,
            coalesce(e.late_event_count, 0)::int AS late_event_count,
            CASE WHEN s.learner_id IS NULL THEN 'missing learner_id'
                 WHEN s.tenant_id IS NULL THEN 'missing tenant_id'
@@ -65,7 +68,8 @@ export const FACT_SESSIONS: FactSpec = {
                count(*) FILTER (WHERE event_type = 'response' AND is_correct) AS correct_responses,
                count(*) FILTER (WHERE event_type = 'focus_lost') AS focus_lost_count,
                -- impossible focus durations are rejected by build_fact_focus_events; here they add nothing
-               sum(duration_seconds) FILTER (WHERE event_type = 'focus_lost' AND duration_seconds BETWEEN 0 AND 86400) AS focus_lost_seconds,
+               sum(duration_seconds) FILTER (WHERE event_type = 'focus_lost' AND duration_seconds BETWEEN 0
+                 AND 86400) AS focus_lost_seconds,
                count(*) FILTER (WHERE received_at >= ${dayEnd} + interval '2 hours') AS late_event_count
           FROM stage_session_events GROUP BY session_id) e ON e.session_id = s.session_id
       ${asOfJoin('l', 'learner', 's.learner_id', 's.started_at')}

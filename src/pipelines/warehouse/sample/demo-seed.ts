@@ -41,13 +41,17 @@ export async function seedWarehouseDemo({ oltp, warehouse, from, to, scale }: Wa
   const n = (x: number) => x.toLocaleString('en-US');
   let summary =
     `${n(counts.tenants)} tenants, ${n(counts.learners)} learners, ${n(counts.sessions)} sessions, ` +
-    `${n(counts.session_events)} session events (${n(counts.pending_late_events)} still in flight), ${n(counts.homework_submissions)} homework, ` +
+    `${n(counts.session_events)} session events (${n(counts.pending_late_events)} still in flight), ` +
+    `${n(counts.homework_submissions)} homework, ` +
     `${n(counts.skill_mastery_daily)} mastery snapshots, ${n(counts.recommendation_events)} recommendation events`;
   if (replay) {
     const v = await warehouse.query<{ tenants: number; learners: number }>(
-      `SELECT (SELECT count(*) FROM dw.dim_tenant)::int AS tenants, (SELECT count(*) FROM dw.dim_learner)::int AS learners`,
+      `SELECT (SELECT count(*) FROM dw.dim_tenant)::int AS tenants,
+          (SELECT count(*) FROM dw.dim_learner)::int AS learners`,
     );
-    summary += `; dimension history replayed: ${n(v.rows[0]!.tenants)} tenant and ${n(v.rows[0]!.learners)} learner versions`;
+    summary +=
+      `; dimension history replayed: ` +
+      `${n(v.rows[0]!.tenants)} tenant and ${n(v.rows[0]!.learners)} learner versions`;
   }
   return summary;
 }

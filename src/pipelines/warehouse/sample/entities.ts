@@ -36,14 +36,17 @@ export async function insertBaselineEntities(db: pg.PoolClient, scale: OltpScale
   await db.query(`
     INSERT INTO platform.tenants (tenant_id, name, region, plan, is_active, created_at, updated_at)
     SELECT md5('tenant:' || t)::uuid, ${tenantName('t', '(t - 1) % 2')},
-           ${pick(['us-east', 'us-west', 'eu-west', 'ap-south'], 't', 1)}, ${pick(['basic', 'pro', 'district'], 't', 2)}, true,
+           ${pick(['us-east', 'us-west', 'eu-west', 'ap-south'], 't', 1)},
+           ${pick(['basic', 'pro', 'district'], 't', 2)}, true,
            ${start} - (400 + t) * interval '1 day', ${start} - (30 + t) * interval '1 day'
       FROM generate_series(1, ${scale.tenants}) t`);
 
   // Tenant sizes are skewed (rnd^1.7); a few learners carry an impossible grade the dimension job rejects.
   await db.query(`
-    INSERT INTO platform.learners (learner_id, student_number, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at)
-    SELECT md5('learner:' || l)::uuid, l, md5('tenant:' || (1 + floor(power(${rnd('l', 21)}, 1.7) * ${scale.tenants})::int))::uuid,
+    INSERT INTO platform.learners
+      (learner_id, student_number, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at)
+    SELECT md5('learner:' || l)::uuid, l,
+           md5('tenant:' || (1 + floor(power(${rnd('l', 21)}, 1.7) * ${scale.tenants})::int))::uuid,
            CASE WHEN ${rnd('l', 22)} < 0.0005 THEN 42 ELSE 1 + floor(${rnd('l', 23)} * 12)::int END,
            CASE WHEN ${rnd('l', 24)} < 0.8 THEN 'en' WHEN ${rnd('l', 24)} < 0.95 THEN 'es' ELSE 'fr' END,
            ${rnd('l', 25)} >= 0.03, c.at, c.at
@@ -78,12 +81,14 @@ export async function applyEntityChanges(db: pg.PoolClient, scale: OltpScale, da
   const tk = `${d}::bigint * 10000000 + m.t`;
   await db.query(`
     UPDATE platform.tenants x SET
-           name = CASE WHEN ${rnd(tk, 101)} < 0.08 THEN ${tenantName('m.t', `floor(${rnd(tk, 102)} * ${TENANT_SUFFIXES.length})::int`)} ELSE x.name END,
+           name = CASE WHEN ${rnd(tk, 101)} < 0.08 THEN
+             ${tenantName('m.t', `floor(${rnd(tk, 102)} * ${TENANT_SUFFIXES.length})::int`)} ELSE x.name END,
            plan = CASE WHEN ${rnd(tk, 103)} < 0.03 THEN ${pick(['basic', 'pro', 'district'], tk, 104)} ELSE x.plan END,
            is_active = CASE WHEN ${rnd(tk, 105)} < 0.004 THEN NOT x.is_active ELSE x.is_active END,
            updated_at = ${at(tk, 106)}
       FROM ${tenantMap(scale.tenants)} m
-     WHERE m.tenant_id = x.tenant_id AND (${rnd(tk, 101)} < 0.08 OR ${rnd(tk, 103)} < 0.03 OR ${rnd(tk, 105)} < 0.004)`);
+     WHERE m.tenant_id = x.tenant_id AND (${rnd(tk, 101)} < 0.08 OR ${rnd(tk, 103)} < 0.03
+       OR ${rnd(tk, 105)} < 0.004)`);
 
   const lk = `${d}::bigint * 10000000 + x.student_number`;
   await db.query(`
@@ -91,17 +96,24 @@ export async function applyEntityChanges(db: pg.PoolClient, scale: OltpScale, da
            grade_level = CASE WHEN x.grade_level > 12 THEN x.grade_level
                               WHEN ${rnd(lk, 111)} < 0.004 THEN least(12, x.grade_level + 1)
                               WHEN ${rnd(lk, 111)} < 0.005 THEN greatest(1, x.grade_level - 1) ELSE x.grade_level END,
-           is_active = CASE WHEN ${rnd(lk, 112)} < 0.002 THEN false WHEN NOT x.is_active AND ${rnd(lk, 112)} > 0.97 THEN true ELSE x.is_active END,
-           tenant_id = CASE WHEN ${rnd(lk, 113)} < 0.001 THEN md5('tenant:' || (1 + floor(${rnd(lk, 114)} * ${scale.tenants})::int))::uuid ELSE x.tenant_id END,
+           is_active = CASE WHEN ${rnd(lk, 112)} < 0.002 THEN false WHEN NOT x.is_active AND ${rnd(lk, 112)} > 0.97
+             THEN true ELSE x.is_active END,
+           tenant_id = CASE WHEN ${rnd(lk, 113)} < 0.001
+                            THEN md5('tenant:' || (1 + floor(${rnd(lk, 114)} * ${scale.tenants})::int))::uuid
+                            ELSE x.tenant_id END,
            updated_at = ${at(lk, 115)}
-     WHERE ${rnd(lk, 111)} < 0.005 OR ${rnd(lk, 112)} < 0.002 OR (NOT x.is_active AND ${rnd(lk, 112)} > 0.97) OR ${rnd(lk, 113)} < 0.001`);
+     WHERE ${rnd(lk, 111)} < 0.005 OR ${rnd(lk, 112)} < 0.002 OR (NOT x.is_active AND ${rnd(lk, 112)} > 0.97)
+       OR ${rnd(lk, 113)} < 0.001`);
   // Hard deletes (GDPR erasure): no trace left at the source, the dimension closes the version.
   await db.query(`DELETE FROM platform.learners x WHERE ${rnd(lk, 116)} < 0.0005`);
   // New enrolments exist from midnight, before any of the day's sessions.
   await db.query(`
-    INSERT INTO platform.learners (learner_id, student_number, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at)
-    SELECT md5('learner:' || l)::uuid, l, md5('tenant:' || (1 + floor(power(${rnd('l', 21)}, 1.7) * ${scale.tenants})::int))::uuid,
-           1 + floor(${rnd('l', 23)} * 12)::int, CASE WHEN ${rnd('l', 24)} < 0.8 THEN 'en' ELSE 'es' END, true, ${start}, ${start}
+    INSERT INTO platform.learners
+      (learner_id, student_number, tenant_id, grade_level, preferred_language, is_active, created_at, updated_at)
+    SELECT md5('learner:' || l)::uuid, l,
+           md5('tenant:' || (1 + floor(power(${rnd('l', 21)}, 1.7) * ${scale.tenants})::int))::uuid,
+           1 + floor(${rnd('l', 23)} * 12)::int, CASE WHEN ${rnd('l', 24)} < 0.8 THEN 'en' ELSE 'es' END,
+           true, ${start}, ${start}
       FROM (SELECT coalesce(max(student_number), 0) AS top FROM platform.learners) t,
            generate_series(t.top + 1, t.top + ${Math.ceil(scale.learners * 0.002)}) l
     ON CONFLICT (student_number) DO NOTHING`);
