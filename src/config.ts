@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { APP_DB_ENV, appDbSection, type AppDbConfig } from './config-app-db.js';
 import { registerSecrets, urlCredentials } from './secrets.js';
 
 const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -85,6 +86,13 @@ const schema = z.object({
     .default('skills'),
   GITHUB_TRACKED_USERS: z.string().optional(),
   GITHUB_MAX_RETRIES: intFromEnv(4),
+  // Copilot metrics: the usage-metrics reports API (github.com, GHE.com) or, for GitHub Enterprise
+  // Server versions that still have it, the retired /orgs/{org}/copilot/metrics endpoint.
+  GITHUB_COPILOT_API: z.enum(['reports', 'legacy']).default('reports'),
+  GITHUB_ENTERPRISE: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a GitHub enterprise slug')
+    .optional(),
   SCHOOL_API_URL: httpUrl('SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE)'),
   SCHOOL_API_TOKEN_URL: httpUrl('SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET (or SCHOOL_API_CLIENT_SECRET_FILE)'),
   SCHOOL_API_CLIENT_ID: z.string().optional(),
@@ -125,6 +133,8 @@ const schema = z.object({
   LEARNING_ROI_SCORE_GATE: z.enum(['warn', 'fail']).default('fail'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LEARNSYNC_PRETTY_LOGS: boolFromEnv(false),
+  // App database → BigQuery (issue 9): variables in src/pipelines/app-db/config.ts.
+  ...APP_DB_ENV,
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -177,6 +187,10 @@ export interface Config {
     trackedUsers: string[];
     maxRetries: number;
     sample: boolean;
+    /** 'reports': the Copilot usage metrics reports API; 'legacy': /orgs/{org}/copilot/metrics (old GHES). */
+    copilotApi: 'reports' | 'legacy';
+    /** Enterprise slug: its Copilot reports are read too (reports API only). */
+    enterprise?: string;
   };
   schoolApi: {
     baseUrl?: string;
@@ -195,6 +209,7 @@ export interface Config {
   sampleApi: { changesPerMinute: number };
   kusto: KustoConfig;
   learningRoi: LearningRoiConfig;
+  appDb: AppDbConfig;
   log: { level: RawConfig['LOG_LEVEL']; pretty: boolean };
 }
 
@@ -230,7 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.KUSTO_CLIENT_SECRET,
     e.KUSTO_ACCESS_TOKEN,
     e.TEMPORAL_API_KEY,
-    ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL].map(urlPassword),
+    e.APP_DB_HASH_KEY,
+    e.BUGSNAG_API_KEY,
+    ...[e.WAREHOUSE_DATABASE_URL, e.DATABASE_URL, e.OLTP_DATABASE_URL, e.APP_DB_POSTGRES_URL].map(urlPassword),
   ]);
   return {
     projectRoot,
@@ -281,12 +298,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
       maxRetries: e.GITHUB_MAX_RETRIES,
       sample: !e.GITHUB_TOKEN && !e.GITHUB_API_URL,
+      copilotApi: e.GITHUB_COPILOT_API,
+      enterprise: e.GITHUB_ENTERPRISE,
     },
     schoolApi: schoolApiSection(e),
     apiBackoffScale: e.API_BACKOFF_SCALE,
     sampleApi: { changesPerMinute: e.SAMPLE_API_CHANGES_PER_MINUTE },
     kusto: kustoSection(e),
     learningRoi: learningRoiSection(e),
+    appDb: appDbSection(e, path.resolve(e.LEARNSYNC_DATA_DIR)),
     log: { level: e.LOG_LEVEL, pretty: e.LEARNSYNC_PRETTY_LOGS },
   };
 }

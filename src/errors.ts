@@ -9,4 +9,8 @@ export class AuthError extends Error {
 export class ValidationError extends Error {
   override name = 'ValidationError';
 }
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'ValidationError'] as const;
+/** The credentials work but lack a permission or scope (an HTTP 403 without rate-limit signs). */
+export class PermissionError extends Error {
+  override name = 'PermissionError';
+}
+export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'ValidationError', 'PermissionError'] as const;

@@ -15,6 +15,8 @@ export const REDACT_PATHS = [
   'authorization',
   'connectionString',
   'databaseUrl',
+  'hashKey',
+  '*.hashKey',
   '*.password',
   '*.token',
   '*.accessToken',

@@ -6,6 +6,7 @@ import { createLearningRoiActivities } from '../pipelines/learning-roi/activitie
 import { createLearningSampleActivities } from '../pipelines/learning-sample/activities.js';
 import { createSchoolApiActivities } from '../pipelines/school-api/activities.js';
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
+import { createAppDbActivities } from '../pipelines/app-db/activities.js';
 import type { ActivityDeps } from '../runtime/deps.js';
 import { withRedactedFailures } from '../runtime/redact-failures.js';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGithubActivities(deps),
     ...createWarehouseActivities(deps),
     ...createLearningRoiActivities(deps),
+    ...createAppDbActivities(deps),
   });
 }
 

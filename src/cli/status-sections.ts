@@ -3,6 +3,7 @@
 import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
 import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
+import { appDbStatusSection } from '../pipelines/app-db/status.js';
 import type { StatusSection } from '../runtime/status-section.js';
 
 export type { StatusSection } from '../runtime/status-section.js';
@@ -20,4 +21,9 @@ const rowDropAlerts: StatusSection = {
   },
 };
 
-export const STATUS_SECTIONS: StatusSection[] = [rowDropAlerts, apiHitsSection, learningRoiStatusSection];
+export const STATUS_SECTIONS: StatusSection[] = [
+  rowDropAlerts,
+  apiHitsSection,
+  learningRoiStatusSection,
+  appDbStatusSection,
+];

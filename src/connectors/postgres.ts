@@ -3,7 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { AuthError, ConfigError } from '../errors.js';
+import { AuthError, ConfigError, ValidationError } from '../errors.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -73,14 +73,28 @@ export function sqlLiteral(value: string): string {
 
 /**
  * Postgres errors that no retry can fix become non-retryable: bad credentials (SQLSTATE 28…),
- * SQL that does not match the schema (42…), a missing database (3D000). The rest (connection
- * loss, deadlocks, serialization failures) stay retryable.
+ * SQL that does not match the schema (42…), a missing database (3D000), and data the statement
+ * cannot store — data exceptions (22…, a value out of range, bad encoding) and program limits
+ * (54…, e.g. 54000 "index row size exceeds btree maximum") — which fail the same way on every
+ * retry, so the message names the row and the window (Postgres's own COPY line / column context,
+ * plus `context` from the caller). The rest (connection loss, deadlocks, serialization failures)
+ * stay retryable. README "Error classification" lists the whole table.
  */
-export function classifyPgError(err: unknown): unknown {
-  const code = (err as { code?: unknown })?.code;
+export function classifyPgError(err: unknown, context?: string): unknown {
+  const e = err as { code?: unknown; detail?: string; where?: string; table?: string; column?: string };
+  const code = e?.code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return err;
   const message = `${(err as Error).message} (SQLSTATE ${code})`;
   if (code.startsWith('28')) return new AuthError(message);
   if (code.startsWith('42') || code === '3D000') return new ConfigError(message);
+  if (code.startsWith('22') || code.startsWith('54')) {
+    const at = [
+      context,
+      e.table && `table ${e.table}${e.column ? `, column ${e.column}` : ''}`,
+      e.where?.split('\n')[0],
+      e.detail,
+    ].filter(Boolean);
+    return new ValidationError(`${message}${at.length ? ` — at ${at.join('; ')}` : ''}`);
+  }
   return err;
 }

@@ -6,6 +6,7 @@ import { GITHUB_PIPELINES, githubNightly } from './github/definition.js';
 import { SCHOOL_API_PIPELINES, schoolApiNightly } from './school-api/definition.js';
 import { composePipelines } from './compose.js';
 import type { PipelineDefinition } from './types.js';
+import { APP_DB_PIPELINES } from './app-db/definition.js';
 import { warehouseDimensions, warehouseFacts, warehouseNightly } from './warehouse/definition.js';
 
 /** What the night runs, and what `learnsync demo` shows: every dated pipeline in one DAG. */
@@ -25,6 +26,7 @@ const PIPELINES: readonly PipelineDefinition[] = [
   ...SCHOOL_API_PIPELINES,
   ...GITHUB_PIPELINES,
   learningRoi,
+  ...APP_DB_PIPELINES,
 ];
 
 export const NIGHTLY_PIPELINE = nightly.name;

@@ -53,6 +53,19 @@ export const SCHEDULES: readonly ScheduleSpecConfig[] = [
     cron: ['0 */6 * * *'],
     force: true,
   },
+  {
+    id: 'learnsync-app-db-incremental',
+    pipeline: 'app-db-incremental',
+    description: 'App database → BigQuery: new rows appended, changed rows MERGEd, every 15 minutes',
+    every: '15m',
+  },
+  {
+    id: 'learnsync-app-db-full',
+    pipeline: 'app-db-full',
+    // The seed's daily backup at 07:30 IST; also finds deletes and backfills new columns.
+    description: 'App database → BigQuery full sync (every key compared, deletes applied) daily at 02:00 UTC',
+    cron: ['0 2 * * *'],
+  },
 ];
 
 /** How far back a schedule catches up after the server or workers were down. */

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { KustoCluster } from '../connectors/kusto/client.js';
 import type { Pool } from '../connectors/postgres.js';
+import type { SourceReader } from '../connectors/app-db/source.js';
+import type { BigQueryTarget } from '../connectors/bigquery/client.js';
 
 /** The two Kusto clusters the learning-ROI sources live on. */
 export interface KustoClusterPair {
@@ -26,6 +28,8 @@ export interface GithubEndpoint {
   baseUrl: string;
   token?: string;
   org?: string;
+  /** Enterprise whose Copilot reports are read as well (GITHUB_ENTERPRISE). */
+  enterprise?: string;
   skillsOrg: string;
   /** Learners the sample server knows, tracked in sample mode only. */
   sampleUsers?: string[];
@@ -38,6 +42,35 @@ export interface SourceClients {
   github(): Promise<GithubEndpoint>;
 }
 
+/** A failed app-db table sync, as the error tracker receives it. */
+export interface TableFailure {
+  table: string;
+  pipeline: string;
+  syncMode: string;
+  workflowId: string | null;
+  attempt: number | null;
+  error: Error;
+}
+
+export interface ErrorReporter {
+  notify(failure: TableFailure): Promise<void>;
+}
+
+/**
+ * The app-db family's ends, chosen by the wiring (src/stack/app-db.ts): the BigQuery target (the
+ * local emulator or BigQuery) and readers of the application database (sample SQLite or the real one).
+ */
+export interface AppDbDeps {
+  /** Resolved lazily: the local emulator only starts when an app-db node first runs. */
+  target(): Promise<BigQueryTarget>;
+  /** A fresh reader per activity attempt; the activity closes it. */
+  openSource(): Promise<SourceReader>;
+  errorReporter?: ErrorReporter;
+  /** Test seam: runs between the load job and the MERGE of every table. */
+  beforeApply?: (table: string) => Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface ActivityDeps {
   warehouse: Pool;
   oltp: Pool;
@@ -46,4 +79,6 @@ export interface ActivityDeps {
   /** The whole validated config, for activities that need their own section (Kusto, GitHub, …). */
   config: Config;
   sources: SourceClients;
+  /** BigQuery target and application-database reader of the app-db family. */
+  appDb?: AppDbDeps;
 }

@@ -29,5 +29,11 @@ export function liveSchoolApi(config: Config): SchoolApiEndpoint {
 
 export function liveGithub(config: Config): GithubEndpoint {
   const g = config.github;
-  return { baseUrl: g.apiUrl ?? 'https://api.github.com', token: g.token, org: g.org, skillsOrg: g.skillsOrg };
+  return {
+    baseUrl: g.apiUrl ?? 'https://api.github.com',
+    token: g.token,
+    org: g.org,
+    enterprise: g.enterprise,
+    skillsOrg: g.skillsOrg,
+  };
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { createPool } from '../connectors/postgres.js';
 import type { ActivityDeps } from '../runtime/deps.js';
 import { migrate } from '../warehouse/migrate.js';
+import { createAppDbDeps } from './app-db.js';
 import { createSourceClients } from './source-clients.js';
 
 export async function createActivityDeps(
@@ -16,9 +17,17 @@ export async function createActivityDeps(
   const warehouse = createPool(urls.warehouseUrl, { max: poolSize, applicationName: 'learnsync-worker' });
   const oltp = createPool(urls.oltpUrl, { max: poolSize, applicationName: 'learnsync-worker' });
   await migrate(warehouse);
-  return { warehouse, oltp, outputDir: config.outputDir, logger, config, sources: createSourceClients(config) };
+  return {
+    warehouse,
+    oltp,
+    outputDir: config.outputDir,
+    logger,
+    config,
+    sources: createSourceClients(config),
+    appDb: createAppDbDeps(config, logger),
+  };
 }
 
 export async function closeActivityDeps(deps: ActivityDeps): Promise<void> {
-  await Promise.all([deps.warehouse.end(), deps.oltp.end()]);
+  await Promise.all([deps.warehouse.end(), deps.oltp.end(), deps.appDb?.close()]);
 }

@@ -35,7 +35,14 @@ async function sampleSchool(config: Config): Promise<SchoolApiEndpoint> {
 
 async function sampleGithubEndpoint(config: Config): Promise<GithubEndpoint> {
   const s = await sampleGithub(config);
-  return { baseUrl: s.url, token: s.token, org: s.org, skillsOrg: s.skillsOrg, sampleUsers: s.usernames };
+  return {
+    baseUrl: s.url,
+    token: s.token,
+    org: s.org,
+    enterprise: s.enterprise,
+    skillsOrg: s.skillsOrg,
+    sampleUsers: s.usernames,
+  };
 }
 
 export function createSourceClients(config: Config): SourceClients {

@@ -16,6 +16,10 @@ import * as m023 from './migrations/023_email_identity.js';
 import * as m030 from './migrations/030_api_sources.js';
 import * as m031 from './migrations/031_school.js';
 import * as m032 from './migrations/032_github.js';
+import * as m033 from './migrations/033_github_copilot_reports.js';
+import * as m034 from './migrations/034_github_nullable_events.js';
+import * as m035 from './migrations/035_output_files.js';
+import * as m040 from './migrations/040_app_db.js';
 
 export interface Migration {
   version: number;
@@ -37,6 +41,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 30, name: 'api_sources', sql: m030.sql },
   { version: 31, name: 'school', sql: m031.sql },
   { version: 32, name: 'github', sql: m032.sql },
+  { version: 33, name: 'github_copilot_reports', sql: m033.sql },
+  { version: 34, name: 'github_nullable_events', sql: m034.sql },
+  { version: 35, name: 'output_files', sql: m035.sql },
+  { version: 40, name: 'app_db', sql: m040.sql },
 ];
 
 const LOCK_KEY = 727_001;

@@ -1,3 +1,5 @@
+import { appDbIncremental } from '../../pipelines/app-db/definition.js';
+import { formatAppDbStatus, readAppDbStatus } from '../../pipelines/app-db/status.js';
 import { NIGHTLY_PIPELINE } from '../../pipelines/registry.js';
 import { requirePipeline } from '../args.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
@@ -18,7 +20,22 @@ export const command: CliCommand = {
       const { to } = await seedSamples(ctx, stack);
       ctx.print();
       // Forced: the sample was just rewritten, so yesterday's ledger entries must not skip it.
-      const code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);
+      let code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);
+      // The app database → BigQuery sync (sample SQLite → the local emulator) after the nightly run.
+      const appDb = def.name === NIGHTLY_PIPELINE ? appDbIncremental : def.name.startsWith('app-db') ? undefined : null;
+      if (appDb !== null && code !== 130) {
+        if (appDb) {
+          ctx.print();
+          code = Math.max(code, await Promise.race([runAndReport(ctx, appDb, { force: false }), interrupted]));
+        }
+        const b = ctx.config.appDb.bigquery;
+        ctx.print();
+        ctx.print(`app database → BigQuery ${b.projectId}.${b.datasetId}, per table:`);
+        for (const line of formatAppDbStatus(
+          await readAppDbStatus(stack.deps!.warehouse, `${b.projectId}.${b.datasetId}`),
+        ))
+          ctx.print(`  ${line}`);
+      }
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
         ctx.print(
           '(the demo stops the Temporal dev server it started; ' +

@@ -9,6 +9,8 @@ import type { SchoolApiClient } from '../../connectors/school-api/client.js';
 import { dayBefore } from '../../pipelines/dates.js';
 import { optionalDate, requirePipeline } from '../args.js';
 import { UsageError, type CliCommand } from '../types.js';
+import { planAppDbIncremental } from '../../pipelines/app-db/plan.js';
+import { createAppDbDeps } from '../../stack/app-db.js';
 
 export const command: CliCommand = {
   name: 'plan',
@@ -17,6 +19,19 @@ export const command: CliCommand = {
   options: { date: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, { positionals, values }) {
     const def = requirePipeline(positionals[0]);
+    if (def.name === 'app-db-incremental') {
+      // Rows per table the next run would move: one COUNT per table in the app database, nothing sent to BigQuery.
+      const source = await createAppDbDeps(ctx.config, ctx.logger).openSource();
+      const b = ctx.config.appDb.bigquery;
+      const plan = await planAppDbIncremental(await ctx.warehouse(), source, `${b.projectId}.${b.datasetId}`).finally(
+        () => source.close(),
+      );
+      if (values.json) ctx.print(JSON.stringify({ pipeline: def.name, tables: plan }, null, 2));
+      else
+        for (const p of plan)
+          ctx.print(`  ${p.table.padEnd(24)} ${p.mode.padEnd(7)} ${String(p.rows).padStart(9)} rows  ${p.after}`);
+      return 0;
+    }
     let targetDate = optionalDate(values.date, '--date');
     if (def.kind === 'incremental' && targetDate)
       throw new UsageError(`${def.name} is incremental and takes no --date`);

@@ -5,6 +5,7 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { classifyHttpFailure } from '../http-errors.js';
 import type { ApiCallEvent } from '../school-api/client.js';
 import { sleep } from '../school-api/wait.js';
 
@@ -112,8 +113,29 @@ export class GithubClient {
       };
     } catch (err) {
       if ((err as { status?: number }).status === 304) return { status: 304 };
-      throw err;
+      throw classifyGithubError(route, err);
     }
+  }
+
+  /**
+   * GET of an endpoint answering JSON or 204 No Content (a report not generated yet): no
+   * validators, no cache. Errors classified as in get().
+   */
+  async getOrNoContent<T>(route: string, params: Record<string, string | number>): Promise<T | undefined> {
+    try {
+      const res = await this.octokit.request(`GET ${route}`, {
+        ...params,
+        request: { fetch: this.countingFetch(route), signal: this.opts.signal },
+      });
+      return (res.status as number) === 204 ? undefined : (res.data as T);
+    } catch (err) {
+      throw classifyGithubError(route, err);
+    }
+  }
+
+  /** Accounts for a request made outside Octokit (a report file from its signed link). */
+  reportCall(e: { endpoint: string; status: number; error: boolean }): void {
+    this.opts.onCall?.({ ...e, retry: false, throttled: false, notModified: false, at: new Date() });
   }
 
   /** A fetch that knows its route template, waits out an exhausted primary budget and reports each request. */
@@ -176,6 +198,58 @@ export class GithubClient {
     await sleep(waitMs * (this.opts.backoffScale ?? 1), this.opts.signal);
     this.rateLimit = undefined;
   }
+}
+
+/** What each route needs, for the messages of a 403 (scope) and a 404 (the setting that chose it). */
+function routeHints(route: string): { scope?: string; setting?: string } {
+  if (route.startsWith('/orgs/{org}/copilot/metrics/reports'))
+    return {
+      scope:
+        'read:org (classic token) or the "View Organization Copilot Metrics" permission, and the ' +
+        'organisation\'s "Copilot usage metrics" policy enabled',
+      setting: 'GITHUB_ORG (on a GitHub Enterprise Server without the reports API set GITHUB_COPILOT_API=legacy)',
+    };
+  if (route.startsWith('/enterprises/{enterprise}/copilot/metrics/reports'))
+    return {
+      scope: 'read:enterprise (classic token) or the "View Enterprise Copilot Metrics" permission',
+      setting: 'GITHUB_ENTERPRISE',
+    };
+  if (route === '/orgs/{org}/copilot/metrics')
+    return { scope: 'manage_billing:copilot or read:org', setting: 'GITHUB_ORG and GITHUB_COPILOT_API' };
+  if (route.startsWith('/orgs/{org}/repos') || route.startsWith('/repos/'))
+    return { scope: 'read access to public repositories (public_repo)', setting: 'GITHUB_SKILLS_ORG' };
+  if (route.startsWith('/users/')) return { scope: 'read access to public data', setting: 'GITHUB_TRACKED_USERS' };
+  return {};
+}
+
+/**
+ * An Octokit failure through the shared table (src/connectors/http-errors.ts), keeping `status` so
+ * callers can still treat a 404 of one user as data (a rejected row) rather than configuration.
+ */
+export function classifyGithubError(route: string, err: unknown): Error {
+  const e = err as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+  };
+  // A cancelled activity's abort stays an abort.
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  // Octokit reports "no answer" (DNS, refused, reset, timeout) as a 500 without a response.
+  const answered = typeof e?.status === 'number' && e.status > 0 && e.response !== undefined;
+  const data = e?.response?.data as { message?: unknown } | string | undefined;
+  const detail =
+    typeof data === 'string' ? data : typeof data?.message === 'string' ? data.message : (e?.message ?? undefined);
+  const classified = classifyHttpFailure({
+    service: 'GitHub',
+    endpoint: route,
+    status: answered ? e.status : undefined,
+    headers: e?.response?.headers,
+    detail,
+    credentials: 'GITHUB_TOKEN',
+    networkError: e?.message,
+    ...routeHints(route),
+  });
+  return Object.assign(classified, { status: e?.status, cause: err });
 }
 
 function readRateLimit(h: Headers): RateLimitState | undefined {

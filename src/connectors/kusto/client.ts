@@ -2,9 +2,15 @@
 // request headers, 429 detection) plus a server timeout on every query, query parameters instead
 // of string splicing, and a strict reading of the v2 response so no partial failure passes as data.
 import type { TokenCredential } from '@azure/identity';
-import { ClientRequestProperties, Client as KustoClient, KustoConnectionStringBuilder } from 'azure-kusto-data';
+import {
+  ClientRequestProperties,
+  CloudSettings,
+  Client as KustoClient,
+  KustoConnectionStringBuilder,
+} from 'azure-kusto-data';
+import { classifyHttpFailure, RetryableError } from '../http-errors.js';
 import type { KustoConfig } from '../../config.js';
-import { classifyKustoError } from './errors.js';
+import { classifyKustoError, KUSTO_HINTS, KustoQueryError } from './errors.js';
 import { readPrimaryResult, type KustoTable } from './frames.js';
 
 export type { KustoColumn, KustoTable } from './frames.js';
@@ -62,6 +68,13 @@ async function buildConnection(url: string, auth: KustoAuth): Promise<KustoConne
   }
 }
 
+/** Retryable failures of this connector are KustoQueryErrors, whichever request failed. */
+function asKustoError(e: Error): Error {
+  if (!(e instanceof RetryableError) || e instanceof KustoQueryError) return e;
+  const throttled = e.status === 429 || e.status === 403;
+  return new KustoQueryError(e.message, throttled ? 'throttled' : 'transient', undefined, e.retryAfterMs);
+}
+
 export class KustoCluster {
   private client?: Promise<KustoClient>;
 
@@ -89,6 +102,7 @@ export class KustoCluster {
     // Raw frames: the SDK's parser folds every failure into one string; we classify them ourselves.
     props.raw = true;
     let raw: unknown;
+    await this.lookUpCloudInfo(where);
     try {
       const client = await this.connect();
       raw = await client.execute(q.database, q.text, props);
@@ -96,6 +110,48 @@ export class KustoCluster {
       throw classifyKustoError(err, where);
     }
     return readPrimaryResult(raw, where);
+  }
+
+  /**
+   * The cluster's auth metadata (GET /v1/rest/auth/metadata), fetched by us and handed to the
+   * client's cache: the client's own lookup folds a 401 or a throttled answer into a bare message,
+   * losing the status and Retry-After the shared error table needs. A 404 means a proxy without the
+   * endpoint: public-cloud defaults, as the client itself does.
+   */
+  private async lookUpCloudInfo(where: string): Promise<void> {
+    const url = this.options.url;
+    if (CloudSettings.getFromCache(url)) return;
+    const endpoint = `${new URL(url).origin}/v1/rest/auth/metadata`;
+    const failure = { service: 'Kusto', endpoint: `${where}: cloud-info lookup GET ${endpoint}`, ...KUSTO_HINTS };
+    let res: Response;
+    try {
+      res = await fetch(endpoint, {
+        headers: { 'cache-control': 'no-cache', accept: 'application/json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+      throw asKustoError(
+        classifyHttpFailure({
+          ...failure,
+          networkError: `unreachable: ${(err as Error).message}${code ? ` ${code}` : ''}`,
+        }),
+      );
+    }
+    if (res.status === 404) return CloudSettings.writeToCache(url);
+    const text = await res.text().catch(() => '');
+    if (res.status !== 200)
+      throw asKustoError(
+        classifyHttpFailure({ ...failure, status: res.status, headers: res.headers, detail: text.slice(0, 300) }),
+      );
+    let info: { AzureAD?: Parameters<typeof CloudSettings.writeToCache>[1] } = {};
+    try {
+      info = JSON.parse(text) as typeof info;
+    } catch {
+      // an unreadable answer: the client's defaults, as it would do itself
+    }
+    CloudSettings.writeToCache(url, info.AzureAD ?? undefined);
   }
 
   async close(): Promise<void> {

@@ -2,21 +2,31 @@
 // Retryable failures are KustoQueryError (Temporal retries any error type not listed as
 // non-retryable); the rest become the core's AuthError / ValidationError / ConfigError, which the
 // retry policies never retry. The Kusto message is kept in every case: it is what an operator needs.
-import { AuthError, ConfigError, ValidationError } from '../../errors.js';
+import { AuthError, ConfigError, PermissionError, ValidationError } from '../../errors.js';
+import { announcedWaitMs, classifyHttpFailure, RetryableError, type HeaderSource } from '../http-errors.js';
 
 export type KustoFailureKind = 'throttled' | 'transient' | 'limits';
 
 /** A failure worth retrying: throttling, a network fault, a server-side hiccup, a cancelled query. */
-export class KustoQueryError extends Error {
+export class KustoQueryError extends RetryableError {
   override name = 'KustoQueryError';
   constructor(
     message: string,
     readonly kind: KustoFailureKind,
     readonly code?: string,
+    retryAfterMs?: number,
   ) {
-    super(message);
+    super(message, retryAfterMs);
   }
 }
+
+/** The shared table's words for Kusto: what a 401 / 403 / 404 means here and what to check. */
+export const KUSTO_HINTS = {
+  credentials:
+    'KUSTO_AUTH and its credentials (KUSTO_TENANT_ID, KUSTO_CLIENT_ID, KUSTO_CLIENT_SECRET or KUSTO_ACCESS_TOKEN)',
+  scope: "the Viewer role on the database (the principal's permissions on the cluster)",
+  setting: 'KUSTO_ANALYTICS_CLUSTER_URL / KUSTO_EXAM_CLUSTER_URL and KUSTO_EXAM_DATABASE',
+};
 
 /**
  * The result set went over Kusto's limits (record count, size, memory): the same query fails the
@@ -55,7 +65,12 @@ export function oneApiText(e: OneApiError): string {
 }
 
 /** Classifies Kusto's own error reports (HTTP error bodies, DataSetCompletion, inline partial failures). */
-export function fromOneApiErrors(errors: OneApiError[], where: string, httpStatus?: number): Error {
+export function fromOneApiErrors(
+  errors: OneApiError[],
+  where: string,
+  httpStatus?: number,
+  headers?: HeaderSource,
+): Error {
   const text =
     errors.map(oneApiText).join(' | ') || `Kusto reported an error with no message (HTTP ${httpStatus ?? '200'})`;
   const message = `${where}: ${text}`;
@@ -63,8 +78,11 @@ export function fromOneApiErrors(errors: OneApiError[], where: string, httpStatu
     .map((e) => `${e.code ?? ''} ${e['@type'] ?? ''} ${e['@message'] ?? ''} ${e.message ?? ''}`)
     .join(' ');
   if (LIMIT_MARKERS.some((m) => joined.includes(m))) return new KustoLimitsError(message, errors[0]?.code);
-  if (httpStatus === 401 || httpStatus === 403) return new AuthError(message);
-  if (httpStatus === 429 || /Throttl/i.test(joined)) return new KustoQueryError(message, 'throttled', errors[0]?.code);
+  const wait = announcedWaitMs(headers);
+  if (httpStatus === 429 || /Throttl/i.test(joined) || (httpStatus === 403 && wait !== undefined))
+    return new KustoQueryError(message, 'throttled', errors[0]?.code, wait);
+  if (httpStatus === 401 || httpStatus === 403 || httpStatus === 404)
+    return classifyHttpFailure({ service: 'Kusto', endpoint: where, status: httpStatus, detail: text, ...KUSTO_HINTS });
   const permanent = errors.some((e) => e['@permanent'] === true);
   const transient = errors.length > 0 && errors.every((e) => e['@permanent'] === false);
   if (permanent) return new ValidationError(message);
@@ -78,7 +96,7 @@ interface AxiosLikeError {
   isAxiosError?: boolean;
   code?: string;
   message: string;
-  response?: { status: number; data?: unknown };
+  response?: { status: number; data?: unknown; headers?: Record<string, string | undefined> };
 }
 
 function httpErrorBody(data: unknown): OneApiError[] {
@@ -98,6 +116,7 @@ export function classifyKustoError(err: unknown, where: string): Error {
   if (
     err instanceof KustoQueryError ||
     err instanceof AuthError ||
+    err instanceof PermissionError ||
     err instanceof ValidationError ||
     err instanceof ConfigError
   )
@@ -110,6 +129,8 @@ export function classifyKustoError(err: unknown, where: string): Error {
     return new KustoQueryError(
       `${where}: throttled by Kusto (HTTP 429)${body.length ? `: ${body.map(oneApiText).join(' | ')}` : ''}`,
       'throttled',
+      undefined,
+      announcedWaitMs(e.inner?.response?.headers),
     );
   }
   const ax = e as unknown as AxiosLikeError;
@@ -119,6 +140,7 @@ export function classifyKustoError(err: unknown, where: string): Error {
         httpErrorBody(ax.response.data),
         `${where} (HTTP ${ax.response.status})`,
         ax.response.status,
+        ax.response.headers,
       );
     // No response at all: the cluster is unreachable or the connection broke mid-way.
     return new KustoQueryError(
@@ -129,5 +151,18 @@ export function classifyKustoError(err: unknown, where: string): Error {
   }
   const message = e?.message ?? String(err);
   if (/hostname is currently not trusted/.test(message)) return new ConfigError(`${where}: ${message}`);
+  // The client's cloud-info lookup (GET /v1/rest/auth/metadata) folds its HTTP error into a message.
+  const cloudInfo = /^Failed to get cloud info for cluster (\S+) - (.*)$/s.exec(message);
+  if (cloudInfo) {
+    const status = /status code (\d{3})/.exec(cloudInfo[2]!)?.[1];
+    return classifyHttpFailure({
+      service: 'Kusto',
+      endpoint: `${where}: cloud-info lookup GET ${cloudInfo[1]}/v1/rest/auth/metadata`,
+      status: status ? Number(status) : undefined,
+      detail: cloudInfo[2],
+      networkError: cloudInfo[2],
+      ...KUSTO_HINTS,
+    });
+  }
   return new KustoQueryError(`${where}: ${message}`, 'transient');
 }

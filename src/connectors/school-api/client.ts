@@ -2,7 +2,8 @@
 // they expire and once more on a 401, page-numbered pages, a pause between calls, and retries
 // (429 with Retry-After, 5xx, network errors) with backoff. Every HTTP request — token requests
 // and retries included — is reported through onCall, so a run can account for what it spent.
-import { AuthError, ConfigError } from '../../errors.js';
+import { AuthError } from '../../errors.js';
+import { announcedWaitMs, classifyHttpFailure } from '../http-errors.js';
 import { backoffMs, retryAfterSeconds, sleep } from './wait.js';
 
 export interface ApiCallEvent {
@@ -174,9 +175,11 @@ export class SchoolApiClient {
           at: new Date(this.now()),
         });
         if (attempt >= this.opts.maxRetries)
-          throw new Error(
-            `school API ${endpoint} unreachable after ${attempt + 1} attempts: ${(err as Error).message}`,
-          );
+          throw classifyHttpFailure({
+            service: 'the school API',
+            endpoint,
+            networkError: `unreachable after ${attempt + 1} attempts: ${(err as Error).message}`,
+          });
         await sleep(backoffMs(attempt, { scale: this.scale() }), this.opts.signal);
         retry = true;
         continue;
@@ -199,24 +202,36 @@ export class SchoolApiClient {
         attempt--; // a token refresh is not a failed attempt
         continue;
       }
-      if (s === 429 || s >= 500) {
+      // 403 with rate-limit signs is throttling like 429; without, a missing permission.
+      const throttled = s === 429 || (s === 403 && announcedWaitMs(res.headers, this.now()) !== undefined);
+      if (throttled || s >= 500 || s === 408) {
         if (attempt >= this.opts.maxRetries)
-          throw new Error(`school API ${endpoint} still answered ${s} after ${attempt + 1} attempts`);
-        const after = s === 429 ? retryAfterSeconds(res.headers.get('retry-after'), this.now()) : undefined;
+          throw classifyHttpFailure({
+            service: 'the school API',
+            endpoint,
+            status: s,
+            headers: res.headers,
+            detail: `still answered ${s} after ${attempt + 1} attempts${detail ? `: ${detail}` : ''}`,
+            now: this.now(),
+          });
+        const after = throttled ? retryAfterSeconds(res.headers.get('retry-after'), this.now()) : undefined;
         await sleep(
           after !== undefined ? after * 1000 * this.scale() : backoffMs(attempt, { scale: this.scale() }),
           this.opts.signal,
         );
         continue;
       }
-      if (s === 403)
-        throw new AuthError(
-          `the school API denied ${endpoint} (403): the application lacks the scope or the role for it. ${detail}`,
-        );
-      throw new ConfigError(
-        `the school API answered ${s} for ${endpoint}: check SCHOOL_API_URL and the scope settings ` +
-          `(SCHOOL_API_CURSUS_ID …). ${detail}`,
-      );
+      throw classifyHttpFailure({
+        service: 'the school API',
+        endpoint,
+        status: s,
+        headers: res.headers,
+        detail,
+        credentials: 'SCHOOL_API_CLIENT_ID and SCHOOL_API_CLIENT_SECRET',
+        scope: "the scope or role for it (the OAuth2 application's scopes)",
+        setting: 'SCHOOL_API_URL and the scope settings (SCHOOL_API_CURSUS_ID …)',
+        now: this.now(),
+      });
     }
   }
 

@@ -16,6 +16,9 @@ import { reportPosition, startHeartbeat } from '../../runtime/heartbeat.js';
 import { ApiHitRecorder } from '../../runtime/ledger/api-hits.js';
 import type { JobCounts } from '../../runtime/ledger/job-runner.js';
 import { runPagedLedgeredJob, type PagedJob } from '../../runtime/ledger/paged-job-runner.js';
+import { loadCopilotReport, scopeKey } from './copilot-reports.js';
+import type { CopilotReport, CopilotScope } from '../../connectors/github/reports.js';
+import { createGithubExportActivities } from './export.js';
 import {
   cachedResponse,
   copilotDayItem,
@@ -39,6 +42,7 @@ const MAX_EVENT_PAGES = 3;
 export interface GithubTarget {
   client: GithubClient;
   org?: string;
+  enterprise?: string;
   skillsOrg: string;
   sampleUsers?: string[];
 }
@@ -59,7 +63,7 @@ export function githubTarget(
     signal,
   };
   const client = new GithubClient({ ...common, baseUrl: ep.baseUrl, token: ep.token });
-  return { client, org: ep.org, skillsOrg: ep.skillsOrg, sampleUsers: ep.sampleUsers };
+  return { client, org: ep.org, enterprise: ep.enterprise, skillsOrg: ep.skillsOrg, sampleUsers: ep.sampleUsers };
 }
 
 const status = (err: unknown) => (err as { status?: number }).status;
@@ -152,7 +156,11 @@ function counts(t: Tally, hits: ApiHitRecorder, extra: Record<string, string | n
   };
 }
 
-export function createGithubActivities({ warehouse, config, logger, sources }: ActivityDeps) {
+export function createGithubActivities(deps: ActivityDeps) {
+  return { ...createGithubSyncActivities(deps), ...createGithubExportActivities(deps) };
+}
+
+function createGithubSyncActivities({ warehouse, config, logger, sources }: ActivityDeps) {
   /** Runs a GitHub job: hit accounting, heartbeats during long waits, the paged ledger. */
   async function githubJob(
     input: NodeInput,
@@ -191,75 +199,68 @@ export function createGithubActivities({ warehouse, config, logger, sources }: A
   }
 
   return {
-    /** /orgs/{org}/copilot/metrics → github.copilot_daily, github.copilot_languages. */
+    /**
+     * Copilot usage metrics → github.copilot_daily, copilot_languages, copilot_user_daily: the
+     * reports API (organisation and users, 1-day for the target date and, for recent dates, the
+     * 28-day latest), or the retired endpoint when GITHUB_COPILOT_API=legacy.
+     */
     async syncGithubCopilotMetrics(input: NodeInput): Promise<NodeResult> {
-      return githubJob(input, 'copilot metrics', async (job, { client, org }, hits) => {
-        if (!org) throw new ConfigError('Copilot metrics need the organisation: set GITHUB_ORG');
-        const key = `github:copilot-metrics:${org}`;
-        const cached = await cachedResponse(warehouse, key);
-        const route = '/orgs/{org}/copilot/metrics';
-        let first;
-        try {
-          first = await client.get<unknown>(
-            route,
-            { org, per_page: PER_PAGE },
-            cached?.body != null ? { etag: cached.etag, lastModified: cached.last_modified } : {},
-          );
-        } catch (err) {
-          if (status(err) === 403 || status(err) === 404 || status(err) === 422) {
-            throw new ConfigError(
-              `GitHub refused Copilot metrics for ${org} (${status(err)}): the token needs manage_billing:copilot or ` +
-                `read:org and the org must allow the metrics API. ${(err as Error).message}`,
-            );
-          }
-          throw err;
-        }
-        let days: unknown[];
-        const fresh = first.status === 200;
-        if (first.status === 304) days = cached!.body as unknown[];
-        else {
-          days = Array.isArray(first.data) ? [...first.data] : [];
-          // More than 100 days is unusual (the API keeps 100); follow the pages if there are.
-          let next = nextLink(first.link);
-          for (let page = 2; next && Array.isArray(first.data); page++) {
-            const more = await client.get<unknown[]>(route, { org, per_page: PER_PAGE, page });
-            if (more.status !== 200) break;
-            days.push(...(Array.isArray(more.data) ? more.data : []));
-            next = nextLink(more.link);
-          }
-        }
+      if (config.github.copilotApi === 'legacy') return legacyCopilotMetrics(input);
+      return githubJob(input, 'copilot metrics', async (job, { client, org, enterprise }, hits) => {
+        const scopes: CopilotScope[] = [
+          ...(org ? [{ kind: 'org' as const, org }] : []),
+          ...(enterprise ? [{ kind: 'enterprise' as const, enterprise }] : []),
+        ];
+        if (!scopes.length)
+          throw new ConfigError('Copilot metrics need the organisation: set GITHUB_ORG (and/or GITHUB_ENTERPRISE)');
+        const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+        const day = input.targetDate ?? yesterday;
+        // The 28-day report is "latest": worth reading only while the target date is within it.
+        const recent = Date.parse(day) >= Date.parse(yesterday) - 27 * 86_400_000;
+        const reports: [CopilotReport, string | undefined][] = [
+          ['organization-1-day', day],
+          ['users-1-day', day],
+          ...(recent
+            ? ([
+                ['organization-28-day', undefined],
+                ['users-28-day', undefined],
+              ] as [CopilotReport, undefined][])
+            : []),
+        ];
         const t = tally();
-        let loaded = { days: 0, languages: 0 };
-        await job.commit(async (tx) => {
-          const body = first.status === 200 && !Array.isArray(first.data) ? first.data : days;
-          const v = await validateItems(tx, copilotDayItem, body, {
-            jobName: input.nodeId,
-            targetDate: input.targetDate,
-            what: 'copilot metrics day',
-          });
-          add(t, v);
-          loaded = await upsertCopilotDays(tx, org, v.good);
-          if (first.status === 200)
-            await storeResponse(tx, key, { etag: first.etag, lastModified: first.lastModified, body: days });
-          else await markNotModified(tx, key);
-        });
-        const hasTarget = input.targetDate
-          ? days.some((d) => (d as { date?: string }).date === input.targetDate)
-          : true;
-        if (!hasTarget)
-          logger.warn(
-            { job: input.nodeId, targetDate: input.targetDate },
-            'Copilot metrics do not include the target date yet',
-          );
+        const notReady: string[] = [];
+        const days = new Set<string>();
+        let userRows = 0;
+        let linkRefreshes = 0;
+        for (const scope of scopes)
+          for (const [report, d] of reports) {
+            reportPosition({ scope: scopeKey(scope), report });
+            const r = await job.commit((tx) =>
+              loadCopilotReport(tx, client, scope, report, {
+                jobName: input.nodeId,
+                targetDate: input.targetDate,
+                day: d,
+                signal: cancellationSignal(),
+              }),
+            );
+            add(t, r);
+            linkRefreshes += r.linkRefreshes;
+            if (!r.available) notReady.push(`${scopeKey(scope)} ${report}`);
+            if (report.startsWith('users')) userRows += r.loaded;
+            else r.days.forEach((x) => days.add(x));
+          }
+        if (notReady.length)
+          logger.warn({ job: input.nodeId, day, notReady }, 'Copilot reports not generated yet (GitHub answered 204)');
         return counts(t, hits, {
-          notModified: !fresh,
-          days: loaded.days,
-          languageRows: loaded.languages,
-          targetDatePresent: hasTarget,
+          api: 'reports',
+          days: days.size,
+          userRows,
+          linkRefreshes,
+          notReady: notReady.join(', '),
+          targetDatePresent: days.has(day),
         });
       });
     },
-
     /** /users/{username}/events for every tracked learner → github.activity. One commit per user. */
     async syncGithubUserEvents(input: NodeInput): Promise<NodeResult> {
       return githubJob(input, 'user events', async (job, { client, sampleUsers }, hits) => {
@@ -387,6 +388,63 @@ export function createGithubActivities({ warehouse, config, logger, sources }: A
     },
   };
 
+  /** GITHUB_COPILOT_API=legacy: /orgs/{org}/copilot/metrics (GitHub Enterprise Server versions that still have it). */
+  async function legacyCopilotMetrics(input: NodeInput): Promise<NodeResult> {
+    return githubJob(input, 'copilot metrics', async (job, { client, org }, hits) => {
+      if (!org) throw new ConfigError('Copilot metrics need the organisation: set GITHUB_ORG');
+      const key = `github:copilot-metrics:${org}`;
+      const cached = await cachedResponse(warehouse, key);
+      const route = '/orgs/{org}/copilot/metrics';
+      // A 403/404 is classified by the client (permission naming the scope / configuration naming GITHUB_ORG).
+      const first = await client.get<unknown>(
+        route,
+        { org, per_page: PER_PAGE },
+        cached?.body != null ? { etag: cached.etag, lastModified: cached.last_modified } : {},
+      );
+      let days: unknown[];
+      const fresh = first.status === 200;
+      if (first.status === 304) days = cached!.body as unknown[];
+      else {
+        days = Array.isArray(first.data) ? [...first.data] : [];
+        // More than 100 days is unusual (the API keeps 100); follow the pages if there are.
+        let next = nextLink(first.link);
+        for (let page = 2; next && Array.isArray(first.data); page++) {
+          const more = await client.get<unknown[]>(route, { org, per_page: PER_PAGE, page });
+          if (more.status !== 200) break;
+          days.push(...(Array.isArray(more.data) ? more.data : []));
+          next = nextLink(more.link);
+        }
+      }
+      const t = tally();
+      let loaded = { days: 0, languages: 0 };
+      await job.commit(async (tx) => {
+        const body = first.status === 200 && !Array.isArray(first.data) ? first.data : days;
+        const v = await validateItems(tx, copilotDayItem, body, {
+          jobName: input.nodeId,
+          targetDate: input.targetDate,
+          what: 'copilot metrics day',
+        });
+        add(t, v);
+        loaded = await upsertCopilotDays(tx, org, v.good);
+        if (first.status === 200)
+          await storeResponse(tx, key, { etag: first.etag, lastModified: first.lastModified, body: days });
+        else await markNotModified(tx, key);
+      });
+      const hasTarget = input.targetDate ? days.some((d) => (d as { date?: string }).date === input.targetDate) : true;
+      if (!hasTarget)
+        logger.warn(
+          { job: input.nodeId, targetDate: input.targetDate },
+          'Copilot metrics do not include the target date yet',
+        );
+      return counts(t, hits, {
+        notModified: !fresh,
+        days: loaded.days,
+        languageRows: loaded.languages,
+        targetDatePresent: hasTarget,
+      });
+    });
+  }
+
   async function syncCourses(
     job: PagedJob,
     client: GithubClient,
@@ -504,7 +562,9 @@ export function createGithubActivities({ warehouse, config, logger, sources }: A
         });
         const inserted = await upsertForks(tx, course, v.good);
         add(t, { ...v, inserted });
-        const reachedKnown = watermark !== null && v.good.some((f) => Date.parse(f.created_at) <= watermark!.getTime());
+        const reachedKnown =
+          watermark !== null &&
+          v.good.some((f) => f.created_at != null && Date.parse(f.created_at) <= watermark!.getTime());
         const done = !Array.isArray(body) || body.length < PER_PAGE || reachedKnown;
         if (done) await storeResponse(tx, key, validators);
         await saveProgress(tx, input.nodeId, runKey, resource, {

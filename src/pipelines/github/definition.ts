@@ -1,16 +1,24 @@
-// The GitHub pipelines: Copilot metrics, Skills courses and enrolments, and learners' public events,
-// read with conditional requests so unchanged resources cost no rate limit. Pure data: the workflow
-// bundle imports this file.
+// The GitHub pipelines: Copilot usage metrics reports, Skills courses and enrolments, and learners'
+// public events (conditional requests where GitHub offers them, so unchanged resources cost no rate
+// limit), then the five GitHub CSV files. Pure data: the workflow bundle imports this file.
 import type { PipelineDefinition } from '../types.js';
 
 export const githubNightly: PipelineDefinition = {
   name: 'github-nightly',
   kind: 'nightly',
-  description: "GitHub: Copilot metrics, Skills courses and enrolments, learners' events (conditional requests)",
+  description:
+    "GitHub: Copilot usage metrics reports, Skills courses and enrolments, learners' events " +
+    '(conditional requests) → five CSV files',
   nodes: [
     { id: 'github_copilot_metrics', activity: 'syncGithubCopilotMetrics', retryClass: 'long' },
     { id: 'github_skills', activity: 'syncGithubSkills', retryClass: 'long' },
     { id: 'github_user_events', activity: 'syncGithubUserEvents', retryClass: 'long' },
+    {
+      id: 'github_export_files',
+      activity: 'exportGithubFiles',
+      dependsOn: ['github_copilot_metrics', 'github_skills', 'github_user_events'],
+      retryClass: 'standard',
+    },
   ],
 };
 

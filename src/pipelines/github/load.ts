@@ -13,18 +13,20 @@ const count = z
 
 export const eventItem = z.object({
   id: z.union([z.string().regex(/^\d+$/), z.number().int()]).transform((v) => String(v)),
-  type: z.string().min(1),
+  // Nullable in GitHub's REST description (@octokit/openapi-types `event`): kept as NULL, not rejected.
+  type: z.string().min(1).nullable(),
   actor: z.object({ login: z.string() }).nullish(),
   repo: z.object({ name: z.string() }).nullish(),
   payload: z.object({ action: z.string().nullish() }).nullish(),
   public: z.boolean().nullish(),
-  created_at: ts,
+  created_at: ts.nullable(),
 });
 
 export const forkItem = z.object({
   id: z.number().int(),
   owner: z.object({ login: z.string(), id: z.number().int().nullish() }),
-  created_at: ts,
+  // `minimal-repository` has created_at?: string | null.
+  created_at: ts.nullish(),
   updated_at: ts.nullish(),
 });
 
@@ -184,7 +186,7 @@ export async function upsertForks(
     fork_id: f.id,
     owner_login: f.owner.login,
     owner_id: f.owner.id ?? null,
-    created_at: f.created_at,
+    created_at: f.created_at ?? null,
     updated_at: f.updated_at ?? null,
   }));
   const r = await tx.query<{ inserted: boolean }>(

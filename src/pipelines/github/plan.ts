@@ -27,16 +27,34 @@ export async function planGithubNode(
   }
   const budget = await lastBudget(warehouse);
   if (node.activity === 'syncGithubCopilotMetrics') {
+    if (config.github.copilotApi === 'legacy')
+      return [
+        {
+          job: node.id,
+          endpoint: '/orgs/{org}/copilot/metrics',
+          mode: 'conditional',
+          calls: 1,
+          basis: `GITHUB_COPILOT_API=legacy: one call for up to 100 days; a 304 is free${budget}`,
+        },
+      ];
+    const day = run.targetDate ?? new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const recent = Date.parse(day) >= Date.now() - 29 * 86_400_000;
+    const scopes = (config.github.org || !config.github.enterprise ? 1 : 0) + (config.github.enterprise ? 1 : 0);
+    const reports = recent ? 4 : 2;
     return [
       {
         job: node.id,
-        endpoint: '/orgs/{org}/copilot/metrics',
-        mode: 'conditional',
-        calls: 1,
-        basis: `one call for up to 100 days; a 304 is free${budget}`,
+        endpoint: '{org|enterprise}/copilot/metrics/reports/*',
+        mode: recent ? '1-day + 28-day latest' : '1-day (backfill)',
+        calls: reports * scopes,
+        basis:
+          `${reports} report(s) × ${scopes} scope(s) for ${day}; ` +
+          `each report's files are downloaded from signed links (no rate limit)${budget}`,
       },
     ];
   }
+  if (node.activity === 'exportGithubFiles')
+    return [{ job: node.id, endpoint: '(warehouse)', mode: 'files', calls: 0, basis: 'the five GitHub CSV files' }];
   if (node.activity === 'syncGithubUserEvents') {
     const { rows } = await warehouse.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM (SELECT username FROM github.tracked_users UNION SELECT unnest($1::text[])) u',

@@ -5,6 +5,12 @@
 import path from 'node:path';
 import type { StatusSection } from '../../runtime/status-section.js';
 import { writeFileAtomic } from '../../connectors/files.js';
+import {
+  dataFilesDir,
+  listOutputFiles,
+  serialisedStatusWrite,
+  type OutputFileStatus,
+} from '../../runtime/output-files.js';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
 import type { SourceName } from './sources.js';
 import { learningRoi } from './definition.js';
@@ -31,7 +37,7 @@ export const DATASET_SOURCES: Record<DatasetName, SourceName[]> = {
 };
 
 export function roiOutputDir(outputDir: string): string {
-  return path.join(outputDir, 'learning-roi');
+  return dataFilesDir(outputDir);
 }
 
 export interface DatasetStatus {
@@ -73,6 +79,8 @@ export interface SyncStatus {
   datasets: Record<DatasetName, DatasetStatus>;
   sources: Record<string, SourceStatus>;
   quality_gates: GateStatus[];
+  /** Every data file other jobs recorded in etl_output_files (the GitHub CSVs, …). */
+  files: Record<string, OutputFileStatus>;
 }
 
 type Db = Pool | PoolClient;
@@ -190,21 +198,18 @@ export async function buildSyncStatus(db: Db): Promise<SyncStatus> {
     datasets,
     sources: srcOut,
     quality_gates: gates.rows.map((g) => ({ ...g, checked_at: g.checked_at.toISOString() })),
+    files: await listOutputFiles(db),
   };
 }
 
-let writing: Promise<unknown> = Promise.resolve();
-
-/** Rebuilds sync_status.json; writes from one process are serialised so the newest state lands last. */
+/** Rebuilds sync_status.json; writes from one process (any family's) are serialised so the newest state lands last. */
 export function writeSyncStatus(db: Db, outputDir: string): Promise<string> {
   const file = path.join(roiOutputDir(outputDir), 'sync_status.json');
-  const next = writing.then(async () => {
+  return serialisedStatusWrite(async () => {
     const status = await buildSyncStatus(db);
     await writeFileAtomic(file, JSON.stringify(status, null, 2) + '\n');
     return file;
   });
-  writing = next.catch(() => undefined);
-  return next;
 }
 
 /** The state of one Kusto source, written outside any job transaction so failures are kept. */

@@ -3,6 +3,7 @@
 // transaction, so a crash leaves either both or neither.
 import type pg from 'pg';
 import { classifyPgError } from '../../connectors/postgres.js';
+import { withAnnouncedWait } from '../announced-wait.js';
 import type { NodeResult } from '../../pipelines/types.js';
 export type { JobCounts, JobSpec } from './job-types.js';
 import { DEFAULT_ROWS_DROP_SHARE, rowDropAlert } from './row-drop-alerts.js';
@@ -37,7 +38,9 @@ export async function runLedgeredJob(
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     if (runId) await markFailed(pool, runId, err, Date.now() - started);
-    throw redactError(classifyPgError(err));
+    // Classified once (Postgres codes here, HTTP failures in the connectors), secrets masked; an announced wait
+    // rides along as the next retry's delay.
+    throw withAnnouncedWait(redactError(classifyPgError(err)));
   } finally {
     client.release();
   }

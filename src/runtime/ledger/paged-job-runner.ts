@@ -9,6 +9,7 @@ import { closeAbandoned, insertRunning, markFailed, markSucceeded, skipIfDone, t
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-types.js';
 import { classifyPgError } from '../../connectors/postgres.js';
+import { withAnnouncedWait } from '../announced-wait.js';
 import { redactError } from '../../secrets.js';
 
 export interface PagedJob {
@@ -93,7 +94,9 @@ export async function runPagedLedgeredJob(
       if (taken) await writeHits(pool, hitRun(), taken).catch(() => {});
       await markFailed(pool, runId, err, Date.now() - started);
     }
-    throw redactError(classifyPgError(err));
+    // Classified once (Postgres codes here, HTTP failures in the connectors), secrets masked; an announced wait
+    // rides along as the next retry's delay.
+    throw withAnnouncedWait(redactError(classifyPgError(err)));
   } finally {
     await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, spec.jobName]).catch(() => {});
     // After a failure the connection may be the broken thing: discard it rather than pool it.

@@ -12,7 +12,8 @@ let server: GithubServer;
 let act: ReturnType<typeof createGithubActivities>;
 
 const EVENTS_EP = '/users/{username}/events';
-const DATE = '2026-01-10';
+/** Yesterday (UTC): the target date a nightly run has, inside the 28-day Copilot report. */
+const DATE = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   db = await createTestDatabases();
@@ -23,11 +24,10 @@ afterAll(async () => {
 beforeEach(async () => {
   server = await startGithubServer({ users: 5, courses: 3, forksPerCourse: 20, maxEventsPerUser: 160 });
   act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: server.usernames.join(',') })));
-  await db.warehouse.query(
-    `TRUNCATE github.tracked_users, github.copilot_daily, github.copilot_languages, github.activity, ` +
-      `github.skills_courses,
-    github.skills_enrollments, api_http_cache, etl_cursors, etl_rejects, etl_job_runs, api_hits, api_extract_progress`,
-  );
+  await db.warehouse
+    .query(`TRUNCATE github.tracked_users, github.copilot_daily, github.copilot_languages, github.activity,
+      github.skills_courses, github.skills_enrollments, github.copilot_user_daily, api_http_cache, etl_cursors,
+      etl_rejects, etl_job_runs, api_hits, api_extract_progress`);
 });
 afterEach(async () => {
   await server?.close();
@@ -42,71 +42,47 @@ const totalEvents = () => server.usernames.reduce((s, u) => s + server.eventCoun
 const totalForks = () => server.courseNames.reduce((s, c) => s + server.forkCount(c), 0);
 
 describe('GitHub nightly', () => {
-  it(
-    "loads Copilot metrics, Skills courses and enrolments and every tracked learner's events; api_hits match the " +
-      'server',
-    async () => {
-      const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot');
-      const skills = await run('syncGithubSkills', 'gh_skills');
-      const events = await run('syncGithubUserEvents', 'gh_events');
-      expect(copilot.detail).toMatchObject({ days: 28, notModified: false });
-      expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
-      expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_languages')).toBeGreaterThan(28);
-      expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_courses')).toBe(3);
-      expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_enrollments')).toBe(totalForks());
-      expect(skills.inserted).toBe(3 + totalForks());
-      expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(totalEvents());
-      expect(events.rows).toBe(totalEvents());
-      const recorded = (await Promise.all(['gh_copilot', 'gh_skills', 'gh_events'].map((j) => hitsOf(db.warehouse, j))))
-        .flatMap((h) => Object.values(h))
-        .reduce((s, h) => s + h.calls, 0);
-      expect(recorded).toBe(server.stats.total);
-      const hits = await hitsOf(db.warehouse, 'gh_events');
-      expect(hits[EVENTS_EP]!.rate_limit_remaining).toBe(5000 - server.stats.total);
-      expect(events.detail).toMatchObject({ rateLimitRemaining: 5000 - server.stats.total });
-    },
-  );
+  it("loads Copilot metrics, Skills courses, enrolments and learners' events; api_hits match the server", async () => {
+    const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot');
+    const skills = await run('syncGithubSkills', 'gh_skills');
+    const events = await run('syncGithubUserEvents', 'gh_events');
+    expect(copilot.detail).toMatchObject({ api: 'reports', days: 28, targetDatePresent: true });
+    expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
+    expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_languages')).toBeGreaterThan(28);
+    expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_courses')).toBe(3);
+    expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_enrollments')).toBe(totalForks());
+    expect(skills.inserted).toBe(3 + totalForks());
+    expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(totalEvents());
+    expect(events.rows).toBe(totalEvents());
+    const recorded = (await Promise.all(['gh_copilot', 'gh_skills', 'gh_events'].map((j) => hitsOf(db.warehouse, j))))
+      .flatMap((h) => Object.values(h))
+      .reduce((s, h) => s + h.calls, 0);
+    // API calls plus the report files fetched from their signed links.
+    expect(recorded).toBe(server.stats.total + server.reports.stats.total);
+    const hits = await hitsOf(db.warehouse, 'gh_events');
+    expect(hits[EVENTS_EP]!.rate_limit_remaining).toBe(5000 - server.stats.total);
+    expect(events.detail).toMatchObject({ rateLimitRemaining: 5000 - server.stats.total });
+  });
 
-  it(
-    'sends the stored ETags back: unchanged resources answer 304, ' +
-      'count as cache hits, cost no rate limit and reuse what is stored',
-    async () => {
-      await run('syncGithubCopilotMetrics', 'gh_copilot');
-      await run('syncGithubSkills', 'gh_skills');
-      await run('syncGithubUserEvents', 'gh_events', {});
-      const checksum = async () =>
-        (
-          await db.warehouse.query<{
-            m: string;
-          }>(`SELECT md5(string_agg(concat_ws('|', d.day, d.total_active_users, d.code_suggestions, d.lines_accepted,
-         (SELECT string_agg(concat_ws(':', l.language, l.code_acceptances), ',' ORDER BY l.language)
-           FROM github.copilot_languages l WHERE l.day = d.day)), '/' ORDER BY d.day)) AS m
-         FROM github.copilot_daily d`)
-        ).rows[0]!.m;
-      const before = await checksum();
-      const spent = server.stats.total;
-      server.stats.reset();
-      // Lose the Copilot rows: the 304 must restore them from the stored answer.
-      await db.warehouse.query('TRUNCATE github.copilot_daily, github.copilot_languages');
-      const copilot = await run('syncGithubCopilotMetrics', 'gh_copilot', { targetDate: DATE, force: true });
-      const skills = await run('syncGithubSkills', 'gh_skills', { targetDate: '2026-01-11' });
-      const events = await run('syncGithubUserEvents', 'gh_events', {});
-      expect(server.stats.log.every((e) => e.status === 304)).toBe(true);
-      expect(server.stats.total).toBe(1 + 1 + 3 + 5);
-      expect(copilot.detail).toMatchObject({ notModified: true, cacheHits: 1, days: 28 });
-      expect(await count(db.warehouse, 'SELECT count(*) FROM github.copilot_daily')).toBe(28);
-      expect(await checksum()).toBe(before);
-      expect(skills.detail).toMatchObject({ cacheHits: 4, newEnrollments: 0 });
-      expect(events.detail).toMatchObject({ cacheHits: 5, unchanged: 5, rateLimitRemaining: 5000 - spent });
-      expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ cache_hits: 5 });
-      expect(
-        await count(
-          db.warehouse,
-          `SELECT sum(not_modified_count) FROM api_http_cache WHERE cache_key LIKE 'github:events:%'`,
-        ),
-      ).toBe(5);
-    },
-  );
+  it('sends stored ETags back: unchanged resources are 304s, cache hits, free, stored data reused', async () => {
+    await run('syncGithubSkills', 'gh_skills');
+    await run('syncGithubUserEvents', 'gh_events', {});
+    const spent = server.stats.total;
+    server.stats.reset();
+    const skills = await run('syncGithubSkills', 'gh_skills', { targetDate: '2026-01-11' });
+    const events = await run('syncGithubUserEvents', 'gh_events', {});
+    expect(server.stats.log.every((e) => e.status === 304)).toBe(true);
+    expect(server.stats.total).toBe(1 + 3 + 5);
+    expect(skills.detail).toMatchObject({ cacheHits: 4, newEnrollments: 0 });
+    expect(events.detail).toMatchObject({ cacheHits: 5, unchanged: 5, rateLimitRemaining: 5000 - spent });
+    expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ cache_hits: 5 });
+    expect(
+      await count(
+        db.warehouse,
+        `SELECT sum(not_modified_count) FROM api_http_cache WHERE cache_key LIKE 'github:events:%'`,
+      ),
+    ).toBe(5);
+  });
 
   it('fetches only what changed: new events of one learner, new forks of one course', async () => {
     await run('syncGithubSkills', 'gh_skills');
@@ -130,6 +106,48 @@ describe('GitHub nightly', () => {
     );
     expect(await count(db.warehouse, 'SELECT count(*) FROM github.activity')).toBe(totalEvents());
     expect(await count(db.warehouse, 'SELECT count(*) FROM github.skills_enrollments')).toBe(totalForks());
+  });
+});
+
+describe('GitHub schema edges', () => {
+  it('events and forks with null type / created_at (nullable in GitHub’s schema) load, not reject', async () => {
+    act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TRACKED_USERS: 'learner-1' })));
+    const event = (id: string, type: string | null, created: string | null) => ({
+      id,
+      type,
+      actor: { id: 1, login: 'learner-1' },
+      repo: { id: 2, name: 'learner-1/x' },
+      payload: {},
+      public: true,
+      created_at: created,
+    });
+    server.inject({
+      path: '/users/learner-1/events',
+      times: 1,
+      respond: {
+        status: 200,
+        body: [event('91', null, '2026-01-01T00:00:00Z'), event('90', 'PushEvent', null)],
+      },
+    });
+    const course = server.courseNames[0]!;
+    server.inject({
+      path: `/repos/skills/${course}/forks`,
+      times: 1,
+      respond: { status: 200, body: [{ id: 77, owner: { login: 'someone', id: 5 }, created_at: null }] },
+    });
+    const events = await run('syncGithubUserEvents', 'gh_events', {});
+    const skills = await run('syncGithubSkills', 'gh_skills');
+    expect(events.rejected).toBe(0);
+    expect(skills.rejected).toBe(0);
+    expect(
+      await count(db.warehouse, `SELECT count(*) FROM github.activity WHERE (type IS NULL) <> (created_at IS NULL)`),
+    ).toBe(2);
+    expect(
+      await count(
+        db.warehouse,
+        `SELECT count(*) FROM github.skills_enrollments WHERE fork_id = 77 AND created_at IS NULL`,
+      ),
+    ).toBe(1);
   });
 });
 
@@ -163,12 +181,18 @@ describe('GitHub rate limits and errors', () => {
         body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
       },
     });
-    server.inject({ path: `/orgs/${server.org}/copilot/metrics`, times: 2, respond: { status: 502 } });
+    server.inject({
+      path: `/orgs/${server.org}/copilot/metrics/reports/organization-1-day`,
+      times: 2,
+      respond: { status: 502 },
+    });
     await run('syncGithubUserEvents', 'gh_events', {});
     await run('syncGithubCopilotMetrics', 'gh_copilot');
     expect(server.stats.count('/users/learner-3/events', 1)).toBe(3);
     expect((await hitsOf(db.warehouse, 'gh_events'))[EVENTS_EP]).toMatchObject({ throttled: 2 });
-    expect((await hitsOf(db.warehouse, 'gh_copilot'))['/orgs/{org}/copilot/metrics']).toMatchObject({
+    expect(
+      (await hitsOf(db.warehouse, 'gh_copilot'))['/orgs/{org}/copilot/metrics/reports/organization-1-day'],
+    ).toMatchObject({
       calls: 3,
       errors: 2,
       retries: 2,
@@ -190,11 +214,32 @@ describe('GitHub rate limits and errors', () => {
     );
   });
 
+  it('401 Bad credentials on repositories and forks is an AuthError too, sent once', async () => {
+    act = createGithubActivities(depsFor(db, githubConfig(server, { GITHUB_TOKEN: 'wrong' })));
+    await expect(run('syncGithubSkills', 'gh_skills')).rejects.toMatchObject({ name: 'AuthError' });
+    expect(server.stats.total).toBe(1);
+    server.stats.reset();
+    server.inject({
+      path: `/repos/skills/${server.courseNames[0]}/forks`,
+      times: 1,
+      respond: { status: 401, body: { message: 'Bad credentials' } },
+    });
+    act = createGithubActivities(depsFor(db, githubConfig(server)));
+    await expect(run('syncGithubSkills', 'gh_skills')).rejects.toMatchObject({
+      name: 'AuthError',
+      message: expect.stringContaining('GITHUB_TOKEN'),
+    });
+    expect(server.stats.count(`/repos/skills/${server.courseNames[0]}/forks`)).toBe(1);
+  });
+
   it('refuses a bad token as a 401 without retrying', async () => {
     act = createGithubActivities(
       depsFor(db, githubConfig(server, { GITHUB_TOKEN: 'wrong', GITHUB_TRACKED_USERS: 'learner-1' })),
     );
-    await expect(run('syncGithubUserEvents', 'gh_events', {})).rejects.toMatchObject({ status: 401 });
+    await expect(run('syncGithubUserEvents', 'gh_events', {})).rejects.toMatchObject({
+      status: 401,
+      name: 'AuthError',
+    });
     expect(server.stats.total).toBe(1);
   });
 });

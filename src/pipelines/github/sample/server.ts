@@ -1,5 +1,8 @@
-// A local stand-in for the parts of the GitHub REST API learnsync reads: Copilot metrics of an
-// organisation, users' public events, an organisation's repositories (the Skills courses) and
+// A local stand-in for the parts of the GitHub REST API learnsync reads: the Copilot usage
+// metrics reports of an organisation and an enterprise (signed download links to NDJSON files on
+// a separate storage host; the retired /orgs/{org}/copilot/metrics only with legacyCopilotMetrics,
+// as an old GitHub Enterprise Server would), users' public events, an organisation's repositories
+// (the Skills courses) and
 // their forks (the enrolments). It answers conditional requests (ETag / If-None-Match,
 // Last-Modified / If-Modified-Since) with 304s that do not count against the rate limit, sends
 // x-ratelimit-* headers, refuses with 403 when the budget is spent, and paginates with Link.
@@ -16,11 +19,47 @@ import {
   type SampleRequest,
   type SampleResponse,
 } from '../../../stack/sample-kit/http-kit.js';
+import {
+  organizationDay,
+  startReportStore,
+  twoFiles,
+  userDay,
+  type ReportStore,
+  type UserDay,
+} from './copilot-reports.js';
+
+/**
+ * The API routes this server answers; test/pipelines/github/openapi-drift.test.ts checks each
+ * against @octokit/openapi-types.
+ */
+export const SAMPLE_GITHUB_ROUTES = [
+  '/orgs/{org}/copilot/metrics/reports/organization-1-day',
+  '/orgs/{org}/copilot/metrics/reports/users-1-day',
+  '/orgs/{org}/copilot/metrics/reports/organization-28-day/latest',
+  '/orgs/{org}/copilot/metrics/reports/users-28-day/latest',
+  '/enterprises/{enterprise}/copilot/metrics/reports/enterprise-1-day',
+  '/enterprises/{enterprise}/copilot/metrics/reports/users-1-day',
+  '/enterprises/{enterprise}/copilot/metrics/reports/enterprise-28-day/latest',
+  '/enterprises/{enterprise}/copilot/metrics/reports/users-28-day/latest',
+  '/users/{username}/events',
+  '/users/{username}/events/public',
+  '/orgs/{org}/repos',
+  '/repos/{owner}/{repo}/forks',
+] as const;
+/** Served only with legacyCopilotMetrics (old GitHub Enterprise Server); gone from GitHub's REST description. */
+export const SAMPLE_GITHUB_LEGACY_ROUTES = ['/orgs/{org}/copilot/metrics'] as const;
 
 export interface GithubServerOptions {
   seed?: number;
   org?: string;
+  enterprise?: string;
   skillsOrg?: string;
+  /** Serve the retired /orgs/{org}/copilot/metrics (old GHES); off by default, as on github.com. */
+  legacyCopilotMetrics?: boolean;
+  /** Lifetime of the signed report links (default 5 minutes). */
+  reportLinkTtlMs?: number;
+  /** Copilot users of the organisation besides the learners (default 8). */
+  extraCopilotUsers?: number;
   /** The token the server accepts; requests without one are served as anonymous (limit 60). */
   token?: string;
   users?: number;
@@ -40,8 +79,15 @@ export interface GithubServer {
   url: string;
   token: string;
   org: string;
+  enterprise: string;
   skillsOrg: string;
   usernames: string[];
+  /** The host serving the report files behind signed links (its own request log). */
+  reports: ReportStore;
+  /** The user-level records of the organisation for one day (what users-1-day serves). */
+  copilotUsersOn(day: string): UserDay[];
+  /** Lines appended to the next users report served (bad records for reject tests). */
+  addReportNoise(lines: string[]): void;
   courseNames: string[];
   stats: RequestStats;
   inject(rule: FailureRule): void;
@@ -99,10 +145,12 @@ const EDITORS = ['vscode', 'jetbrains', 'neovim'];
 const ANCHOR = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export async function startGithubServer(opts: GithubServerOptions = {}): Promise<GithubServer> {
   const seed = opts.seed ?? 7;
   const org = opts.org ?? 'sample-org';
+  const enterprise = opts.enterprise ?? 'sample-enterprise';
   const skillsOrg = opts.skillsOrg ?? 'skills';
   const token = opts.token ?? 'sample-github-token';
   const now = opts.now ?? Date.now;
@@ -156,6 +204,18 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
         : `someone-${Math.floor(rnd() * 1e6)}`;
     return { id: nextForkId++, owner: learner, ownerId: fnv1a(learner) % 10_000_000, at };
   }
+  const copilotLogins = [
+    ...usernames,
+    ...Array.from({ length: opts.extraCopilotUsers ?? 8 }, (_, i) => `copilot-user-${i + 1}`),
+  ];
+  const reports = await startReportStore({
+    linkTtlMs: opts.reportLinkTtlMs ?? 300_000,
+    now,
+    secret: `${seed}:${token}`,
+  });
+  let reportNoise: string[] = [];
+  const usersOn = (scopeId: string, day: number): UserDay[] =>
+    copilotLogins.flatMap((login) => userDay(scopeId, login, fnv1a(login) % 10_000_000, day) ?? []);
   const courseIds = new Map(courseNames.map((c, i) => [c, 100_000 + i]));
   const courseCreated = new Map(courseNames.map((c) => [c, ANCHOR - Math.floor(rnd() * 1500) * DAY]));
 
@@ -269,8 +329,54 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
     return { items: all.slice((page - 1) * per, page * per), link: links.length ? links.join(', ') : undefined };
   }
 
+  /** The Copilot usage metrics reports: links to report files, 204 for a day not yet generated. */
+  function copilotReport(req: SampleRequest): { status: number; body: unknown } | undefined {
+    const m =
+      /^\/(orgs|enterprises)\/([^/]+)\/copilot\/metrics\/reports\/(organization|enterprise|users)-(1-day|28-day\/latest)$/.exec(
+        req.path,
+      );
+    if (!m) return undefined;
+    const [, kind, name, level, span] = m;
+    const scopeOk =
+      kind === 'orgs' ? name === org && level !== 'enterprise' : name === enterprise && level !== 'organization';
+    if (!scopeOk)
+      return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    const scopeId = String(fnv1a(`${kind}:${name}`) % 1_000_000);
+    const yesterday = Math.floor(now() / DAY) * DAY - DAY;
+    const userLines = (days: number[]) => {
+      const lines = days.flatMap((d) => usersOn(scopeId, d).map((u) => JSON.stringify(u)));
+      const noise = reportNoise;
+      reportNoise = [];
+      return [...lines, ...noise];
+    };
+    if (span === '1-day') {
+      const dayParam = req.query.get('day') ?? '';
+      const day = /^\d{4}-\d{2}-\d{2}$/.test(dayParam) ? Date.parse(`${dayParam}T00:00:00Z`) : NaN;
+      if (Number.isNaN(day))
+        return { status: 422, body: { message: 'Invalid request: "day" must be a date in YYYY-MM-DD format.' } };
+      if (day > yesterday || day < yesterday - 365 * DAY) return { status: 204, body: undefined };
+      const lines =
+        level === 'users' ? userLines([day]) : [JSON.stringify(organizationDay(scopeId, usersOn(scopeId, day), day))];
+      return { status: 200, body: { download_links: reports.issue(twoFiles(lines)), report_day: dayParam } };
+    }
+    const days = Array.from({ length: 28 }, (_, i) => yesterday - (27 - i) * DAY);
+    const range = { report_start_day: isoDay(days[0]!), report_end_day: isoDay(yesterday) };
+    let lines: string[];
+    if (level === 'users') lines = userLines(days);
+    else {
+      // The documented 28-day shape: containers of day_totals; two of them, one per file.
+      const totals = days.map((d) => organizationDay(scopeId, usersOn(scopeId, d), d));
+      lines = [totals.slice(0, 14), totals.slice(14)].map((dayTotals) =>
+        JSON.stringify({ ...range, organization_id: scopeId, day_totals: dayTotals }),
+      );
+    }
+    return { status: 200, body: { download_links: reports.issue(twoFiles(lines)), ...range } };
+  }
+
   function route(req: SampleRequest): { status: number; body: unknown; link?: string; lastModified?: number } {
-    let m = /^\/orgs\/([^/]+)\/copilot\/metrics$/.exec(req.path);
+    const report = copilotReport(req);
+    if (report) return report;
+    let m = opts.legacyCopilotMetrics ? /^\/orgs\/([^/]+)\/copilot\/metrics$/.exec(req.path) : null;
     if (m) {
       if (m[1] !== org) return { status: 404, body: { message: 'Not Found' } };
       const today = Math.floor(now() / DAY) * DAY;
@@ -418,7 +524,13 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
     url: server.url,
     token,
     org,
+    enterprise,
     skillsOrg,
+    reports,
+    copilotUsersOn: (day) => usersOn(String(fnv1a(`orgs:${org}`) % 1_000_000), Date.parse(`${day}T00:00:00Z`)),
+    addReportNoise: (lines) => {
+      reportNoise.push(...lines);
+    },
     usernames,
     courseNames,
     stats,
@@ -442,6 +554,8 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
     },
     eventCount: (u) => Math.min(300, events.get(u)?.length ?? 0),
     forkCount: (c) => forks.get(c)?.length ?? 0,
-    close: () => server.close(),
+    close: async () => {
+      await Promise.all([server.close(), reports.close()]);
+    },
   };
 }

@@ -1,0 +1,262 @@
+// Benchmark: the app-db → BigQuery sync against the plainest way to get the same rows in, on the
+// local bqemulator (provisioned by `npm run setup`).
+//   initial: the sync of chat_history (BENCH_CHAT_ROWS rows, 1M by default) — read from SQLite,
+//            converted, streamed as NDJSON into one load job into staging, appended, staging
+//            dropped, cursor committed — vs ONE raw load job of the same NDJSON rows from a file
+//            written beforehand into a table created beforehand. Same rows, same emulator, fresh
+//            dataset each side and round, order alternated, the first round discarded as warm-up.
+//   incremental: 1% new chat rows after the initial sync: time and rows read against the initial.
+//   memory: peak RSS of a child process syncing chat_history at N/10 and at N rows.
+// Ends with one JSON line.
+import { spawn } from 'node:child_process';
+import { createWriteStream, createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { openSqliteSource } from '../src/connectors/app-db/sqlite.js';
+import {
+  createBigQueryClient,
+  loadNdjson,
+  qualifiedName,
+  runQuery,
+  type BigQueryTarget,
+} from '../src/connectors/bigquery/client.js';
+import { createPool, type Pool } from '../src/connectors/postgres.js';
+import { createAppDbActivities } from '../src/pipelines/app-db/activities.js';
+import type { AppDbDeps } from '../src/runtime/deps.js';
+import { generateSampleAppDb } from '../src/pipelines/app-db/sample/generate.js';
+import { sourceColumnsToTarget, toBigQueryValue } from '../src/pipelines/app-db/schema-mapping.js';
+import { startBigQueryEmulator } from '../src/stack/bigquery-emulator.js';
+import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
+import { freePort } from '../src/stack/temporal-dev-server.js';
+import { migrate } from '../src/warehouse/migrate.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const PROJECT = 'learnsync-bench';
+const logger = pino({ level: 'silent' });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const spread = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+const round3 = (x: number) => Number(x.toFixed(3));
+
+function appDbDeps(endpoint: string, dataset: string, sqlite: string): { deps: AppDbDeps; target: BigQueryTarget } {
+  const target: BigQueryTarget = {
+    bq: createBigQueryClient({ projectId: PROJECT, apiEndpoint: endpoint }),
+    projectId: PROJECT,
+    datasetId: dataset,
+  };
+  return {
+    target,
+    deps: { target: async () => target, openSource: async () => openSqliteSource(sqlite), close: async () => {} },
+  };
+}
+
+async function syncChat(warehouse: Pool, endpoint: string, dataset: string, sqlite: string) {
+  const config = loadConfig({
+    APP_DB_SQLITE_PATH: sqlite,
+    APP_DB_HASH_KEY: 'bench-hash-key-0123456789',
+    BIGQUERY_PROJECT: PROJECT,
+    BIGQUERY_API_ENDPOINT: endpoint,
+    BIGQUERY_DATASET: dataset,
+  });
+  const { deps } = appDbDeps(endpoint, dataset, sqlite);
+  const acts = createAppDbActivities({ warehouse, logger, config, appDb: deps });
+  const started = performance.now();
+  const r = await acts.syncAppDbTable({
+    pipeline: 'bench',
+    nodeId: `bench_${dataset}`,
+    force: false,
+    params: { table: 'chat_history', mode: 'incremental' },
+  });
+  return { seconds: (performance.now() - started) / 1000, rows: r.rows, appended: r.inserted ?? 0 };
+}
+
+/** Child mode: one initial sync, then print the process's peak RSS. */
+async function memoryChild(): Promise<void> {
+  const [, , , sqlite, endpoint, pgUrl, dataset] = process.argv;
+  const warehouse = createPool(pgUrl!, { max: 3 });
+  const r = await syncChat(warehouse, endpoint!, dataset!, sqlite!);
+  await warehouse.end();
+  console.log(JSON.stringify({ rows: r.rows, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+}
+
+async function childPeak(
+  sqlite: string,
+  endpoint: string,
+  pgUrl: string,
+  dataset: string,
+): Promise<{ rows: number; maxRssMb: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'bench/bigquery.ts'), '--memory-child', sqlite, endpoint, pgUrl, dataset],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`memory child exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as { rows: number; maxRssMb: number };
+}
+
+/** The raw side's input: exactly the NDJSON lines the sync sends, written once, outside the timing. */
+async function writeNdjsonFile(sqlite: string, file: string): Promise<Array<{ name: string; type: string }>> {
+  const source = openSqliteSource(sqlite);
+  const columns = sourceColumnsToTarget('sqlite', await source.columns('chat_history'));
+  const out = createWriteStream(file);
+  for await (const row of source.rows('chat_history', { columns: columns.map((c) => c.name), orderBy: 'id' })) {
+    const o: Record<string, unknown> = {};
+    for (const c of columns) o[c.name] = toBigQueryValue(row[c.name], c.type);
+    if (!out.write(JSON.stringify(o) + '\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  await source.close();
+  return columns;
+}
+
+async function main(): Promise<void> {
+  const N = Number(process.env.BENCH_CHAT_ROWS ?? 1_000_000);
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'learnsync-bench-bq-'));
+  const pgPort = await freePort();
+  // Under .data like the other benches: initdb runs as its own user and cannot enter a 0700 temp folder.
+  const pgDir = path.join(root, '.data', `bench-bigquery-${process.pid}`);
+  const [pg, emulator] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, databases: ['bench_bq'], ephemeral: true }),
+    startBigQueryEmulator({ projectRoot: root, projectId: PROJECT }),
+  ]);
+  const warehouse = createPool(pg.url('bench_bq'), { max: 4 });
+  try {
+    await migrate(warehouse);
+    const sqlite = path.join(dir, 'app.sqlite');
+    const small = path.join(dir, 'app-small.sqlite');
+    let t = performance.now();
+    generateSampleAppDb(sqlite, { chatRows: N });
+    generateSampleAppDb(small, { chatRows: Math.round(N / 10) });
+    console.log(
+      `generated the sample app databases (${N.toLocaleString()} and ${Math.round(N / 10).toLocaleString()} ` +
+        `chat rows) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    const file = path.join(dir, 'chat_history.ndjson');
+    t = performance.now();
+    const schema = await writeNdjsonFile(sqlite, file);
+    console.log(`wrote the raw side's NDJSON file in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    const pipeline: number[] = [];
+    const raw: number[] = [];
+    let lastPipelineDataset = '';
+    for (let r = 0; r <= ROUNDS; r++) {
+      const sides = r % 2 === 0 ? (['pipeline', 'raw'] as const) : (['raw', 'pipeline'] as const);
+      for (const side of sides) {
+        const dataset = `bench_${side}_${r}`;
+        if (side === 'pipeline') {
+          const m = await syncChat(warehouse, emulator.apiEndpoint, dataset, sqlite);
+          if (m.appended !== N) throw new Error(`pipeline appended ${m.appended} of ${N}`);
+          if (r > 0) pipeline.push(m.seconds);
+          lastPipelineDataset = dataset;
+          console.log(`round ${r}${r === 0 ? ' (warm-up)' : ''}: pipeline ${m.seconds.toFixed(2)} s`);
+        } else {
+          const { target } = appDbDeps(emulator.apiEndpoint, dataset, sqlite);
+          await target.bq.createDataset(dataset);
+          await runQuery(
+            target,
+            `CREATE TABLE ${qualifiedName(target, 'chat_history')} ` +
+              `(${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`,
+          );
+          const started = performance.now();
+          const load = await loadNdjson(target, 'chat_history', createReadStream(file), {
+            schema: schema.map((c) => ({ name: c.name, type: c.type })),
+            writeDisposition: 'WRITE_APPEND',
+          });
+          const seconds = (performance.now() - started) / 1000;
+          if (load.outputRows !== N) throw new Error(`raw load loaded ${load.outputRows} of ${N}`);
+          if (r > 0) raw.push(seconds);
+          console.log(`round ${r}${r === 0 ? ' (warm-up)' : ''}: raw load job ${seconds.toFixed(2)} s`);
+        }
+      }
+    }
+
+    // Memory before the incremental rounds add rows: N/10 vs N exactly.
+    const memSmall = await childPeak(small, emulator.apiEndpoint, pg.url('bench_bq'), 'bench_mem_small');
+    const memLarge = await childPeak(sqlite, emulator.apiEndpoint, pg.url('bench_bq'), 'bench_mem_large');
+
+    // Incremental: 1% new rows each round, synced into the last pipeline dataset.
+    const changed = Math.max(1, Math.round(N / 100));
+    const incremental: number[] = [];
+    const incrementalRead: number[] = [];
+    const app = new Database(sqlite);
+    const insert = app.prepare(
+      `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at)
+       VALUES (?, 1, 1, 'user', ?, 'text', '2026-01-01 00:00:00')`,
+    );
+    let nextId = N + 1;
+    for (let r = 0; r <= ROUNDS; r++) {
+      app.transaction(() => {
+        for (let i = 0; i < changed; i++, nextId++) insert.run(nextId, `incremental message ${nextId}`);
+      })();
+      const m = await syncChat(warehouse, emulator.apiEndpoint, lastPipelineDataset, sqlite);
+      if (m.appended !== changed) throw new Error(`incremental appended ${m.appended} of ${changed}`);
+      if (r > 0) {
+        incremental.push(m.seconds);
+        incrementalRead.push(m.rows);
+      }
+    }
+    app.close();
+
+    const p = median(pipeline);
+    const w = median(raw);
+    const inc = median(incremental);
+    console.log('');
+    console.log(
+      `initial sync of ${N.toLocaleString()} chat rows: pipeline ${p.toFixed(2)} s ` +
+        `(${spread(pipeline).min.toFixed(2)}–${spread(pipeline).max.toFixed(2)}), raw load job ${w.toFixed(2)} s ` +
+        `(${spread(raw).min.toFixed(2)}–${spread(raw).max.toFixed(2)}): pipeline/raw ×${(p / w).toFixed(2)}`,
+    );
+    console.log(
+      `incremental with 1% new rows: ${inc.toFixed(2)} s = ${((inc / p) * 100).toFixed(1)}% of the initial sync ` +
+        `(target ≤ 5%), ${median(incrementalRead).toLocaleString()} rows read = ` +
+        `${((median(incrementalRead) / N) * 100).toFixed(1)}% (target ≤ 2%)`,
+    );
+    console.log(
+      `peak RSS of a syncing process: ${memSmall.maxRssMb} MB at ${memSmall.rows.toLocaleString()} rows, ` +
+        `${memLarge.maxRssMb} MB at ${memLarge.rows.toLocaleString()} rows: ` +
+        `×${(memLarge.maxRssMb / memSmall.maxRssMb).toFixed(2)} (target ≤ 1.2)`,
+    );
+    console.log(
+      JSON.stringify({
+        benchmark: 'bigquery',
+        emulator: 'bqemulator 1.4.0',
+        chatRows: N,
+        rounds: ROUNDS,
+        initialPipelineSeconds: { median: round3(p), ...spread(pipeline) },
+        initialRawLoadSeconds: { median: round3(w), ...spread(raw) },
+        pipelineToRawRatio: round3(p / w),
+        pipelineRowsPerSecond: Math.round(N / p),
+        incrementalSeconds: { median: round3(inc), ...spread(incremental) },
+        incrementalToInitialTime: round3(inc / p),
+        incrementalRowsReadShare: round3(median(incrementalRead) / N),
+        incrementalTargetsMet: inc / p <= 0.05 && median(incrementalRead) / N <= 0.02,
+        peakRssMb: {
+          small: memSmall.maxRssMb,
+          large: memLarge.maxRssMb,
+          ratio: round3(memLarge.maxRssMb / memSmall.maxRssMb),
+        },
+        memoryTargetMet: memLarge.maxRssMb / memSmall.maxRssMb <= 1.2,
+      }),
+    );
+  } finally {
+    await warehouse.end();
+    await Promise.all([emulator.stop(), pg.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(pgDir, { recursive: true, force: true });
+  }
+}
+
+const run = process.argv[2] === '--memory-child' ? memoryChild : main;
+run().catch((err: unknown) => {
+  console.error(`bench:bigquery failed: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

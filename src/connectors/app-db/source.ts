@@ -1,0 +1,45 @@
+// What the app-db sync reads from an application database, whichever engine holds it (SQLite in
+// production for the seed's users, Postgres for teams that moved): its tables' columns, a count and
+// a stream of rows after a cursor. Readers stream (SQLite `.iterate()`, a Postgres cursor), so
+// memory stays flat however large a table is.
+import { ValidationError } from '../../errors.js';
+
+export type SourceDialect = 'sqlite' | 'postgres';
+
+export interface SourceColumn {
+  name: string;
+  /** The declared type as the engine reports it: SQLite's declared type, Postgres's format_type(). */
+  declaredType: string;
+  nullable: boolean;
+}
+
+/** Rows whose `column` is greater than (or equal to, when inclusive) `value`. */
+export interface RowsAfter {
+  column: string;
+  value: string | number;
+  inclusive: boolean;
+}
+
+export interface ReadRequest {
+  columns: string[];
+  after?: RowsAfter;
+  orderBy: string;
+}
+
+export interface SourceReader {
+  readonly dialect: SourceDialect;
+  /** Where it reads, without secrets: for logs and status. */
+  readonly description: string;
+  /** [] when the table does not exist. */
+  columns(table: string): Promise<SourceColumn[]>;
+  count(table: string, after?: RowsAfter): Promise<number>;
+  rows(table: string, req: ReadRequest): AsyncIterable<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Identifiers come from configuration and source catalogs; anything unusual is refused, not quoted around. */
+export function sourceIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name))
+    throw new ValidationError(`"${name}" is not a table or column name the app-db sync accepts`);
+  return `"${name}"`;
+}

@@ -1,0 +1,305 @@
+// One table of the application database into BigQuery:
+//   1. schema: create the BigQuery table from the source's columns, ADD COLUMN for new ones, stop
+//      (naming the column) when a column's type changed;
+//   2. read the rows after the stored cursor (all of them in a full sync) and stream them as NDJSON
+//      into ONE load job into a staging table (secret columns hashed, dropped columns left out);
+//   3. apply them with one statement: append tables INSERT the staged rows above the highest id
+//      BigQuery already has, merge tables MERGE (UPDATE + INSERT), and a full sync MERGEs with
+//      DELETE for keys the source no longer has;
+//   4. drop the staging table, whatever happened.
+// Every step is idempotent, so a re-run of the same window (after a crash anywhere) gives the same
+// table. The caller commits the returned cursor only after this resolves, i.e. after BigQuery has the rows.
+import type { Logger } from 'pino';
+import {
+  dropTable,
+  ensureDataset,
+  loadNdjson,
+  qualifiedName,
+  quoteIdent,
+  readTableSchema,
+  runQuery,
+  tableExists,
+  type BigQueryTarget,
+} from '../../connectors/bigquery/client.js';
+import type { RowsAfter, SourceReader } from '../../connectors/app-db/source.js';
+import { ValidationError } from '../../errors.js';
+import { applyPrivacy, keyedHash, type PrivacyRules } from './privacy.js';
+import {
+  compareSchemas,
+  incompatibleSchemaError,
+  sourceColumnsToTarget,
+  toBigQueryValue,
+  type TargetColumn,
+} from './schema-mapping.js';
+import type { AppDbTable } from './definition.js';
+import type { TrackingRow } from './tracking.js';
+
+export type SyncMode = 'incremental' | 'full';
+
+export interface TableSyncContext {
+  target: BigQueryTarget;
+  source: SourceReader;
+  privacy: PrivacyRules;
+  syncMode: SyncMode;
+  tracking?: TrackingRow;
+  logger?: Logger;
+  /** Called every few thousand rows with the rows read so far (heartbeats). */
+  onProgress?: (rowsRead: number) => void;
+  /** Test seam: runs after the load job, before the MERGE (a crash there must leave nothing behind). */
+  beforeApply?: (table: string) => Promise<void>;
+}
+
+export interface TableSyncOutcome {
+  table: string;
+  syncMode: SyncMode;
+  read: number;
+  rejected: number;
+  rejectReason: string | null;
+  appended: number;
+  merged: number;
+  deleted: number;
+  lastRowId: number | null;
+  lastCursor: string | null;
+  /** Rows at exactly lastCursor: the next run skips the table when nothing is newer and this has not grown. */
+  lastCursorRows: number | null;
+  schema: TargetColumn[];
+  columnsAdded: string[];
+  loadMs: number;
+  applyMs: number;
+}
+
+export const stagingTableName = (table: string) => `_learnsync_stg_${table}`;
+
+const LINES_PER_CHUNK = 500;
+
+const cursorText = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
+function laterCursor(a: unknown, b: unknown): unknown {
+  if (a === null || a === undefined) return b;
+  if (b === null || b === undefined) return a;
+  if (a instanceof Date && b instanceof Date) return a.getTime() >= b.getTime() ? a : b;
+  if (typeof a === 'number' && typeof b === 'number') return a >= b ? a : b;
+  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as bigint) >= BigInt(b as bigint) ? a : b;
+  return cursorText(a) >= cursorText(b) ? a : b;
+}
+
+/** Makes BigQuery's table match the source's columns as far as it can; returns the columns it has now. */
+async function reconcileSchema(
+  ctx: TableSyncContext,
+  spec: AppDbTable,
+  desired: TargetColumn[],
+): Promise<{ schema: TargetColumn[]; added: string[] }> {
+  const { target } = ctx;
+  const name = qualifiedName(target, spec.name);
+  if (!(await tableExists(target, spec.name))) {
+    const cols = desired
+      .map((c) => `${quoteIdent(c.name)} ${c.type}${c.name === spec.key ? ' NOT NULL' : ''}`)
+      .join(', ');
+    await runQuery(target, `CREATE TABLE IF NOT EXISTS ${name} (${cols})`, undefined, `create ${spec.name}`);
+    return { schema: desired, added: [] };
+  }
+  // Verify what we believe against what BigQuery answers (metadata can miss ALTERed columns on the emulator).
+  const actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
+  const believed = ctx.tracking?.believed_schema;
+  if (believed && compareSchemas(actual, believed).add.length + compareSchemas(believed, actual).add.length > 0) {
+    ctx.logger?.warn(
+      { table: spec.name, believed, actual },
+      "BigQuery schema differs from the one recorded in bq_sync_tracking; using BigQuery's",
+    );
+  }
+  const changes = compareSchemas(actual, desired);
+  if (changes.incompatible.length) throw incompatibleSchemaError(spec.name, changes);
+  for (const c of changes.add) {
+    await runQuery(
+      target,
+      `ALTER TABLE ${name} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`,
+      undefined,
+      `add column ${spec.name}.${c.name}`,
+    );
+  }
+  return { schema: [...actual, ...changes.add], added: changes.add.map((c) => c.name) };
+}
+
+/**
+ * Nothing to do: no row after the cursor, and for merge tables no row newer than the cursor nor a
+ * new one at exactly the cursor's instant (the >= read would otherwise re-merge those every run).
+ */
+async function nothingNew(ctx: TableSyncContext, spec: AppDbTable, after: RowsAfter | undefined): Promise<boolean> {
+  const atOrAfter = await ctx.source.count(spec.name, after);
+  if (atOrAfter === 0) return true;
+  const known = ctx.tracking?.last_cursor_rows;
+  if (!after?.inclusive || known == null) return false;
+  return atOrAfter === Number(known) && (await ctx.source.count(spec.name, { ...after, inclusive: false })) === 0;
+}
+
+function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
+  if (ctx.syncMode === 'full') return undefined;
+  const t = ctx.tracking;
+  if (spec.mode === 'append')
+    return t?.last_synced_row_id != null
+      ? { column: spec.key, value: Number(t.last_synced_row_id), inclusive: false }
+      : undefined;
+  // >=: rows written in the same instant as the cursor after the last sync are not missed;
+  // MERGE makes the overlap harmless.
+  return t?.last_cursor != null ? { column: spec.cursorColumn, value: t.last_cursor, inclusive: true } : undefined;
+}
+
+export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
+  const { target, source } = ctx;
+  const sourceColumns = await source.columns(spec.name);
+  if (sourceColumns.length === 0)
+    throw new ValidationError(`app-db table ${spec.name} does not exist in ${source.description}`);
+  const names = new Set(sourceColumns.map((c) => c.name));
+  for (const required of [spec.key, spec.cursorColumn]) {
+    if (!names.has(required))
+      throw new ValidationError(
+        `app-db table ${spec.name} has no column ${required}, which its ${spec.mode} sync needs`,
+      );
+  }
+  const privacy = applyPrivacy(ctx.privacy, spec.name, sourceColumnsToTarget(source.dialect, sourceColumns));
+  const desired = privacy.columns;
+
+  await ensureDataset(target);
+  const { schema, added } = await reconcileSchema(ctx, spec, desired);
+
+  const after = rowsAfter(ctx, spec);
+  const outcome: TableSyncOutcome = {
+    table: spec.name,
+    syncMode: ctx.syncMode,
+    read: 0,
+    rejected: 0,
+    rejectReason: null,
+    appended: 0,
+    merged: 0,
+    deleted: 0,
+    lastRowId: ctx.tracking?.last_synced_row_id != null ? Number(ctx.tracking.last_synced_row_id) : null,
+    lastCursor: ctx.tracking?.last_cursor ?? null,
+    lastCursorRows: ctx.tracking?.last_cursor_rows != null ? Number(ctx.tracking.last_cursor_rows) : null,
+    schema,
+    columnsAdded: added,
+    loadMs: 0,
+    applyMs: 0,
+  };
+  if (ctx.syncMode === 'incremental' && (await nothingNew(ctx, spec, after))) return outcome;
+
+  const staging = stagingTableName(spec.name);
+  let maxKey: unknown = null;
+  let maxCursor: unknown = null;
+  let rowsAtMaxCursor = 0;
+  let written = 0;
+  const columns = desired.map((c) => c.name);
+  const hashKey = ctx.privacy.hashKey;
+  async function* ndjson(): AsyncIterable<string> {
+    let chunk: string[] = [];
+    for await (const row of source.rows(spec.name, {
+      columns,
+      after,
+      orderBy: spec.mode === 'append' || ctx.syncMode === 'full' ? spec.key : spec.cursorColumn,
+    })) {
+      outcome.read++;
+      maxKey = laterCursor(maxKey, row[spec.key]);
+      const c = row[spec.cursorColumn];
+      if (c !== null && c !== undefined) {
+        if (maxCursor !== null && cursorText(c) === cursorText(maxCursor)) rowsAtMaxCursor++;
+        else if (laterCursor(maxCursor, c) === c) [maxCursor, rowsAtMaxCursor] = [c, 1];
+      }
+      const out: Record<string, unknown> = {};
+      try {
+        for (const c of desired) {
+          const v = row[c.name];
+          out[c.name] = privacy.secret.has(c.name) ? keyedHash(hashKey, v) : toBigQueryValue(v, c.type);
+        }
+        if (out[spec.key] === null) throw new Error(`${spec.key} is null`);
+      } catch (err) {
+        outcome.rejected++;
+        outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${(err as Error).message}`;
+        continue;
+      }
+      written++;
+      chunk.push(JSON.stringify(out));
+      if (chunk.length >= LINES_PER_CHUNK) {
+        yield chunk.join('\n') + '\n';
+        chunk = [];
+        ctx.onProgress?.(outcome.read);
+      }
+    }
+    if (chunk.length) yield chunk.join('\n') + '\n';
+  }
+
+  const startedLoad = Date.now();
+  try {
+    // A staging table left by a worker that died mid-sync goes first (its columns may be out of date).
+    await dropTable(target, staging);
+    const load = await loadNdjson(target, staging, ndjson(), { schema: desired, writeDisposition: 'WRITE_TRUNCATE' });
+    if (load.outputRows !== written) {
+      throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${spec.name} but ${written} were sent`);
+    }
+    outcome.loadMs = Date.now() - startedLoad;
+    await ctx.beforeApply?.(spec.name);
+    const startedApply = Date.now();
+    await applyStaged(ctx, spec, staging, desired, outcome);
+    outcome.applyMs = Date.now() - startedApply;
+  } finally {
+    await dropTable(target, staging).catch((err: unknown) =>
+      ctx.logger?.warn(
+        { table: staging, err: (err as Error).message },
+        'could not drop staging table; the next sync replaces it',
+      ),
+    );
+  }
+
+  if (maxKey !== null && (ctx.syncMode === 'full' || spec.mode === 'append')) outcome.lastRowId = Number(maxKey);
+  if (maxCursor !== null && spec.mode === 'merge') {
+    // Every row >= the previous cursor was read, so the rows counted at the maximum are all of them.
+    outcome.lastCursor = cursorText(ctx.syncMode === 'full' ? maxCursor : laterCursor(outcome.lastCursor, maxCursor));
+    outcome.lastCursorRows = outcome.lastCursor === cursorText(maxCursor) ? rowsAtMaxCursor : outcome.lastCursorRows;
+  }
+  return outcome;
+}
+
+async function applyStaged(
+  ctx: TableSyncContext,
+  spec: AppDbTable,
+  staging: string,
+  columns: TargetColumn[],
+  outcome: TableSyncOutcome,
+): Promise<void> {
+  const { target } = ctx;
+  const T = qualifiedName(target, spec.name);
+  const S = qualifiedName(target, staging);
+  const key = quoteIdent(spec.key);
+  const cols = columns.map((c) => quoteIdent(c.name));
+  if (ctx.syncMode === 'incremental' && spec.mode === 'append') {
+    // Only ids above what BigQuery has: an earlier attempt that appended but never committed its
+    // cursor adds nothing twice.
+    const r = await runQuery(
+      target,
+      `INSERT INTO ${T} (${cols.join(', ')}) SELECT ${cols.map((c) => `S.${c}`).join(', ')} FROM ${S} S
+        WHERE S.${key} > (SELECT COALESCE(MAX(${key}), -9223372036854775808) FROM ${T})`,
+      undefined,
+      `append ${spec.name}`,
+    );
+    outcome.appended = r.affectedRows;
+    return;
+  }
+  const full = ctx.syncMode === 'full';
+  if (full) {
+    const d = await runQuery<{ n: number }>(
+      target,
+      `SELECT COUNT(*) AS n FROM ${T} T WHERE NOT EXISTS (SELECT 1 FROM ${S} S WHERE S.${key} = T.${key})`,
+      undefined,
+      `keys removed from ${spec.name}`,
+    );
+    outcome.deleted = Number(d.rows[0]?.n ?? 0);
+  }
+  const updates = cols.filter((c) => c !== key).map((c) => `${c} = S.${c}`);
+  const r = await runQuery(
+    target,
+    `MERGE ${T} T USING ${S} S ON T.${key} = S.${key}
+     ${updates.length ? `WHEN MATCHED THEN UPDATE SET ${updates.join(', ')}` : ''}
+     WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `S.${c}`).join(', ')})
+     ${full ? 'WHEN NOT MATCHED BY SOURCE THEN DELETE' : ''}`,
+    undefined,
+    `merge ${spec.name}`,
+  );
+  outcome.merged = Math.max(0, r.affectedRows - outcome.deleted);
+}

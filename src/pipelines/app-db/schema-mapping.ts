@@ -1,0 +1,133 @@
+// Source column types → BigQuery column types, the conversion of each value into what a
+// NEWLINE_DELIMITED_JSON load accepts, and the comparison of the source's schema with the one
+// BigQuery has: new columns are added, a changed type stops that table with the column named.
+// The mapping table in the README is this file's DECLARED_TYPE_RULES, in the same order.
+import { ValidationError } from '../../errors.js';
+import type { SourceColumn, SourceDialect } from '../../connectors/app-db/source.js';
+
+export type BigQueryType = 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'STRING' | 'BYTES' | 'TIMESTAMP' | 'DATE';
+
+export interface TargetColumn {
+  name: string;
+  type: BigQueryType;
+}
+
+/**
+ * First match wins, on the lower-cased declared type. SQLite follows its affinity rules
+ * (INT → integer, CHAR/CLOB/TEXT → text, BLOB → bytes, REAL/FLOA/DOUB → real), with the
+ * declared names apps use for dates, booleans and JSON recognised first.
+ */
+const DECLARED_TYPE_RULES: Array<{ dialect: SourceDialect | 'any'; test: RegExp; type: BigQueryType }> = [
+  { dialect: 'any', test: /^bool/, type: 'BOOL' },
+  { dialect: 'postgres', test: /^timestamp/, type: 'TIMESTAMP' },
+  { dialect: 'sqlite', test: /datetime|timestamp/, type: 'TIMESTAMP' },
+  { dialect: 'any', test: /^date$/, type: 'DATE' },
+  { dialect: 'any', test: /json/, type: 'STRING' },
+  { dialect: 'postgres', test: /^(smallint|integer|bigint|int[248]?|serial|bigserial)/, type: 'INT64' },
+  { dialect: 'postgres', test: /^(real|double precision|float)/, type: 'FLOAT64' },
+  { dialect: 'postgres', test: /^(numeric|decimal)/, type: 'NUMERIC' },
+  { dialect: 'postgres', test: /^bytea/, type: 'BYTES' },
+  { dialect: 'sqlite', test: /int/, type: 'INT64' },
+  { dialect: 'sqlite', test: /char|clob|text/, type: 'STRING' },
+  { dialect: 'sqlite', test: /blob/, type: 'BYTES' },
+  { dialect: 'sqlite', test: /real|floa|doub/, type: 'FLOAT64' },
+  { dialect: 'sqlite', test: /numeric|decimal/, type: 'NUMERIC' },
+];
+
+export function bigQueryTypeOf(dialect: SourceDialect, declaredType: string): BigQueryType {
+  const t = declaredType.trim().toLowerCase();
+  for (const r of DECLARED_TYPE_RULES)
+    if ((r.dialect === 'any' || r.dialect === dialect) && r.test.test(t)) return r.type;
+  // SQLite columns without a declared type hold anything; Postgres's uuid, text, varchar, enums… are text.
+  return 'STRING';
+}
+
+export interface SchemaChanges {
+  add: TargetColumn[];
+  /** Columns BigQuery has with another type than the source now maps to. */
+  incompatible: Array<{ column: string; bigquery: string; source: string }>;
+}
+
+export function compareSchemas(
+  bigquery: readonly TargetColumn[] | ReadonlyArray<{ name: string; type: string }>,
+  desired: readonly TargetColumn[],
+): SchemaChanges {
+  const have = new Map(bigquery.map((c) => [c.name.toLowerCase(), c.type]));
+  const add: TargetColumn[] = [];
+  const incompatible: SchemaChanges['incompatible'] = [];
+  for (const c of desired) {
+    const existing = have.get(c.name.toLowerCase());
+    if (existing === undefined) add.push(c);
+    else if (existing !== c.type) incompatible.push({ column: c.name, bigquery: existing, source: c.type });
+  }
+  return { add, incompatible };
+}
+
+export function incompatibleSchemaError(table: string, changes: SchemaChanges): ValidationError {
+  const what = changes.incompatible
+    .map((c) => `column ${c.column} is ${c.bigquery} in BigQuery but ${c.source} in the source`)
+    .join('; ');
+  return new ValidationError(
+    `app-db table ${table}: ${what}. BigQuery cannot change a column's type in place: rename the source column, ` +
+      `or drop the BigQuery table and its bq_sync_tracking row so the next full sync recreates it`,
+  );
+}
+
+const TIMESTAMP_TEXT = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/;
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A value as the NDJSON load expects it for `type`; throws a message naming what is wrong. */
+export function toBigQueryValue(value: unknown, type: BigQueryType): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'INT64': {
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'number' && Number.isInteger(value)) return value;
+      if (typeof value === 'string' && /^-?\d+$/.test(value)) return value;
+      throw new Error(`not an integer: ${JSON.stringify(String(value).slice(0, 40))}`);
+    }
+    case 'FLOAT64':
+    case 'NUMERIC': {
+      const n = typeof value === 'string' ? Number(value) : value;
+      if (typeof n === 'number' && Number.isFinite(n)) return type === 'NUMERIC' ? String(value) : n;
+      throw new Error(`not a number: ${JSON.stringify(String(value).slice(0, 40))}`);
+    }
+    case 'BOOL':
+      if (typeof value === 'boolean') return value;
+      if (value === 0 || value === 1) return value === 1;
+      if (value === '0' || value === '1' || value === 'true' || value === 'false')
+        return value === '1' || value === 'true';
+      throw new Error(`not a boolean: ${JSON.stringify(String(value).slice(0, 40))}`);
+    case 'TIMESTAMP': {
+      if (value instanceof Date) return value.toISOString();
+      // SQLite keeps timestamps as text ('2024-05-01 10:00:00'), numbers as unix seconds.
+      if (typeof value === 'number') return new Date(value * 1000).toISOString();
+      const m = typeof value === 'string' ? TIMESTAMP_TEXT.exec(value.trim()) : null;
+      if (!m) throw new Error(`not a timestamp: ${JSON.stringify(String(value).slice(0, 40))}`);
+      const zone =
+        m[3] === undefined || m[3] === 'Z'
+          ? '+00:00'
+          : m[3].includes(':')
+            ? m[3]
+            : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
+      return `${m[1]} ${m[2]}${zone}`;
+    }
+    case 'DATE':
+      if (value instanceof Date) return value.toISOString().slice(0, 10);
+      if (typeof value === 'string' && DATE_TEXT.test(value)) return value;
+      throw new Error(`not a date: ${JSON.stringify(String(value).slice(0, 40))}`);
+    case 'BYTES':
+      if (Buffer.isBuffer(value)) return value.toString('base64');
+      return Buffer.from(String(value)).toString('base64');
+    case 'STRING':
+      if (typeof value === 'string') return value;
+      if (value instanceof Date) return value.toISOString();
+      if (Buffer.isBuffer(value)) return value.toString('base64');
+      if (typeof value === 'object') return JSON.stringify(value);
+      return String(value);
+  }
+}
+
+export function sourceColumnsToTarget(dialect: SourceDialect, columns: readonly SourceColumn[]): TargetColumn[] {
+  return columns.map((c) => ({ name: c.name, type: bigQueryTypeOf(dialect, c.declaredType) }));
+}
