@@ -1,13 +1,16 @@
 // Warehouse ETL benchmark, one run at benchmark scale (100,000 learners, 1,000,000 session events
 // a day), every baseline measured in the same run:
 //   1. move: the day's session events OLTP → warehouse staging through our code path (the fact
-//      job's stage step: one source snapshot, COPY stream into a temp table, ANALYZE), against a
-//      raw `COPY (…) TO STDOUT | COPY … FROM STDIN` pipe between the same two databases, same
-//      query, same kind of target table. Three rounds each, alternating; medians compared.
-//   2. build: the five fact jobs of a 1,000,000-event day, in parallel as the pipeline runs them.
+//      job's stage step: pooled connections, one source snapshot, COPY stream into a temp table,
+//      ANALYZE), against a raw binary `COPY (…) TO STDOUT (FORMAT binary) | COPY … FROM STDIN
+//      (FORMAT binary)` pipe between the same two databases. Same work both sides (bench/fair.ts):
+//      same query, same primary-keyed target table, connections opened outside the timing on both
+//      sides, one ANALYZE each; the order alternates, a warm-up round is discarded, medians compared.
+//   2. build: the five fact jobs of a 1,000,000-event day, in parallel as the pipeline runs them
+//      (warm-up + measured rounds, median and spread).
 //   3. memory: peak RSS and heap of a worker-like child process building all facts for a
 //      100,000-event day and for a 1,000,000-event day (should stay flat: rows never enter Node).
-// Prints rows/s and ratios; the last line is one JSON object with every figure.
+// Prints rows/s and ratios; the last line is one JSON object with every figure and target.
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +24,13 @@ import { DIMENSIONS } from '../src/pipelines/warehouse/dimensions/specs.js';
 import { factDay } from '../src/pipelines/warehouse/facts/build.js';
 import { sessionEventsStage } from '../src/pipelines/warehouse/facts/sessions.js';
 import { createWarehouseActivities } from '../src/pipelines/warehouse/activities.js';
-import { stageFromSource, withSourceSnapshot } from '../src/pipelines/warehouse/stage.js';
+import {
+  columnNames,
+  stageFromSource,
+  stageTableDdl,
+  withSourceSnapshot,
+  type StageSpec,
+} from '../src/pipelines/warehouse/stage.js';
 import { loadConfig } from '../src/config.js';
 import { createPool, withTransaction, type Pool } from '../src/connectors/postgres.js';
 import { warehouseFacts } from '../src/pipelines/warehouse/definition.js';
@@ -33,16 +42,17 @@ import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { configuredOrFreePort } from '../src/stack/ports.js';
 import { migrate } from '../src/warehouse/migrate.js';
 import { createSourceClients } from '../src/stack/source-clients.js';
+import { compare, finish, speedRatio, type Comparison } from './fair.js';
 
 const SMALL_DAY = '2026-03-09';
 const BIG_DAY = '2026-03-10';
 const SMALL_EVENTS = 100_000;
 const BIG_EVENTS = 1_000_000;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const MOVE_TARGET = 0.9;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const secs = (ms: number) => (ms / 1000).toFixed(2);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t = performance.now();
@@ -116,26 +126,32 @@ function runChild(
   });
 }
 
-// ── the raw baseline: nothing of ours, just two COPY streams piped together ──
-async function rawPipe(
-  oltpUrl: string,
-  warehouseUrl: string,
-  select: string,
-  columns: readonly (readonly [string, string])[],
-): Promise<number> {
-  const src = new pg.Client({ connectionString: oltpUrl });
-  const dst = new pg.Client({ connectionString: warehouseUrl });
-  await Promise.all([src.connect(), dst.connect()]);
+// ── the raw baseline: nothing of ours, two COPY streams piped together on connections already open ──
+async function rawPipe(src: pg.Client, dst: pg.Client, spec: StageSpec, format: 'binary' | 'text'): Promise<number> {
+  const fmtClause = format === 'binary' ? ' (FORMAT binary)' : '';
+  await dst.query('BEGIN');
   try {
-    await dst.query('BEGIN');
-    await dst.query(`CREATE TEMP TABLE raw_stage (${columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP`);
-    const into = dst.query(copyFrom(`COPY raw_stage (${columns.map(([n]) => n).join(', ')}) FROM STDIN`));
-    await pipeline(src.query(copyTo(`COPY (${select}) TO STDOUT`)), into);
+    await dst.query(stageTableDdl(spec));
+    const into = dst.query(copyFrom(`COPY ${spec.table} (${columnNames(spec).join(', ')}) FROM STDIN${fmtClause}`));
+    await pipeline(src.query(copyTo(`COPY (${spec.select}) TO STDOUT${fmtClause}`)), into);
+    await dst.query(`ANALYZE ${spec.table}`); // the same post-load statistics as ours
     await dst.query('COMMIT');
     return Number(into.rowCount);
-  } finally {
-    await Promise.all([src.end(), dst.end()]);
+  } catch (err) {
+    await dst.query('ROLLBACK').catch(() => {});
+    throw err;
   }
+}
+
+/** The day's session events with their key, into a primary-keyed stage table: the shape both sides load. */
+function keyedEventsStage(dayStart: string, dayEnd: string): StageSpec {
+  const stage = sessionEventsStage(dayStart, dayEnd);
+  return {
+    table: 'stage_session_events_keyed',
+    columns: [['event_id', 'BIGINT'], ...stage.columns],
+    select: stage.select.replace('SELECT e.session_id', 'SELECT e.event_id, e.session_id'),
+    primaryKey: ['event_id'],
+  };
 }
 
 async function main(): Promise<void> {
@@ -160,13 +176,13 @@ async function main(): Promise<void> {
       await seedOltpBaseline(oltp, scale, SMALL_DAY);
       await applyOltpDay(oltp, scale, SMALL_DAY, { eventsPerDay: SMALL_EVENTS });
       await applyOltpDay(oltp, scale, BIG_DAY, { eventsPerDay: BIG_EVENTS });
-      // Let every late event arrive, so the big day holds all its million events (bar the few whose session is
-      // unknown).
+      // Let every late event arrive, so the big day holds all its million events (bar the few whose
+      // session is unknown).
       await withTransaction(oltp, (tx) => deliverLateEvents(tx, addDays(BIG_DAY, 3)));
     });
     console.log(
-      `seeded OLTP: ${fmt(scale.learners)} learners, ` +
-        `${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session events in ${secs(seed.ms)} s`,
+      `seeded OLTP: ${fmt(scale.learners)} learners, ${fmt(SMALL_EVENTS)} + ${fmt(BIG_EVENTS)} session ` +
+        `events in ${secs(seed.ms)} s`,
     );
     await migrate(warehouse);
     const dims = await timed(async () => {
@@ -174,36 +190,56 @@ async function main(): Promise<void> {
     });
     console.log(`dimensions synced in ${secs(dims.ms)} s`);
 
-    // 1. move
+    // 1. move: same query, same keyed table, warm connections and one ANALYZE on every side
     const day = factDay(BIG_DAY);
-    const stage = sessionEventsStage(day.dayStart, day.dayEnd);
-    const raw: number[] = [];
-    const ours: number[] = [];
-    let moved = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
-      const r = await timed(() => rawPipe(oltpUrl, warehouseUrl, stage.select, stage.columns));
-      const o = await timed(() =>
-        withTransaction(warehouse, (tx) => withSourceSnapshot(oltp, (src) => stageFromSource(src, tx, stage))),
-      );
-      if (r.value !== o.value) throw new Error(`raw pipe moved ${r.value} rows, ours ${o.value}`);
-      moved = o.value;
-      raw.push(r.value / (r.ms / 1000));
-      ours.push(o.value / (o.ms / 1000));
+    const spec = keyedEventsStage(day.dayStart, day.dayEnd);
+    const src = new pg.Client({ connectionString: oltpUrl });
+    const dst = new pg.Client({ connectionString: warehouseUrl });
+    await Promise.all([src.connect(), dst.connect()]);
+    console.log(`move: ${ROUNDS} measured rounds after a warm-up, order rotating`);
+    const move = await compare(
+      [
+        { name: 'raw binary pipe', run: () => rawPipe(src, dst, spec, 'binary') },
+        {
+          name: 'learnsync',
+          run: () => withTransaction(warehouse, (tx) => withSourceSnapshot(oltp, (s) => stageFromSource(s, tx, spec))),
+        },
+        { name: 'raw text pipe', run: () => rawPipe(src, dst, spec, 'text') },
+      ],
+      { rounds: ROUNDS },
+    );
+    await Promise.all([src.end(), dst.end()]);
+    const moved = move.sides.learnsync!.units;
+    const moveRatio = speedRatio(move, 'learnsync', 'raw binary pipe');
+    const binaryVsText = speedRatio(move, 'raw binary pipe', 'raw text pipe');
+    for (const s of Object.values(move.sides)) {
       console.log(
-        `move round ${round}: raw pipe ${fmt(raw.at(-1)!)} rows/s, ` +
-          `ours ${fmt(ours.at(-1)!)} rows/s (${fmt(moved)} rows)`,
+        `  ${s.name.padEnd(16)} median ${fmt(s.perSecond.median)} rows/s (min ${fmt(s.perSecond.min)}, ` +
+          `max ${fmt(s.perSecond.max)}), ${fmt(moved)} rows`,
       );
     }
-    const moveRatio = median(ours) / median(raw);
     console.log(
-      `move: ours ${fmt(median(ours))} rows/s vs raw COPY pipe ${fmt(median(raw))} rows/s → ratio ` +
-        `${moveRatio.toFixed(3)} (target ≥ 0.8)`,
+      `move: learnsync / raw binary pipe = ${moveRatio} (target ≥ ${MOVE_TARGET}); raw binary / raw text ` +
+        `= ${binaryVsText}`,
     );
 
-    // 2. build
-    const build = await timed(() => buildFacts(oltp, warehouse, BIG_DAY));
-    const jobs = build.value;
-    const stagedEvents = Number(jobs.build_fact_sessions!.detail?.staged_session_events ?? 0);
+    // 2. build: warm-up + measured rounds of the five fact jobs in parallel
+    console.log(`fact build of ${BIG_DAY}: ${ROUNDS} measured rounds after a warm-up`);
+    let jobs: Record<string, NodeResult & { ms: number }> = {};
+    const build = await compare(
+      [
+        {
+          name: 'fact build',
+          run: async () => {
+            jobs = await buildFacts(oltp, warehouse, BIG_DAY);
+            return Number(jobs.build_fact_sessions!.detail?.staged_session_events ?? 0);
+          },
+        },
+      ],
+      { rounds: ROUNDS },
+    );
+    const stagedEvents = build.sides['fact build']!.units;
+    const buildMs = build.sides['fact build']!.msStats;
     for (const [job, r] of Object.entries(jobs)) {
       console.log(
         `  ${job.padEnd(34)} ${secs(r.ms).padStart(6)} s  read ${fmt(r.rows).padStart(9)}  loaded ` +
@@ -211,8 +247,9 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `fact build for the ${fmt(stagedEvents)}-event day: ${secs(build.ms)} s wall ` +
-        `(${fmt(stagedEvents / (build.ms / 1000))} session events/s)`,
+      `fact build for the ${fmt(stagedEvents)}-event day: median ${secs(buildMs.median)} s wall (min ` +
+        `${secs(buildMs.min)}, max ${secs(buildMs.max)}), ` +
+        `${fmt(build.sides['fact build']!.perSecond.median)} session events/s`,
     );
 
     // 3. memory, in fresh processes
@@ -233,55 +270,66 @@ async function main(): Promise<void> {
       `memory ratio at 10× the events: RSS ${rssRatio.toFixed(2)}×, heap ${heapRatio.toFixed(2)}× (target: flat)`,
     );
 
-    const figures = {
-      bench: 'warehouse',
-      scale: {
-        tenants: scale.tenants,
-        learners: scale.learners,
-        smallDayEvents: SMALL_EVENTS,
-        bigDayEvents: BIG_EVENTS,
-      },
-      seedSeconds: +secs(seed.ms),
-      dimensionSyncSeconds: +secs(dims.ms),
-      move: {
-        rows: moved,
-        rounds: ROUNDS,
-        rawPipeRowsPerSec: Math.round(median(raw)),
-        oursRowsPerSec: Math.round(median(ours)),
-        ratio: +moveRatio.toFixed(3),
-        target: 0.8,
-        rawRounds: raw.map(Math.round),
-        oursRounds: ours.map(Math.round),
-      },
-      factBuild: {
-        events: stagedEvents,
-        wallSeconds: +secs(build.ms),
-        eventsPerSec: Math.round(stagedEvents / (build.ms / 1000)),
-        jobs: Object.fromEntries(
-          Object.entries(jobs).map(([j, r]) => [
-            j,
-            { seconds: +secs(r.ms), read: r.rows, loaded: r.inserted, rejected: r.rejected },
-          ]),
-        ),
-      },
-      memory: {
-        small: {
-          events: SMALL_EVENTS,
-          peakRssMb: +small.peakRssMb.toFixed(1),
-          peakHeapMb: +small.peakHeapMb.toFixed(1),
-          startRssMb: +small.startRssMb.toFixed(1),
+    const sideFigures = (c: Comparison) =>
+      Object.fromEntries(
+        Object.values(c.sides).map((x) => [
+          x.name,
+          { medianMs: x.msStats.median, ms: x.msStats, rowsPerSec: x.perSecond },
+        ]),
+      );
+    finish(
+      'warehouse',
+      {
+        date: new Date().toISOString(),
+        scale: {
+          tenants: scale.tenants,
+          learners: scale.learners,
+          smallDayEvents: SMALL_EVENTS,
+          bigDayEvents: BIG_EVENTS,
         },
-        big: {
-          events: BIG_EVENTS,
-          peakRssMb: +big.peakRssMb.toFixed(1),
-          peakHeapMb: +big.peakHeapMb.toFixed(1),
-          startRssMb: +big.startRssMb.toFixed(1),
+        seedSeconds: +secs(seed.ms),
+        dimensionSyncSeconds: +secs(dims.ms),
+        move: {
+          rows: moved,
+          rounds: move.rounds,
+          warmup: move.warmup,
+          sides: sideFigures(move),
+          ratios: { learnsyncVsRawBinary: moveRatio, rawBinaryVsRawText: binaryVsText },
         },
-        rssRatio: +rssRatio.toFixed(3),
-        heapRatio: +heapRatio.toFixed(3),
+        factBuild: {
+          events: stagedEvents,
+          rounds: build.rounds,
+          wallMs: buildMs,
+          eventsPerSec: build.sides['fact build']!.perSecond,
+          lastRoundJobs: Object.fromEntries(
+            Object.entries(jobs).map(([j, r]) => [
+              j,
+              { seconds: +secs(r.ms), read: r.rows, loaded: r.inserted, rejected: r.rejected },
+            ]),
+          ),
+        },
+        memory: {
+          small: {
+            events: SMALL_EVENTS,
+            peakRssMb: +small.peakRssMb.toFixed(1),
+            peakHeapMb: +small.peakHeapMb.toFixed(1),
+            startRssMb: +small.startRssMb.toFixed(1),
+          },
+          big: {
+            events: BIG_EVENTS,
+            peakRssMb: +big.peakRssMb.toFixed(1),
+            peakHeapMb: +big.peakHeapMb.toFixed(1),
+            startRssMb: +big.startRssMb.toFixed(1),
+          },
+          rssRatio: +rssRatio.toFixed(3),
+          heapRatio: +heapRatio.toFixed(3),
+        },
       },
-    };
-    console.log(JSON.stringify(figures));
+      [
+        { name: 'move, learnsync / raw binary COPY pipe (medians)', value: moveRatio, op: '>=', target: MOVE_TARGET },
+        { name: 'peak RSS at 10× the events (flat)', value: +rssRatio.toFixed(3), op: '<=', target: 1.5 },
+      ],
+    );
   } finally {
     await Promise.all([oltp.end(), warehouse.end()]);
     await pgHandle.stop();

@@ -30,12 +30,12 @@ export function nodeTable(progress: PipelineProgress): string[] {
   const w = Math.max(4, ...progress.nodes.map((n) => n.id.length));
   const lines = [
     `  ${'node'.padEnd(w)}  ${'state'.padEnd(9)}  ${'rows'.padStart(10)} ` +
-      ` ${'rejected'.padStart(8)}  ${'time'.padStart(8)}`,
+      ` ${'rejected'.padStart(8)}  ${'wall'.padStart(8)}  ${'activity'.padStart(8)}`,
   ];
   for (const n of progress.nodes) {
     lines.push(
       `${SYMBOL[n.state]} ${n.id.padEnd(w)}  ${n.state.padEnd(9)}  ${fmtInt(n.rows).padStart(10)} ` +
-        ` ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}` +
+        ` ${fmtInt(n.rejected).padStart(8)}  ${fmtMs(n.durationMs).padStart(8)}  ${fmtMs(n.activityMs).padStart(8)}` +
         (n.error ? `  ${n.error}` : ''),
     );
   }
@@ -180,8 +180,11 @@ export async function watchPipelineRun(
     for (const n of p.nodes) {
       if (seen.get(n.id) === n.state || n.state === 'pending') continue;
       seen.set(n.id, n.state);
+      const activity = n.activityMs === undefined ? '' : ` (activity ${fmtMs(n.activityMs)})`;
       const tail =
-        n.state === 'running' ? '' : `  ${fmtInt(n.rows)} rows  ${fmtMs(n.durationMs)}${n.error ? `  ${n.error}` : ''}`;
+        n.state === 'running'
+          ? ''
+          : `  ${fmtInt(n.rows)} rows  ${fmtMs(n.durationMs)}${activity}${n.error ? `  ${n.error}` : ''}`;
       print(`  ${SYMBOL[n.state]} ${n.id} ${n.state}${tail}`);
     }
   };

@@ -47,12 +47,15 @@ export async function copyBetween(
   target: pg.PoolClient,
   targetTable: string,
   columns: readonly string[],
-  opts: { analyze?: boolean } = {},
+  opts: { analyze?: boolean; format?: 'text' | 'binary' } = {},
 ): Promise<number> {
   const srcClient = 'release' in source ? source : await source.connect();
   try {
-    const out = srcClient.query(copyTo(`COPY (${selectSql}) TO STDOUT`));
-    const into = target.query(copyFrom(`COPY ${targetTable} (${columns.join(', ')}) FROM STDIN`));
+    // Binary skips printing and parsing every value (timestamps, UUIDs), but the select's column
+    // types must then be exactly the target's: the caller casts when it cannot promise that.
+    const format = opts.format === 'binary' ? ' (FORMAT binary)' : '';
+    const out = srcClient.query(copyTo(`COPY (${selectSql}) TO STDOUT${format}`));
+    const into = target.query(copyFrom(`COPY ${targetTable} (${columns.join(', ')}) FROM STDIN${format}`));
     await pipeline(out, into);
     // Fresh staging rows have no statistics: without them the planner guesses a handful of rows
     // and picks nested loops that turn a one-second transform into minutes.

@@ -51,6 +51,8 @@ export interface NodeResult {
   skipped?: boolean;
   /** Small facts worth showing: a table name, a cursor value, a file path. */
   detail?: Record<string, string | number | boolean>;
+  /** How long the activity itself ran, measured in the worker (runtime/activity-timing.ts). */
+  activityMs?: number;
 }
 
 export type NodeActivity = (input: NodeInput) => Promise<NodeResult>;
@@ -66,6 +68,8 @@ export interface NodeProgress {
   startedAt?: number;
   finishedAt?: number;
   durationMs?: number;
+  /** The activity's own execution time (last attempt), beside durationMs on the workflow's clock. */
+  activityMs?: number;
   error?: string;
 }
 

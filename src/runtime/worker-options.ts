@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { activityInterceptors } from './activity-interceptor.js';
 import { createErrorReporter } from './error-reporting.js';
+import { activityTimingInterceptor } from './activity-timing.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
 export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
@@ -33,18 +34,33 @@ export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowBun
   return { workflowsPath: WORKFLOWS_PATH };
 }
 
+/**
+ * Latency settings measured by bench/orchestration.ts: a wave of ready nodes goes out with the
+ * workflow task's completion (eager activity dispatch, up to the free activity slots) instead of a
+ * round-trip through the task queue, and every activity result carries its own execution time.
+ */
+export function workerTuning(config: Config): Partial<WorkerOptions> {
+  return {
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxEagerActivityReservationsPerWorkflowTask: config.worker.maxConcurrentActivities,
+    interceptors: { activity: [activityTimingInterceptor] },
+  };
+}
+
 export async function createWorker(config: Config, connection: NativeConnection, activities: object): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    ...workerTuning(config),
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
-    // Metrics per job, and failed activities to the error tracker (runtime/activity-interceptor.ts).
+    // Each activity's own execution time (activity-timing.ts), metrics per job and failed activities to
+    // the error tracker (activity-interceptor.ts); replaces workerTuning's timing-only list.
     interceptors: {
       activity: [
+        activityTimingInterceptor,
         activityInterceptors(createErrorReporter(config, createLogger({ level: config.log.level }), 'worker')),
       ],
     },

@@ -77,6 +77,13 @@ export async function startTemporalDevServer(opts: {
     'error',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+    // Ready activities start with the workflow task that schedules them, and a run started by a
+    // client sharing the worker's connection gets its first workflow task in the start response
+    // (both measured in bench/orchestration.ts).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value',
+    'system.enableEagerWorkflowStart=true',
   ];
   const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   watchChild(child.pid, 'SIGTERM');

@@ -81,6 +81,7 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRunR
       });
       me.rows = result.rows;
       me.rejected = result.rejected ?? 0;
+      me.activityMs = result.activityMs;
       me.state = result.skipped ? 'skipped' : 'succeeded';
     } catch (err) {
       me.state = 'failed';

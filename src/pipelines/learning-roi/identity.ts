@@ -107,6 +107,11 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   await tx.query('ANALYZE roi_claims');
 
   await tx.query('TRUNCATE learning_roi.learner_identities, learning_roi.identity_conflicts');
+  // A bulk rebuild: the indexes are built once after the load instead of maintained row by row
+  // (measured: about a quarter of the stage's CPU at 1M learners). TRUNCATE already holds the
+  // table's exclusive lock, and a failure rolls the DDL back with everything else.
+  await tx.query('ALTER TABLE learning_roi.learner_identities DROP CONSTRAINT learner_identities_pkey');
+  await tx.query('DROP INDEX learning_roi.learner_identities_dotcom');
   await tx.query(`INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by, candidate_count,
     has_conflict)
     SELECT l.email, coalesce(d.dotcom_id, 0), coalesce(d.source, 'unresolved'), coalesce(n.ids, 0),
@@ -123,6 +128,11 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
       FROM learning_roi.learner_identities i JOIN roi_claims c USING (email)
      WHERE i.has_conflict
      GROUP BY i.email, i.dotcom_id, i.resolved_by`);
+  await tx.query(`SET LOCAL maintenance_work_mem = '512MB'`);
+  await tx.query(
+    'ALTER TABLE learning_roi.learner_identities ADD CONSTRAINT learner_identities_pkey PRIMARY KEY (email)',
+  );
+  await tx.query('CREATE INDEX learner_identities_dotcom ON learning_roi.learner_identities (dotcom_id)');
   await tx.query('ANALYZE learning_roi.learner_identities');
 
   const by = await tx.query<{ resolved_by: string; n: number }>(
