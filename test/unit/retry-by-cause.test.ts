@@ -76,7 +76,12 @@ describe('activityOptionsFor', () => {
       expect(o.retry?.maximumAttempts).toBeUndefined();
       expect(o.retry?.maximumInterval).toBe(30_000);
       expect(o.scheduleToCloseTimeout).toBe(RETRY_CLASS_TIMES[retryClass].startToCloseMs + 30 * 60_000);
-      expect(o.retry?.nonRetryableErrorTypes).toEqual(['ConfigError', 'AuthError', 'ValidationError']);
+      expect(o.retry?.nonRetryableErrorTypes).toEqual([
+        'ConfigError',
+        'AuthError',
+        'ValidationError',
+        'PermissionError',
+      ]);
     }
   });
 

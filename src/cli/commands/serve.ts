@@ -50,7 +50,7 @@ export function portOption(value: unknown): number | undefined {
 
 export const command: CliCommand = {
   name: 'serve',
-  summary: 'the HTTP API (bearer tokens), the dashboard and /metrics, on SERVE_HOST:SERVE_PORT (127.0.0.1:8787)',
+  summary: 'the HTTP API (bearer tokens), the dashboard and /metrics, on 127.0.0.1:8787 unless configured',
   usage: 'learnsync serve [--port N]',
   options: { port: { type: 'string' } },
   run: (ctx, { values }) => serveUntilStopped(ctx, portOption(values.port)),
