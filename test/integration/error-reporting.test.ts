@@ -18,7 +18,7 @@ import { runPipeline } from '../../src/workflows/run-dag.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../support/temporal.js';
 
-const GITHUB_TOKEN = 'ghp_plantedSecretValue1234567890abcdef';
+const GITHUB_TOKEN = 'planted-github-token-value-1234567890abcdef';
 const DB_PASSWORD = 'pl4nted-db-pa55word';
 const API_KEY = '0123456789abcdef0123456789abcdef';
 let collector: http.Server;

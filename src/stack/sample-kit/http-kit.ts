@@ -165,6 +165,26 @@ export async function listen(
   };
 }
 
+/** listen(), recording every request served (method, path, page, status, query) in `stats`. */
+export function listenRecording(
+  handler: Parameters<typeof listen>[0],
+  stats: RequestStats,
+  port = 0,
+): Promise<RunningServer> {
+  return listen(
+    handler,
+    (req, status) =>
+      stats.record({
+        method: req.method,
+        path: req.path,
+        page: pageOf(req.query),
+        status,
+        query: req.query.toString(),
+      }),
+    port,
+  );
+}
+
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): SampleResponse {
   return { status, body, headers };
 }

@@ -11,7 +11,7 @@ import {
   chaosFor,
   FailureInjector,
   json,
-  listen,
+  listenRecording,
   pageOf,
   RequestStats,
   type ChaosOptions,
@@ -518,18 +518,7 @@ export async function startGithubServer(opts: GithubServerOptions = {}): Promise
     };
   }
 
-  const server = await listen(
-    handle,
-    (req, status) =>
-      stats.record({
-        method: req.method,
-        path: req.path,
-        page: pageOf(req.query),
-        status,
-        query: req.query.toString(),
-      }),
-    opts.port,
-  );
+  const server = await listenRecording(handle, stats, opts.port);
 
   return {
     url: server.url,

@@ -8,7 +8,7 @@ import {
   chaosFor,
   FailureInjector,
   json,
-  listen,
+  listenRecording,
   pageOf,
   RequestStats,
   type ChaosOptions,
@@ -325,18 +325,7 @@ export async function startSchoolApiServer(opts: SchoolApiServerOptions = {}): P
     return ids;
   }
 
-  const server = await listen(
-    handle,
-    (req, status) =>
-      stats.record({
-        method: req.method,
-        path: req.path,
-        page: pageOf(req.query),
-        status,
-        query: req.query.toString(),
-      }),
-    opts.port,
-  );
+  const server = await listenRecording(handle, stats, opts.port);
 
   return {
     url: server.url,
