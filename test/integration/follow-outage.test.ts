@@ -19,7 +19,8 @@ import { createTestDatabases, type TestDatabases } from '../support/databases.js
 import { bundledWorkerOptions, projectRoot, quietRuntime, Worker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'learnsync-outage';
-const MIN_OUTAGE_MS = 30_000;
+// Issue 10 asks for at least two minutes; the SDK alone gives up after ~20 s.
+const MIN_OUTAGE_MS = 125_000;
 let server: TemporalHandle | undefined;
 let db: TestDatabases;
 let port: number;
@@ -115,4 +116,4 @@ it('backfill keeps following through a Temporal outage longer than the SDK survi
       WHERE job_name = 'load_dashboard' AND status = 'SUCCESS'`,
   );
   expect(rows[0].n).toBe(6);
-}, 240_000);
+}, 330_000);
