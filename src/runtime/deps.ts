@@ -52,7 +52,7 @@ export interface TableFailure {
   error: Error;
 }
 
-export interface ErrorReporter {
+export interface TableFailureReporter {
   notify(failure: TableFailure): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export interface AppDbDeps {
   target(): Promise<BigQueryTarget>;
   /** A fresh reader per activity attempt; the activity closes it. */
   openSource(): Promise<SourceReader>;
-  errorReporter?: ErrorReporter;
+  errorReporter?: TableFailureReporter;
   /** Test seam: runs between the load job and the MERGE of every table. */
   beforeApply?: (table: string) => Promise<void>;
   close(): Promise<void>;

@@ -14,8 +14,14 @@ const Bugsnag = createRequire(import.meta.url)('@bugsnag/js') as (typeof import(
 
 export type ErrorContext = Record<string, string | number | boolean | null | undefined>;
 
+/** How an event reads in the tracker: its context line and the metadata tab holding the context. */
+export interface ReportShape {
+  context?: string;
+  section?: string;
+}
+
 export interface ErrorReporter {
-  report(err: unknown, context: ErrorContext): void;
+  report(err: unknown, context: ErrorContext, shape?: ReportShape): void;
   /** Resolves when everything reported so far was delivered (or failed to be). */
   flush(): Promise<void>;
 }
@@ -81,7 +87,7 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
   });
   const pending = new Set<Promise<void>>();
   return {
-    report(err, context) {
+    report(err, context, shape = {}) {
       const e = err instanceof Error ? err : new Error(String(err));
       const clean = new Error(scrub(e.message));
       clean.name = e.name;
@@ -93,8 +99,9 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
         client.notify(
           clean,
           (event: Event) => {
-            event.context = [context.pipeline, context.node].filter(Boolean).join(' / ') || component;
-            event.addMetadata('learnsync', meta);
+            event.context =
+              shape.context ?? ([context.pipeline, context.node].filter(Boolean).join(' / ') || component);
+            event.addMetadata(shape.section ?? 'learnsync', meta);
             const where = String(context.node ?? context.route ?? '');
             event.groupingHash = `${component}:${String(context.pipeline ?? '')}:${where}:${e.name}`;
           },

@@ -7,7 +7,8 @@ import { openPostgresSource } from '../connectors/app-db/postgres.js';
 import { openSqliteSource } from '../connectors/app-db/sqlite.js';
 import { createBigQueryClient, type BigQueryTarget } from '../connectors/bigquery/client.js';
 import type { AppDbDeps } from '../runtime/deps.js';
-import { bugsnagReporter } from '../pipelines/app-db/error-reporter.js';
+import { tableFailureReporter } from '../pipelines/app-db/error-reporter.js';
+import { createErrorReporter } from '../runtime/error-reporting.js';
 import { ensureSampleAppDb } from '../pipelines/app-db/sample/generate.js';
 import { startBigQueryEmulator, type BigQueryEmulatorHandle } from './bigquery-emulator.js';
 
@@ -63,7 +64,7 @@ export function createAppDbDeps(config: Config, logger: Logger): AppDbDeps {
     },
     errorReporter:
       c.errorTracker.kind === 'bugsnag'
-        ? bugsnagReporter({ apiKey: c.errorTracker.apiKey, notifyUrl: c.errorTracker.notifyUrl, logger })
+        ? tableFailureReporter(createErrorReporter(config, logger, 'worker'))
         : undefined,
     async close() {
       const e = await emulator?.catch(() => undefined);
