@@ -46,6 +46,8 @@ const schema = z.object({
   TEMPORAL_UI_URL: z
     .string()
     .url()
+    // Printed as a link for people to open: javascript:, data: or file: would run or read something.
+    .regex(/^https?:\/\/[^\s]+$/i, 'must be an http(s) URL (it is printed as a link to the Temporal Web UI)')
     .refine((v) => !urlCredentials(v), {
       message: 'must not carry credentials: it is printed for people to open; put the server behind its own login',
     })
