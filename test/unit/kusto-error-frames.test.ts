@@ -170,6 +170,10 @@ describe('parseKustoJson keeps every long', () => {
       'NaN',
       '-Infinity',
     ]);
+    // Reals with 16+ digits in their fraction, mantissa or exponent are reals, not longs.
+    expect(
+      parseKustoJson('[0.12345678901234567,1.2345678901234567e5,12345678901234567.5,-1e-1234567890123456]'),
+    ).toEqual([0.12345678901234567, 1.2345678901234567e5, 12345678901234567.5, -0]);
     // Safe integers (up to 2^53 - 1) stay numbers.
     expect(parseKustoJson('[9007199254740991,1234567890123456]')).toEqual([9007199254740991, 1234567890123456]);
   });

@@ -99,10 +99,10 @@ function completionErrors(frame: Frame): OneApiError[] {
   return out;
 }
 
-// One JSON token a rewrite may need to touch: a string (kept whole, so nothing inside it is
-// touched), a bare NaN/±Infinity, or a number. The string pattern is the unrolled loop, which
-// does not backtrack on long strings.
-const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|-?Infinity|NaN|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+// The JSON tokens a rewrite may need to touch: a string (kept whole, so nothing inside it is
+// touched), a bare NaN/±Infinity, or an integer of 16+ digits standing alone (not part of a
+// decimal or an exponent). The string pattern is the unrolled loop, which does not backtrack.
+const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|-?Infinity|NaN|(?<![\w.+-])-?\d{16,}(?![\w.])/g;
 // A run of 16 digits anywhere: the only way the text can hold an integer a JS number would round.
 const LONG_DIGITS = /\d{16}/;
 
@@ -110,8 +110,7 @@ function rewriteToken(m: string): string {
   if (m.charCodeAt(0) === 34 /* " */) return m;
   if (m === 'NaN' || m.endsWith('Infinity')) return `"${m}"`;
   // An integer past 2^53 keeps its digits as a string; the loaders range-check and COPY it as text.
-  if (/^-?\d{16,}$/.test(m) && !Number.isSafeInteger(Number(m))) return `"${m}"`;
-  return m;
+  return Number.isSafeInteger(Number(m)) ? m : `"${m}"`;
 }
 
 /**
