@@ -93,6 +93,32 @@ describe('every stored or printed error passes the one masking function', () => 
     await db?.close();
   });
 
+  it('a command started with credentials in every URL variable refuses to start, naming each one', async () => {
+    const planted = Object.fromEntries(
+      URL_VARIABLES.map((v, i) => [
+        v,
+        i % 2 ? `https://u:${URL_PASSWORD}@h.example.com/` : `https://h.example.com/?access_token=${URL_TOKEN}`,
+      ]),
+    );
+    Object.assign(process.env, planted, { WAREHOUSE_DATABASE_URL: db.warehouseUrl });
+    const out: string[] = [];
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let code: number;
+    let errors: string;
+    try {
+      code = await main(['status', '--json'], (l = '') => out.push(l));
+      errors = stderr.mock.calls.map((c) => c.join(' ')).join('\n');
+    } finally {
+      stderr.mockRestore();
+      for (const v of URL_VARIABLES) delete process.env[v];
+    }
+    expect(code).toBe(2);
+    expect(out).toEqual([]); // nothing ran
+    expect(errors.split('\n')).toHaveLength(1);
+    for (const v of URL_VARIABLES) expect(errors).toContain(`${v}:`);
+    for (const secret of PLANTED) expect(errors + out.join('')).not.toContain(secret);
+  });
+
   it('leaves no planted secret in alerts, source state, logs or `status --json`', async () => {
     // A closed port: status reports Temporal unreachable on stderr and still prints the warehouse part.
     const closed = await new Promise<number>((resolve) => {
