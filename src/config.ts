@@ -46,6 +46,8 @@ const schema = z.object({
   TEMPORAL_UI_URL: z
     .string()
     .url()
+    // Printed as a link for people to open: javascript:, data: or file: would run or read something.
+    .regex(/^https?:\/\/[^\s]+$/i, 'must be an http(s) URL (it is printed as a link to the Temporal Web UI)')
     .refine((v) => !urlCredentials(v), {
       message: 'must not carry credentials: it is printed for people to open; put the server behind its own login',
     })
@@ -309,11 +311,14 @@ function withFileSecrets(env: NodeJS.ProcessEnv): Record<string, string | undefi
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withFileSecrets(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration — ${problems}`);
-  }
+  const raw = withFileSecrets(env);
+  const parsed = schema.safeParse(raw);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Every credentialled URL is named, whatever else is wrong (one message per variable).
+  const named = new Set(problems.map((p) => p.slice(0, p.indexOf(':'))));
+  const known = Object.fromEntries(Object.entries(raw).filter(([k]) => k in schema.shape && !named.has(k)));
+  problems.push(...credentialledUrlVariables(known));
+  if (!parsed.success || problems.length) throw new ConfigError(`invalid configuration — ${problems.join('; ')}`);
   const e = parsed.data;
   const warehouseUrl = e.WAREHOUSE_DATABASE_URL ?? e.DATABASE_URL;
   // Every secret value is known to the one masking function before anything can log it.
@@ -595,6 +600,40 @@ function urlPassword(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+// Postgres connection URLs are the one place a password in a URL is the norm (libpq, pg): they are
+// accepted and their password is registered with the masking function instead.
+const PASSWORD_URL_VARIABLES = new Set([
+  'DATABASE_URL',
+  'WAREHOUSE_DATABASE_URL',
+  'OLTP_DATABASE_URL',
+  'APP_DB_POSTGRES_URL',
+]);
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Every URL-valued variable (any value, or comma-separated entry, that is a URL) carrying
+ * credentials — user:password@ or a token parameter — as one message per variable naming it and
+ * never the credential. Such a URL would be printed, logged and stored wherever it is mentioned,
+ * and fetch() refuses to send one anyway (an alert webhook with credentials could never be delivered).
+ */
+export function credentialledUrlVariables(env: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value !== 'string' || PASSWORD_URL_VARIABLES.has(name)) continue;
+    for (const entry of value.split(',').map((v) => v.trim())) {
+      if (!URL_LIKE.test(entry)) continue;
+      const what = urlCredentials(entry);
+      if (!what) continue;
+      out.push(
+        `${name}: must not carry credentials (${what}), which would reach logs, alerts, the ledger and ` +
+          '`status` output, and which fetch refuses to send: remove them (secrets go in their own variables or _FILE)',
+      );
+      break;
+    }
+  }
+  return out;
 }
 
 /** Names of every variable the config reads, for the README and `learnsync --help`. */

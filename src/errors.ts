@@ -13,4 +13,12 @@ export class ValidationError extends Error {
 export class PermissionError extends Error {
   override name = 'PermissionError';
 }
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'ValidationError', 'PermissionError'] as const;
+// KustoLimitsError (connectors/kusto): the same query over Kusto's result limits fails the same way
+// again; the extract narrows its window instead, every other caller fails at once.
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'ConfigError',
+  'AuthError',
+  'ValidationError',
+  'PermissionError',
+  'KustoLimitsError',
+] as const;

@@ -31,12 +31,26 @@ export function maskUrl(url: string): string {
 }
 
 const QUERY_CREDENTIAL = /([?&])([A-Za-z_-]+)=([^&#\s"']+)/g;
+// A URL password holding a '/' (maskUrl stops at one, not to take a port and path for a password).
+const URL_PASSWORD_WITH_SLASH = /(\/\/[^:/@\s]+:)(?!\*\*\*@)[^@\s]*@/g;
+// An Authorization value or a key=value credential written into free text (an upstream's error body).
+const AUTH_SCHEME = /\b(Bearer|Basic)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{6,}/g;
+const KEYWORD_CREDENTIAL =
+  /\b(password|passwd|secret|client_secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)(?!\*\*\*|\[redacted\])[^\s&"',;]+/gi;
 
-/** `text` with every known secret, URL password and credential query parameter replaced by ***. */
+/**
+ * `text` with every known secret, URL password, credential query parameter, Authorization value
+ * and key=value credential replaced by ***: the one masking function (logs, ledger, alerts,
+ * sync_status, `status`, error reports and workflow failures all use it).
+ */
 export function redactSecrets(text: string): string {
-  let out = maskUrl(text).replace(QUERY_CREDENTIAL, (m, sep: string, name: string) =>
-    CREDENTIAL_PARAMS.test(name) ? `${sep}${name}=***` : m,
-  );
+  let out = maskUrl(text)
+    .replace(URL_PASSWORD_WITH_SLASH, '$1***@')
+    .replace(QUERY_CREDENTIAL, (m, sep: string, name: string) =>
+      CREDENTIAL_PARAMS.test(name) ? `${sep}${name}=***` : m,
+    )
+    .replace(AUTH_SCHEME, '$1 ***')
+    .replace(KEYWORD_CREDENTIAL, '$1$2***');
   for (const s of secretValues) if (out.includes(s)) out = out.split(s).join('***');
   return out;
 }

@@ -14,6 +14,8 @@ export interface WorkflowRunRow {
   kind: 'run' | 'backfill';
   dates: number;
   workflowId: string | null;
+  /** The Temporal run: one row per run, even when runs share a workflow id (a forced rerun). */
+  runId: string | null;
   pipeline: string | null;
   targetDate: string | null;
   state: 'SUCCESS' | 'FAILED' | 'RUNNING' | 'SKIPPED';
@@ -58,15 +60,15 @@ export interface StatusReport {
 
 // The final attempt of every job of every workflow run in the last 7 days.
 const FINAL_ATTEMPTS = `
-  SELECT DISTINCT ON (coalesce(workflow_id, ''), job_name, target_date) *
+  SELECT DISTINCT ON (coalesce(workflow_id, ''), coalesce(workflow_run_id, ''), job_name, target_date) *
     FROM etl_job_runs
    WHERE started_at >= now() - interval '7 days'
-   ORDER BY coalesce(workflow_id, ''), job_name, target_date, started_at DESC`;
+   ORDER BY coalesce(workflow_id, ''), coalesce(workflow_run_id, ''), job_name, target_date, started_at DESC`;
 
 export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: WorkflowRunRow[]; skipped: number }> {
   const { rows } = await pool.query<WorkflowRunRow & { skippedJobs: number; runningJobs: number }>(
     `WITH final AS (${FINAL_ATTEMPTS})
-     SELECT workflow_id AS "workflowId", max(pipeline) AS pipeline,
+     SELECT workflow_id AS "workflowId", workflow_run_id AS "runId", max(pipeline) AS pipeline,
             to_char(target_date, 'YYYY-MM-DD') AS "targetDate",
             count(*)::int AS jobs,
             count(*) FILTER (WHERE status = 'FAILED')::int AS "failedJobs",
@@ -79,13 +81,14 @@ export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: W
             min(started_at) AS "startedAt",
             (array_agg(job_name || ': ' || coalesce(error_message, 'failed') ORDER BY started_at DESC)
                FILTER (WHERE status = 'FAILED'))[1] AS error
-       FROM final GROUP BY workflow_id, target_date
+       FROM final GROUP BY workflow_id, workflow_run_id, target_date
        ORDER BY min(started_at) DESC`,
   );
   const all = rows.map((r) => ({
     kind: 'run' as const,
     dates: 1,
     workflowId: r.workflowId,
+    runId: r.runId,
     pipeline: r.pipeline,
     targetDate: r.targetDate,
     state: (r.failedJobs
@@ -124,6 +127,7 @@ function groupBackfills(runs: WorkflowRunRow[]): WorkflowRunRow[] {
       const row: WorkflowRunRow = {
         ...r,
         workflowId: parentId,
+        runId: null, // the children's runs, summed
         kind: 'backfill',
         dates: 1,
         error: r.error && `${r.targetDate}: ${r.error}`,

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { Event } from '@bugsnag/js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { redactSecrets } from '../secrets.js';
+import { redactSecrets, registerSecrets } from '../secrets.js';
 
 // A CommonJS package: loaded as such so its static client type is the one Node gives at runtime.
 const Bugsnag = createRequire(import.meta.url)('@bugsnag/js') as (typeof import('@bugsnag/js'))['default'];
@@ -43,17 +43,10 @@ export function secretsOf(config: Config): string[] {
   return candidates.filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }
 
+/** The one masking function (secrets.ts), with this reporter's secrets registered with it. */
 export function scrubber(secrets: string[]): (text: string) => string {
-  const sorted = [...new Set(secrets)].sort((a, b) => b.length - a.length);
-  return (text) => {
-    // The project's one masking function first (registered secrets, URL passwords, credential parameters).
-    let out = redactSecrets(text).replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
-    for (const s of sorted) out = out.split(s).join('[redacted]');
-    return out.replace(
-      /\b(Bearer|token|apikey|api_key|password|secret)\b(\s*[=:]\s*|\s+)(?!\*\*\*)[^\s&"'@]+/gi,
-      '$1$2[redacted]',
-    );
-  };
+  registerSecrets(secrets);
+  return redactSecrets;
 }
 
 export function createErrorReporter(config: Config, logger: Logger, component: 'worker' | 'serve'): ErrorReporter {

@@ -12,10 +12,14 @@ import { activityInterceptors } from './activity-interceptor.js';
 import { createErrorReporter } from './error-reporting.js';
 import { activityTimingInterceptor } from './activity-timing.js';
 
-/** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
-export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
+/**
+ * TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server.
+ * `tls` is always explicit: the SDK turns TLS on whenever an API key is given and `tls` is left
+ * out, which would ignore TEMPORAL_TLS=false (an API key over a plain connection behind a proxy).
+ */
+export function temporalSecurity(config: Config): { tls: boolean; apiKey?: string } {
   return {
-    ...(config.temporal.tls && { tls: true }),
+    tls: config.temporal.tls,
     ...(config.temporal.apiKey && { apiKey: config.temporal.apiKey }),
   };
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { httpRequests } from '../runtime/metrics.js';
-import { RateLimiter, requireRole } from './auth.js';
+import { RateLimiter, requireRole, tokenKey } from './auth.js';
 import { errorBody, sendError } from './http-errors.js';
 import { buildOpenApi, type RouteRecord } from './openapi.js';
 import { registerAlertRoutes } from './routes/alerts.js';
@@ -29,6 +29,12 @@ function hostAllowed(host: string | undefined, allowed: string[]): boolean {
   const h = host.toLowerCase();
   const bare = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!;
   return allowed.includes(h) || allowed.includes(bare);
+}
+
+function hostHeaderCount(rawHeaders: string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'host') n++;
+  return n;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -72,6 +78,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.header('x-content-type-options', 'nosniff');
     // DNS rebinding: a page on another name must not reach this server through the browser.
     // Probes and the scrape carry no data and come with a pod address as Host.
+    // Node keeps the first of two Host headers; a proxy in front may route by the second. A request
+    // that names two hosts is ambiguous by definition (RFC 9112 §3.2): refused, whatever the path.
+    if (hostHeaderCount(req.raw.rawHeaders) > 1) {
+      return reply
+        .code(400)
+        .send(errorBody(req, 'bad_request', 'the request has more than one Host header: send exactly one'));
+    }
     const path = req.url.split('?')[0]!;
     if (!OPEN_PATHS.has(path) && !hostAllowed(req.headers.host, config.serve.allowedHosts)) {
       return reply
@@ -87,6 +100,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', requireRole(deps.warehouse, limiter));
   app.addHook('onResponse', async (req, reply) => {
+    // "Busy" (503) did no work for the caller: it must not spend the token's rate budget, or a
+    // client retrying as told by Retry-After would end up rate limited for the server's load.
+    if (reply.statusCode === 503 && req.token) limiter.refund(tokenKey(req.token.id));
     const route = req.routeOptions.url ?? 'unmatched';
     httpRequests.inc({
       route: routes.some((r) => r.url === route) ? route : 'unmatched',

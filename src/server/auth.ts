@@ -39,7 +39,16 @@ export class RateLimiter {
     w.count++;
     return w.count > this.perMinute ? Math.ceil((w.start + 60_000 - t) / 1000) : 0;
   }
+
+  /** Gives back one request taken from the current window (an answer that did no work for the caller). */
+  refund(key: string): void {
+    const w = this.windows.get(key);
+    if (w && w.count > 0 && this.now() - w.start < 60_000) w.count--;
+  }
 }
+
+/** The limiter key a token's requests are counted under. */
+export const tokenKey = (id: string) => `token:${id}`;
 
 const rateLimited = (retryAfter: number) =>
   new HttpError(
@@ -90,7 +99,7 @@ export function requireRole(warehouse: Pool, limiter: RateLimiter, role?: TokenR
         );
       }
       req.token = token;
-      const wait = limiter.take(`token:${token.id}`);
+      const wait = limiter.take(tokenKey(token.id));
       if (wait) throw rateLimited(wait);
     }
     if (access === 'admin' && req.token.role !== 'admin') {

@@ -31,31 +31,32 @@ export async function pipelineSummaries(db: Pool): Promise<Map<string, PipelineL
 }
 
 export interface RunLedgerTotals {
-  workflow_id: string;
+  workflow_run_id: string;
   rows: number;
   rejected: number;
   failed_jobs: number;
 }
 
-export async function runTotals(db: Pool, workflowIds: string[]): Promise<Map<string, RunLedgerTotals>> {
-  if (!workflowIds.length) return new Map();
+/** Ledger totals per Temporal run id (a workflow id is shared by reruns: it would merge them). */
+export async function runTotals(db: Pool, runIds: string[]): Promise<Map<string, RunLedgerTotals>> {
+  if (!runIds.length) return new Map();
   const { rows } = await db.query<RunLedgerTotals>(
-    `SELECT workflow_id, coalesce(sum(rows_processed) FILTER (WHERE status = 'SUCCESS'), 0)::int AS rows,
+    `SELECT workflow_run_id, coalesce(sum(rows_processed) FILTER (WHERE status = 'SUCCESS'), 0)::int AS rows,
             coalesce(sum(rows_rejected) FILTER (WHERE status = 'SUCCESS'), 0)::int AS rejected,
             count(*) FILTER (WHERE status = 'FAILED')::int AS failed_jobs
-       FROM etl_job_runs WHERE workflow_id = ANY($1) GROUP BY workflow_id`,
-    [workflowIds],
+       FROM etl_job_runs WHERE workflow_run_id = ANY($1) GROUP BY workflow_run_id`,
+    [runIds],
   );
-  return new Map(rows.map((r) => [r.workflow_id, r]));
+  return new Map(rows.map((r) => [r.workflow_run_id, r]));
 }
 
-export async function jobRunsOf(db: Pool, workflowId: string) {
+export async function jobRunsOf(db: Pool, workflowId: string, runId: string) {
   const { rows } = await db.query(
     `SELECT job_name AS job, status, to_char(target_date, 'YYYY-MM-DD') AS "targetDate", rows_processed AS rows,
             rows_rejected AS rejected, duration_ms AS "durationMs", attempt, error_message AS error, alert,
             started_at AS "startedAt", completed_at AS "completedAt"
-       FROM etl_job_runs WHERE workflow_id = $1 ORDER BY started_at LIMIT 500`,
-    [workflowId],
+       FROM etl_job_runs WHERE workflow_id = $1 AND workflow_run_id = $2 ORDER BY started_at LIMIT 500`,
+    [workflowId, runId],
   );
   return rows;
 }

@@ -14,6 +14,8 @@ export interface TokenInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** null: valid until revoked. */
+  expiresAt: string | null;
 }
 
 const TOKEN_SHAPE = /^lst_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -23,19 +25,30 @@ export async function createToken(
   db: Pool,
   name: string,
   role: TokenRole,
+  opts: { ttlMs?: number } = {},
 ): Promise<{ token: string; info: TokenInfo }> {
   if (!/^[\w.@-]{1,100}$/.test(name))
     throw new ValidationError(`token name "${name}" must be 1-100 letters, digits, '.', '_', '@' or '-'`);
   if (!TOKEN_ROLES.includes(role)) throw new ValidationError(`role must be read or admin, got "${role}"`);
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
-  const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO api_tokens (id, name, role, secret_sha256) VALUES ($1, $2, $3, $4) RETURNING created_at',
-    [id, name, role, sha256(secret)],
+  const { rows } = await db.query<{ created_at: Date; expires_at: Date | null }>(
+    `INSERT INTO api_tokens (id, name, role, secret_sha256, expires_at)
+     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))
+     RETURNING created_at, expires_at`,
+    [id, name, role, sha256(secret), opts.ttlMs ?? null],
   );
   return {
     token: `lst_${id}_${secret}`,
-    info: { id, name, role, createdAt: rows[0]!.created_at.toISOString(), lastUsedAt: null, revokedAt: null },
+    info: {
+      id,
+      name,
+      role,
+      createdAt: rows[0]!.created_at.toISOString(),
+      lastUsedAt: null,
+      revokedAt: null,
+      expiresAt: rows[0]!.expires_at?.toISOString() ?? null,
+    },
   };
 }
 
@@ -47,7 +60,8 @@ export async function listTokens(db: Pool): Promise<TokenInfo[]> {
     created_at: Date;
     last_used_at: Date | null;
     revoked_at: Date | null;
-  }>('SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at');
+    expires_at: Date | null;
+  }>('SELECT id, name, role, created_at, last_used_at, revoked_at, expires_at FROM api_tokens ORDER BY created_at');
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -55,6 +69,7 @@ export async function listTokens(db: Pool): Promise<TokenInfo[]> {
     createdAt: r.created_at.toISOString(),
     lastUsedAt: r.last_used_at?.toISOString() ?? null,
     revokedAt: r.revoked_at?.toISOString() ?? null,
+    expiresAt: r.expires_at?.toISOString() ?? null,
   }));
 }
 
@@ -75,7 +90,8 @@ export async function verifyToken(
   const m = TOKEN_SHAPE.exec(bearer);
   if (!m) return undefined;
   const { rows } = await db.query<{ id: string; name: string; role: TokenRole; secret_sha256: Buffer }>(
-    'SELECT id, name, role, secret_sha256 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL',
+    `SELECT id, name, role, secret_sha256 FROM api_tokens
+      WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
     [m[1]],
   );
   const row = rows[0];

@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../runtime/deps.js';
 import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { createActivities } from '../activities/index.js';
 import { createWorker, temporalSecurity } from '../runtime/worker-options.js';
 import { closeActivityDeps, createActivityDeps } from './activity-deps.js';
@@ -57,7 +58,14 @@ export async function startPostgres(
 
 export async function startTemporal(config: Config, logger: Logger): Promise<TemporalHandle> {
   if (config.temporal.address) {
-    await waitForTemporal(config.temporal.address, 10_000);
+    // A server the user named: if it does not answer, that is the setting to fix, in one line.
+    await waitForTemporal(config.temporal.address, 10_000).catch((err: Error) => {
+      const why = /: (.*)$/s.exec(err.message)?.[1]?.split('\n')[0]?.slice(0, 160) ?? err.message;
+      throw new ConfigError(
+        `TEMPORAL_ADDRESS=${config.temporal.address}: no Temporal server answered there within 10 s (${why}); ` +
+          'start that server, correct TEMPORAL_ADDRESS, or unset it to let learnsync start its own dev server',
+      );
+    });
     return { address: config.temporal.address, uiUrl: config.temporal.uiUrl, startedHere: false, stop: async () => {} };
   }
   return startTemporalDevServer({

@@ -23,6 +23,8 @@ import * as m035 from './migrations/035_output_files.js';
 import * as m040 from './migrations/040_app_db.js';
 import * as m050 from './migrations/050_api_tokens.js';
 import * as m051 from './migrations/051_alerts.js';
+import * as m060 from './migrations/060_api_token_expiry.js';
+import * as m061 from './migrations/061_ledger_per_run.js';
 
 export interface Migration {
   version: number;
@@ -51,6 +53,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 40, name: 'app_db', sql: m040.sql },
   { version: 50, name: 'api_tokens', sql: m050.sql },
   { version: 51, name: 'alerts', sql: m051.sql },
+  { version: 60, name: 'api_token_expiry', sql: m060.sql },
+  { version: 61, name: 'ledger_per_run', sql: m061.sql },
 ];
 
 const LOCK_KEY = 727_001;

@@ -306,9 +306,11 @@ describe('commands against a live stack', () => {
         'state',
         'targetDate',
         'workflowId',
+        'runId',
       ].sort(),
     );
     expect(run).toMatchObject({ pipeline: 'learning-sample', targetDate: '2026-05-02', state: 'SUCCESS', jobs: 5 });
+    expect(run.runId).toMatch(/^[0-9a-f-]{36}$/); // one row per Temporal run
     // a backfill is one row, not one per date
     const backfills = s.recentRuns.filter((x: { kind: string }) => x.kind === 'backfill');
     expect(backfills).toEqual([
@@ -320,8 +322,14 @@ describe('commands against a live stack', () => {
       }),
     ]);
     expect(s.recentRuns.some((x: { workflowId: string }) => x.workflowId.includes('/'))).toBe(false);
-    // the backfill that only skipped: counted, not listed
-    expect(s.skippedRuns).toBe(1);
+    // runs that only skipped — the backfill, and the unforced second run of 2026-05-02 (its own
+    // Temporal run under the same workflow id) — counted, not listed
+    expect(s.skippedRuns).toBe(2);
+    const runsOf0502 = s.recentRuns.filter(
+      (x: { workflowId: string }) => x.workflowId === 'learnsync-learning-sample-2026-05-02',
+    );
+    expect(runsOf0502).toHaveLength(2); // the first run and the forced one: one row per run
+    expect(new Set(runsOf0502.map((x: { runId: string }) => x.runId)).size).toBe(2);
     expect(s.recentRuns.every((x: { state: string }) => x.state !== 'SKIPPED')).toBe(true);
     const today = s.dailySuccessRate[0];
     expect(Object.keys(today).sort()).toEqual(['date', 'failed', 'jobs', 'skipped', 'succeeded', 'successRatePercent']);

@@ -77,7 +77,11 @@ describe('tokens', () => {
     const { token, info } = await createToken(db.warehouse, 'temp', 'read');
     expect(token).toMatch(/^lst_[a-f0-9]{12}_[\w-]{43}$/);
     const stored = await db.warehouse.query(`SELECT * FROM api_tokens WHERE id = $1`, [info.id]);
-    expect(JSON.stringify(stored.rows[0])).not.toContain(token.split('_')[2]);
+    // The secret is everything after the id: base64url may itself hold '_' (even as its first
+    // character), so splitting on '_' would test a fragment, or the empty string.
+    const secret = /^lst_[a-f0-9]{12}_([\w-]{43})$/.exec(token)![1]!;
+    expect(secret).toHaveLength(43);
+    expect(JSON.stringify(stored.rows[0])).not.toContain(secret);
     expect((stored.rows[0].secret_sha256 as Buffer).length).toBe(32);
     expect(await verifyToken(db.warehouse, token)).toMatchObject({ id: info.id, role: 'read' });
     expect(await verifyToken(db.warehouse, token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeUndefined();

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { AuthError, ConfigError, ValidationError } from '../../src/errors.js';
-import { KustoQueryError } from '../../src/connectors/kusto/errors.js';
+import { KustoLimitsError, KustoQueryError } from '../../src/connectors/kusto/errors.js';
 import { failureForRetryPolicy, UNKNOWN_ERROR_MAX_ATTEMPTS } from '../../src/runtime/activity-guard.js';
 import { describeFailure, outageKind } from '../../src/runtime/error-causes.js';
 import { activityOptionsFor, RETRY_CLASS_TIMES } from '../../src/workflows/retry-classes.js';
@@ -57,6 +57,15 @@ describe('failureForRetryPolicy', () => {
     expect((f as ApplicationFailure).message).toBe('connection failed: connect ECONNREFUSED 127.0.0.1:1');
   });
 
+  it('never retries a KustoLimitsError: the same query goes over the same limits again', () => {
+    const limits = new KustoLimitsError('Kusto query q: E_QUERY_RESULT_SET_TOO_LARGE', 'LimitsExceeded');
+    // Kept as it is at the first attempt: its type is in every retry policy's non-retryable list.
+    expect(failureForRetryPolicy(limits, 1)).toBe(limits);
+    expect(outageKind(limits)).toBeUndefined();
+    const o = activityOptionsFor({ id: 'n', activity: 'a' }, 30);
+    expect(o.retry?.nonRetryableErrorTypes).toContain(limits.name);
+  });
+
   it('retries an error of unknown cause a few times, then gives up', () => {
     const bug = new TypeError('x is undefined');
     expect(failureForRetryPolicy(bug, UNKNOWN_ERROR_MAX_ATTEMPTS - 1)).toBe(bug);
@@ -81,6 +90,7 @@ describe('activityOptionsFor', () => {
         'AuthError',
         'ValidationError',
         'PermissionError',
+        'KustoLimitsError',
       ]);
     }
   });

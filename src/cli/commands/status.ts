@@ -85,16 +85,18 @@ export const command: CliCommand = {
     for (const why of unreachable) console.error(redactSecrets(`learnsync status: ${why}`));
     const code = unreachable.length ? 2 : 0;
     if (values.json) {
-      ctx.print(JSON.stringify(report, null, 2));
+      // Error texts come from stored rows, some older than today's masking rules: masked again here.
+      ctx.print(redactSecrets(JSON.stringify(report, null, 2)));
       return code;
     }
     const tty = process.stdout.isTTY && !process.env.NO_COLOR;
-    render(ctx, report, (s) => (tty ? `\x1b[1;33m${s}\x1b[0m` : s));
+    const masked = { ...ctx, print: (line?: string) => ctx.print(line === undefined ? line : redactSecrets(line)) };
+    render(masked, report, (s) => (tty ? `\x1b[1;33m${s}\x1b[0m` : s));
     if (!report.unreachable.warehouse) {
       for (const s of STATUS_SECTIONS) {
         if (statusSectionKey(s) === 'rowDropAlerts') continue;
         ctx.print(s.title);
-        for (const line of await s.render(ctx)) ctx.print(`  ${line}`);
+        for (const line of await s.render(ctx)) masked.print(`  ${line}`);
         ctx.print();
       }
     }

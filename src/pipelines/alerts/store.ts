@@ -1,6 +1,7 @@
 // The alerts table: one row per incident (rule + subject). Opening is idempotent (an open incident
 // is only touched), resolving closes it, and the notifier works off the rows that still owe a
 // message — so a retry or a second evaluator never sends twice.
+import { redactSecrets } from '../../secrets.js';
 import type { Pool } from '../../connectors/postgres.js';
 
 export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate';
@@ -90,7 +91,8 @@ export async function markNotified(db: Pool, id: number, event: 'opened' | 'reso
   if (error) {
     await db.query('UPDATE alerts SET notify_attempts = notify_attempts + 1, last_notify_error = $2 WHERE id = $1', [
       id,
-      error.slice(0, 1000),
+      // Stored and shown by `status`: through the one masking function (a fetch error names its URL).
+      redactSecrets(error).slice(0, 1000),
     ]);
     return;
   }

@@ -7,7 +7,7 @@
 // deterministic ids; while one runs, a second trigger answers 409 with the running workflow's id
 // instead of starting another. Everything it needs is injected, so it holds no client of its own.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { PipelineRunInput } from '../types.js';
 import { APP_DB_FULL, appDbTablesDefinition, appDbFull } from './definition.js';
 import { APP_DB_TABLES, unknownAppDbTables } from './definition.js';
@@ -62,6 +62,21 @@ export function temporalSyncTriggers(client: Client, taskQueue: string): SyncTri
   };
 }
 
+/** The serve API's common error shape, { error: { code, message, requestId, ...details } }. */
+function sendError(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+) {
+  return reply.code(status).send({ error: { code, message, requestId: req.id, ...extra } });
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDbAdminOptions): Promise<void> {
   const { triggers } = opts;
 
@@ -76,7 +91,7 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
           runId: running.runId,
           message: `${what} is already running as ${workflowId}; not starting another`,
         },
-      };
+      } as const;
     }
     const r = await triggers.start(workflowId, input);
     if (!r.started) {
@@ -89,9 +104,21 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
           runId: now?.runId,
           message: `${what} is already running as ${workflowId}; not starting another`,
         },
-      };
+      } as const;
     }
-    return { code: 202, body: { started: true, workflowId, runId: r.runId } };
+    return { code: 202, body: { started: true, workflowId, runId: r.runId } } as const;
+  }
+
+  /** 202 with the run, or a 409 in the common error shape naming the run already going. */
+  function answer(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    r: Awaited<ReturnType<typeof trigger>>,
+    extra: Record<string, unknown> = {},
+  ) {
+    if (r.code === 202) return reply.code(202).send({ ...r.body, ...extra });
+    const { message, workflowId, runId } = r.body;
+    return sendError(req, reply, 409, 'already_running', message, { workflowId, runId, ...extra });
   }
 
   app.get('/admin/bigquery/sync/status', { preHandler: opts.preHandler }, async () => {
@@ -110,13 +137,28 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
     };
   });
 
-  app.post('/admin/bigquery/sync/manual', { preHandler: opts.preHandler }, async (_req, reply) => {
+  app.post('/admin/bigquery/sync/manual', { preHandler: opts.preHandler }, async (req, reply) => {
+    // No body, or {}: anything else is a request this endpoint would silently misread.
+    const body = req.body as unknown;
+    if (body !== undefined && body !== null && !(isPlainObject(body) && Object.keys(body).length === 0)) {
+      const unknown = isPlainObject(body) ? Object.keys(body).map((k) => k.slice(0, 100)) : undefined;
+      return sendError(
+        req,
+        reply,
+        400,
+        'bad_request',
+        unknown
+          ? `unknown body properties: ${unknown.join(', ')}: this endpoint takes no body (or {})`
+          : 'this endpoint takes no body (or {})',
+        unknown ? { unknown } : {},
+      );
+    }
     const r = await trigger(
       MANUAL_SYNC_WORKFLOW_ID,
       { pipeline: APP_DB_FULL, force: true, definition: appDbFull },
       'a manual full sync',
     );
-    return reply.code(r.code).send(r.body);
+    return answer(req, reply, r);
   });
 
   app.post('/admin/bigquery/sync/tables', { preHandler: opts.preHandler, bodyLimit: 64 * 1024 }, async (req, reply) => {
@@ -127,26 +169,36 @@ export async function registerAppDbAdminRoutes(app: FastifyInstance, opts: AppDb
       body.length > MAX_TABLES_PER_REQUEST ||
       !body.every((t) => typeof t === 'string')
     ) {
-      return reply.code(400).send({
-        error:
-          `the body must be a JSON array of 1 to ${MAX_TABLES_PER_REQUEST} table names, ` +
-          'e.g. ["users", "chat_history"]',
-      });
+      const unknown = isPlainObject(body) ? Object.keys(body).map((k) => k.slice(0, 100)) : undefined;
+      return sendError(
+        req,
+        reply,
+        400,
+        'bad_request',
+        `the body must be a JSON array of 1 to ${MAX_TABLES_PER_REQUEST} table names, ` +
+          'e.g. ["users", "chat_history"]' +
+          (unknown?.length ? ` (unknown body properties: ${unknown.join(', ')})` : ''),
+        unknown?.length ? { unknown } : {},
+      );
     }
     const names = [...new Set(body as string[])];
     const unknown = unknownAppDbTables(names);
     if (unknown.length) {
-      return reply.code(400).send({
-        error: `unknown tables: ${unknown.map((n) => JSON.stringify(n.slice(0, 100))).join(', ')}`,
-        unknown: unknown.map((n) => n.slice(0, 100)),
-      });
+      return sendError(
+        req,
+        reply,
+        400,
+        'bad_request',
+        `unknown tables: ${unknown.map((n) => JSON.stringify(n.slice(0, 100))).join(', ')}`,
+        { unknown: unknown.map((n) => n.slice(0, 100)) },
+      );
     }
     const r = await trigger(
       TABLES_SYNC_WORKFLOW_ID,
       { pipeline: APP_DB_FULL, force: true, definition: appDbTablesDefinition(names) },
       'a table sync',
     );
-    return reply.code(r.code).send({ ...r.body, tables: names });
+    return answer(req, reply, r, { tables: names });
   });
 
   app.get('/admin/bigquery/tables', { preHandler: opts.preHandler }, async () => ({

@@ -55,6 +55,37 @@ function typeMismatch(v: unknown, c: SourceColumn): { reject: string } {
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
+// Characters Postgres text cannot hold (NUL) or UTF-8 cannot encode (a surrogate without its pair,
+// which Node would silently write as U+FFFD): a value holding one is a reject, never altered.
+const SUSPECT_CHAR = /[\0\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+const INTEGER_TEXT = /^-?\d{1,19}$/;
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/** Why a string cannot be stored as text as it is, or undefined when it can. */
+export function unstorableText(s: string): string | undefined {
+  if (!SUSPECT_CHAR.test(s)) return undefined;
+  const nul = s.indexOf('\0');
+  if (nul >= 0) return `a NUL character (U+0000) at position ${nul}, which Postgres text cannot store`;
+  const lone = LONE_SURROGATE.exec(s);
+  if (lone)
+    return (
+      `a lone UTF-16 surrogate (U+${lone[0].charCodeAt(0).toString(16).toUpperCase()}) at position ${lone.index}, ` +
+      'which is not a character and has no UTF-8 form'
+    );
+  return undefined;
+}
+
+/** An integer's digits when they fit a Postgres BIGINT; the digits come from the response text, never a float. */
+function int64Text(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : undefined;
+  if (typeof v !== 'string' || !INTEGER_TEXT.test(v)) return undefined;
+  if (v.length < 19 || (v.length === 19 && v[0] === '-')) return v;
+  const n = BigInt(v);
+  return n <= INT64_MAX && n >= INT64_MIN ? v : undefined;
+}
 
 /** A value as COPY text, or a reason the row cannot be loaded. (Hot path: no closures, no allocation when clean.) */
 export function copyText(v: unknown, c: SourceColumn): string | { reject: string } {
@@ -62,23 +93,27 @@ export function copyText(v: unknown, c: SourceColumn): string | { reject: string
   switch (c.type) {
     case 'string': {
       const s = typeof v === 'string' ? v : JSON.stringify(v);
+      const unstorable = unstorableText(s);
+      if (unstorable) return { reject: `column ${c.name}: the string holds ${unstorable}` };
       return NEEDS_ESCAPE.test(s)
         ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
         : s;
     }
     case 'long':
-    case 'int':
-      return typeof v === 'number' && Number.isInteger(v)
-        ? String(v)
-        : typeof v === 'string' && /^-?\d{1,18}$/.test(v)
-          ? v
-          : typeMismatch(v, c);
+    case 'int': {
+      const digits = int64Text(v);
+      if (digits !== undefined) return digits;
+      return typeof v === 'string' && /^-?\d+$/.test(v)
+        ? { reject: `column ${c.name}: ${v} is outside the 64-bit integer range` }
+        : typeMismatch(v, c);
+    }
     case 'real':
       // Kusto writes NaN and ±Infinity as bare tokens (frames.ts reads them as these strings);
       // Postgres stores all three.
       if (typeof v === 'number')
         return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-      return typeof v === 'string' && FLOAT_SPECIALS.has(v) ? v : typeMismatch(v, c);
+      // A big integer in a real column arrives as its digits (frames.ts): Postgres reads them as a float.
+      return typeof v === 'string' && (FLOAT_SPECIALS.has(v) || /^-?\d+$/.test(v)) ? v : typeMismatch(v, c);
     case 'bool':
       return v === true ? 't' : v === false ? 'f' : typeMismatch(v, c);
     case 'datetime': {
@@ -475,7 +510,7 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
         await wtx.query(
           `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
            SELECT $1, $2, x.reason, x.raw FROM jsonb_to_recordset($3::jsonb) AS x(reason text, raw jsonb)`,
-          [job, date, JSON.stringify(rejects)],
+          [job, date, JSON.stringify(rejects, jsonbSafe)],
         );
       }
       const read = table.rows.length;
@@ -516,6 +551,18 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
       return { read, loaded, rejected: rejects.length };
     });
   }
+}
+
+/**
+ * JSON.stringify replacer for etl_rejects: jsonb refuses \u0000 and unpaired surrogate escapes, so
+ * those characters are kept as the visible text "\\u0000" / "\\ud800" (the raw value stays
+ * readable and the reject lands instead of failing the window).
+ */
+function jsonbSafe(_key: string, value: unknown): unknown {
+  if (typeof value !== 'string' || !SUSPECT_CHAR.test(value)) return value;
+  return value
+    .replace(/\0/g, '\\u0000')
+    .replace(LONE_SURROGATES, (m) => `\\u${m.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function escapeCopy(s: string): string {

@@ -2,6 +2,7 @@
 // errors; the state of every Kusto source; the latest quality-gate results. Built from the
 // warehouse (the truth) and written atomically, by whichever stage changed something — so it also
 // tells the truth when a run failed before reaching its export.
+import { redactSecrets } from '../../secrets.js';
 import path from 'node:path';
 import type { StatusSection } from '../../runtime/status-section.js';
 import { writeFileAtomic } from '../../connectors/files.js';
@@ -247,7 +248,7 @@ export async function recordSourceSync(
       s.rejected ?? null,
       s.windows ?? null,
       s.durationMs ?? null,
-      s.error ?? null,
+      s.error === undefined ? null : redactSecrets(s.error),
     ],
   );
 }

@@ -99,11 +99,11 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       }
       const totals = await runTotals(
         deps.warehouse,
-        runs.map((r) => r.workflowId),
+        runs.map((r) => r.runId),
       );
       return {
         runs: runs.map((r) => {
-          const t = totals.get(r.workflowId);
+          const t = totals.get(r.runId);
           return {
             ...r,
             rows: t?.rows ?? 0,
@@ -140,7 +140,8 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       if (info.type !== 'runPipeline' && info.type !== 'backfillPipeline')
         throw new HttpError(404, 'not_found', `${req.params.workflowId} is not a learnsync run`);
       const summary = { ...runSummary(info), webUrl: link(info.workflowId) };
-      const jobs = await jobRunsOf(deps.warehouse, info.workflowId);
+      // The ledger rows of this run (the latest with this id), not of every run the id ever had.
+      const jobs = await jobRunsOf(deps.warehouse, info.workflowId, info.runId);
       if (info.type === 'backfillPipeline') {
         const progress = await quickQuery(client, () => handle.query<BackfillProgress>('progress'));
         return { ...summary, backfill: progress ?? null, jobs };

@@ -95,7 +95,33 @@ describe('app-db admin API', () => {
     expect(d.type).toBe('runPipeline');
     const second = await app.inject({ method: 'POST', url: '/admin/bigquery/sync/manual', headers: auth });
     expect(second.statusCode).toBe(409);
-    expect(second.json()).toMatchObject({ started: false, workflowId: MANUAL_SYNC_WORKFLOW_ID, runId });
+    // The serve API's common error shape, with the request id and the run already going.
+    expect(second.json()).toEqual({
+      error: {
+        code: 'already_running',
+        message: expect.stringMatching(/already running/),
+        requestId: second.headers['x-request-id'] ?? expect.any(String),
+        workflowId: MANUAL_SYNC_WORKFLOW_ID,
+        runId,
+      },
+    });
+  });
+
+  it('refuses unknown body properties on the manual trigger, in the common error shape', async () => {
+    for (const payload of [{ force: false }, { tables: ['users'], dryRun: true }, ['users']]) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/admin/bigquery/sync/manual',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
+      expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+      const body = r.json() as { error: { code: string; message: string; requestId: string; unknown?: string[] } };
+      expect(body.error.code).toBe('bad_request');
+      expect(body.error.requestId).toEqual(expect.any(String));
+      expect(body.error.requestId.length).toBeGreaterThan(0);
+      if (!Array.isArray(payload)) expect(body.error.unknown).toEqual(Object.keys(payload));
+    }
   });
 
   it('syncs named tables, and names the unknown ones in a 400', async () => {
@@ -106,8 +132,10 @@ describe('app-db admin API', () => {
       payload: ['users', 'no_such_table', 'passwords'],
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ unknown: ['no_such_table', 'passwords'] });
-    expect((bad.json() as { error: string }).error).toMatch(/no_such_table.*passwords/);
+    expect(bad.json()).toMatchObject({
+      error: { code: 'bad_request', requestId: expect.any(String), unknown: ['no_such_table', 'passwords'] },
+    });
+    expect((bad.json() as { error: { message: string } }).error.message).toMatch(/no_such_table.*passwords/);
     for (const payload of ['users', {}, [], [1, 2]]) {
       const r = await app.inject({
         method: 'POST',
@@ -116,6 +144,7 @@ describe('app-db admin API', () => {
         payload: JSON.stringify(payload),
       });
       expect(r.statusCode, JSON.stringify(payload)).toBe(400);
+      expect((r.json() as { error: { code: string } }).error.code).toBe('bad_request');
     }
     const notJson = await app.inject({
       method: 'POST',

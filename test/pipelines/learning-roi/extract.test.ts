@@ -275,6 +275,86 @@ describe('windowed Kusto extract', () => {
     ]);
   });
 
+  it('keeps int64 longs exact and rejects NUL, lone surrogates and out-of-range longs with a reason', async () => {
+    const columns = KUSTO_SOURCES.ace_exam_results.columns.map((c) => ({ name: c.name, type: c.type }));
+    const at = '2024-06-28T10:00:00Z';
+    const row = (id: string, email: string, dotcomid: unknown, name = 'GitHub Actions') => [
+      id,
+      email,
+      dotcomid,
+      'GH-200',
+      name,
+      at,
+      40,
+      10,
+      true,
+    ];
+    const server = await serve({
+      handler: (req) =>
+        req.parameters.windowStart === '2024-06-28T00:00:00.000Z'
+          ? {
+              kind: 'table',
+              columns,
+              rows: [
+                row('L1', 'max@example.com', 9223372036854775807n),
+                row('L2', 'min@example.com', -9223372036854775808n),
+                row('L3', 'odd@example.com', 9007199254740993n),
+                row('L4', 'over@example.com', 9223372036854775808n),
+                row('L5', 'nul@example.com', 1, 'Actions\u0000Exam'),
+                row('L6', 'lone@example.com', 2, 'Actions \ud800 Exam'),
+                row('L7', 'pair@example.com', 3, 'Actions \ud83d\ude80 Exam'),
+              ],
+            }
+          : { kind: 'table', columns, rows: [] },
+    });
+    const r = await envFor('run-long').env.run(
+      activities(server).extractKustoSource,
+      input('ace_exam_results', { force: true }),
+    );
+    expect(r).toMatchObject({ rows: 7, inserted: 4, rejected: 3 });
+    const loaded = await db.warehouse.query(
+      `SELECT exam_id AS id, dotcomid::text AS dotcomid, exam_name AS name FROM staging.kusto_ace_exam_results
+        WHERE exam_id LIKE 'L_' ORDER BY 1`,
+    );
+    expect(loaded.rows).toEqual([
+      { id: 'L1', dotcomid: '9223372036854775807', name: 'GitHub Actions' },
+      { id: 'L2', dotcomid: '-9223372036854775808', name: 'GitHub Actions' },
+      { id: 'L3', dotcomid: '9007199254740993', name: 'GitHub Actions' },
+      { id: 'L7', dotcomid: '3', name: 'Actions \u{1F680} Exam' },
+    ]);
+    const rejects = await db.warehouse.query(
+      `SELECT raw->>'exam_id' AS id, reason, raw->>'exam_name' AS name, raw->>'dotcomid' AS dotcomid
+         FROM etl_rejects WHERE job_name = 'roi_extract_ace_exam_results' AND raw->>'exam_id' LIKE 'L_' ORDER BY 1`,
+    );
+    expect(rejects.rows).toEqual([
+      {
+        id: 'L4',
+        reason: 'column dotcomid: 9223372036854775808 is outside the 64-bit integer range',
+        name: 'GitHub Actions',
+        dotcomid: '9223372036854775808',
+      },
+      {
+        id: 'L5',
+        reason:
+          'column exam_name: the string holds a NUL character (U+0000) at position 7, which Postgres text cannot store',
+        name: 'Actions\\u0000Exam',
+        dotcomid: '1',
+      },
+      {
+        id: 'L6',
+        reason: expect.stringMatching(
+          /^column exam_name: the string holds a lone UTF-16 surrogate \(U\+D800\) at position 8/,
+        ),
+        name: 'Actions \\ud800 Exam',
+        dotcomid: '2',
+      },
+    ]);
+    // Nothing was silently replaced by U+FFFD.
+    expect(
+      await count(`SELECT count(*)::int AS n FROM staging.kusto_ace_exam_results WHERE exam_name LIKE '%\u{FFFD}%'`),
+    ).toBe(0);
+  });
+
   it('loads real NaN, Infinity and -Infinity as the Postgres float specials', async () => {
     const columns = KUSTO_SOURCES.pearson_exam_results.columns.map((c) => ({ name: c.name, type: c.type }));
     const at = '2024-06-28T10:00:00Z';

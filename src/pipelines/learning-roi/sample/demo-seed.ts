@@ -12,7 +12,8 @@ export const learningRoiSeeder: DemoSeeder = {
   async seed({ config, warehouse }) {
     if (config.kusto.mode === 'live')
       return `Kusto configured (${config.kusto.analyticsClusterUrl}, ${config.kusto.examClusterUrl}): no sample`;
-    const { server, sample } = await sampleKustoServer(config.learningRoi.sampleScale);
+    // On SAMPLE_KUSTO_PORT when set: the worker's source clients share this server (one per scale).
+    const { server, sample } = await sampleKustoServer(config.learningRoi.sampleScale, config.sampleApi.kustoPort);
     await warehouse.query(`DELETE FROM etl_cursors WHERE name LIKE 'kusto:%:loaded_through'`);
     const c = sample.counts();
     return (

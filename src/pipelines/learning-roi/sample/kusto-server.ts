@@ -115,17 +115,23 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(text);
 }
 
-/** A row as Kusto writes it: real NaN and ±Infinity as the bare tokens NaN, Infinity, -Infinity (not JSON). */
+/**
+ * A row as Kusto writes it: real NaN and ±Infinity as the bare tokens NaN, Infinity, -Infinity (not
+ * JSON), and a long given as a BigInt as its exact digits (Kusto writes int64 in full).
+ */
 function rowJson(row: unknown[]): string {
-  if (!row.some((v) => typeof v === 'number' && !Number.isFinite(v))) return JSON.stringify(row);
+  if (!row.some((v) => typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v))))
+    return JSON.stringify(row);
   const cell = (v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v)
-      ? Number.isNaN(v)
-        ? 'NaN'
-        : v > 0
-          ? 'Infinity'
-          : '-Infinity'
-      : (JSON.stringify(v) ?? 'null');
+    typeof v === 'bigint'
+      ? v.toString()
+      : typeof v === 'number' && !Number.isFinite(v)
+        ? Number.isNaN(v)
+          ? 'NaN'
+          : v > 0
+            ? 'Infinity'
+            : '-Infinity'
+        : (JSON.stringify(v) ?? 'null');
   return `[${row.map(cell).join(',')}]`;
 }
 
