@@ -1,0 +1,101 @@
+// Safe deploys (issue 21): every committed history — of this release and every earlier one —
+// replays against the current workflow code without a non-determinism error, so a change that
+// would break workflows running during a deploy fails here, not in production. A planted
+// incompatible change (the nodes of a DAG scheduled in reverse order) shows the guard works and
+// that its message names the history and the first mismatching event.
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import {
+  describeReplayFailure,
+  HISTORIES_DIR,
+  loadHistory,
+  readManifest,
+  sha256,
+  type HistoryEntry,
+} from '../support/histories.js';
+import { projectRoot, quietRuntime } from '../support/temporal.js';
+
+const manifest = readManifest();
+
+/** Replays each history; returns one line per failure (empty when all replay). */
+async function replayAll(bundle: { codePath: string } | { code: string }, entries: HistoryEntry[]): Promise<string[]> {
+  quietRuntime();
+  const histories = entries.map((e) => loadHistory(e).history);
+  const failures: string[] = [];
+  const results = Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'learnsync-replay' },
+    entries.map((e, i) => ({ workflowId: e.workflowId, history: histories[i] })),
+  );
+  // Results come in the order the histories went in.
+  let i = 0;
+  for await (const r of results) {
+    if (r.error) failures.push(describeReplayFailure(entries[i]!.file, histories[i]!, r.error));
+    i++;
+  }
+  return failures;
+}
+
+describe('committed histories', () => {
+  it('cover every in-flight shape, and each file is exactly what the recorder wrote', async () => {
+    const files = (await readdir(HISTORIES_DIR, { recursive: true })).filter((f) => f.endsWith('.json'));
+    const listed = manifest.histories.map((h) => h.file);
+    expect(files.filter((f) => f !== 'manifest.json').sort()).toEqual([...listed].sort());
+    for (const h of manifest.histories) {
+      const { text, history } = loadHistory(h);
+      // A hand edit (or a re-record outside scripts/record-histories.ts) changes the checksum.
+      expect(sha256(text), `${h.file} does not match manifest.json: re-record with npm run record:histories`).toBe(
+        h.sha256,
+      );
+      expect(history.events?.length).toBe(h.events);
+    }
+    const shapes = manifest.histories.map((h) => `${h.workflowType}: ${h.shape}`).join('\n');
+    for (const needed of [/runPipeline: nightly/, /forced/, /retry/, /continued as new/, /Schedule/, /outage/]) {
+      expect(shapes).toMatch(needed);
+    }
+    expect(manifest.histories.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('all replay against the current workflow bundle without a non-determinism error', async () => {
+    const failures = await replayAll({ codePath: inject('workflowBundlePath') }, manifest.histories);
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('a planted incompatible change', () => {
+  const plantedDir = path.join(projectRoot, '.data', `planted-workflows-${process.pid}`);
+  afterAll(async () => {
+    await rm(plantedDir, { recursive: true, force: true });
+  });
+
+  it('fails replay, naming the history and the first mismatching event', async () => {
+    // A modified copy of src/workflows/: runPipeline starts the DAG's nodes in reverse order.
+    // Imports outside the folder point back at src/, so everything else is the real code.
+    const src = path.join(projectRoot, 'src');
+    await mkdir(plantedDir, { recursive: true });
+    await cp(path.join(src, 'workflows'), plantedDir, { recursive: true });
+    for (const f of await readdir(plantedDir)) {
+      const file = path.join(plantedDir, f);
+      let code = (await readFile(file, 'utf8')).replaceAll(`from '../`, `from '${src}/`);
+      if (f === 'run-dag.ts') {
+        const original = 'await Promise.all(def.nodes.map(run));';
+        expect(code).toContain(original);
+        code = code.replace(original, 'await Promise.all([...def.nodes].reverse().map(run));');
+      }
+      await writeFile(file, code);
+    }
+    const noop = () => {};
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(plantedDir, 'index.ts'),
+      logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop },
+    });
+    const nightly = manifest.histories.find((h) => h.file.endsWith('/nightly.json'))!;
+    const failures = await replayAll({ code }, [nightly]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(
+      new RegExp(`^replay of ${nightly.file} failed: first mismatching event #\\d+ ACTIVITY_TASK_SCHEDULED`),
+    );
+    expect(failures[0]).toMatch(/[Nn]ondeterminism/);
+  });
+});
