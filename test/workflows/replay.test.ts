@@ -63,39 +63,56 @@ describe('committed histories', () => {
   });
 });
 
-describe('a planted incompatible change', () => {
+/**
+ * Bundles a modified copy of src/workflows/ in which runPipeline starts the DAG's nodes in reverse
+ * order — unconditionally, or behind patched() as the versioning policy asks. Imports outside the
+ * folder point back at src/, so everything else is the real code.
+ */
+async function plantedBundle(dir: string, behindPatch: boolean): Promise<{ code: string }> {
+  const src = path.join(projectRoot, 'src');
+  await mkdir(dir, { recursive: true });
+  await cp(path.join(src, 'workflows'), dir, { recursive: true });
+  for (const f of await readdir(dir)) {
+    const file = path.join(dir, f);
+    let code = (await readFile(file, 'utf8')).replaceAll(`from '../`, `from '${src}/`);
+    if (f === 'run-dag.ts') {
+      const original = 'await Promise.all(def.nodes.map(run));';
+      const reversed = 'await Promise.all([...def.nodes].reverse().map(run));';
+      if (!code.includes(original)) throw new Error(`run-dag.ts no longer contains ${original}: update this test`);
+      code = behindPatch
+        ? code
+            .replace('import {\n  ApplicationFailure,', 'import {\n  patched,\n  ApplicationFailure,')
+            .replace(original, `if (patched('reverse-node-order')) ${reversed}\n  else ${original}`)
+        : code.replace(original, reversed);
+    }
+    await writeFile(file, code);
+  }
+  const noop = () => {};
+  return bundleWorkflowCode({
+    workflowsPath: path.join(dir, 'index.ts'),
+    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop },
+  });
+}
+
+describe('an incompatible change', () => {
   const plantedDir = path.join(projectRoot, '.data', `planted-workflows-${process.pid}`);
   afterAll(async () => {
     await rm(plantedDir, { recursive: true, force: true });
   });
 
   it('fails replay, naming the history and the first mismatching event', async () => {
-    // A modified copy of src/workflows/: runPipeline starts the DAG's nodes in reverse order.
-    // Imports outside the folder point back at src/, so everything else is the real code.
-    const src = path.join(projectRoot, 'src');
-    await mkdir(plantedDir, { recursive: true });
-    await cp(path.join(src, 'workflows'), plantedDir, { recursive: true });
-    for (const f of await readdir(plantedDir)) {
-      const file = path.join(plantedDir, f);
-      let code = (await readFile(file, 'utf8')).replaceAll(`from '../`, `from '${src}/`);
-      if (f === 'run-dag.ts') {
-        const original = 'await Promise.all(def.nodes.map(run));';
-        expect(code).toContain(original);
-        code = code.replace(original, 'await Promise.all([...def.nodes].reverse().map(run));');
-      }
-      await writeFile(file, code);
-    }
-    const noop = () => {};
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: path.join(plantedDir, 'index.ts'),
-      logger: { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop },
-    });
     const nightly = manifest.histories.find((h) => h.file.endsWith('/nightly.json'))!;
-    const failures = await replayAll({ code }, [nightly]);
+    const failures = await replayAll(await plantedBundle(path.join(plantedDir, 'bare'), false), [nightly]);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(
       new RegExp(`^replay of ${nightly.file} failed: first mismatching event #\\d+ ACTIVITY_TASK_SCHEDULED`),
     );
-    expect(failures[0]).toMatch(/[Nn]ondeterminism/);
+    expect(failures[0]).toMatch(/[Nn]ondeterminism error: Activity type of scheduled event/);
+  });
+
+  it('behind patched() replays every committed history (the versioning policy)', async () => {
+    const bundle = await plantedBundle(path.join(plantedDir, 'patched'), true);
+    expect(bundle.code).toContain('reverse-node-order');
+    expect(await replayAll(bundle, manifest.histories)).toEqual([]);
   });
 });
