@@ -46,6 +46,8 @@ export interface HistoryEntry {
 
 export interface HistoryManifest {
   histories: HistoryEntry[];
+  /** Histories deleted on purpose (their patch was retired with deprecatePatch()), with why. */
+  retired?: Array<{ file: string; reason: string }>;
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -117,4 +119,36 @@ function summaryOf(event: HistoryEvent): string {
   } catch {
     return text;
   }
+}
+
+export interface FixtureChange {
+  /** git's --name-status letter: A added, M modified, D deleted, R renamed. */
+  status: string;
+  /** Relative to HISTORIES_DIR. */
+  file: string;
+}
+
+/**
+ * Histories of released versions are frozen: they are what workflows running during the next
+ * deploy look like. Only the current release's directory may be (re-)recorded; a past release's
+ * history may go only when manifest.json lists it under `retired` (the patch it needed was removed
+ * with deprecatePatch()). Returns one line per violation.
+ */
+export function frozenFixtureViolations(
+  changes: FixtureChange[],
+  currentRelease: string,
+  retired: ReadonlyArray<{ file: string; reason: string }> = [],
+): string[] {
+  const out: string[] = [];
+  for (const c of changes) {
+    if (c.file === 'manifest.json' || c.file.startsWith(`${currentRelease}/`)) continue;
+    if (c.status.startsWith('A')) continue;
+    if (c.status.startsWith('D') && retired.some((r) => r.file === c.file)) continue;
+    out.push(
+      `${c.file} (${c.status}) belongs to a released version and is frozen: record new histories under ` +
+        `${currentRelease}/ (npm run record:histories)` +
+        (c.status.startsWith('D') ? ', or list it under "retired" in manifest.json with the reason' : ''),
+    );
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   describeReplayFailure,
+  frozenFixtureViolations,
   HISTORIES_DIR,
   loadHistory,
   readManifest,
@@ -55,6 +56,33 @@ describe('committed histories', () => {
       expect(shapes).toMatch(needed);
     }
     expect(manifest.histories.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('of released versions are frozen: only the current release may be re-recorded (npm run check:histories)', () => {
+    const retired = [{ file: '0.0.9/old.json', reason: 'patch x retired' }];
+    expect(
+      frozenFixtureViolations(
+        [
+          { status: 'M', file: '0.1.0/nightly.json' },
+          { status: 'M', file: 'manifest.json' },
+          { status: 'A', file: '0.2.0/nightly.json' },
+          { status: 'D', file: '0.0.9/old.json' },
+        ],
+        '0.1.0',
+        retired,
+      ),
+    ).toEqual([]);
+    const violations = frozenFixtureViolations(
+      [
+        { status: 'M', file: '0.0.9/nightly.json' },
+        { status: 'D', file: '0.0.9/forced.json' },
+      ],
+      '0.1.0',
+      retired,
+    );
+    expect(violations).toHaveLength(2);
+    expect(violations[0]).toMatch(/^0\.0\.9\/nightly\.json \(M\) belongs to a released version and is frozen/);
+    expect(violations[1]).toMatch(/list it under "retired"/);
   });
 
   it('all replay against the current workflow bundle without a non-determinism error', async () => {
