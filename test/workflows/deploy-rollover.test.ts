@@ -6,8 +6,10 @@
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { command as statusCommand } from '../../src/cli/commands/status.js';
 import { buildStatusReport } from '../../src/cli/status-report.js';
+import type { CliContext } from '../../src/cli/types.js';
 import type { PipelineDefinition } from '../../src/pipelines/types.js';
 import { workerDeployment } from '../../src/runtime/worker-options.js';
 import type { TemporalHandle } from '../../src/stack/temporal-dev-server.js';
@@ -138,6 +140,19 @@ it('a backfill started on build v1 finishes on build v2 after the worker is repl
     const builds = Object.fromEntries(report!.runningWorkflows!.map((w) => [w.workflowId, w.workerBuildId]));
     expect(builds).toMatchObject({ 'rollover-waiting': 'v1', 'rollover-backfill': 'v2' });
     expect(report!.workerVersions!.map((v) => v.buildId).sort()).toEqual(['v1', 'v2']);
+    // The text report says the same (no warehouse here: that part is reported unreachable, exit 2).
+    const lines: string[] = [];
+    const ctx = {
+      temporal: async () => client,
+      warehouse: () => Promise.reject(new Error('no warehouse here')),
+      print: (line = '') => lines.push(line),
+    } as unknown as CliContext;
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(await statusCommand.run(ctx, { positionals: [], values: {} })).toBe(2);
+    quiet.mockRestore();
+    expect(lines.find((l) => l.includes('rollover-waiting'))).toMatch(/worker build v1$/);
+    expect(lines.find((l) => l.includes('rollover-backfill'))).toMatch(/worker build v2$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}2 worker builds live: v[12] runs 1, v[12] runs 1$/));
     return backfill.result();
   });
 
