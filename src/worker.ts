@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const deps = await createActivityDeps(config, urls, logger);
   const worker = await createWorker(config, connection, createActivities(deps));
   logger.info(
-    { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metrics: metrics?.url },
+    {
+      taskQueue: config.temporal.taskQueue,
+      address: config.temporal.address,
+      buildId: config.worker.buildId,
+      metrics: metrics?.url,
+    },
     'worker started',
   );
   // Worker.run() resolves once SIGINT/SIGTERM (the SDK's default shutdownSignals) have drained it.

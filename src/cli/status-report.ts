@@ -44,6 +44,15 @@ export interface RunningWorkflow {
   pipeline: string | null;
   targetDate: string | null;
   startedAt: string;
+  /** The worker build (LEARNSYNC_BUILD_ID) that completed its latest workflow task; null before its first. */
+  workerBuildId: string | null;
+}
+
+/** One live worker build and how many running top-level workflows it ran last (issue 21: during a rollout, two). */
+export interface WorkerVersionUse {
+  deploymentName: string | null;
+  buildId: string;
+  workflows: number;
 }
 
 export interface StatusReport {
@@ -53,6 +62,8 @@ export interface StatusReport {
   runningWorkflows: RunningWorkflow[] | null;
   /** Running children of backfills, counted rather than listed. */
   runningBackfillChildren: number | null;
+  /** Which worker builds run the running workflows; more than one while a deploy drains. */
+  workerVersions: WorkerVersionUse[] | null;
   alerts: Array<{ job: string; pipeline: string | null; targetDate: string | null; alert: string }> | null;
   sections: Record<string, unknown>;
   unreachable: { warehouse?: string; temporal?: string };
@@ -187,10 +198,37 @@ async function runningWorkflows(client: Client) {
         pipeline: wf.typedSearchAttributes.get(PIPELINE_KEY) ?? null,
         targetDate: wf.typedSearchAttributes.get(TARGET_DATE_KEY) ?? null,
         startedAt: wf.startTime.toISOString(),
+        workerBuildId: null,
       });
     }
   }
-  return { top, children };
+  // The list carries no worker version; describe does (at most 50 calls, side by side).
+  const deployments = await Promise.all(top.map((w) => workerVersionOf(client, w)));
+  const uses = new Map<string, WorkerVersionUse>();
+  for (const d of deployments) {
+    if (!d) continue;
+    const key = `${d.deploymentName ?? ''}:${d.buildId}`;
+    const use = uses.get(key) ?? { ...d, workflows: 0 };
+    use.workflows++;
+    uses.set(key, use);
+  }
+  return { top, children, versions: [...uses.values()].sort((a, b) => b.workflows - a.workflows) };
+}
+
+async function workerVersionOf(
+  client: Client,
+  w: RunningWorkflow,
+): Promise<{ deploymentName: string | null; buildId: string } | undefined> {
+  try {
+    const info = (await client.workflow.getHandle(w.workflowId).describe()).raw.workflowExecutionInfo;
+    const versioned = info?.versioningInfo?.deploymentVersion;
+    const buildId = versioned?.buildId || info?.mostRecentWorkerVersionStamp?.buildId || null;
+    w.workerBuildId = buildId;
+    if (!buildId) return undefined;
+    return { deploymentName: versioned?.deploymentName || info?.workerDeploymentName || null, buildId };
+  } catch {
+    return undefined; // finished between list and describe
+  }
 }
 
 /** snake_case keys → camelCase, deeply; dates as ISO strings. Family sections keep their content,
@@ -221,6 +259,7 @@ export async function buildStatusReport(
     dailySuccessRate: null,
     runningWorkflows: null,
     runningBackfillChildren: null,
+    workerVersions: null,
     alerts: null,
     sections: {},
     unreachable: {},
@@ -228,9 +267,10 @@ export async function buildStatusReport(
   const [warehouse, temporal] = await Promise.allSettled([ctx.warehouse(), ctx.temporal()]);
   if (temporal.status === 'fulfilled') {
     try {
-      const { top, children } = await runningWorkflows(temporal.value);
+      const { top, children, versions } = await runningWorkflows(temporal.value);
       report.runningWorkflows = top;
       report.runningBackfillChildren = children;
+      report.workerVersions = versions;
     } catch (err) {
       report.unreachable.temporal = reason(err);
     }

@@ -52,6 +52,18 @@ export function workerTuning(config: Config): Partial<WorkerOptions> {
   };
 }
 
+/**
+ * The worker's deployment version (LEARNSYNC_DEPLOYMENT_NAME / LEARNSYNC_BUILD_ID), reported with every
+ * workflow task it completes, so `learnsync status` can say which build runs which workflow. Not
+ * Worker Versioning's routing (useWorkerVersioning: false): compatibility across builds is kept by
+ * replay tests and patched() (README, "Deploying workflow changes" says why).
+ */
+export function workerDeployment(
+  worker: Pick<Config['worker'], 'deploymentName' | 'buildId'>,
+): NonNullable<WorkerOptions['workerDeploymentOptions']> {
+  return { useWorkerVersioning: false, version: { deploymentName: worker.deploymentName, buildId: worker.buildId } };
+}
+
 export async function createWorker(config: Config, connection: NativeConnection, activities: object): Promise<Worker> {
   return Worker.create({
     connection,
@@ -71,6 +83,7 @@ export async function createWorker(config: Config, connection: NativeConnection,
     // Heartbeats reach the server every 5 s (the SDK's default throttle is 80% of the heartbeat
     // timeout), so a 20 s heartbeat timeout has room for a busy event loop yet notices a lost worker fast.
     maxHeartbeatThrottleInterval: '5s',
+    workerDeploymentOptions: workerDeployment(config.worker),
     ...workflowSource(config),
   });
 }

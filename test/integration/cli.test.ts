@@ -283,8 +283,10 @@ describe('commands against a live stack', () => {
         'sections',
         'skippedRuns',
         'unreachable',
+        'workerVersions',
       ].sort(),
     );
+    expect(Array.isArray(s.workerVersions)).toBe(true);
     expect(Object.keys(s.sections).sort()).toEqual(['alerts', 'apiHits', 'appDb', 'learningRoi']);
     const keys = (o: object) => JSON.stringify(o).match(/"[^"]+":/g) ?? [];
     for (const k of keys(s)) expect(k).toMatch(/^"[a-z][A-Za-z0-9]*":$|^"[^"]*[ .@/-][^"]*":$/);

@@ -24,6 +24,7 @@ import { applySchedules } from '../../src/schedules/manage.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { createToken } from '../../src/server/tokens.js';
 import { temporalCliPath } from '../../src/stack/tools.js';
+import { workerDeployment } from '../../src/runtime/worker-options.js';
 import { freePort, startTemporalDevServer, type TemporalHandle } from '../../src/stack/temporal-dev-server.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { bundledWorkerOptions, projectRoot } from '../support/temporal.js';
@@ -74,6 +75,8 @@ beforeAll(async () => {
       sources: createSourceClients(config),
     }),
     interceptors: { activity: [activityInterceptors(NO_ERROR_REPORTER)] },
+    // As the real worker: its build (LEARNSYNC_BUILD_ID, `dev` here) is what /api/runs/:id shows.
+    workerDeploymentOptions: workerDeployment(config.worker),
     ...bundledWorkerOptions(),
   });
   server = await startServer(
@@ -187,6 +190,7 @@ describe('triggers', () => {
     const detail = await api('GET', `/api/runs/${runId}`, reader);
     expect(detail.status).toBe(200);
     expect(detail.body.dag.status).toBe('SUCCESS');
+    expect(detail.body.workerBuildId).toBe('dev'); // LEARNSYNC_BUILD_ID's default: the worker that ran it
     const nodes = detail.body.dag.nodes as Array<{
       id: string;
       state: string;

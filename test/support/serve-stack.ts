@@ -18,6 +18,7 @@ import { temporalCliPath } from '../../src/stack/tools.js';
 import { freePort, startTemporalDevServer } from '../../src/stack/temporal-dev-server.js';
 import { createTestDatabases, type TestDatabases } from './databases.js';
 import { bundledWorkerOptions, projectRoot, quietRuntime } from './temporal.js';
+import { workerDeployment } from '../../src/runtime/worker-options.js';
 
 export interface ServeStack {
   config: Config;
@@ -60,6 +61,8 @@ export async function startServeStack(env: Record<string, string> = {}): Promise
       sources,
     }),
     interceptors: { activity: [activityInterceptors(NO_ERROR_REPORTER)] },
+    // As the real worker: its build (LEARNSYNC_BUILD_ID, `dev` here) is what /api/runs/:id shows.
+    workerDeploymentOptions: workerDeployment(config.worker),
     ...bundledWorkerOptions(),
   });
   const running = worker.run();

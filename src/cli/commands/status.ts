@@ -63,7 +63,15 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
     for (const w of r.runningWorkflows) {
       ctx.print(
         `  ${w.workflowId}  ${w.pipeline ?? w.type}${w.targetDate ? ` ${w.targetDate}` : ''}  ` +
-          `since ${w.startedAt.slice(0, 19).replace('T', ' ')}`,
+          `since ${w.startedAt.slice(0, 19).replace('T', ' ')}` +
+          (w.workerBuildId ? `  worker build ${w.workerBuildId}` : ''),
+      );
+    }
+    // During a rollout the old and the new build both run workflows: say which runs how many.
+    if (r.workerVersions && r.workerVersions.length > 1) {
+      ctx.print(
+        `  ${r.workerVersions.length} worker builds live: ` +
+          r.workerVersions.map((v) => `${v.buildId} runs ${v.workflows}`).join(', '),
       );
     }
     if (r.runningBackfillChildren) ctx.print(`  (+ ${r.runningBackfillChildren} running dates of backfills)`);

@@ -1,9 +1,10 @@
-// SQLite application databases, read with better-sqlite3 (12.x, compiled at `npm install`). Each
-// row stream opens its own read-only connection and walks the statement with `.iterate()`, so
-// a million-row table never sits in memory and the stream sees one consistent snapshot.
-import Database from 'better-sqlite3';
+// SQLite application databases, read with better-sqlite3 (12.x, compiled at `npm install`; opened
+// through ../sqlite-binding.ts, which picks the build for the running Node). Each row stream opens its
+// own read-only connection and walks the statement with `.iterate()`, so a million-row table never
+// sits in memory and the stream sees one consistent snapshot.
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../errors.js';
+import { openSqlite } from '../sqlite-binding.js';
 import { sourceIdent, type ReadRequest, type RowsAfter, type SourceColumn, type SourceReader } from './source.js';
 
 const BATCH_YIELD = 1000;
@@ -16,7 +17,7 @@ function whereAfter(after?: RowsAfter): { sql: string; params: unknown[] } {
 export function openSqliteSource(file: string): SourceReader {
   if (!existsSync(file))
     throw new ConfigError(`APP_DB_SQLITE_PATH ${file} does not exist: point it at the application's SQLite file`);
-  const open = () => new Database(file, { readonly: true, fileMustExist: true });
+  const open = () => openSqlite(file, { readonly: true, fileMustExist: true });
   const meta = open();
   return {
     dialect: 'sqlite',

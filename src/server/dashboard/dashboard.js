@@ -226,6 +226,7 @@
                           ]
                         : 'starting…',
                     ),
+                    h('td', { class: 'muted' }, b.workerBuildId ? `worker build ${b.workerBuildId}` : ''),
                   ),
                 ),
             )
@@ -378,6 +379,8 @@
       badge(run.status),
       ` ${run.kind} of ${run.pipeline ?? '?'}${run.targetDate ? ` for ${run.targetDate}` : ''}, started ${run.startTime.slice(0, 19).replace('T', ' ')}`,
       run.durationMs !== null ? `, took ${fmtMs(run.durationMs)}` : '',
+      // Which worker build served it last: during a rollout, old and new builds both show up.
+      run.workerBuildId ? `, worker build ${run.workerBuildId}` : '',
       run.webUrl ? [' · ', h('a', { href: run.webUrl, target: '_blank', rel: 'noopener' }, 'Temporal Web UI')] : null,
     );
     const parts = [section(run.workflowId, head)];

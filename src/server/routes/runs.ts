@@ -1,7 +1,12 @@
 // GET /api/runs (runs and backfills from Temporal's visibility, with rows from the ledger) and
 // GET /api/runs/:workflowId (one run: its DAG with node states from the workflow's `progress`
 // query, or a backfill's progress, plus the ledger rows it wrote).
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { workflowUrl } from '../../cli/watch-run.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';
@@ -129,7 +134,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
     async (req) => {
       const client = await deps.temporal();
       const handle = client.workflow.getHandle(req.params.workflowId);
-      let info: Omit<WorkflowExecutionInfo, 'raw'>;
+      let info: WorkflowExecutionDescription;
       try {
         info = await handle.describe();
       } catch (err) {
@@ -139,7 +144,12 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       }
       if (info.type !== 'runPipeline' && info.type !== 'backfillPipeline')
         throw new HttpError(404, 'not_found', `${req.params.workflowId} is not a learnsync run`);
-      const summary = { ...runSummary(info), webUrl: link(info.workflowId) };
+      // The worker build (LEARNSYNC_BUILD_ID) that completed the run's latest workflow task: during a
+      // rollout the dashboard shows which runs the old build still serves.
+      const stamp = info.raw.workflowExecutionInfo;
+      const workerBuildId =
+        stamp?.versioningInfo?.deploymentVersion?.buildId || stamp?.mostRecentWorkerVersionStamp?.buildId || null;
+      const summary = { ...runSummary(info), webUrl: link(info.workflowId), workerBuildId };
       // The ledger rows of this run (the latest with this id), not of every run the id ever had.
       const jobs = await jobRunsOf(deps.warehouse, info.workflowId, info.runId);
       if (info.type === 'backfillPipeline') {

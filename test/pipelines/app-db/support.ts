@@ -1,7 +1,7 @@
 // Shared by the app-db tests: the real bqemulator (started per test file; tests skip with a clear
 // message only when it is not provisioned), a sample SQLite app database in a temp folder, the
 // config and deps that point the family at both, and small BigQuery/SQLite helpers.
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../../../src/connectors/sqlite-binding.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +46,7 @@ export interface AppDbFixture {
   sync(table: string, mode?: 'incremental' | 'full'): Promise<NodeResult>;
   /** Every table, one after the other; failures are returned, not thrown. */
   syncAll(mode?: 'incremental' | 'full'): Promise<Map<string, NodeResult | Error>>;
-  app(): Database.Database;
+  app(): SqliteDatabase;
   close(): void;
 }
 
@@ -82,7 +82,7 @@ export async function appDbFixture(
       force: false,
       params: { table, mode },
     });
-  const open: Database.Database[] = [];
+  const open: SqliteDatabase[] = [];
   return {
     dir,
     sqlitePath,
@@ -97,7 +97,7 @@ export async function appDbFixture(
       return out;
     },
     app() {
-      const d = new Database(sqlitePath);
+      const d = openSqlite(sqlitePath);
       open.push(d);
       return d;
     },

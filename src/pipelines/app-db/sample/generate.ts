@@ -2,7 +2,7 @@
 // (JSON kept as text, timestamps as text, nullable columns, a large insert-only chat_history),
 // generated deterministically from a seed so that two runs give byte-identical rows. Only the
 // stack wiring, the demo, tests and benches use it; the family's sync code never imports it.
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../../connectors/sqlite-binding.js';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -94,7 +94,7 @@ export const sqliteTimestamp = (ms: number) => new Date(ms).toISOString().slice(
  */
 export function ensureSampleAppDb(file: string, opts: SampleAppDbOptions): { generated: boolean } {
   if (existsSync(file)) {
-    const db = new Database(file, { readonly: true });
+    const db = openSqlite(file, { readonly: true });
     const version = db.pragma('user_version', { simple: true }) as number;
     db.close();
     if (version === opts.chatRows) return { generated: false };
@@ -107,7 +107,7 @@ export function generateSampleAppDb(file: string, opts: SampleAppDbOptions): voi
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   rmSync(tmp, { force: true });
-  const db = new Database(tmp);
+  const db = openSqlite(tmp);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.exec(SAMPLE_SCHEMA);
