@@ -26,6 +26,21 @@ export interface ErrorReporter {
   flush(): Promise<void>;
 }
 
+/**
+ * Errors already sent, whichever reporter sent them: a failure reported with its family's context
+ * (an app-db table) and then again by the activity interceptor wrapping the same activity would
+ * reach the tracker twice. Held weakly, so nothing is kept alive by it.
+ */
+const reportedErrors = new WeakSet<object>();
+
+/** True the first time an error object is seen (and remembers it), false afterwards. */
+function firstReport(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return true;
+  if (reportedErrors.has(err)) return false;
+  reportedErrors.add(err);
+  return true;
+}
+
 export const NO_ERROR_REPORTER: ErrorReporter = { report: () => {}, flush: async () => {} };
 
 /** The secret values of a configuration: anything that must never leave the process. */
@@ -67,6 +82,7 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
   if (!apiKey) {
     return {
       report: (err, context) =>
+        firstReport(err) &&
         logger.error(
           { err: scrub((err as Error)?.message ?? String(err)), ...context },
           'error (no tracker configured)',
@@ -88,6 +104,7 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
   const pending = new Set<Promise<void>>();
   return {
     report(err, context, shape = {}) {
+      if (!firstReport(err)) return;
       const e = err instanceof Error ? err : new Error(String(err));
       const clean = new Error(scrub(e.message));
       clean.name = e.name;

@@ -17,6 +17,8 @@ import { SCHEDULES } from '../../../src/pipelines/schedules.js';
 import type { PipelineProgress } from '../../../src/pipelines/types.js';
 import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
 import { runPipeline } from '../../../src/workflows/run-dag.js';
+import { activityInterceptors } from '../../../src/runtime/activity-interceptor.js';
+import { createErrorReporter, type ErrorReporter } from '../../../src/runtime/error-reporting.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
 import {
@@ -80,6 +82,7 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
   let emulator: BigQueryEmulatorHandle;
   let bugsnag: Awaited<ReturnType<typeof fakeBugsnag>>;
   let f: AppDbFixture;
+  let workerReporter: ErrorReporter;
 
   beforeAll(async () => {
     [env, db, emulator, bugsnag] = await Promise.all([
@@ -92,6 +95,8 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       BUGSNAG_API_KEY: '0123456789abcdef0123456789abcdef',
       BUGSNAG_NOTIFY_URL: bugsnag.url,
     });
+    // As the worker wires it: the activity interceptor reports failed activities too.
+    workerReporter = createErrorReporter(f.config, quietLogger, 'worker');
   });
   afterAll(async () => {
     f?.close();
@@ -104,6 +109,7 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       taskQueue,
       // As in the worker: fewer activity slots than warehouse connections (each ledgered job holds one).
       maxConcurrentActivityTaskExecutions: 4,
+      interceptors: { activity: [activityInterceptors(workerReporter)] },
       activities: createAppDbActivities({
         warehouse: db.warehouse,
         logger: quietLogger,
@@ -159,7 +165,10 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       { job_name: 'app_db_users', rows_inserted: 0, rows_updated: expect.any(Number) },
     ]);
 
-    expect(bugsnag.reports.length).toBeGreaterThanOrEqual(1);
+    // Once, not twice: the table's report (with its context) and not the interceptor's again.
+    await workerReporter.flush();
+    const events = bugsnag.reports.flatMap((r) => r.events);
+    expect(events.filter((e) => JSON.stringify(e).includes('code_drafts'))).toHaveLength(1);
     const event = bugsnag.reports[0]!.events[0]!;
     expect(bugsnag.reports[0]!.apiKey).toBe('0123456789abcdef0123456789abcdef');
     expect(event.context).toBe('app-db code_drafts');
