@@ -15,7 +15,7 @@ import { syncTable, type SyncMode } from './bigquery-sync.js';
 import { publishTable } from './publish.js';
 import type { AppDbDeps } from '../../runtime/deps.js';
 import { appDbTable, type AppDbTable } from './definition.js';
-import { readTracking, recordError, recordSync } from './tracking.js';
+import { readTracking, recordError, recordSync, trackingDataset } from './tracking.js';
 
 export interface AppDbActivityDeps {
   warehouse: Pool;
@@ -45,7 +45,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
       const info = activityContext()?.info;
       const workflowId = info?.workflowExecution?.workflowId ?? null;
       const target = await appDb.target();
-      const dataset = `${target.projectId}.${target.datasetId}`;
+      const dataset = trackingDataset(target);
       const source = await appDb.openSource();
       // Beats every few seconds through the load job and the MERGE too, which can take minutes on big tables.
       const hb = startHeartbeat({ table: spec.name, mode });

@@ -31,6 +31,10 @@ export interface TrackingRow {
   last_workflow_id: string | null;
 }
 
+/** The tracking rows' dataset column: `project.dataset`, so two projects' datasets of one name never share cursors. */
+export const trackingDataset = (bq: { projectId: string; datasetId: string }): string =>
+  `${bq.projectId}.${bq.datasetId}`;
+
 export async function readTracking(db: Db, dataset: string, table: string): Promise<TrackingRow | undefined> {
   const { rows } = await db.query<TrackingRow>(
     'SELECT * FROM bq_sync_tracking WHERE dataset = $1 AND table_name = $2',
