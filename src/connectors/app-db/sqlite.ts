@@ -18,6 +18,20 @@ export function openSqliteSource(file: string): SourceReader {
     throw new ConfigError(`APP_DB_SQLITE_PATH ${file} does not exist: point it at the application's SQLite file`);
   const open = () => new Database(file, { readonly: true, fileMustExist: true });
   const meta = open();
+  try {
+    // Opening is lazy: the first read is what finds out that the file is not a database. Found here,
+    // it is a configuration error (never retried as if it were an outage), naming what to fix.
+    meta.prepare('SELECT COUNT(*) FROM sqlite_master').get();
+  } catch (err) {
+    meta.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+      throw new ConfigError(
+        `APP_DB_SQLITE_PATH ${file} is not a SQLite database (${(err as Error).message}): ` +
+          "point it at the application's SQLite file",
+      );
+    throw err;
+  }
   return {
     dialect: 'sqlite',
     description: `sqlite:${file}`,

@@ -1,9 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { ConfigError } from '../../../src/errors.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openSqliteSource } from '../../../src/connectors/app-db/sqlite.js';
 import { bigQueryTypeOf, toBigQueryValue } from '../../../src/pipelines/app-db/schema-mapping.js';
 
 describe('app-db configuration', () => {
+  it('a file that is not SQLite is a configuration error naming APP_DB_SQLITE_PATH, not an outage', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'learnsync-notdb-'));
+    try {
+      const file = path.join(dir, 'app.sqlite');
+      writeFileSync(file, 'id,name\n1,not a database at all, just a CSV that is long enough to have a header\n');
+      let thrown: unknown;
+      try {
+        openSqliteSource(file);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message).toMatch(/^APP_DB_SQLITE_PATH .*app\.sqlite is not a SQLite database/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('defaults to the sample app database and the local emulator', () => {
     const c = loadConfig({ LEARNSYNC_DATA_DIR: '/tmp/ls' }).appDb;
     expect(c.source).toEqual({ kind: 'sample', path: '/tmp/ls/app-db/sample-app.sqlite', chatRows: 20_000 });
