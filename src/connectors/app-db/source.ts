@@ -13,11 +13,15 @@ export interface SourceColumn {
   nullable: boolean;
 }
 
-/** Rows whose `column` is greater than (or equal to, when inclusive) `value`. */
+/**
+ * Rows whose `column` is greater than (or equal to, when inclusive) `value`. With `instant`, the
+ * column is compared as an instant (see instant.ts) and `value` is epoch milliseconds.
+ */
 export interface RowsAfter {
   column: string;
   value: string | number;
   inclusive: boolean;
+  instant?: boolean;
 }
 
 export interface ReadRequest {

@@ -4,19 +4,27 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../errors.js';
+import { instantMs, SQLITE_INSTANT_FUNCTION } from './instant.js';
 import { sourceIdent, type ReadRequest, type RowsAfter, type SourceColumn, type SourceReader } from './source.js';
 
 const BATCH_YIELD = 1000;
 
 function whereAfter(after?: RowsAfter): { sql: string; params: unknown[] } {
   if (!after) return { sql: '', params: [] };
-  return { sql: ` WHERE ${sourceIdent(after.column)} ${after.inclusive ? '>=' : '>'} ?`, params: [after.value] };
+  const column = after.instant ? `${SQLITE_INSTANT_FUNCTION}(${sourceIdent(after.column)})` : sourceIdent(after.column);
+  return { sql: ` WHERE ${column} ${after.inclusive ? '>=' : '>'} ?`, params: [after.value] };
+}
+
+/** Every connection can compare instants exactly as the sync does in JS (one function for both). */
+function withInstants(db: Database.Database): Database.Database {
+  db.function(SQLITE_INSTANT_FUNCTION, { deterministic: true, safeIntegers: true }, (v: unknown) => instantMs(v));
+  return db;
 }
 
 export function openSqliteSource(file: string): SourceReader {
   if (!existsSync(file))
     throw new ConfigError(`APP_DB_SQLITE_PATH ${file} does not exist: point it at the application's SQLite file`);
-  const open = () => new Database(file, { readonly: true, fileMustExist: true });
+  const open = () => withInstants(new Database(file, { readonly: true, fileMustExist: true }));
   const meta = open();
   try {
     // Opening is lazy: the first read is what finds out that the file is not a database. Found here,

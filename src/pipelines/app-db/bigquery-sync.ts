@@ -22,6 +22,7 @@ import {
   type BigQueryTarget,
 } from '../../connectors/bigquery/client.js';
 import type { RowsAfter, SourceReader } from '../../connectors/app-db/source.js';
+import { instantMs, instantText } from '../../connectors/app-db/instant.js';
 import { ValidationError } from '../../errors.js';
 import { applyPrivacy, keyedHash, type PrivacyRules } from './privacy.js';
 import {
@@ -72,14 +73,11 @@ export const stagingTableName = (table: string) => `_learnsync_stg_${table}`;
 
 const LINES_PER_CHUNK = 500;
 
-const cursorText = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-function laterCursor(a: unknown, b: unknown): unknown {
+function laterKey(a: unknown, b: unknown): unknown {
   if (a === null || a === undefined) return b;
   if (b === null || b === undefined) return a;
-  if (a instanceof Date && b instanceof Date) return a.getTime() >= b.getTime() ? a : b;
-  if (typeof a === 'number' && typeof b === 'number') return a >= b ? a : b;
   if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as bigint) >= BigInt(b as bigint) ? a : b;
-  return cursorText(a) >= cursorText(b) ? a : b;
+  return Number(a) >= Number(b) ? a : b;
 }
 
 /** Makes BigQuery's table match the source's columns as far as it can; returns the columns it has now. */
@@ -131,16 +129,21 @@ async function nothingNew(ctx: TableSyncContext, spec: AppDbTable, after: RowsAf
   return atOrAfter === Number(known) && (await ctx.source.count(spec.name, { ...after, inclusive: false })) === 0;
 }
 
-function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
-  if (ctx.syncMode === 'full') return undefined;
-  const t = ctx.tracking;
+/** Where an incremental read starts: ids above the last one, or cursor instants at or after the last one. */
+export function incrementalAfter(spec: AppDbTable, t: TrackingRow | undefined): RowsAfter | undefined {
   if (spec.mode === 'append')
     return t?.last_synced_row_id != null
       ? { column: spec.key, value: Number(t.last_synced_row_id), inclusive: false }
       : undefined;
   // >=: rows written in the same instant as the cursor after the last sync are not missed;
-  // MERGE makes the overlap harmless.
-  return t?.last_cursor != null ? { column: spec.cursorColumn, value: t.last_cursor, inclusive: true } : undefined;
+  // MERGE makes the overlap harmless. Compared as instants, never as text (instant.ts); a stored
+  // cursor that is no instant (written by an older version) reads everything again.
+  const at = instantMs(t?.last_cursor);
+  return at !== null ? { column: spec.cursorColumn, value: at, inclusive: true, instant: true } : undefined;
+}
+
+function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
+  return ctx.syncMode === 'full' ? undefined : incrementalAfter(spec, ctx.tracking);
 }
 
 export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
@@ -183,7 +186,7 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
 
   const staging = stagingTableName(spec.name);
   let maxKey: unknown = null;
-  let maxCursor: unknown = null;
+  let maxCursor: number | null = null;
   let rowsAtMaxCursor = 0;
   let written = 0;
   const columns = desired.map((c) => c.name);
@@ -196,11 +199,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
       orderBy: spec.mode === 'append' || ctx.syncMode === 'full' ? spec.key : spec.cursorColumn,
     })) {
       outcome.read++;
-      maxKey = laterCursor(maxKey, row[spec.key]);
-      const c = row[spec.cursorColumn];
-      if (c !== null && c !== undefined) {
-        if (maxCursor !== null && cursorText(c) === cursorText(maxCursor)) rowsAtMaxCursor++;
-        else if (laterCursor(maxCursor, c) === c) [maxCursor, rowsAtMaxCursor] = [c, 1];
+      maxKey = laterKey(maxKey, row[spec.key]);
+      const c = instantMs(row[spec.cursorColumn]);
+      if (c !== null) {
+        if (c === maxCursor) rowsAtMaxCursor++;
+        else if (maxCursor === null || c > maxCursor) [maxCursor, rowsAtMaxCursor] = [c, 1];
       }
       const out: Record<string, unknown> = {};
       try {
@@ -250,8 +253,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   if (maxKey !== null && (ctx.syncMode === 'full' || spec.mode === 'append')) outcome.lastRowId = Number(maxKey);
   if (maxCursor !== null && spec.mode === 'merge') {
     // Every row >= the previous cursor was read, so the rows counted at the maximum are all of them.
-    outcome.lastCursor = cursorText(ctx.syncMode === 'full' ? maxCursor : laterCursor(outcome.lastCursor, maxCursor));
-    outcome.lastCursorRows = outcome.lastCursor === cursorText(maxCursor) ? rowsAtMaxCursor : outcome.lastCursorRows;
+    // A full sync read every row: its maximum is the cursor, whatever was stored (that repairs it).
+    const previous = instantMs(outcome.lastCursor);
+    const next = ctx.syncMode === 'full' || previous === null ? maxCursor : Math.max(previous, maxCursor);
+    outcome.lastCursor = instantText(next);
+    outcome.lastCursorRows = next === maxCursor ? rowsAtMaxCursor : outcome.lastCursorRows;
   }
   return outcome;
 }

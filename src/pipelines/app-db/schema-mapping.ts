@@ -3,6 +3,7 @@
 // BigQuery has: new columns are added, a changed type stops that table with the column named.
 // The mapping table in the README is this file's DECLARED_TYPE_RULES, in the same order.
 import { ValidationError } from '../../errors.js';
+import { instantMs } from '../../connectors/app-db/instant.js';
 import type { SourceColumn, SourceDialect } from '../../connectors/app-db/source.js';
 
 export type BigQueryType = 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'STRING' | 'BYTES' | 'TIMESTAMP' | 'DATE';
@@ -100,8 +101,13 @@ export function toBigQueryValue(value: unknown, type: BigQueryType): unknown {
       throw new Error(`not a boolean: ${JSON.stringify(String(value).slice(0, 40))}`);
     case 'TIMESTAMP': {
       if (value instanceof Date) return value.toISOString();
-      // SQLite keeps timestamps as text ('2024-05-01 10:00:00'), numbers as unix seconds.
-      if (typeof value === 'number') return new Date(value * 1000).toISOString();
+      // SQLite keeps timestamps as text ('2024-05-01 10:00:00') or epoch numbers: seconds, or
+      // milliseconds from 1e11 on — read as the cursor reads them (instant.ts).
+      if (typeof value === 'number' || typeof value === 'bigint') {
+        const ms = instantMs(value);
+        if (ms === null) throw new Error(`not a timestamp: ${String(value)}`);
+        return new Date(ms).toISOString();
+      }
       const m = typeof value === 'string' ? TIMESTAMP_TEXT.exec(value.trim()) : null;
       if (!m) throw new Error(`not a timestamp: ${JSON.stringify(String(value).slice(0, 40))}`);
       const zone =

@@ -48,7 +48,7 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
         'users') ORDER BY 1`,
     );
     expect(rows[0]).toMatchObject({ table_name: 'chat_history', last_synced_row_id: '2000' });
-    expect(rows[1].last_cursor).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(rows[1].last_cursor).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
 
   it('API keys leave only as HMAC-SHA256 under the configured key', async () => {

