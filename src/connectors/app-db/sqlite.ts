@@ -64,6 +64,8 @@ export function openSqliteSource(file: string): SourceReader {
         const stmt = db.prepare(
           `SELECT ${cols} FROM ${sourceIdent(table)}${w.sql} ORDER BY ${sourceIdent(req.orderBy)}`,
         );
+        // Integers as BigInt: above 2^53 a JS number would round them silently.
+        stmt.safeIntegers(true);
         let n = 0;
         for (const row of stmt.iterate(...w.params)) {
           yield row as Record<string, unknown>;

@@ -130,4 +130,28 @@ describe('app-db type mapping', () => {
     expect(() => toBigQueryValue('yesterday', 'TIMESTAMP')).toThrow(/not a timestamp/);
     expect(() => toBigQueryValue('12abc', 'INT64')).toThrow(/not an integer/);
   });
+
+  it("refuses values outside BigQuery's ranges, naming the range, and keeps big integers exact", () => {
+    expect(toBigQueryValue(9007199254740993n, 'INT64')).toBe('9007199254740993');
+    expect(toBigQueryValue('-9223372036854775808', 'INT64')).toBe('-9223372036854775808');
+    expect(() => toBigQueryValue('9223372036854775808', 'INT64')).toThrow(/outside BigQuery's INT64 range/);
+    expect(() => toBigQueryValue(1e20, 'INT64')).toThrow(/outside BigQuery's INT64 range/);
+    expect(toBigQueryValue('12345678901234567890123456789.123456789', 'NUMERIC')).toBe(
+      '12345678901234567890123456789.123456789',
+    );
+    expect(toBigQueryValue(1e-7, 'NUMERIC')).toBe('0.0000001');
+    expect(() => toBigQueryValue('123456789012345678901234567890', 'NUMERIC')).toThrow(
+      /does not fit BigQuery's NUMERIC/,
+    );
+    expect(() => toBigQueryValue('0.1234567891', 'NUMERIC')).toThrow(/does not fit BigQuery's NUMERIC/);
+    expect(toBigQueryValue(1714557600000, 'TIMESTAMP')).toBe('2024-05-01T10:00:00.000Z');
+    expect(toBigQueryValue(1714557600, 'TIMESTAMP')).toBe('2024-05-01T10:00:00.000Z');
+    expect(() => toBigQueryValue(1714557600000000, 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
+    expect(() => toBigQueryValue('0000-12-31 23:59:59', 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
+    expect(() => toBigQueryValue('2024-02-30 00:00:00', 'TIMESTAMP')).toThrow(/not a timestamp/);
+    expect(() => toBigQueryValue(new Date(8.64e15), 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
+    expect(toBigQueryValue('0001-01-01', 'DATE')).toBe('0001-01-01');
+    expect(() => toBigQueryValue('0000-01-01', 'DATE')).toThrow(/not a date BigQuery holds/);
+    expect(() => toBigQueryValue('2023-02-29', 'DATE')).toThrow(/not a date BigQuery holds/);
+  });
 });

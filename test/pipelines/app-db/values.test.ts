@@ -76,4 +76,32 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
     expect((await f.sync('users')).rows).toBeGreaterThanOrEqual(1);
     expect(await bqUser(7)).toMatchObject({ first_name: 'seen' });
   });
+
+  it('a value BigQuery cannot hold is a row reject with its reason, not a failed load job', async () => {
+    const insert = f
+      .app()
+      .prepare(
+        `INSERT INTO chat_history (id, user_id, question_id, role, content, created_at) VALUES (?, ?, 1, 'user', ?, ?)`,
+      );
+    const epochMs = MS('2024-05-01T10:00:00Z');
+    insert.run(1001, 1, 'epoch ms', epochMs);
+    insert.run(1002, 1, 'epoch µs (year 56000 read as ms)', BigInt(epochMs) * 1000n);
+    insert.run(1003, 1, 'year zero', '0000-06-01 10:00:00');
+    insert.run(1004, 1, 'no such day', '2024-02-30 10:00:00');
+    insert.run(1005, 1e20, 'user id beyond INT64', '2024-05-01 10:00:00');
+    insert.run(1006, 9007199254740993n, 'user id above 2^53, kept exactly', '2024-05-01 10:00:00');
+    // The 200 sample rows and these 6: one load job, the 4 bad rows rejected, the rest loaded.
+    const r = await f.sync('chat_history');
+    expect(r).toMatchObject({ rows: 206, inserted: 202, rejected: 4 });
+    expect(String(r.detail?.firstReject)).toMatch(/id=1002: timestamp "1714557600000000" is outside BigQuery's range/);
+    const loaded = await bqRows<{ id: number; user_id: string; ms: number }>(
+      f.target,
+      `SELECT id, CAST(user_id AS STRING) AS user_id, UNIX_MILLIS(created_at) AS ms FROM $DS.chat_history
+        WHERE id > 1000 ORDER BY id`,
+    );
+    expect(loaded.map((x) => [x.id, x.user_id, Number(x.ms)])).toEqual([
+      [1001, '1', epochMs],
+      [1006, '9007199254740993', epochMs],
+    ]);
+  });
 });
