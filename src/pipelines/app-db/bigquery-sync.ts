@@ -30,6 +30,7 @@ import {
   incompatibleSchemaError,
   sourceColumnsToTarget,
   toBigQueryValue,
+  type BigQueryType,
   type TargetColumn,
 } from './schema-mapping.js';
 import type { AppDbTable } from './definition.js';
@@ -70,8 +71,22 @@ export interface TableSyncOutcome {
 }
 
 export const stagingTableName = (table: string) => `_learnsync_stg_${table}`;
+/**
+ * Staging column marking the key of a row the full sync rejected: the MERGE neither updates nor
+ * deletes that key, so BigQuery keeps the row's last good version while the source still has it.
+ */
+const REJECTED_KEY = '_learnsync_rejected';
 
 const LINES_PER_CHUNK = 500;
+
+/** A rejected row's key as BigQuery holds it, or null when the key itself is what is wrong. */
+function keyValue(v: unknown, type: BigQueryType): unknown {
+  try {
+    return toBigQueryValue(v, type);
+  } catch {
+    return null;
+  }
+}
 
 function laterKey(a: unknown, b: unknown): unknown {
   if (a === null || a === undefined) return b;
@@ -190,6 +205,7 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   let rowsAtMaxCursor = 0;
   let written = 0;
   const columns = desired.map((c) => c.name);
+  const keyType = desired.find((c) => c.name === spec.key)?.type ?? 'INT64';
   const hashKey = ctx.privacy.hashKey;
   async function* ndjson(): AsyncIterable<string> {
     let chunk: string[] = [];
@@ -215,6 +231,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
       } catch (err) {
         outcome.rejected++;
         outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${(err as Error).message}`;
+        const key = ctx.syncMode === 'full' ? keyValue(row[spec.key], keyType) : null;
+        if (key !== null) {
+          written++;
+          chunk.push(JSON.stringify({ [spec.key]: key, [REJECTED_KEY]: true }));
+        }
         continue;
       }
       written++;
@@ -232,7 +253,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   try {
     // A staging table left by a worker that died mid-sync goes first (its columns may be out of date).
     await dropTable(target, staging);
-    const load = await loadNdjson(target, staging, ndjson(), { schema: desired, writeDisposition: 'WRITE_TRUNCATE' });
+    const stagingSchema = ctx.syncMode === 'full' ? [...desired, { name: REJECTED_KEY, type: 'BOOL' }] : desired;
+    const load = await loadNdjson(target, staging, ndjson(), {
+      schema: stagingSchema,
+      writeDisposition: 'WRITE_TRUNCATE',
+    });
     if (load.outputRows !== written) {
       throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${spec.name} but ${written} were sent`);
     }
@@ -298,11 +323,13 @@ async function applyStaged(
     outcome.deleted = Number(d.rows[0]?.n ?? 0);
   }
   const updates = cols.filter((c) => c !== key).map((c) => `${c} = S.${c}`);
+  // A full sync's staging also holds the keys of rejected rows: matched, so never deleted, and left as they are.
+  const good = full ? ` AND S.${quoteIdent(REJECTED_KEY)} IS NULL` : '';
   const r = await runQuery(
     target,
     `MERGE ${T} T USING ${S} S ON T.${key} = S.${key}
-     ${updates.length ? `WHEN MATCHED THEN UPDATE SET ${updates.join(', ')}` : ''}
-     WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `S.${c}`).join(', ')})
+     ${updates.length ? `WHEN MATCHED${good} THEN UPDATE SET ${updates.join(', ')}` : ''}
+     WHEN NOT MATCHED${good} THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `S.${c}`).join(', ')})
      ${full ? 'WHEN NOT MATCHED BY SOURCE THEN DELETE' : ''}`,
     undefined,
     `merge ${spec.name}`,

@@ -104,4 +104,27 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
       [1006, '9007199254740993', epochMs],
     ]);
   });
+
+  it('a full sync never deletes a row the source still has: a rejected row keeps its last good version', async () => {
+    await f.sync('users', 'full');
+    const before = await bqRows<{ first_name: string }>(f.target, 'SELECT first_name FROM $DS.users WHERE id = 8');
+    expect(before).toHaveLength(1);
+    const app = f.app();
+    app.prepare(`UPDATE users SET first_name = 'unreadable', updated_at = 'last tuesday' WHERE id = 8`).run();
+    app.prepare(`UPDATE users SET first_name = 'renamed', updated_at = '2030-01-03 00:00:00' WHERE id = 9`).run();
+    app.prepare(`DELETE FROM users WHERE id = 10`).run();
+    const full = await f.sync('users', 'full');
+    expect(full).toMatchObject({ rejected: 1, deleted: 1 });
+    expect(await bqRows(f.target, 'SELECT first_name FROM $DS.users WHERE id = 8')).toEqual(before);
+    expect(await bqUser(9)).toMatchObject({ first_name: 'renamed' });
+    expect(await bqRows(f.target, 'SELECT id FROM $DS.users WHERE id = 10')).toEqual([]);
+    const source = (app.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+    const [bq] = await bqRows<{ n: number }>(f.target, 'SELECT COUNT(*) AS n FROM $DS.users');
+    expect(Number(bq!.n)).toBe(source);
+    // Nothing of the marker reaches the table.
+    const { rows } = await db.warehouse.query(
+      `SELECT believed_schema FROM bq_sync_tracking WHERE table_name = 'users'`,
+    );
+    expect(JSON.stringify(rows[0].believed_schema)).not.toMatch(/_learnsync/);
+  });
 });
