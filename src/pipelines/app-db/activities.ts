@@ -15,6 +15,7 @@ import { syncTable, type SyncMode } from './bigquery-sync.js';
 import { publishTable } from './publish.js';
 import type { AppDbDeps } from '../../runtime/deps.js';
 import { appDbTable, type AppDbTable } from './definition.js';
+import { appDbRejectSink } from './rejects.js';
 import { readTracking, recordError, recordSync, trackingDataset } from './tracking.js';
 
 export interface AppDbActivityDeps {
@@ -66,6 +67,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 tracking,
                 logger,
                 onProgress: (rows) => hb.report({ rows }),
+                rejects: appDbRejectSink(tx, { jobName: input.nodeId, dataset, table: spec.name, mode: spec.mode }),
                 beforeApply: appDb.beforeApply,
               },
               spec,

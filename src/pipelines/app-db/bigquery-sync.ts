@@ -35,6 +35,7 @@ import {
 } from './schema-mapping.js';
 import type { AppDbTable } from './definition.js';
 import type { TrackingRow } from './tracking.js';
+import type { RejectSink } from './rejects.js';
 
 export type SyncMode = 'incremental' | 'full';
 
@@ -47,6 +48,8 @@ export interface TableSyncContext {
   logger?: Logger;
   /** Called every few thousand rows with the rows read so far (heartbeats). */
   onProgress?: (rowsRead: number) => void;
+  /** Where rejected rows go (etl_rejects, in the job's transaction); unset → counted only. */
+  rejects?: RejectSink;
   /** Test seam: runs after the load job, before the MERGE (a crash there must leave nothing behind). */
   beforeApply?: (table: string) => Promise<void>;
 }
@@ -222,15 +225,28 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
         else if (maxCursor === null || c > maxCursor) [maxCursor, rowsAtMaxCursor] = [c, 1];
       }
       const out: Record<string, unknown> = {};
+      let column: string | null = null;
       try {
         for (const c of desired) {
+          column = c.name;
           const v = row[c.name];
           out[c.name] = privacy.secret.has(c.name) ? keyedHash(hashKey, v) : toBigQueryValue(v, c.type);
         }
+        column = spec.key;
         if (out[spec.key] === null) throw new Error(`${spec.key} is null`);
       } catch (err) {
         outcome.rejected++;
-        outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${(err as Error).message}`;
+        const reason = `${column}: ${(err as Error).message}`;
+        outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${reason}`;
+        await ctx.rejects?.add({
+          key: row[spec.key] ?? null,
+          cursorMs: spec.mode === 'merge' ? c : null,
+          column,
+          reason,
+          value: column === null ? null : row[column],
+          // As it would have left: secret columns hashed (dropped ones were never read).
+          row: Object.fromEntries(columns.map((n) => [n, privacy.secret.has(n) ? keyedHash(hashKey, row[n]) : row[n]])),
+        });
         const key = ctx.syncMode === 'full' ? keyValue(row[spec.key], keyType) : null;
         if (key !== null) {
           written++;
@@ -247,8 +263,10 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
       }
     }
     if (chunk.length) yield chunk.join('\n') + '\n';
+    await ctx.rejects?.flush();
   }
 
+  await ctx.rejects?.beginWindow(after);
   const startedLoad = Date.now();
   try {
     // A staging table left by a worker that died mid-sync goes first (its columns may be out of date).

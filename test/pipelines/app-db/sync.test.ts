@@ -212,7 +212,7 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
       .run();
     const r = await f.sync('chat_history');
     expect(r).toMatchObject({ rows: 2, inserted: 1, rejected: 1 });
-    expect(String(r.detail?.firstReject)).toMatch(/id=2052: not a timestamp: "last tuesday"/);
+    expect(String(r.detail?.firstReject)).toMatch(/id=2052: created_at: not a timestamp: "last tuesday"/);
     expect(await bqRows(f.target, 'SELECT id FROM $DS.chat_history WHERE id > 2050 ORDER BY id')).toEqual([
       { id: 2051 },
     ]);

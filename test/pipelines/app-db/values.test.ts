@@ -93,11 +93,39 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
     // The 200 sample rows and these 6: one load job, the 4 bad rows rejected, the rest loaded.
     const r = await f.sync('chat_history');
     expect(r).toMatchObject({ rows: 206, inserted: 202, rejected: 4 });
-    expect(String(r.detail?.firstReject)).toMatch(/id=1002: timestamp "1714557600000000" is outside BigQuery's range/);
+    expect(String(r.detail?.firstReject)).toMatch(
+      /id=1002: created_at: timestamp "1714557600000000" is outside BigQuery's range/,
+    );
+    // Each one in etl_rejects with its reason, column, raw value and row — not only a count.
+    const { rows: rejects } = await db.warehouse.query<{ reason: string; raw: Record<string, unknown> }>(
+      `SELECT reason, raw FROM etl_rejects WHERE raw->>'app_db_table' = 'chat_history'
+        ORDER BY (raw->>'app_db_key')::int`,
+    );
+    expect(rejects.map((x) => [x.raw.app_db_key, x.raw.column, x.raw.value])).toEqual([
+      ['1002', 'created_at', '1714557600000000'],
+      ['1003', 'created_at', '0000-06-01 10:00:00'],
+      ['1004', 'created_at', '2024-02-30 10:00:00'],
+      ['1005', 'user_id', 1e20],
+    ]);
+    expect(rejects[3]!.reason).toMatch(/^user_id: integer "100000000000000000000" is outside BigQuery's INT64 range/);
+    expect((rejects[0]!.raw.row as Record<string, unknown>).content).toBe('epoch µs (year 56000 read as ms)');
+    // The next incremental read starts above them; the rejects stay visible until a full sync re-reads them.
+    f.app().prepare(`UPDATE chat_history SET created_at = '2024-05-01 10:00:00' WHERE id = 1003`).run();
+    expect((await f.sync('chat_history')).rows).toBe(0);
+    expect(
+      (await db.warehouse.query(`SELECT 1 FROM etl_rejects WHERE raw->>'app_db_table' = 'chat_history'`)).rowCount,
+    ).toBe(4);
+    const full = await f.sync('chat_history', 'full');
+    expect(full).toMatchObject({ rejected: 3 });
+    expect(await bqRows(f.target, 'SELECT id FROM $DS.chat_history WHERE id = 1003')).toEqual([{ id: 1003 }]);
+    const { rows: after } = await db.warehouse.query<{ key: string }>(
+      `SELECT raw->>'app_db_key' AS key FROM etl_rejects WHERE raw->>'app_db_table' = 'chat_history' ORDER BY 1`,
+    );
+    expect(after.map((x) => x.key)).toEqual(['1002', '1004', '1005']);
     const loaded = await bqRows<{ id: number; user_id: string; ms: number }>(
       f.target,
       `SELECT id, CAST(user_id AS STRING) AS user_id, UNIX_MILLIS(created_at) AS ms FROM $DS.chat_history
-        WHERE id > 1000 ORDER BY id`,
+        WHERE id > 1000 AND id <> 1003 ORDER BY id`,
     );
     expect(loaded.map((x) => [x.id, x.user_id, Number(x.ms)])).toEqual([
       [1001, '1', epochMs],
