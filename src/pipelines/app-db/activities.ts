@@ -76,7 +76,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               dataset,
               table: spec.name,
               mode: spec.mode,
-              syncMode: mode,
+              syncMode: o.syncMode,
               lastRowId: o.lastRowId,
               lastCursor: o.lastCursor,
               lastCursorRows: o.lastCursorRows,
@@ -89,6 +89,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               rejectReason: o.rejectReason,
               columnsAdded: o.columnsAdded,
               workflowId,
+              secretColumns: o.secretColumns,
             });
             logger.info(
               {
@@ -100,6 +101,8 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 deleted: o.deleted,
                 rejected: o.rejected,
                 columnsAdded: o.columnsAdded,
+                columnsDropped: o.columnsDropped,
+                columnsReset: o.columnsReset,
               },
               'app-db table synced to BigQuery',
             );
@@ -118,6 +121,8 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 ...(o.lastRowId !== null && { lastRowId: o.lastRowId }),
                 ...(o.lastCursor !== null && { cursor: o.lastCursor }),
                 ...(o.columnsAdded.length > 0 && { columnsAdded: o.columnsAdded.join(',') }),
+                ...(o.columnsDropped.length > 0 && { columnsDropped: o.columnsDropped.join(',') }),
+                ...(o.columnsReset.length > 0 && { columnsReset: o.columnsReset.join(',') }),
                 ...(o.rejectReason && { firstReject: o.rejectReason.slice(0, 200) }),
                 loadMs: o.loadMs,
                 applyMs: o.applyMs,

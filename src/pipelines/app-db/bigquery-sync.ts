@@ -69,6 +69,12 @@ export interface TableSyncOutcome {
   lastCursorRows: number | null;
   schema: TargetColumn[];
   columnsAdded: string[];
+  /** Columns dropped from BigQuery because APP_DB_DROP_COLUMNS lists them now. */
+  columnsDropped: string[];
+  /** Columns cleared because their secret status changed (the table was then read whole). */
+  columnsReset: string[];
+  /** The columns that left as keyed hashes (recorded, to notice a change next time). */
+  secretColumns: string[];
   loadMs: number;
   applyMs: number;
 }
@@ -98,12 +104,27 @@ function laterKey(a: unknown, b: unknown): unknown {
   return Number(a) >= Number(b) ? a : b;
 }
 
-/** Makes BigQuery's table match the source's columns as far as it can; returns the columns it has now. */
+interface ReconciledSchema {
+  schema: TargetColumn[];
+  added: string[];
+  /** BigQuery columns removed because APP_DB_DROP_COLUMNS lists them now. */
+  dropped: string[];
+  /** Columns whose values were cleared because they became secret (or stopped being): refilled by a full read. */
+  reset: string[];
+}
+
+/**
+ * Makes BigQuery's table match the source's columns and the privacy settings as far as it can:
+ * creates it, adds new columns, drops columns APP_DB_DROP_COLUMNS lists now, and clears columns
+ * whose secret status changed since the last sync (nulled, or dropped and re-added when their type
+ * changes), so no clear-text value of a secret column stays there. Returns the columns it has now.
+ */
 async function reconcileSchema(
   ctx: TableSyncContext,
   spec: AppDbTable,
   desired: TargetColumn[],
-): Promise<{ schema: TargetColumn[]; added: string[] }> {
+  secretNow: ReadonlySet<string>,
+): Promise<ReconciledSchema> {
   const { target } = ctx;
   const name = qualifiedName(target, spec.name);
   if (!(await tableExists(target, spec.name))) {
@@ -111,10 +132,10 @@ async function reconcileSchema(
       .map((c) => `${quoteIdent(c.name)} ${c.type}${c.name === spec.key ? ' NOT NULL' : ''}`)
       .join(', ');
     await runQuery(target, `CREATE TABLE IF NOT EXISTS ${name} (${cols})`, undefined, `create ${spec.name}`);
-    return { schema: desired, added: [] };
+    return { schema: desired, added: [], dropped: [], reset: [] };
   }
   // Verify what we believe against what BigQuery answers (metadata can miss ALTERed columns on the emulator).
-  const actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
+  let actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
   const believed = ctx.tracking?.believed_schema;
   if (believed && compareSchemas(actual, believed).add.length + compareSchemas(believed, actual).add.length > 0) {
     ctx.logger?.warn(
@@ -122,6 +143,42 @@ async function reconcileSchema(
       "BigQuery schema differs from the one recorded in bq_sync_tracking; using BigQuery's",
     );
   }
+  const lower = (n: string) => n.toLowerCase();
+  const droppedNow = new Set((ctx.privacy.dropColumns[spec.name] ?? []).map(lower));
+  // Unknown (synced before this was recorded, or no tracking row): treat the secret columns as possibly clear.
+  const secretBefore = new Set((ctx.tracking?.secret_columns ?? []).map(lower));
+  const known = ctx.tracking?.secret_columns != null;
+  const secretLower = new Set([...secretNow].map(lower));
+  const dropped: string[] = [];
+  const reset: string[] = [];
+  for (const c of actual) {
+    const n = lower(c.name);
+    if (n === lower(spec.key)) continue;
+    if (droppedNow.has(n)) {
+      await runQuery(target, `ALTER TABLE ${name} DROP COLUMN ${quoteIdent(c.name)}`, undefined, `drop ${c.name}`);
+      dropped.push(c.name);
+      continue;
+    }
+    const isSecret = secretLower.has(n);
+    if (known ? isSecret === secretBefore.has(n) : !isSecret) continue;
+    const want = desired.find((d) => lower(d.name) === n);
+    if (want && want.type === c.type) {
+      await runQuery(
+        target,
+        `UPDATE ${name} SET ${quoteIdent(c.name)} = NULL WHERE TRUE`,
+        undefined,
+        `clear ${c.name}`,
+      );
+    } else {
+      await runQuery(target, `ALTER TABLE ${name} DROP COLUMN ${quoteIdent(c.name)}`, undefined, `drop ${c.name}`);
+    }
+    reset.push(c.name);
+  }
+  actual = actual.filter(
+    (c) =>
+      !dropped.includes(c.name) &&
+      !(reset.includes(c.name) && desired.find((d) => lower(d.name) === lower(c.name))?.type !== c.type),
+  );
   const changes = compareSchemas(actual, desired);
   if (changes.incompatible.length) throw incompatibleSchemaError(spec.name, changes);
   for (const c of changes.add) {
@@ -132,7 +189,12 @@ async function reconcileSchema(
       `add column ${spec.name}.${c.name}`,
     );
   }
-  return { schema: [...actual, ...changes.add], added: changes.add.map((c) => c.name) };
+  return {
+    schema: [...actual, ...changes.add],
+    added: changes.add.map((c) => c.name).filter((n) => !reset.includes(n)),
+    dropped,
+    reset,
+  };
 }
 
 /**
@@ -164,7 +226,8 @@ function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefin
   return ctx.syncMode === 'full' ? undefined : incrementalAfter(spec, ctx.tracking);
 }
 
-export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
+export async function syncTable(given: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
+  let ctx = given;
   const { target, source } = ctx;
   const sourceColumns = await source.columns(spec.name);
   if (sourceColumns.length === 0)
@@ -180,7 +243,15 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   const desired = privacy.columns;
 
   await ensureDataset(target);
-  const { schema, added } = await reconcileSchema(ctx, spec, desired);
+  const { schema, added, dropped, reset } = await reconcileSchema(ctx, spec, desired, privacy.secret);
+  if (reset.length && ctx.syncMode !== 'full') {
+    // Cleared columns are refilled (hashed, or in clear when no longer secret) by reading every row.
+    ctx.logger?.warn(
+      { table: spec.name, columns: reset },
+      'secret columns changed since the last sync: their BigQuery values were cleared; reading the whole table',
+    );
+    ctx = { ...ctx, syncMode: 'full' };
+  }
 
   const after = rowsAfter(ctx, spec);
   const outcome: TableSyncOutcome = {
@@ -197,6 +268,9 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
     lastCursorRows: ctx.tracking?.last_cursor_rows != null ? Number(ctx.tracking.last_cursor_rows) : null,
     schema,
     columnsAdded: added,
+    columnsDropped: dropped,
+    columnsReset: reset,
+    secretColumns: [...privacy.secret],
     loadMs: 0,
     applyMs: 0,
   };

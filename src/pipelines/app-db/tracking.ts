@@ -29,6 +29,8 @@ export interface TrackingRow {
   last_error: string | null;
   last_error_at: Date | null;
   last_workflow_id: string | null;
+  /** Columns that left as keyed hashes on the last sync; null before migration 066. */
+  secret_columns: string[] | null;
 }
 
 /** The tracking rows' dataset column: `project.dataset`, so two projects' datasets of one name never share cursors. */
@@ -68,6 +70,7 @@ export interface SyncRecord {
   rejectReason: string | null;
   columnsAdded: string[];
   workflowId: string | null;
+  secretColumns: string[];
 }
 
 export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
@@ -76,9 +79,9 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
       last_sync_at, last_sync_mode,
         last_full_sync_at, last_rows_read, last_rows_appended, last_rows_merged, last_rows_deleted,
           last_rows_rejected, last_reject_reason,
-        last_columns_added, last_error, last_error_at, last_workflow_id, last_cursor_rows, updated_at)
+        last_columns_added, last_error, last_error_at, last_workflow_id, last_cursor_rows, secret_columns, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, now(), $7, CASE WHEN $7 = 'full' THEN now() END, $8, $9, $10, $11, $12, $13,
-       $14, NULL, NULL, $15, $16, now())
+       $14, NULL, NULL, $15, $16, $17, now())
      ON CONFLICT (dataset, table_name) DO UPDATE SET
         mode = EXCLUDED.mode, last_synced_row_id = EXCLUDED.last_synced_row_id, last_cursor = EXCLUDED.last_cursor,
         believed_schema = EXCLUDED.believed_schema, last_sync_at = now(), last_sync_mode = EXCLUDED.last_sync_mode,
@@ -88,7 +91,7 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
         last_rows_deleted = EXCLUDED.last_rows_deleted, last_rows_rejected = EXCLUDED.last_rows_rejected,
         last_reject_reason = EXCLUDED.last_reject_reason, last_columns_added = EXCLUDED.last_columns_added,
         last_error = NULL, last_error_at = NULL, last_workflow_id = EXCLUDED.last_workflow_id,
-        last_cursor_rows = EXCLUDED.last_cursor_rows, updated_at = now()`,
+        last_cursor_rows = EXCLUDED.last_cursor_rows, secret_columns = EXCLUDED.secret_columns, updated_at = now()`,
     [
       r.dataset,
       r.table,
@@ -106,6 +109,7 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
       r.columnsAdded.join(',') || null,
       r.workflowId,
       r.lastCursorRows,
+      r.secretColumns,
     ],
   );
 }

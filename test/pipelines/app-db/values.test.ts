@@ -5,7 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
-import { appDbFixture, bqRows, emulatorAvailable, startEmulator, type AppDbFixture } from './support.js';
+import { createHmac } from 'node:crypto';
+import { readTableSchema } from '../../../src/connectors/bigquery/client.js';
+import { createAppDbActivities } from '../../../src/pipelines/app-db/activities.js';
+import {
+  appDbFixture,
+  HASH_KEY,
+  quietLogger,
+  bqRows,
+  emulatorAvailable,
+  startEmulator,
+  type AppDbFixture,
+} from './support.js';
 
 const MS = (iso: string) => Date.parse(iso);
 
@@ -154,5 +165,54 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
       `SELECT believed_schema FROM bq_sync_tracking WHERE table_name = 'users'`,
     );
     expect(JSON.stringify(rows[0].believed_schema)).not.toMatch(/_learnsync/);
+  });
+
+  it('newly dropped and newly secret columns take effect in BigQuery on the next run', async () => {
+    await f.sync('users');
+    const withPrivacy = (secret: string[], drop: string[]) =>
+      createAppDbActivities({
+        warehouse: db.warehouse,
+        logger: quietLogger,
+        config: {
+          ...f.config,
+          appDb: {
+            ...f.config.appDb,
+            secretColumns: { ...f.config.appDb.secretColumns, users: secret },
+            dropColumns: { users: drop },
+          },
+        },
+        appDb: f.deps,
+      }).syncAppDbTable({
+        pipeline: 'app-db-incremental',
+        nodeId: 'app_db_incremental_users',
+        force: false,
+        params: { table: 'users', mode: 'incremental' },
+      });
+    const source = f.app().prepare('SELECT id, email FROM users ORDER BY id').all() as Array<{
+      id: number;
+      email: string;
+    }>;
+    const bqEmails = async () =>
+      (await bqRows<{ id: number; email: string }>(f.target, 'SELECT id, email FROM $DS.users ORDER BY id')).map(
+        (r) => [r.id, r.email],
+      );
+    expect(await bqEmails()).toEqual(source.map((r) => [r.id, r.email]));
+
+    // Nothing changed in the source: the next incremental run applies the new settings all the same.
+    const r = await withPrivacy(['email'], ['last_name']);
+    expect(r.detail).toMatchObject({ columnsDropped: 'last_name', columnsReset: 'email', mode: 'incremental' });
+    expect((await readTableSchema(f.target, 'users')).map((c) => c.name)).not.toContain('last_name');
+    const hmac = (v: string) => createHmac('sha256', HASH_KEY).update(v).digest('hex');
+    // User 8 is rejected (its updated_at is 'last tuesday', above): its clear e-mail is gone all the same.
+    expect(await bqEmails()).toEqual(source.map((x) => [x.id, x.id === 8 ? null : hmac(x.email)]));
+    const { rows } = await db.warehouse.query(`SELECT secret_columns FROM bq_sync_tracking WHERE table_name = 'users'`);
+    expect(rows[0].secret_columns).toEqual(['email']);
+    // Same settings again: nothing to redo.
+    expect((await withPrivacy(['email'], ['last_name'])).detail).not.toHaveProperty('columnsReset');
+
+    // No longer secret: clear values again (the operator's choice), never a mix.
+    const back = await withPrivacy([], ['last_name']);
+    expect(back.detail).toMatchObject({ columnsReset: 'email' });
+    expect(await bqEmails()).toEqual(source.map((x) => [x.id, x.id === 8 ? null : x.email]));
   });
 });
