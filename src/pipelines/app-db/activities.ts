@@ -90,6 +90,8 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               columnsAdded: o.columnsAdded,
               workflowId,
               secretColumns: o.secretColumns,
+              targetRows: o.targetRows,
+              reset: o.reset,
             });
             logger.info(
               {
@@ -103,6 +105,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 columnsAdded: o.columnsAdded,
                 columnsDropped: o.columnsDropped,
                 columnsReset: o.columnsReset,
+                ...(o.reset && { reset: o.reset }),
               },
               'app-db table synced to BigQuery',
             );
@@ -123,6 +126,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 ...(o.columnsAdded.length > 0 && { columnsAdded: o.columnsAdded.join(',') }),
                 ...(o.columnsDropped.length > 0 && { columnsDropped: o.columnsDropped.join(',') }),
                 ...(o.columnsReset.length > 0 && { columnsReset: o.columnsReset.join(',') }),
+                ...(o.reset && { reset: o.reset.slice(0, 300) }),
                 ...(o.rejectReason && { firstReject: o.rejectReason.slice(0, 200) }),
                 loadMs: o.loadMs,
                 applyMs: o.applyMs,

@@ -75,6 +75,10 @@ export interface TableSyncOutcome {
   columnsReset: string[];
   /** The columns that left as keyed hashes (recorded, to notice a change next time). */
   secretColumns: string[];
+  /** Rows BigQuery holds after this sync (recorded, to notice a table that lost rows). */
+  targetRows: number | null;
+  /** Why the cursor was reset (the table read whole), or null. */
+  reset: string | null;
   loadMs: number;
   applyMs: number;
 }
@@ -111,6 +115,8 @@ interface ReconciledSchema {
   dropped: string[];
   /** Columns whose values were cleared because they became secret (or stopped being): refilled by a full read. */
   reset: string[];
+  /** The table did not exist and was created now. */
+  created: boolean;
 }
 
 /**
@@ -132,7 +138,7 @@ async function reconcileSchema(
       .map((c) => `${quoteIdent(c.name)} ${c.type}${c.name === spec.key ? ' NOT NULL' : ''}`)
       .join(', ');
     await runQuery(target, `CREATE TABLE IF NOT EXISTS ${name} (${cols})`, undefined, `create ${spec.name}`);
-    return { schema: desired, added: [], dropped: [], reset: [] };
+    return { schema: desired, added: [], dropped: [], reset: [], created: true };
   }
   // Verify what we believe against what BigQuery answers (metadata can miss ALTERed columns on the emulator).
   let actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
@@ -194,7 +200,38 @@ async function reconcileSchema(
     added: changes.add.map((c) => c.name).filter((n) => !reset.includes(n)),
     dropped,
     reset,
+    created: false,
   };
+}
+
+const countRows = async (ctx: TableSyncContext, table: string): Promise<number> =>
+  Number(
+    (
+      await runQuery<{ n: number }>(
+        ctx.target,
+        `SELECT COUNT(*) AS n FROM ${qualifiedName(ctx.target, table)}`,
+        undefined,
+        `rows of ${table}`,
+      )
+    ).rows[0]?.n ?? 0,
+  );
+
+/**
+ * Why the tracking's cursor no longer describes BigQuery, or null: the table had to be created
+ * although rows were synced (dropped, a dataset deleted, a fresh emulator), or it holds fewer rows
+ * than it held after the last sync. Either way the incremental would never refill it.
+ */
+async function targetLost(ctx: TableSyncContext, spec: AppDbTable, created: boolean): Promise<string | null> {
+  const t = ctx.tracking;
+  const synced = t?.last_synced_row_id != null || t?.last_cursor != null;
+  if (!synced) return null;
+  const table = `BigQuery table ${ctx.target.datasetId}.${spec.name}`;
+  if (created) return `${table} did not exist although bq_sync_tracking says rows were synced`;
+  if (t?.target_rows == null) return null;
+  const have = await countRows(ctx, spec.name);
+  return have < Number(t.target_rows)
+    ? `${table} holds ${have} rows but held ${t.target_rows} after the last sync`
+    : null;
 }
 
 /**
@@ -243,7 +280,12 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
   const desired = privacy.columns;
 
   await ensureDataset(target);
-  const { schema, added, dropped, reset } = await reconcileSchema(ctx, spec, desired, privacy.secret);
+  const { schema, added, dropped, reset, created } = await reconcileSchema(ctx, spec, desired, privacy.secret);
+  const lost = await targetLost(ctx, spec, created);
+  if (lost && ctx.syncMode !== 'full') {
+    ctx.logger?.warn({ table: spec.name, reason: lost }, 'cursor reset: reading the whole table into BigQuery again');
+    ctx = { ...ctx, syncMode: 'full' };
+  }
   if (reset.length && ctx.syncMode !== 'full') {
     // Cleared columns are refilled (hashed, or in clear when no longer secret) by reading every row.
     ctx.logger?.warn(
@@ -271,6 +313,8 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
     columnsDropped: dropped,
     columnsReset: reset,
     secretColumns: [...privacy.secret],
+    targetRows: ctx.tracking?.target_rows != null ? Number(ctx.tracking.target_rows) : null,
+    reset: lost ? `cursor reset: ${lost}` : null,
     loadMs: 0,
     applyMs: 0,
   };
@@ -358,6 +402,7 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
     const startedApply = Date.now();
     await applyStaged(ctx, spec, staging, desired, outcome);
     outcome.applyMs = Date.now() - startedApply;
+    outcome.targetRows = await countRows(ctx, spec.name);
   } finally {
     await dropTable(target, staging).catch((err: unknown) =>
       ctx.logger?.warn(

@@ -8,6 +8,8 @@ import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulato
 import { createHmac } from 'node:crypto';
 import { readTableSchema } from '../../../src/connectors/bigquery/client.js';
 import { createAppDbActivities } from '../../../src/pipelines/app-db/activities.js';
+import { readAppDbStatus } from '../../../src/pipelines/app-db/status.js';
+import { trackingDataset } from '../../../src/pipelines/app-db/tracking.js';
 import {
   appDbFixture,
   HASH_KEY,
@@ -214,5 +216,34 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
     const back = await withPrivacy([], ['last_name']);
     expect(back.detail).toMatchObject({ columnsReset: 'email' });
     expect(await bqEmails()).toEqual(source.map((x) => [x.id, x.id === 8 ? null : x.email]));
+  });
+
+  it('a target table that was recreated empty or lost rows resets its cursor and says so', async () => {
+    const sourceCount = (t: string) => (f.app().prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    const bqCountOf = async (t: string) =>
+      Number((await bqRows<{ n: number }>(f.target, `SELECT COUNT(*) AS n FROM $DS.${t}`))[0]!.n);
+    await f.sync('courses');
+    await f.sync('task_completions');
+    expect((await f.sync('courses')).detail).not.toHaveProperty('reset');
+
+    // Dropped in BigQuery (or a fresh, empty emulator): recreated, and refilled whole at once.
+    await bqRows(f.target, 'DROP TABLE $DS.courses');
+    const recreated = await f.sync('courses');
+    expect(String(recreated.detail?.reset)).toMatch(/courses did not exist although bq_sync_tracking says/);
+    expect(await bqCountOf('courses')).toBe(sourceCount('courses'));
+
+    // Rows deleted there: fewer than after the last sync.
+    const before = await bqCountOf('task_completions');
+    await bqRows(f.target, 'DELETE FROM $DS.task_completions WHERE id > 10');
+    const refilled = await f.sync('task_completions');
+    expect(String(refilled.detail?.reset)).toMatch(new RegExp(`holds 10 rows but held ${before} after the last sync`));
+    expect(await bqCountOf('task_completions')).toBe(sourceCount('task_completions'));
+    expect((await f.sync('task_completions')).detail).not.toHaveProperty('reset');
+
+    const status = await readAppDbStatus(db.warehouse, trackingDataset(f.target));
+    expect(status.find((s) => s.table === 'task_completions')).toMatchObject({
+      lastReset: expect.stringMatching(/^cursor reset: .*holds 10 rows/),
+      lastResetAt: expect.any(String),
+    });
   });
 });
