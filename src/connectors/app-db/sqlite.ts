@@ -5,9 +5,26 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../errors.js';
 import { instantMs, SQLITE_INSTANT_FUNCTION } from './instant.js';
-import { sourceIdent, type ReadRequest, type RowsAfter, type SourceColumn, type SourceReader } from './source.js';
+import {
+  InvalidUtf8,
+  sourceIdent,
+  type ReadRequest,
+  type RowsAfter,
+  type SourceColumn,
+  type SourceReader,
+} from './source.js';
 
 const BATCH_YIELD = 1000;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function validUtf8(bytes: Buffer): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function whereAfter(after?: RowsAfter): { sql: string; params: unknown[] } {
   if (!after) return { sql: '', params: [] };
@@ -66,9 +83,25 @@ export function openSqliteSource(file: string): SourceReader {
         );
         // Integers as BigInt: above 2^53 a JS number would round them silently.
         stmt.safeIntegers(true);
+        const textOf = new Map<string, Database.Statement>();
         let n = 0;
-        for (const row of stmt.iterate(...w.params)) {
-          yield row as Record<string, unknown>;
+        for (const row of stmt.iterate(...w.params) as Iterable<Record<string, unknown>>) {
+          // better-sqlite3 decodes invalid UTF-8 into U+FFFD silently: only then are the bytes read again.
+          for (const [column, value] of Object.entries(row)) {
+            if (typeof value !== 'string' || !value.includes('\uFFFD') || !req.key) continue;
+            let lookup = textOf.get(column);
+            if (!lookup) {
+              const where = `${sourceIdent(req.key)} = ?`;
+              lookup = db.prepare(
+                `SELECT CAST(${sourceIdent(column)} AS BLOB) AS b FROM ${sourceIdent(table)} WHERE ${where}`,
+              );
+              lookup.safeIntegers(true);
+              textOf.set(column, lookup);
+            }
+            const bytes = (lookup.get(row[req.key]) as { b: Buffer } | undefined)?.b;
+            if (bytes && !validUtf8(bytes)) row[column] = new InvalidUtf8(bytes);
+          }
+          yield row;
           // Give timers (heartbeats) a turn now and then: iterate() itself is synchronous.
           if (++n % BATCH_YIELD === 0) await new Promise((r) => setImmediate(r));
         }

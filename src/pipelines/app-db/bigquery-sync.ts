@@ -334,6 +334,7 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
       columns,
       after,
       orderBy: spec.mode === 'append' || ctx.syncMode === 'full' ? spec.key : spec.cursorColumn,
+      key: spec.key,
     })) {
       outcome.read++;
       maxKey = laterKey(maxKey, row[spec.key]);

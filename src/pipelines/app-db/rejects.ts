@@ -6,7 +6,7 @@
 // append tables, the rows at or after the cursor's instant for merge tables. What stays is the
 // table's current set of rejected source rows.
 import type pg from 'pg';
-import type { RowsAfter } from '../../connectors/app-db/source.js';
+import { InvalidUtf8, type RowsAfter } from '../../connectors/app-db/source.js';
 
 export interface RowReject {
   key: unknown;
@@ -32,6 +32,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function jsonSafe(v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
   if (Buffer.isBuffer(v)) return { base64: v.toString('base64') };
+  if (v instanceof InvalidUtf8) return { invalid_utf8_base64: v.bytes.toString('base64') };
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
   if (typeof v === 'string') {
     if (!v.includes('\0') && !LONE_SURROGATE.test(v)) return v;

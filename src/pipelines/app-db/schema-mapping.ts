@@ -4,7 +4,7 @@
 // The mapping table in the README is this file's DECLARED_TYPE_RULES, in the same order.
 import { ValidationError } from '../../errors.js';
 import { instantMs, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS } from '../../connectors/app-db/instant.js';
-import type { SourceColumn, SourceDialect } from '../../connectors/app-db/source.js';
+import { InvalidUtf8, type SourceColumn, type SourceDialect } from '../../connectors/app-db/source.js';
 
 export type BigQueryType = 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BOOL' | 'STRING' | 'BYTES' | 'TIMESTAMP' | 'DATE';
 
@@ -129,6 +129,8 @@ function numeric(value: unknown): string {
  */
 export function toBigQueryValue(value: unknown, type: BigQueryType): unknown {
   if (value === null || value === undefined) return null;
+  // Rejected, not changed: kept as bytes it would no longer be the column's type (see README).
+  if (value instanceof InvalidUtf8) throw new Error(`${String(value)}`);
   switch (type) {
     case 'INT64':
       return int64(value);

@@ -246,4 +246,27 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
       lastResetAt: expect.any(String),
     });
   });
+
+  it('invalid UTF-8 in SQLite text is a row reject with the exact bytes, never silently changed', async () => {
+    const bad = Buffer.from([0x61, 0xff, 0x62, 0xc3]);
+    const insert = f.app().prepare(
+      `INSERT INTO chat_history (id, user_id, question_id, role, content, created_at)
+          VALUES (?, 1, 1, 'user', CAST(? AS TEXT), '2024-05-01 10:00:00')`,
+    );
+    insert.run(3001, bad);
+    insert.run(3002, Buffer.from('a\uFFFDb', 'utf8')); // U+FFFD written on purpose: valid, kept
+    const r = await f.sync('chat_history');
+    expect(r).toMatchObject({ rows: 2, inserted: 1, rejected: 1 });
+    expect(String(r.detail?.firstReject)).toBe('id=3001: content: invalid UTF-8 (hex 61ff62c3)');
+    expect(await bqRows(f.target, 'SELECT content FROM $DS.chat_history WHERE id = 3002')).toEqual([
+      { content: 'a\uFFFDb' },
+    ]);
+    const { rows } = await db.warehouse.query(
+      `SELECT reason, raw->'value' AS value FROM etl_rejects WHERE raw->>'app_db_table' = 'chat_history'
+        AND raw->>'app_db_key' = '3001'`,
+    );
+    expect(rows).toEqual([
+      { reason: 'content: invalid UTF-8 (hex 61ff62c3)', value: { invalid_utf8_base64: bad.toString('base64') } },
+    ]);
+  });
 });
