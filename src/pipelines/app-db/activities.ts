@@ -175,7 +175,13 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
         async (tx) => {
           // The rows stream through the job's own transaction: one warehouse connection per publish.
           const source = postgresSource({ transaction: tx }, schema);
-          const o = await publishTable(target, source, table, dest, (rows) => hb.report({ rows }));
+          const rejects = appDbRejectSink(tx, {
+            jobName: input.nodeId,
+            dataset: trackingDataset(target),
+            table: `publish ${schema}.${table}`,
+            mode: 'append',
+          });
+          const o = await publishTable(target, source, table, dest, (rows) => hb.report({ rows }), rejects);
           logger.info(
             { table: `${schema}.${table}`, destination: dest, rows: o.loaded, rejected: o.rejected },
             'warehouse table published to BigQuery',

@@ -269,4 +269,24 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
       { reason: 'content: invalid UTF-8 (hex 61ff62c3)', value: { invalid_utf8_base64: bad.toString('base64') } },
     ]);
   });
+
+  it('rows a warehouse publish cannot load land in etl_rejects too', async () => {
+    await db.warehouse.query(
+      `CREATE SCHEMA IF NOT EXISTS marts; CREATE TABLE marts.amounts (id INT NOT NULL, amount NUMERIC);
+       INSERT INTO marts.amounts VALUES (1, 0.5), (2, 1e40)`,
+    );
+    const r = await f.activities.publishWarehouseTableToBigQuery({
+      pipeline: 'publish',
+      nodeId: 'publish_amounts',
+      force: false,
+      params: { schema: 'marts', table: 'amounts' },
+    });
+    expect(r).toMatchObject({ rows: 2, inserted: 1, rejected: 1 });
+    const { rows } = await db.warehouse.query(
+      `SELECT job_name, reason, raw->'row'->>'id' AS id FROM etl_rejects WHERE job_name = 'publish_amounts'`,
+    );
+    expect(rows).toEqual([
+      { job_name: 'publish_amounts', reason: expect.stringMatching(/^amount: number ".*" does not fit/), id: '2' },
+    ]);
+  });
 });
