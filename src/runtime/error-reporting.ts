@@ -8,6 +8,7 @@ import type { Event } from '@bugsnag/js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { redactSecrets } from '../secrets.js';
+import { activityContext } from './activity-context.js';
 
 // A CommonJS package: loaded as such so its static client type is the one Node gives at runtime.
 const Bugsnag = createRequire(import.meta.url)('@bugsnag/js') as (typeof import('@bugsnag/js'))['default'];
@@ -27,17 +28,24 @@ export interface ErrorReporter {
 }
 
 /**
- * Errors already sent, whichever reporter sent them: a failure reported with its family's context
+ * What was already sent, whichever reporter sent it: a failure reported with its family's context
  * (an app-db table) and then again by the activity interceptor wrapping the same activity would
- * reach the tracker twice. Held weakly, so nothing is kept alive by it.
+ * reach the tracker twice. Remembered per error object and, inside an activity, per attempt (the
+ * retry guard may wrap the error in a new object on its way out): one report per failed attempt.
+ * Held weakly, so nothing is kept alive by it.
  */
 const reportedErrors = new WeakSet<object>();
+const reportedAttempts = new WeakSet<object>();
 
-/** True the first time an error object is seen (and remembers it), false afterwards. */
+/** True the first time an error (or a failure of this activity attempt) is seen, false afterwards. */
 function firstReport(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return true;
-  if (reportedErrors.has(err)) return false;
-  reportedErrors.add(err);
+  const attempt = activityContext();
+  if (attempt && reportedAttempts.has(attempt)) return false;
+  if (typeof err === 'object' && err !== null) {
+    if (reportedErrors.has(err)) return false;
+    reportedErrors.add(err);
+  }
+  if (attempt) reportedAttempts.add(attempt);
   return true;
 }
 
