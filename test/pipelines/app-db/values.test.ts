@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
 import { createHmac } from 'node:crypto';
-import { readTableSchema } from '../../../src/connectors/bigquery/client.js';
+import { createBigQueryClient, readTableSchema } from '../../../src/connectors/bigquery/client.js';
 import { createAppDbActivities } from '../../../src/pipelines/app-db/activities.js';
 import { readAppDbStatus } from '../../../src/pipelines/app-db/status.js';
 import { trackingDataset } from '../../../src/pipelines/app-db/tracking.js';
@@ -288,5 +288,41 @@ describe.skipIf(!emulatorAvailable)('app-db values (bqemulator)', () => {
     expect(rows).toEqual([
       { job_name: 'publish_amounts', reason: expect.stringMatching(/^amount: number ".*" does not fit/), id: '2' },
     ]);
+  });
+
+  it('a fresh, empty emulator behind synced tracking is refilled, not reported as 0 rows', async () => {
+    const tables = ['users', 'chat_history', 'org_api_keys'];
+    for (const t of tables) await f.sync(t);
+    // The worker restarts and gets a new emulator: same project and dataset, nothing in it.
+    const fresh = await startEmulator();
+    try {
+      const target = {
+        bq: createBigQueryClient({ projectId: fresh.projectId, apiEndpoint: fresh.apiEndpoint }),
+        projectId: f.target.projectId,
+        datasetId: f.target.datasetId,
+      };
+      const acts = createAppDbActivities({
+        warehouse: db.warehouse,
+        logger: quietLogger,
+        config: f.config,
+        appDb: { ...f.deps, target: async () => target },
+      });
+      for (const t of tables) {
+        const r = await acts.syncAppDbTable({
+          pipeline: 'app-db-incremental',
+          nodeId: `app_db_incremental_${t}`,
+          force: false,
+          params: { table: t, mode: 'incremental' },
+        });
+        expect(String(r.detail?.reset), t).toMatch(/did not exist although bq_sync_tracking says rows were synced/);
+        const source = (f.app().prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+        const rejected = Number(r.rejected ?? 0);
+        const [bq] = await bqRows<{ n: number }>(target, `SELECT COUNT(*) AS n FROM $DS.${t}`);
+        expect(Number(bq!.n) + rejected, t).toBe(source);
+        expect(Number(bq!.n), t).toBeGreaterThan(0);
+      }
+    } finally {
+      await fresh.stop();
+    }
   });
 });
