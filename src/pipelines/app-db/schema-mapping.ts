@@ -85,13 +85,37 @@ const NUMERIC_SCALE = 9;
 
 const shown = (value: unknown) => JSON.stringify(String(value).slice(0, 40));
 
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** 'YYYY-MM-DD' is a day of the calendar (cheap: no Date object on the hot path). */
+function calendarDay(ymd: string): boolean {
+  const y = Number(ymd.slice(0, 4));
+  const mo = Number(ymd.slice(5, 7));
+  const d = Number(ymd.slice(8, 10));
+  if (mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]!) return false;
+  return mo !== 2 || d < 29 || (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
+}
+
+/** 'HH:MM[:SS[.f]]' of a day, and an offset BigQuery takes (at most ±14:00). */
+function clockTime(hms: string, zone: string | undefined): boolean {
+  if (Number(hms.slice(0, 2)) > 23 || Number(hms.slice(3, 5)) > 59) return false;
+  if (hms.length >= 8 && Number(hms.slice(6, 8)) > 59) return false;
+  return !zone || zone === 'Z' || Number(zone.slice(1, 3)) * 60 + Number(zone.replace(':', '').slice(3, 5)) <= 14 * 60;
+}
+
 function inTimestampRange(ms: number, value: unknown): number {
   if (ms < TIMESTAMP_MIN_MS || ms > TIMESTAMP_MAX_MS)
     throw new Error(`timestamp ${shown(value)} is outside BigQuery's range (years 0001 to 9999)`);
   return ms;
 }
 
+const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
 function int64(value: unknown): string | number {
+  // The common cases first, without BigInt arithmetic: SQLite's BigInt and JS numbers that are exact.
+  if (typeof value === 'bigint' && value >= SAFE_MIN && value <= SAFE_MAX) return Number(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   let n: bigint;
   if (typeof value === 'bigint') n = value;
   else if (typeof value === 'number' && Number.isInteger(value)) n = BigInt(value);
@@ -160,9 +184,13 @@ export function toBigQueryValue(value: unknown, type: BigQueryType): unknown {
         return new Date(inTimestampRange(ms, value)).toISOString();
       }
       const m = typeof value === 'string' ? TIMESTAMP_TEXT.exec(value.trim()) : null;
-      const ms = m ? instantMs(value) : null;
-      if (!m || ms === null) throw new Error(`not a timestamp: ${shown(value)}`);
-      inTimestampRange(ms, value);
+      if (!m || !calendarDay(m[1]!) || !clockTime(m[2]!, m[3])) throw new Error(`not a timestamp: ${shown(value)}`);
+      // Only the first and last years can leave the range through an offset (or be year 0000).
+      if (/^(0000|0001|9999)/.test(m[1]!)) {
+        const ms = instantMs(value);
+        if (ms === null) throw new Error(`not a timestamp: ${shown(value)}`);
+        inTimestampRange(ms, value);
+      }
       const zone =
         m[3] === undefined || m[3] === 'Z'
           ? '+00:00'

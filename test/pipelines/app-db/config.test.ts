@@ -149,6 +149,11 @@ describe('app-db type mapping', () => {
     expect(() => toBigQueryValue(1714557600000000, 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
     expect(() => toBigQueryValue('0000-12-31 23:59:59', 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
     expect(() => toBigQueryValue('2024-02-30 00:00:00', 'TIMESTAMP')).toThrow(/not a timestamp/);
+    expect(() => toBigQueryValue('2023-02-29 00:00:00', 'TIMESTAMP')).toThrow(/not a timestamp/);
+    expect(toBigQueryValue('2024-02-29 23:59:59', 'TIMESTAMP')).toBe('2024-02-29 23:59:59+00:00');
+    expect(() => toBigQueryValue('2024-05-01 24:00:00', 'TIMESTAMP')).toThrow(/not a timestamp/);
+    expect(() => toBigQueryValue('2024-05-01T10:00:00+15:00', 'TIMESTAMP')).toThrow(/not a timestamp/);
+    expect(() => toBigQueryValue('9999-12-31T23:00:00-02:00', 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
     expect(() => toBigQueryValue(new Date(8.64e15), 'TIMESTAMP')).toThrow(/outside BigQuery's range/);
     expect(toBigQueryValue('0001-01-01', 'DATE')).toBe('0001-01-01');
     expect(() => toBigQueryValue('0000-01-01', 'DATE')).toThrow(/not a date BigQuery holds/);
