@@ -338,10 +338,10 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
     })) {
       outcome.read++;
       maxKey = laterKey(maxKey, row[spec.key]);
-      const c = instantMs(row[spec.cursorColumn]);
-      if (c !== null) {
-        if (c === maxCursor) rowsAtMaxCursor++;
-        else if (maxCursor === null || c > maxCursor) [maxCursor, rowsAtMaxCursor] = [c, 1];
+      const cursorAt = instantMs(row[spec.cursorColumn]);
+      if (cursorAt !== null) {
+        if (cursorAt === maxCursor) rowsAtMaxCursor++;
+        else if (maxCursor === null || cursorAt > maxCursor) [maxCursor, rowsAtMaxCursor] = [cursorAt, 1];
       }
       const out: Record<string, unknown> = {};
       let column: string | null = null;
@@ -359,7 +359,7 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
         outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${reason}`;
         await ctx.rejects?.add({
           key: row[spec.key] ?? null,
-          cursorMs: spec.mode === 'merge' ? c : null,
+          cursorMs: spec.mode === 'merge' ? cursorAt : null,
           column,
           reason,
           value: column === null ? null : row[column],
