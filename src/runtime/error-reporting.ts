@@ -8,6 +8,7 @@ import type { Event } from '@bugsnag/js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { redactSecrets, registerSecrets } from '../secrets.js';
+import { activityContext } from './activity-context.js';
 
 // A CommonJS package: loaded as such so its static client type is the one Node gives at runtime.
 const Bugsnag = createRequire(import.meta.url)('@bugsnag/js') as (typeof import('@bugsnag/js'))['default'];
@@ -24,6 +25,28 @@ export interface ErrorReporter {
   report(err: unknown, context: ErrorContext, shape?: ReportShape): void;
   /** Resolves when everything reported so far was delivered (or failed to be). */
   flush(): Promise<void>;
+}
+
+/**
+ * What was already sent, whichever reporter sent it: a failure reported with its family's context
+ * (an app-db table) and then again by the activity interceptor wrapping the same activity would
+ * reach the tracker twice. Remembered per error object and, inside an activity, per attempt (the
+ * retry guard may wrap the error in a new object on its way out): one report per failed attempt.
+ * Held weakly, so nothing is kept alive by it.
+ */
+const reportedErrors = new WeakSet<object>();
+const reportedAttempts = new WeakSet<object>();
+
+/** True the first time an error (or a failure of this activity attempt) is seen, false afterwards. */
+function firstReport(err: unknown): boolean {
+  const attempt = activityContext();
+  if (attempt && reportedAttempts.has(attempt)) return false;
+  if (typeof err === 'object' && err !== null) {
+    if (reportedErrors.has(err)) return false;
+    reportedErrors.add(err);
+  }
+  if (attempt) reportedAttempts.add(attempt);
+  return true;
 }
 
 export const NO_ERROR_REPORTER: ErrorReporter = { report: () => {}, flush: async () => {} };
@@ -60,6 +83,7 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
   if (!apiKey) {
     return {
       report: (err, context) =>
+        firstReport(err) &&
         logger.error(
           { err: scrub((err as Error)?.message ?? String(err)), ...context },
           'error (no tracker configured)',
@@ -81,6 +105,7 @@ export function createErrorReporter(config: Config, logger: Logger, component: '
   const pending = new Set<Promise<void>>();
   return {
     report(err, context, shape = {}) {
+      if (!firstReport(err)) return;
       const e = err instanceof Error ? err : new Error(String(err));
       const clean = new Error(scrub(e.message));
       clean.name = e.name;

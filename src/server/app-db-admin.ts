@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { registerAppDbAdminRoutes, temporalSyncTriggers, type SyncTriggers } from '../pipelines/app-db/admin-routes.js';
 import { readAppDbStatus } from '../pipelines/app-db/status.js';
+import { trackingDataset } from '../pipelines/app-db/tracking.js';
 import type { MountedPlugin, ServerDeps } from './deps.js';
 
 export function appDbAdminPlugin(deps: Pick<ServerDeps, 'config' | 'warehouse' | 'temporal'>): MountedPlugin {
@@ -20,7 +21,8 @@ export function appDbAdminPlugin(deps: Pick<ServerDeps, 'config' | 'warehouse' |
           describe: async (id) => (await triggers()).describe(id),
           start: async (id, input) => (await triggers()).start(id, input),
         },
-        readStatus: () => readAppDbStatus(deps.warehouse, appDb.bigquery.datasetId),
+        // Tracking rows are keyed by project.dataset (what the activity writes), not the bare dataset.
+        readStatus: () => readAppDbStatus(deps.warehouse, trackingDataset(appDb.bigquery)),
         privacy: { secretColumns: appDb.secretColumns, dropColumns: appDb.dropColumns },
       });
     },

@@ -15,6 +15,7 @@ import { registerLearnerRoutes } from './routes/learners.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerPipelineRoutes } from './routes/pipelines.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerRejectRoutes } from './routes/rejects.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerStatusRoutes } from './routes/status.js';
 import type { ServerDeps } from './deps.js';
@@ -139,6 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerPipelineRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerRejectRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   registerStatusRoutes(app, deps);
   registerLearnerRoutes(app, deps);

@@ -2,11 +2,30 @@
 // scripts/provision.sh) started on given or free ports, waited on until its REST API answers, and
 // stopped with its whole process group. It runs with the HOME provision.sh prepared, where DuckDB
 // finds the spatial extension instead of downloading it. Nothing is downloaded at run time.
+// Like Postgres and Temporal it runs under the child watchdog (child-watchdog.ts): whatever ends the
+// process that started it (a SIGKILLed worker or `dev`), its whole process group is stopped, and a
+// port that already answers is refused instead of silently reusing what answers there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { connect } from 'node:net';
 import { ConfigError } from '../errors.js';
+import { unwatchChild, watchChild } from './child-watchdog.js';
 import { freePort } from './temporal-dev-server.js';
+
+/** True when something accepts connections on 127.0.0.1:port. */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(1000, () => done(false));
+  });
+}
 
 export interface BigQueryEmulatorHandle {
   /** http://127.0.0.1:<rest port>: the apiEndpoint for @google-cloud/bigquery. */
@@ -81,6 +100,18 @@ export async function startBigQueryEmulator(opts: {
   const { executable, home } = bigQueryEmulatorPaths(opts.projectRoot, opts.executable);
   const restPort = opts.restPort ?? (await freePort());
   const grpcPort = opts.grpcPort ?? (await freePort());
+  // A fixed port that already answers is another emulator (perhaps one left behind before the
+  // watchdog) or another program: using it would read and write data this process never synced.
+  for (const [variable, port] of [
+    ['BIGQUERY_EMULATOR_REST_PORT', restPort],
+    ['BIGQUERY_EMULATOR_GRPC_PORT', grpcPort],
+  ] as const) {
+    if (await portAnswers(port))
+      throw new ConfigError(
+        `${variable} ${port} is already in use (an emulator left running, or another program): stop it, or ` +
+          `choose another port`,
+      );
+  }
   const args = [
     'start',
     '--rest-port',
@@ -98,6 +129,9 @@ export async function startBigQueryEmulator(opts: {
     detached: true,
     env: { ...process.env, HOME: home },
   });
+  // The emulator leads its own process group (detached): the watchdog stops the whole group.
+  const group = child.pid === undefined ? undefined : -child.pid;
+  watchChild(group, 'SIGTERM');
   const log = opts.onLog ?? (() => {});
   child.stdout?.on('data', (d: Buffer) => log(d.toString()));
   child.stderr?.on('data', (d: Buffer) => log(d.toString()));
@@ -107,6 +141,7 @@ export async function startBigQueryEmulator(opts: {
   exited.catch(() => {});
   const apiEndpoint = `http://127.0.0.1:${restPort}`;
   const stop = async () => {
+    unwatchChild(group);
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const gone = new Promise((r) => child.once('exit', r));
     const kill = (signal: NodeJS.Signals) => {

@@ -58,7 +58,10 @@ function ensureWatchdog(): ChildProcess | undefined {
   }
 }
 
-/** Stop `pid` with `signal` (then SIGKILL) if this process ends without unwatching it. */
+/**
+ * Stop `pid` with `signal` (then SIGKILL) if this process ends without unwatching it. A negative
+ * pid stands for the process group it leads (a detached child and everything it spawned).
+ */
 export function watchChild(pid: number | undefined, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (!pid) return;
   ensureWatchdog()?.stdin?.write(`+ ${pid} ${signal}\n`);

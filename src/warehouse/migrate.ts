@@ -25,6 +25,9 @@ import * as m050 from './migrations/050_api_tokens.js';
 import * as m051 from './migrations/051_alerts.js';
 import * as m060 from './migrations/060_api_token_expiry.js';
 import * as m061 from './migrations/061_ledger_per_run.js';
+import * as m065 from './migrations/065_etl_rejects_runs.js';
+import * as m066 from './migrations/066_app_db_privacy_state.js';
+import * as m067 from './migrations/067_app_db_target_rows.js';
 
 export interface Migration {
   version: number;
@@ -55,6 +58,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 51, name: 'alerts', sql: m051.sql },
   { version: 60, name: 'api_token_expiry', sql: m060.sql },
   { version: 61, name: 'ledger_per_run', sql: m061.sql },
+  { version: 65, name: 'etl_rejects_runs', sql: m065.sql },
+  { version: 66, name: 'app_db_privacy_state', sql: m066.sql },
+  { version: 67, name: 'app_db_target_rows', sql: m067.sql },
 ];
 
 const LOCK_KEY = 727_001;

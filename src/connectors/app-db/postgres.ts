@@ -7,7 +7,12 @@ const FETCH_ROWS = 5000;
 
 function whereAfter(after?: RowsAfter): { sql: string; params: unknown[] } {
   if (!after) return { sql: '', params: [] };
-  return { sql: ` WHERE ${sourceIdent(after.column)} ${after.inclusive ? '>=' : '>'} $1`, params: [after.value] };
+  // Postgres cursor columns are typed timestamps: an instant cursor (epoch ms) becomes one.
+  const value = after.instant ? 'to_timestamp($1::float8 / 1000)' : '$1';
+  return {
+    sql: ` WHERE ${sourceIdent(after.column)} ${after.inclusive ? '>=' : '>'} ${value}`,
+    params: [after.value],
+  };
 }
 
 export function openPostgresSource(url: string, schema = 'public'): SourceReader {

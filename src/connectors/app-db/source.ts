@@ -13,17 +13,35 @@ export interface SourceColumn {
   nullable: boolean;
 }
 
-/** Rows whose `column` is greater than (or equal to, when inclusive) `value`. */
+/**
+ * Rows whose `column` is greater than (or equal to, when inclusive) `value`. With `instant`, the
+ * column is compared as an instant (see instant.ts) and `value` is epoch milliseconds.
+ */
 export interface RowsAfter {
   column: string;
   value: string | number;
   inclusive: boolean;
+  instant?: boolean;
 }
 
 export interface ReadRequest {
   columns: string[];
   after?: RowsAfter;
   orderBy: string;
+  /** The table's key column: lets a reader look a row up again (SQLite: the bytes of invalid text). */
+  key?: string;
+}
+
+/**
+ * A text value whose bytes are not valid UTF-8 (SQLite stores whatever it is given). Readers hand
+ * it over as is instead of a string with U+FFFD in place of the bad bytes, so the sync can reject
+ * the row with its reason and the exact bytes rather than change the text silently.
+ */
+export class InvalidUtf8 {
+  constructor(readonly bytes: Buffer) {}
+  toString(): string {
+    return `invalid UTF-8 (hex ${this.bytes.toString('hex').slice(0, 80)})`;
+  }
 }
 
 export interface SourceReader {

@@ -15,7 +15,8 @@ import { syncTable, type SyncMode } from './bigquery-sync.js';
 import { publishTable } from './publish.js';
 import type { AppDbDeps } from '../../runtime/deps.js';
 import { appDbTable, type AppDbTable } from './definition.js';
-import { readTracking, recordError, recordSync } from './tracking.js';
+import { appDbRejectSink } from './rejects.js';
+import { readTracking, recordError, recordSync, trackingDataset } from './tracking.js';
 
 export interface AppDbActivityDeps {
   warehouse: Pool;
@@ -45,7 +46,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
       const info = activityContext()?.info;
       const workflowId = info?.workflowExecution?.workflowId ?? null;
       const target = await appDb.target();
-      const dataset = `${target.projectId}.${target.datasetId}`;
+      const dataset = trackingDataset(target);
       const source = await appDb.openSource();
       // Beats every few seconds through the load job and the MERGE too, which can take minutes on big tables.
       const hb = startHeartbeat({ table: spec.name, mode });
@@ -66,6 +67,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 tracking,
                 logger,
                 onProgress: (rows) => hb.report({ rows }),
+                rejects: appDbRejectSink(tx, { jobName: input.nodeId, dataset, table: spec.name, mode: spec.mode }),
                 beforeApply: appDb.beforeApply,
               },
               spec,
@@ -74,7 +76,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               dataset,
               table: spec.name,
               mode: spec.mode,
-              syncMode: mode,
+              syncMode: o.syncMode,
               lastRowId: o.lastRowId,
               lastCursor: o.lastCursor,
               lastCursorRows: o.lastCursorRows,
@@ -87,6 +89,9 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               rejectReason: o.rejectReason,
               columnsAdded: o.columnsAdded,
               workflowId,
+              secretColumns: o.secretColumns,
+              targetRows: o.targetRows,
+              reset: o.reset,
             });
             logger.info(
               {
@@ -98,6 +103,9 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 deleted: o.deleted,
                 rejected: o.rejected,
                 columnsAdded: o.columnsAdded,
+                columnsDropped: o.columnsDropped,
+                columnsReset: o.columnsReset,
+                ...(o.reset && { reset: o.reset }),
               },
               'app-db table synced to BigQuery',
             );
@@ -116,6 +124,9 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 ...(o.lastRowId !== null && { lastRowId: o.lastRowId }),
                 ...(o.lastCursor !== null && { cursor: o.lastCursor }),
                 ...(o.columnsAdded.length > 0 && { columnsAdded: o.columnsAdded.join(',') }),
+                ...(o.columnsDropped.length > 0 && { columnsDropped: o.columnsDropped.join(',') }),
+                ...(o.columnsReset.length > 0 && { columnsReset: o.columnsReset.join(',') }),
+                ...(o.reset && { reset: o.reset.slice(0, 300) }),
                 ...(o.rejectReason && { firstReject: o.rejectReason.slice(0, 200) }),
                 loadMs: o.loadMs,
                 applyMs: o.applyMs,
@@ -164,7 +175,13 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
         async (tx) => {
           // The rows stream through the job's own transaction: one warehouse connection per publish.
           const source = postgresSource({ transaction: tx }, schema);
-          const o = await publishTable(target, source, table, dest, (rows) => hb.report({ rows }));
+          const rejects = appDbRejectSink(tx, {
+            jobName: input.nodeId,
+            dataset: trackingDataset(target),
+            table: `publish ${schema}.${table}`,
+            mode: 'append',
+          });
+          const o = await publishTable(target, source, table, dest, (rows) => hb.report({ rows }), rejects);
           logger.info(
             { table: `${schema}.${table}`, destination: dest, rows: o.loaded, rejected: o.rejected },
             'warehouse table published to BigQuery',

@@ -22,6 +22,7 @@ import {
   type BigQueryTarget,
 } from '../../connectors/bigquery/client.js';
 import type { RowsAfter, SourceReader } from '../../connectors/app-db/source.js';
+import { instantMs, instantText } from '../../connectors/app-db/instant.js';
 import { ValidationError } from '../../errors.js';
 import { applyPrivacy, keyedHash, type PrivacyRules } from './privacy.js';
 import {
@@ -29,10 +30,12 @@ import {
   incompatibleSchemaError,
   sourceColumnsToTarget,
   toBigQueryValue,
+  type BigQueryType,
   type TargetColumn,
 } from './schema-mapping.js';
 import type { AppDbTable } from './definition.js';
 import type { TrackingRow } from './tracking.js';
+import type { RejectSink } from './rejects.js';
 
 export type SyncMode = 'incremental' | 'full';
 
@@ -45,6 +48,8 @@ export interface TableSyncContext {
   logger?: Logger;
   /** Called every few thousand rows with the rows read so far (heartbeats). */
   onProgress?: (rowsRead: number) => void;
+  /** Where rejected rows go (etl_rejects, in the job's transaction); unset → counted only. */
+  rejects?: RejectSink;
   /** Test seam: runs after the load job, before the MERGE (a crash there must leave nothing behind). */
   beforeApply?: (table: string) => Promise<void>;
 }
@@ -64,30 +69,68 @@ export interface TableSyncOutcome {
   lastCursorRows: number | null;
   schema: TargetColumn[];
   columnsAdded: string[];
+  /** Columns dropped from BigQuery because APP_DB_DROP_COLUMNS lists them now. */
+  columnsDropped: string[];
+  /** Columns cleared because their secret status changed (the table was then read whole). */
+  columnsReset: string[];
+  /** The columns that left as keyed hashes (recorded, to notice a change next time). */
+  secretColumns: string[];
+  /** Rows BigQuery holds after this sync (recorded, to notice a table that lost rows). */
+  targetRows: number | null;
+  /** Why the cursor was reset (the table read whole), or null. */
+  reset: string | null;
   loadMs: number;
   applyMs: number;
 }
 
 export const stagingTableName = (table: string) => `_learnsync_stg_${table}`;
+/**
+ * Staging column marking the key of a row the full sync rejected: the MERGE neither updates nor
+ * deletes that key, so BigQuery keeps the row's last good version while the source still has it.
+ */
+const REJECTED_KEY = '_learnsync_rejected';
 
 const LINES_PER_CHUNK = 500;
 
-const cursorText = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-function laterCursor(a: unknown, b: unknown): unknown {
-  if (a === null || a === undefined) return b;
-  if (b === null || b === undefined) return a;
-  if (a instanceof Date && b instanceof Date) return a.getTime() >= b.getTime() ? a : b;
-  if (typeof a === 'number' && typeof b === 'number') return a >= b ? a : b;
-  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as bigint) >= BigInt(b as bigint) ? a : b;
-  return cursorText(a) >= cursorText(b) ? a : b;
+/** A rejected row's key as BigQuery holds it, or null when the key itself is what is wrong. */
+function keyValue(v: unknown, type: BigQueryType): unknown {
+  try {
+    return toBigQueryValue(v, type);
+  } catch {
+    return null;
+  }
 }
 
-/** Makes BigQuery's table match the source's columns as far as it can; returns the columns it has now. */
+function laterKey(a: unknown, b: unknown): unknown {
+  if (a === null || a === undefined) return b;
+  if (b === null || b === undefined) return a;
+  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as bigint) >= BigInt(b as bigint) ? a : b;
+  return Number(a) >= Number(b) ? a : b;
+}
+
+interface ReconciledSchema {
+  schema: TargetColumn[];
+  added: string[];
+  /** BigQuery columns removed because APP_DB_DROP_COLUMNS lists them now. */
+  dropped: string[];
+  /** Columns whose values were cleared because they became secret (or stopped being): refilled by a full read. */
+  reset: string[];
+  /** The table did not exist and was created now. */
+  created: boolean;
+}
+
+/**
+ * Makes BigQuery's table match the source's columns and the privacy settings as far as it can:
+ * creates it, adds new columns, drops columns APP_DB_DROP_COLUMNS lists now, and clears columns
+ * whose secret status changed since the last sync (nulled, or dropped and re-added when their type
+ * changes), so no clear-text value of a secret column stays there. Returns the columns it has now.
+ */
 async function reconcileSchema(
   ctx: TableSyncContext,
   spec: AppDbTable,
   desired: TargetColumn[],
-): Promise<{ schema: TargetColumn[]; added: string[] }> {
+  secretNow: ReadonlySet<string>,
+): Promise<ReconciledSchema> {
   const { target } = ctx;
   const name = qualifiedName(target, spec.name);
   if (!(await tableExists(target, spec.name))) {
@@ -95,10 +138,10 @@ async function reconcileSchema(
       .map((c) => `${quoteIdent(c.name)} ${c.type}${c.name === spec.key ? ' NOT NULL' : ''}`)
       .join(', ');
     await runQuery(target, `CREATE TABLE IF NOT EXISTS ${name} (${cols})`, undefined, `create ${spec.name}`);
-    return { schema: desired, added: [] };
+    return { schema: desired, added: [], dropped: [], reset: [], created: true };
   }
   // Verify what we believe against what BigQuery answers (metadata can miss ALTERed columns on the emulator).
-  const actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
+  let actual = (await readTableSchema(target, spec.name)) as TargetColumn[];
   const believed = ctx.tracking?.believed_schema;
   if (believed && compareSchemas(actual, believed).add.length + compareSchemas(believed, actual).add.length > 0) {
     ctx.logger?.warn(
@@ -106,6 +149,42 @@ async function reconcileSchema(
       "BigQuery schema differs from the one recorded in bq_sync_tracking; using BigQuery's",
     );
   }
+  const lower = (n: string) => n.toLowerCase();
+  const droppedNow = new Set((ctx.privacy.dropColumns[spec.name] ?? []).map(lower));
+  // Unknown (synced before this was recorded, or no tracking row): treat the secret columns as possibly clear.
+  const secretBefore = new Set((ctx.tracking?.secret_columns ?? []).map(lower));
+  const known = ctx.tracking?.secret_columns != null;
+  const secretLower = new Set([...secretNow].map(lower));
+  const dropped: string[] = [];
+  const reset: string[] = [];
+  for (const c of actual) {
+    const n = lower(c.name);
+    if (n === lower(spec.key)) continue;
+    if (droppedNow.has(n)) {
+      await runQuery(target, `ALTER TABLE ${name} DROP COLUMN ${quoteIdent(c.name)}`, undefined, `drop ${c.name}`);
+      dropped.push(c.name);
+      continue;
+    }
+    const isSecret = secretLower.has(n);
+    if (known ? isSecret === secretBefore.has(n) : !isSecret) continue;
+    const want = desired.find((d) => lower(d.name) === n);
+    if (want && want.type === c.type) {
+      await runQuery(
+        target,
+        `UPDATE ${name} SET ${quoteIdent(c.name)} = NULL WHERE TRUE`,
+        undefined,
+        `clear ${c.name}`,
+      );
+    } else {
+      await runQuery(target, `ALTER TABLE ${name} DROP COLUMN ${quoteIdent(c.name)}`, undefined, `drop ${c.name}`);
+    }
+    reset.push(c.name);
+  }
+  actual = actual.filter(
+    (c) =>
+      !dropped.includes(c.name) &&
+      !(reset.includes(c.name) && desired.find((d) => lower(d.name) === lower(c.name))?.type !== c.type),
+  );
   const changes = compareSchemas(actual, desired);
   if (changes.incompatible.length) throw incompatibleSchemaError(spec.name, changes);
   for (const c of changes.add) {
@@ -116,7 +195,43 @@ async function reconcileSchema(
       `add column ${spec.name}.${c.name}`,
     );
   }
-  return { schema: [...actual, ...changes.add], added: changes.add.map((c) => c.name) };
+  return {
+    schema: [...actual, ...changes.add],
+    added: changes.add.map((c) => c.name).filter((n) => !reset.includes(n)),
+    dropped,
+    reset,
+    created: false,
+  };
+}
+
+const countRows = async (ctx: TableSyncContext, table: string): Promise<number> =>
+  Number(
+    (
+      await runQuery<{ n: number }>(
+        ctx.target,
+        `SELECT COUNT(*) AS n FROM ${qualifiedName(ctx.target, table)}`,
+        undefined,
+        `rows of ${table}`,
+      )
+    ).rows[0]?.n ?? 0,
+  );
+
+/**
+ * Why the tracking's cursor no longer describes BigQuery, or null: the table had to be created
+ * although rows were synced (dropped, a dataset deleted, a fresh emulator), or it holds fewer rows
+ * than it held after the last sync. Either way the incremental would never refill it.
+ */
+async function targetLost(ctx: TableSyncContext, spec: AppDbTable, created: boolean): Promise<string | null> {
+  const t = ctx.tracking;
+  const synced = t?.last_synced_row_id != null || t?.last_cursor != null;
+  if (!synced) return null;
+  const table = `BigQuery table ${ctx.target.datasetId}.${spec.name}`;
+  if (created) return `${table} did not exist although bq_sync_tracking says rows were synced`;
+  if (t?.target_rows == null) return null;
+  const have = await countRows(ctx, spec.name);
+  return have < Number(t.target_rows)
+    ? `${table} holds ${have} rows but held ${t.target_rows} after the last sync`
+    : null;
 }
 
 /**
@@ -131,19 +246,25 @@ async function nothingNew(ctx: TableSyncContext, spec: AppDbTable, after: RowsAf
   return atOrAfter === Number(known) && (await ctx.source.count(spec.name, { ...after, inclusive: false })) === 0;
 }
 
-function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
-  if (ctx.syncMode === 'full') return undefined;
-  const t = ctx.tracking;
+/** Where an incremental read starts: ids above the last one, or cursor instants at or after the last one. */
+export function incrementalAfter(spec: AppDbTable, t: TrackingRow | undefined): RowsAfter | undefined {
   if (spec.mode === 'append')
     return t?.last_synced_row_id != null
       ? { column: spec.key, value: Number(t.last_synced_row_id), inclusive: false }
       : undefined;
   // >=: rows written in the same instant as the cursor after the last sync are not missed;
-  // MERGE makes the overlap harmless.
-  return t?.last_cursor != null ? { column: spec.cursorColumn, value: t.last_cursor, inclusive: true } : undefined;
+  // MERGE makes the overlap harmless. Compared as instants, never as text (instant.ts); a stored
+  // cursor that is no instant (written by an older version) reads everything again.
+  const at = instantMs(t?.last_cursor);
+  return at !== null ? { column: spec.cursorColumn, value: at, inclusive: true, instant: true } : undefined;
 }
 
-export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
+function rowsAfter(ctx: TableSyncContext, spec: AppDbTable): RowsAfter | undefined {
+  return ctx.syncMode === 'full' ? undefined : incrementalAfter(spec, ctx.tracking);
+}
+
+export async function syncTable(given: TableSyncContext, spec: AppDbTable): Promise<TableSyncOutcome> {
+  let ctx = given;
   const { target, source } = ctx;
   const sourceColumns = await source.columns(spec.name);
   if (sourceColumns.length === 0)
@@ -159,7 +280,20 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   const desired = privacy.columns;
 
   await ensureDataset(target);
-  const { schema, added } = await reconcileSchema(ctx, spec, desired);
+  const { schema, added, dropped, reset, created } = await reconcileSchema(ctx, spec, desired, privacy.secret);
+  const lost = await targetLost(ctx, spec, created);
+  if (lost && ctx.syncMode !== 'full') {
+    ctx.logger?.warn({ table: spec.name, reason: lost }, 'cursor reset: reading the whole table into BigQuery again');
+    ctx = { ...ctx, syncMode: 'full' };
+  }
+  if (reset.length && ctx.syncMode !== 'full') {
+    // Cleared columns are refilled (hashed, or in clear when no longer secret) by reading every row.
+    ctx.logger?.warn(
+      { table: spec.name, columns: reset },
+      'secret columns changed since the last sync: their BigQuery values were cleared; reading the whole table',
+    );
+    ctx = { ...ctx, syncMode: 'full' };
+  }
 
   const after = rowsAfter(ctx, spec);
   const outcome: TableSyncOutcome = {
@@ -176,6 +310,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
     lastCursorRows: ctx.tracking?.last_cursor_rows != null ? Number(ctx.tracking.last_cursor_rows) : null,
     schema,
     columnsAdded: added,
+    columnsDropped: dropped,
+    columnsReset: reset,
+    secretColumns: [...privacy.secret],
+    targetRows: ctx.tracking?.target_rows != null ? Number(ctx.tracking.target_rows) : null,
+    reset: lost ? `cursor reset: ${lost}` : null,
     loadMs: 0,
     applyMs: 0,
   };
@@ -183,10 +322,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
 
   const staging = stagingTableName(spec.name);
   let maxKey: unknown = null;
-  let maxCursor: unknown = null;
+  let maxCursor: number | null = null;
   let rowsAtMaxCursor = 0;
   let written = 0;
   const columns = desired.map((c) => c.name);
+  const keyType = desired.find((c) => c.name === spec.key)?.type ?? 'INT64';
   const hashKey = ctx.privacy.hashKey;
   async function* ndjson(): AsyncIterable<string> {
     let chunk: string[] = [];
@@ -194,24 +334,43 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
       columns,
       after,
       orderBy: spec.mode === 'append' || ctx.syncMode === 'full' ? spec.key : spec.cursorColumn,
+      key: spec.key,
     })) {
       outcome.read++;
-      maxKey = laterCursor(maxKey, row[spec.key]);
-      const c = row[spec.cursorColumn];
-      if (c !== null && c !== undefined) {
-        if (maxCursor !== null && cursorText(c) === cursorText(maxCursor)) rowsAtMaxCursor++;
-        else if (laterCursor(maxCursor, c) === c) [maxCursor, rowsAtMaxCursor] = [c, 1];
+      maxKey = laterKey(maxKey, row[spec.key]);
+      const cursorAt = instantMs(row[spec.cursorColumn]);
+      if (cursorAt !== null) {
+        if (cursorAt === maxCursor) rowsAtMaxCursor++;
+        else if (maxCursor === null || cursorAt > maxCursor) [maxCursor, rowsAtMaxCursor] = [cursorAt, 1];
       }
       const out: Record<string, unknown> = {};
+      let column: string | null = null;
       try {
         for (const c of desired) {
+          column = c.name;
           const v = row[c.name];
           out[c.name] = privacy.secret.has(c.name) ? keyedHash(hashKey, v) : toBigQueryValue(v, c.type);
         }
+        column = spec.key;
         if (out[spec.key] === null) throw new Error(`${spec.key} is null`);
       } catch (err) {
         outcome.rejected++;
-        outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${(err as Error).message}`;
+        const reason = `${column}: ${(err as Error).message}`;
+        outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${reason}`;
+        await ctx.rejects?.add({
+          key: row[spec.key] ?? null,
+          cursorMs: spec.mode === 'merge' ? cursorAt : null,
+          column,
+          reason,
+          value: column === null ? null : row[column],
+          // As it would have left: secret columns hashed (dropped ones were never read).
+          row: Object.fromEntries(columns.map((n) => [n, privacy.secret.has(n) ? keyedHash(hashKey, row[n]) : row[n]])),
+        });
+        const key = ctx.syncMode === 'full' ? keyValue(row[spec.key], keyType) : null;
+        if (key !== null) {
+          written++;
+          chunk.push(JSON.stringify({ [spec.key]: key, [REJECTED_KEY]: true }));
+        }
         continue;
       }
       written++;
@@ -223,13 +382,19 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
       }
     }
     if (chunk.length) yield chunk.join('\n') + '\n';
+    await ctx.rejects?.flush();
   }
 
+  await ctx.rejects?.beginWindow(after);
   const startedLoad = Date.now();
   try {
     // A staging table left by a worker that died mid-sync goes first (its columns may be out of date).
     await dropTable(target, staging);
-    const load = await loadNdjson(target, staging, ndjson(), { schema: desired, writeDisposition: 'WRITE_TRUNCATE' });
+    const stagingSchema = ctx.syncMode === 'full' ? [...desired, { name: REJECTED_KEY, type: 'BOOL' }] : desired;
+    const load = await loadNdjson(target, staging, ndjson(), {
+      schema: stagingSchema,
+      writeDisposition: 'WRITE_TRUNCATE',
+    });
     if (load.outputRows !== written) {
       throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${spec.name} but ${written} were sent`);
     }
@@ -238,6 +403,7 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
     const startedApply = Date.now();
     await applyStaged(ctx, spec, staging, desired, outcome);
     outcome.applyMs = Date.now() - startedApply;
+    outcome.targetRows = await countRows(ctx, spec.name);
   } finally {
     await dropTable(target, staging).catch((err: unknown) =>
       ctx.logger?.warn(
@@ -250,8 +416,11 @@ export async function syncTable(ctx: TableSyncContext, spec: AppDbTable): Promis
   if (maxKey !== null && (ctx.syncMode === 'full' || spec.mode === 'append')) outcome.lastRowId = Number(maxKey);
   if (maxCursor !== null && spec.mode === 'merge') {
     // Every row >= the previous cursor was read, so the rows counted at the maximum are all of them.
-    outcome.lastCursor = cursorText(ctx.syncMode === 'full' ? maxCursor : laterCursor(outcome.lastCursor, maxCursor));
-    outcome.lastCursorRows = outcome.lastCursor === cursorText(maxCursor) ? rowsAtMaxCursor : outcome.lastCursorRows;
+    // A full sync read every row: its maximum is the cursor, whatever was stored (that repairs it).
+    const previous = instantMs(outcome.lastCursor);
+    const next = ctx.syncMode === 'full' || previous === null ? maxCursor : Math.max(previous, maxCursor);
+    outcome.lastCursor = instantText(next);
+    outcome.lastCursorRows = next === maxCursor ? rowsAtMaxCursor : outcome.lastCursorRows;
   }
   return outcome;
 }
@@ -292,11 +461,13 @@ async function applyStaged(
     outcome.deleted = Number(d.rows[0]?.n ?? 0);
   }
   const updates = cols.filter((c) => c !== key).map((c) => `${c} = S.${c}`);
+  // A full sync's staging also holds the keys of rejected rows: matched, so never deleted, and left as they are.
+  const good = full ? ` AND S.${quoteIdent(REJECTED_KEY)} IS NULL` : '';
   const r = await runQuery(
     target,
     `MERGE ${T} T USING ${S} S ON T.${key} = S.${key}
-     ${updates.length ? `WHEN MATCHED THEN UPDATE SET ${updates.join(', ')}` : ''}
-     WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `S.${c}`).join(', ')})
+     ${updates.length ? `WHEN MATCHED${good} THEN UPDATE SET ${updates.join(', ')}` : ''}
+     WHEN NOT MATCHED${good} THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `S.${c}`).join(', ')})
      ${full ? 'WHEN NOT MATCHED BY SOURCE THEN DELETE' : ''}`,
     undefined,
     `merge ${spec.name}`,

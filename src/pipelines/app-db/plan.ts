@@ -4,6 +4,8 @@ import type { SourceReader } from '../../connectors/app-db/source.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { APP_DB_TABLES } from './definition.js';
 import { readAllTracking } from './tracking.js';
+import { incrementalAfter } from './bigquery-sync.js';
+import { instantText } from '../../connectors/app-db/instant.js';
 
 export interface AppDbPlanRow {
   table: string;
@@ -17,14 +19,8 @@ export async function planAppDbIncremental(pool: Pool, source: SourceReader, dat
   const out: AppDbPlanRow[] = [];
   for (const t of APP_DB_TABLES) {
     const r = tracking.get(t.name);
-    const after =
-      t.mode === 'append'
-        ? r?.last_synced_row_id != null
-          ? { column: t.key, value: Number(r.last_synced_row_id), inclusive: false }
-          : undefined
-        : r?.last_cursor != null
-          ? { column: t.cursorColumn, value: r.last_cursor, inclusive: true }
-          : undefined;
+    const after = incrementalAfter(t, r);
+    const shown = after?.instant ? instantText(Number(after.value)) : after?.value;
     let rows = (await source.columns(t.name)).length === 0 ? 0 : await source.count(t.name, after);
     // As the sync decides: rows at exactly the cursor that were already synced move nothing.
     if (after?.inclusive && r?.last_cursor_rows != null && rows === Number(r.last_cursor_rows)) {
@@ -33,7 +29,7 @@ export async function planAppDbIncremental(pool: Pool, source: SourceReader, dat
     out.push({
       table: t.name,
       mode: t.mode,
-      after: after ? `${after.column} ${after.inclusive ? '>=' : '>'} ${after.value}` : 'everything (never synced)',
+      after: after ? `${after.column} ${after.inclusive ? '>=' : '>'} ${shown}` : 'everything (never synced)',
       rows,
     });
   }

@@ -3,6 +3,7 @@
 // guesses against it — and dropped columns (APP_DB_DROP_COLUMNS) do not leave at all.
 import { createHmac } from 'node:crypto';
 import type { TargetColumn } from './schema-mapping.js';
+import { InvalidUtf8 } from '../../connectors/app-db/source.js';
 
 export interface PrivacyRules {
   hashKey: string;
@@ -12,7 +13,7 @@ export interface PrivacyRules {
 
 export function keyedHash(hashKey: string, value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  const text = Buffer.isBuffer(value) ? value : String(value);
+  const text = Buffer.isBuffer(value) ? value : value instanceof InvalidUtf8 ? value.bytes : String(value);
   return createHmac('sha256', hashKey).update(text).digest('hex');
 }
 

@@ -14,6 +14,7 @@ import {
 } from '../../connectors/bigquery/client.js';
 import { ValidationError } from '../../errors.js';
 import { sourceColumnsToTarget, toBigQueryValue } from './schema-mapping.js';
+import type { RejectSink } from './rejects.js';
 
 export interface PublishOutcome {
   table: string;
@@ -30,6 +31,7 @@ export async function publishTable(
   table: string,
   destination: string,
   onProgress?: (rows: number) => void,
+  rejects?: RejectSink,
 ): Promise<PublishOutcome> {
   const sourceColumns = await source.columns(table);
   if (sourceColumns.length === 0)
@@ -42,11 +44,17 @@ export async function publishTable(
     for await (const row of source.rows(table, { columns: columns.map((c) => c.name), orderBy: columns[0]!.name })) {
       out.read++;
       const o: Record<string, unknown> = {};
+      let column: string | null = null;
       try {
-        for (const c of columns) o[c.name] = toBigQueryValue(row[c.name], c.type);
+        for (const c of columns) {
+          column = c.name;
+          o[c.name] = toBigQueryValue(row[c.name], c.type);
+        }
       } catch (err) {
         out.rejected++;
-        out.rejectReason ??= (err as Error).message;
+        const reason = `${column}: ${(err as Error).message}`;
+        out.rejectReason ??= reason;
+        await rejects?.add({ key: null, cursorMs: null, column, reason, value: column && row[column], row });
         continue;
       }
       written++;
@@ -58,8 +66,11 @@ export async function publishTable(
       }
     }
     if (chunk.length) yield chunk.join('\n') + '\n';
+    await rejects?.flush();
   }
   await ensureDataset(target);
+  // The whole table is read again: its earlier rejects are replaced.
+  await rejects?.beginWindow(undefined);
   const staging = `_learnsync_pub_${destination}`;
   try {
     await dropTable(target, staging);

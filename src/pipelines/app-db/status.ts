@@ -17,6 +17,9 @@ export interface AppDbTableStatus {
   columns: number | null;
   lastError: string | null;
   lastErrorAt: string | null;
+  /** The last time the cursor was reset because BigQuery lost the table or rows, and why. */
+  lastReset: string | null;
+  lastResetAt: string | null;
 }
 
 export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppDbTableStatus[]> {
@@ -41,6 +44,8 @@ export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppD
       columns: r?.believed_schema?.length ?? null,
       lastError: r?.last_error ?? null,
       lastErrorAt: r?.last_error_at?.toISOString() ?? null,
+      lastReset: r?.last_reset ?? null,
+      lastResetAt: r?.last_reset_at?.toISOString() ?? null,
     };
   });
 }
@@ -57,7 +62,7 @@ export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
     'deleted',
     'rejected',
     'cursor / last id',
-    'error',
+    'error / last reset',
   ];
   const body = rows.map((r) => [
     r.table,
@@ -69,7 +74,7 @@ export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
     String(r.rows.deleted),
     String(r.rows.rejected),
     r.mode === 'append' ? String(r.lastRowId ?? '—') : (r.cursor ?? '—'),
-    r.lastError ? r.lastError.slice(0, 60) : '',
+    r.lastError ? r.lastError.slice(0, 60) : r.lastReset ? `${r.lastReset.slice(0, 60)}` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>

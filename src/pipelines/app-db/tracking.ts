@@ -29,7 +29,17 @@ export interface TrackingRow {
   last_error: string | null;
   last_error_at: Date | null;
   last_workflow_id: string | null;
+  /** Columns that left as keyed hashes on the last sync; null before migration 066. */
+  secret_columns: string[] | null;
+  /** Rows BigQuery held after the last sync; null before migration 067. */
+  target_rows: string | null;
+  last_reset: string | null;
+  last_reset_at: Date | null;
 }
+
+/** The tracking rows' dataset column: `project.dataset`, so two projects' datasets of one name never share cursors. */
+export const trackingDataset = (bq: { projectId: string; datasetId: string }): string =>
+  `${bq.projectId}.${bq.datasetId}`;
 
 export async function readTracking(db: Db, dataset: string, table: string): Promise<TrackingRow | undefined> {
   const { rows } = await db.query<TrackingRow>(
@@ -64,6 +74,10 @@ export interface SyncRecord {
   rejectReason: string | null;
   columnsAdded: string[];
   workflowId: string | null;
+  secretColumns: string[];
+  targetRows: number | null;
+  /** Why this sync reset the table's cursor, or null. */
+  reset: string | null;
 }
 
 export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
@@ -72,9 +86,10 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
       last_sync_at, last_sync_mode,
         last_full_sync_at, last_rows_read, last_rows_appended, last_rows_merged, last_rows_deleted,
           last_rows_rejected, last_reject_reason,
-        last_columns_added, last_error, last_error_at, last_workflow_id, last_cursor_rows, updated_at)
+        last_columns_added, last_error, last_error_at, last_workflow_id, last_cursor_rows, secret_columns,
+        target_rows, last_reset, last_reset_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, now(), $7, CASE WHEN $7 = 'full' THEN now() END, $8, $9, $10, $11, $12, $13,
-       $14, NULL, NULL, $15, $16, now())
+       $14, NULL, NULL, $15, $16, $17, $18, $19, CASE WHEN $19::text IS NOT NULL THEN now() END, now())
      ON CONFLICT (dataset, table_name) DO UPDATE SET
         mode = EXCLUDED.mode, last_synced_row_id = EXCLUDED.last_synced_row_id, last_cursor = EXCLUDED.last_cursor,
         believed_schema = EXCLUDED.believed_schema, last_sync_at = now(), last_sync_mode = EXCLUDED.last_sync_mode,
@@ -84,7 +99,10 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
         last_rows_deleted = EXCLUDED.last_rows_deleted, last_rows_rejected = EXCLUDED.last_rows_rejected,
         last_reject_reason = EXCLUDED.last_reject_reason, last_columns_added = EXCLUDED.last_columns_added,
         last_error = NULL, last_error_at = NULL, last_workflow_id = EXCLUDED.last_workflow_id,
-        last_cursor_rows = EXCLUDED.last_cursor_rows, updated_at = now()`,
+        last_cursor_rows = EXCLUDED.last_cursor_rows, secret_columns = EXCLUDED.secret_columns,
+        target_rows = EXCLUDED.target_rows,
+        last_reset = COALESCE(EXCLUDED.last_reset, bq_sync_tracking.last_reset),
+        last_reset_at = COALESCE(EXCLUDED.last_reset_at, bq_sync_tracking.last_reset_at), updated_at = now()`,
     [
       r.dataset,
       r.table,
@@ -102,6 +120,9 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
       r.columnsAdded.join(',') || null,
       r.workflowId,
       r.lastCursorRows,
+      r.secretColumns,
+      r.targetRows,
+      r.reset,
     ],
   );
 }

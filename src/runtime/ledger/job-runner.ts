@@ -17,6 +17,7 @@ import {
   ownCommittedResult,
   skipIfDone,
   confirmCommitted,
+  tagTransactionWithRun,
 } from './ledger-rows.js';
 import { redactError } from '../../secrets.js';
 
@@ -30,6 +31,7 @@ export async function runLedgeredJob(
   let runId: string | undefined;
   try {
     await client.query('BEGIN');
+    await tagTransactionWithRun(client);
     // One run of a job per target at a time; a previous attempt's lock died with its connection.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${spec.jobName}|${spec.targetDate ?? ''}`]);
     const committed = await ownCommittedResult(client, spec);

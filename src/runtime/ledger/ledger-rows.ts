@@ -27,6 +27,15 @@ function attemptIds(): [string | null, string | null, number | null, string] {
 }
 
 /**
+ * Tags the job's transaction with its workflow id: etl_rejects rows written in it take the id as
+ * their default (migration 065), so a run's rejects can be listed whichever family wrote them.
+ */
+export async function tagTransactionWithRun(db: Db): Promise<void> {
+  const workflowId = activityContext()?.info?.workflowExecution?.workflowId;
+  if (workflowId) await db.query(`SELECT set_config('learnsync.workflow_id', $1, true)`, [workflowId]);
+}
+
+/**
  * The result this workflow run's node already committed, when an earlier attempt of the same
  * activity committed its SUCCESS but its completion never reached Temporal (the worker died after
  * COMMIT, or the server was down). Outside a workflow (run-job, tests) there is no such attempt.

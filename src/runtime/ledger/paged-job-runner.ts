@@ -13,6 +13,7 @@ import {
   ownCommittedResult,
   skipIfDone,
   confirmCommitted,
+  tagTransactionWithRun,
 } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
 import type { JobCounts, JobSpec } from './job-types.js';
@@ -53,6 +54,7 @@ export async function runPagedLedgeredJob(
   });
   const tx = async <T>(fn: () => Promise<T>): Promise<T> => {
     await client.query('BEGIN');
+    await tagTransactionWithRun(client);
     inTx = true;
     const result = await fn();
     await client.query('COMMIT');

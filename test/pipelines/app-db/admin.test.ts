@@ -15,6 +15,8 @@ import { readAppDbStatus } from '../../../src/pipelines/app-db/status.js';
 import { APP_DB_TABLES } from '../../../src/pipelines/app-db/definition.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { createTimeSkippingEnv } from '../../support/temporal.js';
+import { loadConfig } from '../../../src/config.js';
+import { appDbAdminPlugin } from '../../../src/server/app-db-admin.js';
 
 const TOKEN = 'test-admin-token-7f3a9c';
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
@@ -190,5 +192,29 @@ describe('app-db admin API', () => {
     });
     expect(body.tables.find((t) => t.table === 'users')).toMatchObject({ lastRowId: null });
     expect(body.runs.manual.status).toBe('RUNNING');
+  });
+
+  it('as mounted by serve, finds the tracking rows under project.dataset', async () => {
+    await db.warehouse.query(
+      `INSERT INTO bq_sync_tracking (dataset, table_name, mode, last_synced_row_id, last_sync_at)
+        VALUES ('learnsync-admin.app_db', 'chat_history', 'append', 42, now())`,
+    );
+    const config = loadConfig({ BIGQUERY_PROJECT: 'learnsync-admin', BIGQUERY_DATASET: 'app_db', LOG_LEVEL: 'silent' });
+    const mounted = appDbAdminPlugin({ config, warehouse: db.warehouse, temporal: async () => env.client });
+    const served = Fastify({ logger: false });
+    await served.register(mounted.plugin, { preHandler: async () => {} });
+    await served.ready();
+    try {
+      const r = await served.inject({ method: 'GET', url: '/admin/bigquery/sync/status' });
+      expect(r.statusCode).toBe(200);
+      const tables = (r.json() as { tables: Array<{ table: string; lastRowId: number | null; lastSyncAt: string }> })
+        .tables;
+      expect(tables.find((t) => t.table === 'chat_history')).toMatchObject({
+        lastRowId: 42,
+        lastSyncAt: expect.any(String),
+      });
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -17,6 +17,10 @@ import { SCHEDULES } from '../../../src/pipelines/schedules.js';
 import type { PipelineProgress } from '../../../src/pipelines/types.js';
 import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
 import { runPipeline } from '../../../src/workflows/run-dag.js';
+import { activityInterceptors } from '../../../src/runtime/activity-interceptor.js';
+import { createErrorReporter, type ErrorReporter } from '../../../src/runtime/error-reporting.js';
+import { guardActivities } from '../../../src/runtime/activity-guard.js';
+import { withRedactedFailures } from '../../../src/runtime/redact-failures.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
 import {
@@ -80,6 +84,14 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
   let emulator: BigQueryEmulatorHandle;
   let bugsnag: Awaited<ReturnType<typeof fakeBugsnag>>;
   let f: AppDbFixture;
+  let workerReporter: ErrorReporter;
+  // One outage on the way to BigQuery (a connection reset before the MERGE) for the table named here.
+  let outageTable: string | undefined;
+  const outageAt = async (table: string) => {
+    if (table !== outageTable) return;
+    outageTable = undefined;
+    throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  };
 
   beforeAll(async () => {
     [env, db, emulator, bugsnag] = await Promise.all([
@@ -92,6 +104,8 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       BUGSNAG_API_KEY: '0123456789abcdef0123456789abcdef',
       BUGSNAG_NOTIFY_URL: bugsnag.url,
     });
+    // As the worker wires it: the activity interceptor reports failed activities too.
+    workerReporter = createErrorReporter(f.config, quietLogger, 'worker');
   });
   afterAll(async () => {
     f?.close();
@@ -104,12 +118,18 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       taskQueue,
       // As in the worker: fewer activity slots than warehouse connections (each ledgered job holds one).
       maxConcurrentActivityTaskExecutions: 4,
-      activities: createAppDbActivities({
-        warehouse: db.warehouse,
-        logger: quietLogger,
-        config: f.config,
-        appDb: f.deps,
-      }),
+      interceptors: { activity: [activityInterceptors(workerReporter)] },
+      // Wrapped as the worker wraps them: the retry guard turns an outage into a new failure object.
+      activities: withRedactedFailures(
+        guardActivities(
+          createAppDbActivities({
+            warehouse: db.warehouse,
+            logger: quietLogger,
+            config: f.config,
+            appDb: { ...f.deps, beforeApply: outageAt },
+          }),
+        ),
+      ),
       ...bundledWorkerOptions(),
     });
     return worker.runUntil(
@@ -138,6 +158,7 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
     });
 
     f.app().exec('ALTER TABLE code_drafts RENAME TO code_drafts_archive');
+    outageTable = 'courses';
     const result = await run(appDbIncremental, 'app-db-pipeline-1');
     expect(result).toBeInstanceOf(WorkflowFailedError);
     const progress = ((result as WorkflowFailedError).cause as Error & { details?: unknown[] })
@@ -159,9 +180,17 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       { job_name: 'app_db_users', rows_inserted: 0, rows_updated: expect.any(Number) },
     ]);
 
-    expect(bugsnag.reports.length).toBeGreaterThanOrEqual(1);
-    const event = bugsnag.reports[0]!.events[0]!;
-    expect(bugsnag.reports[0]!.apiKey).toBe('0123456789abcdef0123456789abcdef');
+    // Once, not twice: the table's report (with its context) and not the interceptor's again.
+    await workerReporter.flush();
+    const events = bugsnag.reports.flatMap((r) => r.events);
+    // Every event names its table in its context ("app-db <table>", or the interceptor's "<pipeline> / <node>").
+    const about = (table: string) => events.filter((e) => e.context.includes(table));
+    expect(about('code_drafts')).toHaveLength(1);
+    // The outage's attempt too, although the retry guard wrapped it in a new failure; its retry succeeded.
+    expect(about('courses')).toHaveLength(1);
+    expect(outageTable).toBeUndefined();
+    const event = about('code_drafts')[0]!;
+    expect(bugsnag.reports.every((r) => r.apiKey === '0123456789abcdef0123456789abcdef')).toBe(true);
     expect(event.context).toBe('app-db code_drafts');
     expect(event.exceptions[0]).toMatchObject({ errorClass: 'ValidationError' });
     expect(event.metaData.sync).toMatchObject({

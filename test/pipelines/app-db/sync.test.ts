@@ -48,7 +48,7 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
         'users') ORDER BY 1`,
     );
     expect(rows[0]).toMatchObject({ table_name: 'chat_history', last_synced_row_id: '2000' });
-    expect(rows[1].last_cursor).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(rows[1].last_cursor).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
 
   it('API keys leave only as HMAC-SHA256 under the configured key', async () => {
@@ -212,7 +212,7 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
       .run();
     const r = await f.sync('chat_history');
     expect(r).toMatchObject({ rows: 2, inserted: 1, rejected: 1 });
-    expect(String(r.detail?.firstReject)).toMatch(/id=2052: not a timestamp: "last tuesday"/);
+    expect(String(r.detail?.firstReject)).toMatch(/id=2052: created_at: not a timestamp: "last tuesday"/);
     expect(await bqRows(f.target, 'SELECT id FROM $DS.chat_history WHERE id > 2050 ORDER BY id')).toEqual([
       { id: 2051 },
     ]);
