@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../connectors/postgres.js';
 import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
+import { quickProgress, retryingNodes, type RetryingNode } from '../schedules/retrying.js';
 import { PIPELINE_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
 import { statusSectionKey, STATUS_SECTIONS } from './status-sections.js';
 
@@ -42,6 +43,8 @@ export interface RunningWorkflow {
   pipeline: string | null;
   targetDate: string | null;
   startedAt: string;
+  /** Nodes retrying after a failure (a backfill's: those of its running dates), read from Temporal. */
+  retrying: RetryingNode[];
 }
 
 export interface StatusReport {
@@ -171,9 +174,12 @@ export async function dailyJobSuccessRate(pool: Pool): Promise<DailyRate[]> {
 async function runningWorkflows(client: Client) {
   const top: RunningWorkflow[] = [];
   let children = 0;
+  const childrenOf = new Map<string, string[]>();
   for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
     if (wf.parentExecution) {
       children++;
+      const parent = wf.parentExecution.workflowId ?? '';
+      childrenOf.set(parent, [...(childrenOf.get(parent) ?? []), wf.workflowId]);
       continue;
     }
     if (top.length < 50) {
@@ -183,9 +189,20 @@ async function runningWorkflows(client: Client) {
         pipeline: wf.typedSearchAttributes.get(PIPELINE_KEY) ?? null,
         targetDate: wf.typedSearchAttributes.get(TARGET_DATE_KEY) ?? null,
         startedAt: wf.startTime.toISOString(),
+        retrying: [],
       });
     }
   }
+  // What each run is retrying: its own pending activities, or those of its running children.
+  await Promise.all(
+    top.map(async (w) => {
+      const ids = [w.workflowId, ...(childrenOf.get(w.workflowId) ?? []).slice(0, 20)];
+      const lists = await Promise.all(
+        ids.map(async (id) => retryingNodes(client, id, await quickProgress(client, id, 2000)).catch(() => [])),
+      );
+      w.retrying = lists.flat();
+    }),
+  );
   return { top, children };
 }
 

@@ -6,6 +6,7 @@ import { redactSecrets } from '../../secrets.js';
 import { buildStatusReport, type StatusReport } from '../status-report.js';
 import { statusSectionKey, STATUS_SECTIONS } from '../status-sections.js';
 import { positiveInt } from '../args.js';
+import { retryingText } from '../../schedules/retrying.js';
 import { fmtInt, fmtMs } from '../watch-run.js';
 import type { CliCommand, CliContext } from '../types.js';
 
@@ -65,6 +66,10 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
         `  ${w.workflowId}  ${w.pipeline ?? w.type}${w.targetDate ? ` ${w.targetDate}` : ''}  ` +
           `since ${w.startedAt.slice(0, 19).replace('T', ' ')}`,
       );
+      for (const x of w.retrying) {
+        const child = x.workflowId === w.workflowId ? '' : `${x.workflowId.slice(w.workflowId.length + 1)} `;
+        ctx.print(highlight(`    ⟳ ${child}${retryingText(x)}`));
+      }
     }
     if (r.runningBackfillChildren) ctx.print(`  (+ ${r.runningBackfillChildren} running dates of backfills)`);
     ctx.print();

@@ -7,6 +7,7 @@ import { checkBackfillRequest, checkRunRequest, startBackfill, startPipelineRun 
 import { workflowUrl } from '../../cli/watch-run.js';
 import type { ServerDeps } from '../deps.js';
 import { pipelineSummaries } from '../queries.js';
+import { retryingByPipeline, type RetryingNode } from '../../schedules/retrying.js';
 
 export const PIPELINE_NAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,99}$' } as const;
 const DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
@@ -22,6 +23,11 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
     },
     async () => {
       const summaries = await pipelineSummaries(deps.warehouse);
+      // Temporal down: the ledger's view is still served; `retrying` is then null (unknown), not [].
+      const retrying = await deps
+        .temporal()
+        .then(retryingByPipeline)
+        .catch(() => undefined);
       return {
         pipelines: listPipelines().map((p) => {
           const s = summaries.get(p.name);
@@ -47,6 +53,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
               : null,
             successRate7d: s && s.runs_7d ? s.succeeded_7d / s.runs_7d : null,
             jobRuns7d: { succeeded: s?.succeeded_7d ?? 0, failed: s?.failed_7d ?? 0 },
+            retrying: retrying ? (retrying.get(p.name) ?? ([] as RetryingNode[])) : null,
           };
         }),
       };

@@ -1,7 +1,13 @@
 // GET /api/runs (runs and backfills from Temporal's visibility, with rows from the ledger) and
 // GET /api/runs/:workflowId (one run: its DAG with node states from the workflow's `progress`
 // query, or a backfill's progress, plus the ledger rows it wrote).
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { retryingFromDescribe, retryingInBackfill } from '../../schedules/retrying.js';
 import type { FastifyInstance } from 'fastify';
 import { workflowUrl } from '../../cli/watch-run.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';
@@ -129,7 +135,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
     async (req) => {
       const client = await deps.temporal();
       const handle = client.workflow.getHandle(req.params.workflowId);
-      let info: Omit<WorkflowExecutionInfo, 'raw'>;
+      let info: WorkflowExecutionDescription;
       try {
         info = await handle.describe();
       } catch (err) {
@@ -143,9 +149,12 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       const jobs = await jobRunsOf(deps.warehouse, info.workflowId);
       if (info.type === 'backfillPipeline') {
         const progress = await quickQuery(client, () => handle.query<BackfillProgress>('progress'));
-        return { ...summary, backfill: progress ?? null, jobs };
+        const retrying = progress ? await retryingInBackfill(client, info.workflowId, progress.running) : [];
+        return { ...summary, backfill: progress ?? null, retrying, jobs };
       }
       const progress = await quickQuery(client, () => handle.query<PipelineProgress>('progress'));
+      // Nodes retrying after a failure: last failure, attempt, next retry, give-up time.
+      const retrying = info.status.name === 'RUNNING' ? retryingFromDescribe(info.workflowId, info.raw, progress) : [];
       const def = getPipeline(progress?.pipeline ?? String(summary.pipeline));
       const deps_ = new Map(def?.nodes.map((n) => [n.id, n.dependsOn ?? []]));
       return {
@@ -155,9 +164,14 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
         dag: progress
           ? {
               status: progress.status,
-              nodes: progress.nodes.map((n) => ({ ...n, dependsOn: deps_.get(n.id) ?? [] })),
+              nodes: progress.nodes.map((n) => ({
+                ...n,
+                dependsOn: deps_.get(n.id) ?? [],
+                retrying: retrying.find((r) => r.nodeId === n.id) ?? null,
+              })),
             }
           : null,
+        retrying,
         jobs,
       };
     },
