@@ -47,6 +47,15 @@ function failureText(p: Pending): { message: string; type: string } {
   return { message: redactSecrets(message), type };
 }
 
+/** The cause label of a recorded failure: the outage its message names; a connector's
+ * RetryableError is its source not answering (network) or answering with an error (source). */
+function causeOf(message: string, type: string): string {
+  const kind = outageKindOfMessage(message);
+  if (kind) return kind;
+  if (type === 'RetryableError') return /\bno answer\b/.test(message) ? 'network' : 'source';
+  return type;
+}
+
 /** Pending activities that have failed at least once, matched to the running nodes of `progress`:
  * same activity type, in scheduling order (activity ids grow as the workflow schedules). */
 export function retryingFromDescribe(
@@ -72,8 +81,7 @@ export function retryingFromDescribe(
     const { message, type } = failureText(p);
     const expires = ms(p.expirationTime);
     const scheduleToClose = ms(p.activityOptions?.scheduleToCloseTimeout as Stamp);
-    const since =
-      node?.startedAt ?? (expires !== undefined && scheduleToClose ? expires - scheduleToClose : undefined);
+    const since = node?.startedAt ?? (expires !== undefined && scheduleToClose ? expires - scheduleToClose : undefined);
     return {
       workflowId,
       nodeId: node?.id ?? null,
@@ -81,7 +89,7 @@ export function retryingFromDescribe(
       attempt: p.attempt ?? 1,
       maximumAttempts: p.maximumAttempts ? p.maximumAttempts : null,
       lastFailure: message,
-      cause: outageKindOfMessage(message) ?? type,
+      cause: causeOf(message, type),
       lastAttemptAt: iso(ms(p.lastAttemptCompleteTime)),
       nextRetryAt: iso(ms(p.nextAttemptScheduleTime)),
       givesUpAt: iso(expires),
