@@ -34,7 +34,9 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: ServerDeps): v
   });
   const retryingNodes = new Gauge({
     name: 'learnsync_retrying_nodes',
-    help: "Nodes of running runs retrying after a failure, by cause (database, network, source, timeout or the failure's type), from Temporal's pending activities",
+    help:
+      'Nodes of running runs retrying after a failure, by cause (database, network, source, timeout ' +
+      "or the failure's type), from Temporal's pending activities",
     labelNames: ['cause', 'pipeline'] as const,
     registers: [ledger],
   });
