@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../connectors/postgres.js';
 import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
-import { quickProgress, retryingNodes, type RetryingNode } from '../schedules/retrying.js';
+import { quickProgress, retryingNodes, type RetryingNode } from '../runtime/retrying.js';
 import { PIPELINE_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
 import { statusSectionKey, STATUS_SECTIONS } from './status-sections.js';
 

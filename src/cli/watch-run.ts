@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { NodeProgress, PipelineProgress } from '../pipelines/types.js';
-import { retryingFromDescribe, retryingText, type RetryingNode } from '../schedules/retrying.js';
+import { retryingFromDescribe, retryingText, type RetryingNode } from '../runtime/retrying.js';
 import type { PipelineRunResult } from '../workflows/run-dag.js';
 import { progressQuery, runPipeline } from '../workflows/run-dag.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../src/client.js';
 import { watchPipelineRun } from '../../src/cli/watch-run.js';
 import type { StatusReport } from '../../src/cli/status-report.js';
-import type { RetryingNode } from '../../src/schedules/retrying.js';
+import type { RetryingNode } from '../../src/runtime/retrying.js';
 import { freePort } from '../../src/stack/temporal-dev-server.js';
 import { runPipeline } from '../../src/workflows/run-dag.js';
 import { startServeStack, type ServeStack } from '../support/serve-stack.js';

@@ -7,7 +7,7 @@ import {
   checkBackfillRequest,
   startBackfill,
 } from '../../schedules/start-runs.js';
-import { retryingInBackfill, retryingText } from '../../schedules/retrying.js';
+import { retryingInBackfill, retryingText } from '../../runtime/retrying.js';
 import { backfillPipeline, backfillProgressQuery, type BackfillResult } from '../../workflows/backfill.js';
 import { learnsyncHint, temporalHint } from '../hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';

@@ -6,7 +6,7 @@ import { redactSecrets } from '../../secrets.js';
 import { buildStatusReport, type StatusReport } from '../status-report.js';
 import { statusSectionKey, STATUS_SECTIONS } from '../status-sections.js';
 import { positiveInt } from '../args.js';
-import { retryingText } from '../../schedules/retrying.js';
+import { retryingText } from '../../runtime/retrying.js';
 import { fmtInt, fmtMs } from '../watch-run.js';
 import type { CliCommand, CliContext } from '../types.js';
 

@@ -3,7 +3,7 @@
 // message — so a retry or a second evaluator never sends twice.
 import type { Pool } from '../../connectors/postgres.js';
 
-export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate';
+export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate' | 'retrying';
 
 export interface Finding {
   rule: AlertRule;

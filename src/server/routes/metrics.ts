@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { listAlerts } from '../../pipelines/alerts/store.js';
-import { retryingByPipeline } from '../../schedules/retrying.js';
+import { ALL_RULES } from '../../pipelines/alerts/rules.js';
+import { retryingByPipeline } from '../../runtime/retrying.js';
 import { bounded } from '../../runtime/metrics.js';
 import { METRICS_CONTENT_TYPE, metricsText } from '../../runtime/worker-metrics.js';
 import { standingRowDropAlerts } from '../../runtime/ledger/row-drop-alerts.js';
@@ -62,8 +63,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: ServerDeps): v
     rowDrops.reset();
     for (const d of drops) rowDrops.inc({ job: bounded('job', d.job_name) });
     openAlerts.reset();
-    for (const rule of ['overdue', 'failed_job', 'row_drop', 'quality_gate'])
-      openAlerts.set({ rule }, alerts.filter((a) => a.rule === rule).length);
+    for (const rule of ALL_RULES) openAlerts.set({ rule }, alerts.filter((a) => a.rule === rule).length);
   };
 
   app.get(

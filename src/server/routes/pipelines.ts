@@ -7,7 +7,7 @@ import { checkBackfillRequest, checkRunRequest, startBackfill, startPipelineRun 
 import { workflowUrl } from '../../cli/watch-run.js';
 import type { ServerDeps } from '../deps.js';
 import { pipelineSummaries } from '../queries.js';
-import { retryingByPipeline, type RetryingNode } from '../../schedules/retrying.js';
+import { retryingByPipeline, type RetryingNode } from '../../runtime/retrying.js';
 
 export const PIPELINE_NAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,99}$' } as const;
 const DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;

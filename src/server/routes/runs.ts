@@ -7,7 +7,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { retryingFromDescribe, retryingInBackfill } from '../../schedules/retrying.js';
+import { retryingFromDescribe, retryingInBackfill } from '../../runtime/retrying.js';
 import type { FastifyInstance } from 'fastify';
 import { workflowUrl } from '../../cli/watch-run.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';

@@ -6,7 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NodeProgress, PipelineProgress } from '../pipelines/types.js';
 import { outageKindOfMessage } from '../runtime/error-causes.js';
 import { redactSecrets } from '../secrets.js';
-import { PIPELINE_KEY } from '../workflows/search-attributes.js';
+import { PIPELINE_KEY } from '../search-attributes.js';
 
 export interface RetryingNode {
   workflowId: string;
