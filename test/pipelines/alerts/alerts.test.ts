@@ -156,7 +156,7 @@ describe('alert rules and webhooks', () => {
     expect((await listAlerts(db.warehouse, { openOnly: true })).length).toBe(0);
   });
 
-  it('a node retrying longer than ALERT_RETRYING_AFTER opens a retrying alert; it resolves when the retries stop', async () => {
+  it('a node retrying past ALERT_RETRYING_AFTER opens a retrying alert, resolved when retries stop', async () => {
     const now = new Date('2026-03-09T12:00:00Z');
     const node = (minutesAgo: number) => ({
       workflowId: 'learnsync-school-api-incremental-x',
