@@ -14,9 +14,14 @@ const MARK = { SUCCESS: '✓', FAILED: '✗', RUNNING: '▸', SKIPPED: '↷' } a
 
 function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => string): void {
   if (r.alerts) {
-    ctx.print(r.alerts.length ? highlight(`⚠ Alerts (${r.alerts.length})`) : 'Alerts: none');
+    ctx.print(r.alerts.length ? highlight(`⚠ Alerts (${r.alerts.length} open)`) : 'Alerts: none open');
     for (const a of r.alerts)
-      ctx.print(highlight(`  ⚠ ${a.job.padEnd(34)} ${(a.targetDate ?? 'undated').padEnd(10)}  ${a.alert}`));
+      ctx.print(
+        highlight(
+          `  ⚠ ${a.openedAt.slice(0, 16).replace('T', ' ')}  ${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ` +
+            a.message.slice(0, 160),
+        ),
+      );
     ctx.print();
   }
   if (r.recentRuns) {
@@ -53,7 +58,8 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
       const rate = d.successRatePercent === null ? '    -' : `${d.successRatePercent.toFixed(1).padStart(5)}%`;
       const line =
         `  ${d.date}  ${rate}  ${d.succeeded} of ${d.succeeded + d.failed} jobs succeeded, ` +
-        `${d.failed} failed, ${d.skipped} skipped`;
+        `${d.failed} failed, ${d.skipped} skipped` +
+        (d.failedAttempts ? `; ${d.failedAttempts} failed attempts retried (not in the rate)` : '');
       ctx.print(d.failed ? highlight(line) : line);
     }
     ctx.print();
