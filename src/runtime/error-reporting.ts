@@ -49,10 +49,14 @@ export function scrubber(secrets: string[]): (text: string) => string {
     // The project's one masking function first (registered secrets, URL passwords, credential parameters).
     let out = redactSecrets(text).replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
     for (const s of sorted) out = out.split(s).join('[redacted]');
-    return out.replace(
-      /\b(Bearer|token|apikey|api_key|password|secret)\b(\s*[=:]\s*|\s+)(?!\*\*\*)[^\s&"'@]+/gi,
-      '$1$2[redacted]',
-    );
+    // `name=value` is an assignment whatever the value; after `:` or a space only a value that looks
+    // like a credential (8+ characters with a digit or symbol) is one — "token: no answer" stays.
+    return out
+      .replace(/\b(Bearer|token|apikey|api_key|password|secret)\b(\s*=\s*)(?!\*\*\*)[^\s&"'@]+/gi, '$1$2[redacted]')
+      .replace(
+        /\b(Bearer|token|apikey|api_key|password|secret)\b(\s*:\s*|\s+)(?!\*\*\*)(?=[^\s&"'@]*[\d_\-.+/=~])[^\s&"'@]{8,}/gi,
+        '$1$2[redacted]',
+      );
   };
 }
 
