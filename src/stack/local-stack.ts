@@ -2,6 +2,7 @@
 // with its Web UI), Postgres (given or embedded) and, optionally, a worker in this process.
 // Only what this process started is stopped by stop(); a start that fails half-way stops what it
 // had started before it throws; supervise() restarts a dev server or Postgres that died.
+import { ConfigError } from '../errors.js';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -57,7 +58,14 @@ export async function startPostgres(
 
 export async function startTemporal(config: Config, logger: Logger): Promise<TemporalHandle> {
   if (config.temporal.address) {
-    await waitForTemporal(config.temporal.address, 10_000);
+    try {
+      await waitForTemporal(config.temporal.address, 10_000);
+    } catch (err) {
+      throw new ConfigError(
+        `cannot reach Temporal at TEMPORAL_ADDRESS=${config.temporal.address} (${(err as Error).message}): ` +
+          'start that server, or unset TEMPORAL_ADDRESS so that this command starts its own dev server',
+      );
+    }
     return { address: config.temporal.address, uiUrl: config.temporal.uiUrl, startedHere: false, stop: async () => {} };
   }
   return startTemporalDevServer({

@@ -137,7 +137,7 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
       const r = await cli('run', 'learning-sample', '--date', '2026-05-01');
       expect(r.code).toBe(2);
       expect(r.err).toMatch(
-        /^learnsync run: cannot reach Temporal at 127\.0\.0\.1:\d+: start the local stack with `npm run learnsync -- dev`/,
+        /^learnsync run: cannot reach Temporal at TEMPORAL_ADDRESS=127\.0\.0\.1:\d+: start that server, or unset TEMPORAL_ADDRESS/,
       );
       expect(r.err.split('\n')).toHaveLength(1);
     } finally {
@@ -340,7 +340,7 @@ describe('commands against a live stack', () => {
     try {
       const r = await cli('status');
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^learnsync status: cannot reach Temporal at 127\.0\.0\.1:\d+/);
+      expect(r.err).toMatch(/^learnsync status: cannot reach Temporal at TEMPORAL_ADDRESS=127\.0\.0\.1:\d+/);
       expect(r.err.split('\n')).toHaveLength(1);
       expect(r.out).toMatch(/Workflow runs/);
       expect(r.out).not.toMatch(/Running workflows/);
