@@ -22,12 +22,18 @@ const WORD: Record<string, string> = {
   CANCELLED: 'cancelled',
 };
 
-export function feedLine(wf: WorkflowExecutionInfo, uiUrl: string | undefined, namespace: string): string {
+/** `startedAt`: when the run began, if before this run id (a backfill that continued as new). */
+export function feedLine(
+  wf: WorkflowExecutionInfo,
+  uiUrl: string | undefined,
+  namespace: string,
+  startedAt: Date = wf.startTime,
+): string {
   const state = wf.status.name;
   const name = wf.typedSearchAttributes.get(PIPELINE_KEY) ?? wf.type;
   const pipeline = wf.type === 'backfillPipeline' ? `backfill of ${name}` : name;
   const date = wf.typedSearchAttributes.get(TARGET_DATE_KEY);
-  const took = wf.closeTime ? ` in ${Math.round((wf.closeTime.getTime() - wf.startTime.getTime()) / 1000)} s` : '';
+  const took = wf.closeTime ? ` in ${Math.round((wf.closeTime.getTime() - startedAt.getTime()) / 1000)} s` : '';
   const when = (wf.closeTime ?? wf.startTime).toISOString().slice(11, 19);
   const url = workflowUrl(uiUrl, namespace, wf.workflowId);
   const what = `${pipeline}${date ? ` ${date}` : ''} ${WORD[state] ?? state.toLowerCase()}${took}`;
@@ -41,19 +47,56 @@ export function startRunFeed(
 ): () => Promise<void> {
   const since = (opts.since ?? new Date()).toISOString();
   const seen = new Map<string, string>();
+  // A backfill continues as new under new run ids: one chain, keyed by its first run id, gets one
+  // start line and one end line timed from the first run's start.
+  const chainStart = new Map<string, Date>();
+  const announced = new Set<string>();
   let stopped = false;
   const poll = async () => {
     const query = `ExecutionStatus = "Running" OR CloseTime >= "${since}"`;
-    for await (const wf of client.workflow.list({ query })) {
+    const listed: WorkflowExecutionInfo[] = [];
+    for await (const wf of client.workflow.list({ query })) listed.push(wf);
+    const chainOf = (wf: WorkflowExecutionInfo) => wf.raw.firstRunId || wf.runId;
+    for (const wf of listed) {
+      const known = chainStart.get(chainOf(wf));
+      if (!known || wf.startTime < known) chainStart.set(chainOf(wf), wf.startTime);
+    }
+    for (const wf of listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime())) {
       const state = wf.status.name;
       if (seen.get(wf.runId) === state) continue;
       const first = !seen.has(wf.runId);
       seen.set(wf.runId, state);
-      if (first && state === 'RUNNING' && wf.startTime.toISOString() < since) continue; // already going before us
-      if (state === 'CONTINUED_AS_NEW') continue; // the same run goes on under a new run id
+      const chain = chainOf(wf);
+      const began = chainStart.get(chain) ?? wf.startTime;
+      // Going before us (its first run started earlier): neither it nor its continuations are new.
+      if (
+        first &&
+        state === 'RUNNING' &&
+        (began.toISOString() < since || chain !== wf.runId) &&
+        !announced.has(chain)
+      ) {
+        announced.add(chain);
+        continue;
+      }
+      if (state === 'CONTINUED_AS_NEW') {
+        if (chain === wf.runId && began.toISOString() >= since && !announced.has(chain) && !wf.parentExecution) {
+          announced.add(chain); // its first run came and went between two polls: announce the start now
+          opts.print(
+            feedLine(
+              { ...wf, status: { ...wf.status, name: 'RUNNING' }, closeTime: undefined },
+              opts.uiUrl,
+              opts.namespace,
+            ),
+          );
+        } else announced.add(chain);
+        continue;
+      }
       const failed = ['FAILED', 'TIMED_OUT'].includes(state);
       if (wf.parentExecution && !failed) continue;
-      if (first && state !== 'RUNNING' && wf.startTime.toISOString() >= since) {
+      if (state === 'RUNNING') {
+        if (announced.has(chain)) continue; // the same backfill, continued as new: already announced
+        announced.add(chain);
+      } else if (!announced.has(chain) && began.toISOString() >= since) {
         // started and finished between two polls: both lines
         opts.print(
           feedLine(
@@ -63,7 +106,7 @@ export function startRunFeed(
           ),
         );
       }
-      opts.print(feedLine(wf, opts.uiUrl, opts.namespace));
+      opts.print(feedLine(wf, opts.uiUrl, opts.namespace, began));
     }
   };
   const loop = (async () => {

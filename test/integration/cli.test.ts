@@ -324,7 +324,15 @@ describe('commands against a live stack', () => {
     expect(s.skippedRuns).toBe(1);
     expect(s.recentRuns.every((x: { state: string }) => x.state !== 'SKIPPED')).toBe(true);
     const today = s.dailySuccessRate[0];
-    expect(Object.keys(today).sort()).toEqual(['date', 'failed', 'jobs', 'skipped', 'succeeded', 'successRatePercent']);
+    expect(Object.keys(today).sort()).toEqual([
+      'date',
+      'failed',
+      'failedAttempts',
+      'jobs',
+      'skipped',
+      'succeeded',
+      'successRatePercent',
+    ]);
     expect(today.successRatePercent).toBe(100);
     expect(s.unreachable).toEqual({});
     const text = await cli('status');
