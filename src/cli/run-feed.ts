@@ -47,40 +47,30 @@ export function startRunFeed(
 ): () => Promise<void> {
   const since = (opts.since ?? new Date()).toISOString();
   const seen = new Map<string, string>();
-  // A backfill continues as new under new run ids: one chain, keyed by its first run id, gets one
-  // start line and one end line timed from the first run's start.
-  const chainStart = new Map<string, Date>();
-  const announced = new Set<string>();
+  // A backfill continues as new under new run ids: while a workflow id's chain is open (started or
+  // continued, not yet closed) a new run of it is the same backfill — one start line, one end line
+  // timed from the first run's start.
+  const open = new Map<string, Date>();
   let stopped = false;
   const poll = async () => {
     const query = `ExecutionStatus = "Running" OR CloseTime >= "${since}"`;
     const listed: WorkflowExecutionInfo[] = [];
     for await (const wf of client.workflow.list({ query })) listed.push(wf);
-    const chainOf = (wf: WorkflowExecutionInfo) => wf.raw.firstRunId || wf.runId;
-    for (const wf of listed) {
-      const known = chainStart.get(chainOf(wf));
-      if (!known || wf.startTime < known) chainStart.set(chainOf(wf), wf.startTime);
-    }
     for (const wf of listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime())) {
       const state = wf.status.name;
       if (seen.get(wf.runId) === state) continue;
       const first = !seen.has(wf.runId);
       seen.set(wf.runId, state);
-      const chain = chainOf(wf);
-      const began = chainStart.get(chain) ?? wf.startTime;
-      // Going before us (its first run started earlier): neither it nor its continuations are new.
-      if (
-        first &&
-        state === 'RUNNING' &&
-        (began.toISOString() < since || chain !== wf.runId) &&
-        !announced.has(chain)
-      ) {
-        announced.add(chain);
+      const chainStart = open.get(wf.workflowId);
+      const continued = chainStart !== undefined || Boolean(wf.raw.firstRunId && wf.raw.firstRunId !== wf.runId);
+      if (first && state === 'RUNNING' && (wf.startTime.toISOString() < since || continued)) {
+        // already going before us, or a continuation of a run we announced: nothing new
+        if (chainStart === undefined) open.set(wf.workflowId, wf.startTime);
         continue;
       }
       if (state === 'CONTINUED_AS_NEW') {
-        if (chain === wf.runId && began.toISOString() >= since && !announced.has(chain) && !wf.parentExecution) {
-          announced.add(chain); // its first run came and went between two polls: announce the start now
+        // its first run may have come and gone between two polls: announce the start now
+        if (!continued && !wf.parentExecution && wf.startTime.toISOString() >= since) {
           opts.print(
             feedLine(
               { ...wf, status: { ...wf.status, name: 'RUNNING' }, closeTime: undefined },
@@ -88,25 +78,28 @@ export function startRunFeed(
               opts.namespace,
             ),
           );
-        } else announced.add(chain);
+        }
+        if (chainStart === undefined) open.set(wf.workflowId, wf.startTime);
         continue;
       }
       const failed = ['FAILED', 'TIMED_OUT'].includes(state);
       if (wf.parentExecution && !failed) continue;
       if (state === 'RUNNING') {
-        if (announced.has(chain)) continue; // the same backfill, continued as new: already announced
-        announced.add(chain);
-      } else if (!announced.has(chain) && began.toISOString() >= since) {
-        // started and finished between two polls: both lines
-        opts.print(
-          feedLine(
-            { ...wf, status: { ...wf.status, name: 'RUNNING' }, closeTime: undefined },
-            opts.uiUrl,
-            opts.namespace,
-          ),
-        );
+        open.set(wf.workflowId, wf.startTime);
+      } else {
+        open.delete(wf.workflowId);
+        if (first && !continued && wf.startTime.toISOString() >= since) {
+          // started and finished between two polls: both lines
+          opts.print(
+            feedLine(
+              { ...wf, status: { ...wf.status, name: 'RUNNING' }, closeTime: undefined },
+              opts.uiUrl,
+              opts.namespace,
+            ),
+          );
+        }
       }
-      opts.print(feedLine(wf, opts.uiUrl, opts.namespace, began));
+      opts.print(feedLine(wf, opts.uiUrl, opts.namespace, chainStart ?? wf.startTime));
     }
   };
   const loop = (async () => {

@@ -256,8 +256,8 @@ it('the dev feed prints one start and one end for a backfill that continues as n
   }
   const mine = lines.filter((l) => l.includes(workflowId));
   expect(mine).toEqual([
-    expect.stringMatching(/▸ backfill of learning-sample started  feed-backfill-continues$/),
-    expect.stringMatching(/✓ backfill of learning-sample succeeded in \d+ s  feed-backfill-continues$/),
+    expect.stringMatching(/▸ backfill of \w+ started  feed-backfill-continues$/),
+    expect.stringMatching(/✓ backfill of \w+ succeeded in \d+ s  feed-backfill-continues$/),
   ]);
   // Timed from the first run's start: at least as long as the whole execution chain.
   const first = await client.workflow.list({ query: `WorkflowId = "${workflowId}"` });
