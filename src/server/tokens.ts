@@ -29,10 +29,16 @@ export async function createToken(
   if (!TOKEN_ROLES.includes(role)) throw new ValidationError(`role must be read or admin, got "${role}"`);
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
-  const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO api_tokens (id, name, role, secret_sha256) VALUES ($1, $2, $3, $4) RETURNING created_at',
-    [id, name, role, sha256(secret)],
-  );
+  const { rows } = await db
+    .query<{ created_at: Date }>(
+      'INSERT INTO api_tokens (id, name, role, secret_sha256) VALUES ($1, $2, $3, $4) RETURNING created_at',
+      [id, name, role, sha256(secret)],
+    )
+    .catch((err: Error & { code?: string }) => {
+      if (err.code === '23505')
+        throw new ValidationError(`a token named "${name}" already exists: choose another name or revoke that one`);
+      throw err;
+    });
   return {
     token: `lst_${id}_${secret}`,
     info: { id, name, role, createdAt: rows[0]!.created_at.toISOString(), lastUsedAt: null, revokedAt: null },

@@ -23,6 +23,7 @@ import * as m035 from './migrations/035_output_files.js';
 import * as m040 from './migrations/040_app_db.js';
 import * as m050 from './migrations/050_api_tokens.js';
 import * as m051 from './migrations/051_alerts.js';
+import * as m100 from './migrations/100_api_token_names.js';
 
 export interface Migration {
   version: number;
@@ -51,6 +52,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 40, name: 'app_db', sql: m040.sql },
   { version: 50, name: 'api_tokens', sql: m050.sql },
   { version: 51, name: 'alerts', sql: m051.sql },
+  { version: 100, name: 'api_token_names', sql: m100.sql },
 ];
 
 const LOCK_KEY = 727_001;
