@@ -5,10 +5,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { COMMANDS } from './cli/commands/index.js';
 import { createCliContext } from './cli/context.js';
 import { describeFailure } from './cli/errors.js';
 import { learnsyncHint } from './cli/hints.js';
+import { cliLogFile, FEED_COMMANDS } from './cli/log-file.js';
 import { exitCodeFor, ownSignals } from './cli/signals.js';
 import { CONFIG_VARIABLES, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
@@ -142,7 +144,13 @@ export async function main(
       strict: true,
     });
     const config = loadConfig();
-    const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+    const level = config.log.level === 'info' ? 'warn' : config.log.level;
+    const logger = FEED_COMMANDS.has(command.name)
+      ? createLogger({
+          level,
+          destination: pino.destination({ dest: cliLogFile(config, command.name), mkdir: true, mode: 0o600 }),
+        })
+      : createLogger({ level });
     ctx = createCliContext(config, logger, print);
     return await command.run(ctx, { positionals, values });
   } catch (err) {
