@@ -3,7 +3,7 @@
 // Temporal's visibility; children of backfills are left out unless they fail (their parent speaks).
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { PIPELINE_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
-import { workflowUrl } from './watch-run.js';
+import { workflowUrl } from '../runtime/links.js';
 
 const MARK: Record<string, string> = {
   RUNNING: '▸',

@@ -7,7 +7,8 @@ import type { runPipeline } from '../workflows/run-dag.js';
 import { AlreadyRunningError, runWorkflowId, startPipelineRun as startRun } from '../schedules/start-runs.js';
 import { learnsyncHint, temporalHint } from './hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from './signals.js';
-import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch-run.js';
+import { workflowUrl } from '../runtime/links.js';
+import { fmtInt, fmtMs, nodeTable, watchPipelineRun } from './watch-run.js';
 import type { CliContext } from './types.js';
 
 export { runWorkflowId };

@@ -48,12 +48,6 @@ export function nodeTable(progress: PipelineProgress): string[] {
   return lines;
 }
 
-export function workflowUrl(uiUrl: string | undefined, namespace: string, workflowId: string): string | undefined {
-  return uiUrl
-    ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
-    : undefined;
-}
-
 export type FollowEnd = 'closed' | 'interrupted' | 'unreachable';
 
 const errorText = (err: unknown) => {

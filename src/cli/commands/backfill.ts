@@ -11,7 +11,8 @@ import { retryingInBackfill, retryingText } from '../../runtime/retrying.js';
 import { backfillPipeline, backfillProgressQuery, type BackfillResult } from '../../workflows/backfill.js';
 import { learnsyncHint, temporalHint } from '../hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
-import { closedResult, fmtInt, followWorkflow, workflowUrl } from '../watch-run.js';
+import { workflowUrl } from '../../runtime/links.js';
+import { closedResult, fmtInt, followWorkflow } from '../watch-run.js';
 import type { CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { SCHEDULES } from '../../pipelines/schedules.js';
 import { listPipelines } from '../../pipelines/registry.js';
 import { checkBackfillRequest, checkRunRequest, startBackfill, startPipelineRun } from '../../schedules/start-runs.js';
-import { workflowUrl } from '../../cli/watch-run.js';
+import { workflowUrl } from '../../runtime/links.js';
 import type { ServerDeps } from '../deps.js';
 import { pipelineSummaries } from '../queries.js';
 import { pipelineSuccessRates } from '../../runtime/ledger/success-rate.js';

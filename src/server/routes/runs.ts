@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import { retryingFromDescribe, retryingInBackfill } from '../../runtime/retrying.js';
 import type { FastifyInstance } from 'fastify';
-import { workflowUrl } from '../../cli/watch-run.js';
+import { workflowUrl } from '../../runtime/links.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';
 import type { BackfillProgress, PipelineProgress } from '../../pipelines/types.js';
 import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from '../../workflows/search-attributes.js';
