@@ -22,6 +22,13 @@ describe('metrics', () => {
     expect(text).not.toMatch(/12345|678/);
   });
 
+  it("names the process's default series once: learnsync_process_…, never learnsync_process_process_…", async () => {
+    const text = await metricsRegistry.metrics();
+    expect(text).toMatch(/^learnsync_process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^learnsync_nodejs_heap_size_used_bytes \d/m);
+    expect(text).not.toMatch(/process_process_|process_nodejs_/);
+  });
+
   it('caps every label at 500 distinct values', () => {
     expect(endpointTemplate('/repos/skills/intro/forks?page=3')).toBe('/repos/skills/intro/forks');
     const seen = new Set(Array.from({ length: 2000 }, (_, i) => bounded('test-label', `value-${i}`)));
