@@ -76,6 +76,13 @@ it('shows the failure text in the follower, status --json, the API and /metrics 
     expect(Date.parse(fromStatus.givesUpAt!)).toBeGreaterThan(Date.now());
     expect(fromStatus.cause).toMatch(/^(network|source)$/);
 
+    // status (text): under the running run, the same node, attempt and failure.
+    const text: string[] = [];
+    expect(await main(['status'], (l = '') => text.push(l))).toBe(0);
+    expect(text.join('\n')).toMatch(
+      new RegExp(`⟳ ${fromStatus.nodeId} retrying \\(attempt \\d+, .*\\): .*unreachable after 2 attempts`),
+    );
+
     // The API: the run (list and per node) and the pipelines route.
     const shown = await stack.api('GET', `/api/runs/${encodeURIComponent(workflowId)}`, stack.reader);
     expect(shown.status).toBe(200);
