@@ -43,6 +43,23 @@ function runSummary(w: Omit<WorkflowExecutionInfo, 'raw'>) {
   };
 }
 
+/** A backfill's start and duration over all its executions (continue-as-new starts a new one with
+ * its own start time): the workflow's time, not its last segment's. */
+async function wholeRun<T extends ReturnType<typeof runSummary>>(client: Client, run: T): Promise<T> {
+  if (run.kind !== 'backfill' || !/^[\w.:+/-]+$/.test(run.workflowId)) return run;
+  const executions: Array<{ runId: string; start: number; status: string }> = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = "${run.workflowId}"` }))
+    executions.push({ runId: w.runId, start: w.startTime.getTime(), status: w.status.name });
+  executions.sort((a, b) => b.start - a.start);
+  // Walk back from this execution through the ones that continued into it (an earlier backfill of
+  // the same range that ended for good is another run).
+  let i = executions.findIndex((e) => e.runId === run.runId);
+  let first = Date.parse(run.startTime);
+  while (i >= 0 && executions[i + 1]?.status === 'CONTINUED_AS_NEW') first = executions[++i]!.start;
+  const startTime = new Date(first).toISOString();
+  return { ...run, startTime, durationMs: run.closeTime ? Date.parse(run.closeTime) - first : null };
+}
+
 /** A query answered within a few seconds, or undefined (no worker to answer, or between runs). */
 async function quickQuery<T>(client: Client, run: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -100,7 +117,9 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       const client = await deps.temporal();
       const runs: ReturnType<typeof runSummary>[] = [];
       for await (const w of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-        runs.push(runSummary(w));
+        // A backfill that continued as new is one run: its newest execution, timed from its first.
+        if (w.status.name === 'CONTINUED_AS_NEW' || runs.some((r) => r.workflowId === w.workflowId)) continue;
+        runs.push(await wholeRun(client, runSummary(w)));
         if (runs.length >= limit) break;
       }
       const totals = await runTotals(
@@ -145,7 +164,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       }
       if (info.type !== 'runPipeline' && info.type !== 'backfillPipeline')
         throw new HttpError(404, 'not_found', `${req.params.workflowId} is not a learnsync run`);
-      const summary = { ...runSummary(info), webUrl: link(info.workflowId) };
+      const summary = { ...(await wholeRun(client, runSummary(info))), webUrl: link(info.workflowId) };
       const jobs = await jobRunsOf(deps.warehouse, info.workflowId);
       if (info.type === 'backfillPipeline') {
         const progress = await quickQuery(client, () => handle.query<BackfillProgress>('progress'));
