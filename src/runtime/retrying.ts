@@ -147,7 +147,10 @@ export async function retryingInBackfill(
 }
 
 /** Every running top-level run's retrying nodes (a backfill's from its running dates), by pipeline. */
-export async function retryingByPipeline(client: Client): Promise<Map<string, RetryingNode[]>> {
+export async function retryingByPipeline(
+  client: Client,
+  opts: { nodeIds?: boolean } = {},
+): Promise<Map<string, RetryingNode[]>> {
   const pipelineOf = new Map<string, string>();
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
@@ -159,7 +162,9 @@ export async function retryingByPipeline(client: Client): Promise<Map<string, Re
   await Promise.all(
     ids.map(async (pair) => {
       const [top, id] = pair.split('\n') as [string, string];
-      const list = await retryingNodes(client, id, await quickProgress(client, id, 2000)).catch(() => []);
+      // Node ids need the run's progress query (a worker answers it); counts by cause do not.
+      const progress = opts.nodeIds === false ? undefined : await quickProgress(client, id, 2000);
+      const list = await retryingNodes(client, id, progress).catch(() => []);
       const pipeline = pipelineOf.get(top);
       if (pipeline && list.length) out.set(pipeline, [...(out.get(pipeline) ?? []), ...list]);
     }),

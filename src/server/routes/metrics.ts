@@ -42,7 +42,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: ServerDeps): v
     registers: [ledger],
   });
   const refreshRetrying = async () => {
-    const byPipeline = await retryingByPipeline(await deps.temporal());
+    const byPipeline = await retryingByPipeline(await deps.temporal(), { nodeIds: false });
     retryingNodes.reset();
     for (const [pipeline, list] of byPipeline)
       for (const r of list)
