@@ -90,6 +90,9 @@ it('shows the failure text in the follower, status --json, the API and /metrics 
     expect(apiRetry.map((r) => [r.nodeId, r.lastFailure])).toEqual([[fromStatus.nodeId, fromStatus.lastFailure]]);
     const node = shown.body.dag.nodes.find((n: { id: string }) => n.id === fromStatus.nodeId);
     expect(node.retrying.lastFailure).toContain('unreachable after 2 attempts');
+    const listed = await stack.api('GET', '/api/runs?status=running', stack.reader);
+    const inList = listed.body.runs.find((r: { workflowId: string }) => r.workflowId === workflowId);
+    expect(inList.retrying.map((r: RetryingNode) => r.lastFailure)).toEqual([fromStatus.lastFailure]);
     const pipelines = await stack.api('GET', '/api/pipelines', stack.reader);
     const p = pipelines.body.pipelines.find((x: { name: string }) => x.name === PIPELINE);
     expect(p.retrying.map((r: RetryingNode) => r.lastFailure)).toEqual([fromStatus.lastFailure]);

@@ -7,7 +7,13 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { retryingFromDescribe, retryingInBackfill } from '../../runtime/retrying.js';
+import {
+  quickProgress,
+  retryingFromDescribe,
+  retryingInBackfill,
+  retryingNodes,
+  type RetryingNode,
+} from '../../runtime/retrying.js';
 import type { FastifyInstance } from 'fastify';
 import { workflowUrl } from '../../runtime/links.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';
@@ -58,6 +64,21 @@ async function wholeRun<T extends ReturnType<typeof runSummary>>(client: Client,
   while (i >= 0 && executions[i + 1]?.status === 'CONTINUED_AS_NEW') first = executions[++i]!.start;
   const startTime = new Date(first).toISOString();
   return { ...run, startTime, durationMs: run.closeTime ? Date.parse(run.closeTime) - first : null };
+}
+
+/** A running run's retrying nodes; [] when Temporal or the worker cannot say in time. */
+async function retryingOfRun(client: Client, workflowId: string, kind: string): Promise<RetryingNode[]> {
+  try {
+    if (kind === 'backfill') {
+      const p = await quickQuery(client, () =>
+        client.workflow.getHandle(workflowId).query<BackfillProgress>('progress'),
+      );
+      return p ? await retryingInBackfill(client, workflowId, p.running) : [];
+    }
+    return await retryingNodes(client, workflowId, await quickProgress(client, workflowId, 2000));
+  } catch {
+    return [];
+  }
 }
 
 /** A query answered within a few seconds, or undefined (no worker to answer, or between runs). */
@@ -126,11 +147,20 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
         deps.warehouse,
         runs.map((r) => r.workflowId),
       );
+      // What each running run is retrying (a backfill: its running dates), as on its own page.
+      const retrying = new Map(
+        await Promise.all(
+          runs
+            .filter((r) => r.status === 'RUNNING')
+            .map(async (r) => [r.workflowId, await retryingOfRun(client, r.workflowId, r.kind)] as const),
+        ),
+      );
       return {
         runs: runs.map((r) => {
           const t = totals.get(r.workflowId);
           return {
             ...r,
+            retrying: retrying.get(r.workflowId) ?? [],
             rows: t?.rows ?? 0,
             rejected: t?.rejected ?? 0,
             failedJobs: t?.failed_jobs ?? 0,
