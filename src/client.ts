@@ -5,9 +5,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { COMMANDS } from './cli/commands/index.js';
 import { createCliContext } from './cli/context.js';
 import { describeFailure } from './cli/errors.js';
+import { learnsyncHint } from './cli/hints.js';
+import { cliLogFile, FEED_COMMANDS } from './cli/log-file.js';
 import { exitCodeFor, ownSignals } from './cli/signals.js';
 import { CONFIG_VARIABLES, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
@@ -37,6 +40,7 @@ function help(): string {
     `pipelines: ${listPipelines()
       .map((p) => `${p.name} (${p.kind})`)
       .join(', ')}`,
+    'one command: `learnsync help <command>` or `learnsync <command> --help`',
     `configuration (environment): ${MAIN_VARIABLES.join(', ')}; ` +
       `\`learnsync help config\` lists all ${CONFIG_VARIABLES.length}`,
   ].join('\n');
@@ -53,6 +57,42 @@ function configHelp(): string {
     'defaults and meanings: README.md, section "Configuration"',
     ...[...groups.values()].map((vs) => `  ${vs.join(', ')}`),
   ].join('\n');
+}
+
+/** `learnsync help <command>` and `learnsync <command> --help`: what it does, its usage and flags. */
+function commandHelp(command: (typeof COMMANDS)[number]): string {
+  const flags = Object.entries(command.options ?? {}).map(
+    ([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}${o.short ? ` (-${o.short})` : ''}`,
+  );
+  return [
+    `learnsync ${command.name} — ${command.summary}`,
+    '',
+    `usage: ${command.usage}`,
+    ...(flags.length ? ['', 'flags:', ...flags] : []),
+  ].join('\n');
+}
+
+/** Edit distance, for "did you mean": small words, so the plain table is fine. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+/** One line for an unknown command: the closest commands, and the list's command as it runs from here. */
+export function unknownCommand(name: string): string {
+  const close = COMMANDS.map((c) => ({ name: c.name, d: distance(name, c.name) }))
+    .filter((c) => c.d <= Math.max(1, Math.floor(c.name.length / 3)) || c.name.startsWith(name))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((c) => `"${c.name}"`);
+  return (
+    `learnsync: unknown command "${name}"${close.length ? `: did you mean ${close.join(' or ')}?` : ''} ` +
+    `(\`${learnsyncHint('--help')}\` lists them all)`
+  );
 }
 
 /** Node's parseArgs message → one line naming the flag and what the command accepts. */
@@ -73,14 +113,27 @@ export async function main(
     print(configHelp());
     return 0;
   }
+  if (name === 'help' && rest[0]) {
+    const topic = COMMANDS.find((c) => c.name === rest[0]);
+    if (!topic) {
+      console.error(unknownCommand(rest[0]));
+      return 2;
+    }
+    print(commandHelp(topic));
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     print(help());
     return name ? 0 : 2;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    console.error(`learnsync: unknown command "${name}": run \`learnsync --help\` for the list`);
+    console.error(unknownCommand(name));
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    print(commandHelp(command));
+    return 0;
   }
   let ctx;
   try {
@@ -91,7 +144,13 @@ export async function main(
       strict: true,
     });
     const config = loadConfig();
-    const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+    const level = config.log.level === 'info' ? 'warn' : config.log.level;
+    const logger = FEED_COMMANDS.has(command.name)
+      ? createLogger({
+          level,
+          destination: pino.destination({ dest: cliLogFile(config, command.name), mkdir: true, mode: 0o600 }),
+        })
+      : createLogger({ level });
     ctx = createCliContext(config, logger, print);
     return await command.run(ctx, { positionals, values });
   } catch (err) {

@@ -177,6 +177,10 @@ const schema = z.object({
     .default('06:00'),
   ALERT_INCREMENTAL_INTERVALS: z.coerce.number().min(1).max(100).default(3),
   ALERT_EXPECTED_WINDOWS: z.string().optional(),
+  ALERT_RETRYING_AFTER: z
+    .string()
+    .regex(/^\d+[smh]$/, 'must be a duration such as 90s, 10m or 2h')
+    .default('10m'),
   ERROR_REPORTING_API_KEY: z.string().optional(),
   ERROR_REPORTING_ENDPOINT: httpUrl('ERROR_REPORTING_API_KEY for the key'),
   ERROR_REPORTING_ENVIRONMENT: z.string().min(1).default('development'),
@@ -298,6 +302,8 @@ export interface AlertingConfig {
   incrementalIntervals: number;
   /** Per-pipeline overrides: nightly → HH:MM deadline, incremental → a duration such as 45m or 2h. */
   expectedWindows: Record<string, string>;
+  /** A run retrying a failing node for longer than this opens a `retrying` alert (ALERT_RETRYING_AFTER). */
+  retryingAfterMs: number;
 }
 
 export interface ErrorReportingConfig {
@@ -470,6 +476,9 @@ function operateSections(e: RawConfig): Pick<Config, 'serve' | 'alerting' | 'err
       nightlyDeadlineMinutes: hh! * 60 + mm!,
       incrementalIntervals: e.ALERT_INCREMENTAL_INTERVALS,
       expectedWindows: windows,
+      retryingAfterMs:
+        Number(e.ALERT_RETRYING_AFTER.slice(0, -1)) *
+        { s: 1000, m: 60_000, h: 3_600_000 }[e.ALERT_RETRYING_AFTER.slice(-1) as 's' | 'm' | 'h'],
     },
     errorReporting: {
       apiKey: e.ERROR_REPORTING_API_KEY,

@@ -35,8 +35,17 @@ const QUERY_CREDENTIAL = /([?&])([A-Za-z_-]+)=([^&#\s"']+)/g;
 const URL_PASSWORD_WITH_SLASH = /(\/\/[^:/@\s]+:)(?!\*\*\*@)[^@\s]*@/g;
 // An Authorization value or a key=value credential written into free text (an upstream's error body).
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{6,}/g;
-const KEYWORD_CREDENTIAL =
-  /\b(password|passwd|secret|client_secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)(?!\*\*\*|\[redacted\])[^\s&"',;]+/gi;
+// `name=value` is an assignment whatever the value; after `:` or a space only a value that looks like
+// a credential (8+ characters with a digit or symbol) is one, so "token: no answer" keeps its words.
+const CREDENTIAL_WORD = 'password|passwd|secret|client_secret|api[_-]?key|access[_-]?token|token';
+const KEYWORD_ASSIGNMENT = new RegExp(
+  `\\b(${CREDENTIAL_WORD})(\\s*=\\s*)(?!\\*\\*\\*|\\[redacted\\])[^\\s&"',;]+`,
+  'gi',
+);
+const KEYWORD_CREDENTIAL = new RegExp(
+  `\\b(${CREDENTIAL_WORD})(\\s*:\\s*|\\s+)(?!\\*\\*\\*|\\[redacted\\])(?=[^\\s&"',;]*[\\d_\\-.+/=~!])[^\\s&"',;]{8,}`,
+  'gi',
+);
 
 /**
  * `text` with every known secret, URL password, credential query parameter, Authorization value
@@ -50,6 +59,7 @@ export function redactSecrets(text: string): string {
       CREDENTIAL_PARAMS.test(name) ? `${sep}${name}=***` : m,
     )
     .replace(AUTH_SCHEME, '$1 ***')
+    .replace(KEYWORD_ASSIGNMENT, '$1$2***')
     .replace(KEYWORD_CREDENTIAL, '$1$2***');
   for (const s of secretValues) if (out.includes(s)) out = out.split(s).join('***');
   return out;

@@ -10,23 +10,21 @@ import { createWarehouseActivities } from '../pipelines/warehouse/activities.js'
 import { createAppDbActivities } from '../pipelines/app-db/activities.js';
 import { guardActivities } from '../runtime/activity-guard.js';
 import type { ActivityDeps } from '../runtime/deps.js';
-import { withRedactedFailures } from '../runtime/redact-failures.js';
 
 export type { ActivityDeps } from '../runtime/deps.js';
 
-/** Every activity, each heartbeating from its start and failing by cause (runtime/activity-guard.ts). */
+/** Every activity, each heartbeating from its start, failing by cause and with its failure masked
+ * (one wrapper: runtime/activity-guard.ts). */
 export function createActivities(deps: ActivityDeps) {
-  return withRedactedFailures(
-    guardActivities({
-      ...createLearningSampleActivities(deps),
-      ...createSchoolApiActivities(deps),
-      ...createGithubActivities(deps),
-      ...createWarehouseActivities(deps),
-      ...createLearningRoiActivities(deps),
-      ...createAlertActivities(deps),
-      ...createAppDbActivities(deps),
-    }),
-  );
+  return guardActivities({
+    ...createLearningSampleActivities(deps),
+    ...createSchoolApiActivities(deps),
+    ...createGithubActivities(deps),
+    ...createWarehouseActivities(deps),
+    ...createLearningRoiActivities(deps),
+    ...createAlertActivities(deps),
+    ...createAppDbActivities(deps),
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -97,8 +97,11 @@ export function createCliContext(config: Config, logger: Logger, print: (line?: 
                 'check TEMPORAL_API_KEY (and TEMPORAL_NAMESPACE, TEMPORAL_TLS)',
             );
           throw new UsageError(
-            `cannot reach Temporal at ${address}: start the local stack with \`${learnsyncHint('dev')}\`, ` +
-              'or set TEMPORAL_ADDRESS to a running server',
+            config.temporal.address
+              ? `cannot reach Temporal at TEMPORAL_ADDRESS=${address}: start that server, or unset ` +
+                  `TEMPORAL_ADDRESS to use the local stack (\`${learnsyncHint('dev')}\`)`
+              : `cannot reach Temporal at ${address}: start the local stack with \`${learnsyncHint('dev')}\`, ` +
+                  'or set TEMPORAL_ADDRESS to a running server',
           );
         }
         closers.push(() => connection.close());

@@ -1,6 +1,6 @@
 // Shared by `demo` and `dev`: bring up the local stack with a worker and load the sample sources.
 import { addDays, dayBefore } from '../pipelines/dates.js';
-import { DEMO_SEEDERS } from '../stack/demo-seeders.js';
+import { DEMO_SEEDERS, type DemoSeeder } from '../stack/demo-seeders.js';
 import { startLocalStack } from '../stack/local-stack.js';
 import { maskUrl } from '../logging.js';
 import { EMBEDDED_PASSWORD } from '../stack/embedded-postgres.js';
@@ -15,11 +15,16 @@ export async function startLocalSession(ctx: CliContext) {
   return stack;
 }
 
-export async function seedSamples(ctx: CliContext, stack: Awaited<ReturnType<typeof startLocalStack>>) {
+export async function seedSamples(
+  ctx: CliContext,
+  stack: Awaited<ReturnType<typeof startLocalStack>>,
+  seeders: DemoSeeder[] = DEMO_SEEDERS,
+) {
   const to = dayBefore(Date.now());
   const from = addDays(to, -(ctx.config.sample.days - 1));
-  ctx.print(`loading sample sources for ${from}..${to}…`);
-  for (const seeder of DEMO_SEEDERS) {
+  if (!seeders.length) return { from, to };
+  ctx.print(`loading sample sources for ${from}..${to} (${seeders.map((s) => s.name).join(', ')})…`);
+  for (const seeder of seeders) {
     const t = Date.now();
     const summary = await seeder.seed({
       config: ctx.config,

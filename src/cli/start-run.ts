@@ -1,13 +1,14 @@
 // Starting a pipeline run from the CLI (through the start logic it shares with the HTTP API) and
 // either following it — or the run of the same id already going — to the end, or printing how to follow it.
 import type { Client } from '@temporalio/client';
-import { dayBefore } from '../pipelines/dates.js';
+import { addDays, dayBefore } from '../pipelines/dates.js';
 import type { PipelineDefinition } from '../pipelines/types.js';
 import type { runPipeline } from '../workflows/run-dag.js';
 import { AlreadyRunningError, runWorkflowId, startPipelineRun as startRun } from '../schedules/start-runs.js';
 import { learnsyncHint, temporalHint } from './hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from './signals.js';
-import { fmtInt, fmtMs, nodeTable, watchPipelineRun, workflowUrl } from './watch-run.js';
+import { workflowUrl } from '../runtime/links.js';
+import { fmtInt, fmtMs, nodeTable, watchPipelineRun } from './watch-run.js';
 import type { CliContext } from './types.js';
 
 export { runWorkflowId };
@@ -96,6 +97,16 @@ export async function runAndReport(
       `result: SUCCESS — ${fmtInt(outcome.result.rows)} rows, ${fmtInt(outcome.result.rejected)} rejected, ` +
         `${fmtMs(Date.now() - started)}`,
     );
+    if (outcome.result.rows === 0 && targetDate) {
+      // Zero rows is a real answer, but usually a date outside the sample window: say so.
+      const to = dayBefore(Date.now());
+      const from = addDays(to, -(ctx.config.sample.days - 1));
+      ctx.print(
+        `  0 rows: the sources hold nothing for ${targetDate}. The sample sources that \`dev\`/\`demo\` load ` +
+          `cover the ${ctx.config.sample.days} days (SAMPLE_DAYS) before the day they start — today ${from}..${to}: ` +
+          `\`${learnsyncHint(`run ${def.name} --date ${to}`)}\``,
+      );
+    }
   } else if (outcome.end === 'unreachable') {
     ctx.print(`result: UNKNOWN — Temporal stayed unreachable; the run may still finish: \`${describe}\``);
   } else {

@@ -5,7 +5,9 @@
 // Temporal unreachable) is null and named in `unreachable`; the rest is still there.
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../connectors/postgres.js';
-import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
+import { alertList, type AlertView } from '../pipelines/alerts/view.js';
+import { dailySuccessRate, FINAL_ATTEMPTS, type DailyRate } from '../runtime/ledger/success-rate.js';
+import { quickProgress, retryingNodes, type RetryingNode } from '../runtime/retrying.js';
 import { PIPELINE_KEY, TARGET_DATE_KEY } from '../workflows/search-attributes.js';
 import { statusSectionKey, STATUS_SECTIONS } from './status-sections.js';
 
@@ -28,15 +30,7 @@ export interface WorkflowRunRow {
   error: string | null;
 }
 
-export interface DailyRate {
-  date: string;
-  jobs: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  /** Succeeded jobs as a percentage of succeeded + failed; null on a day with neither. */
-  successRatePercent: number | null;
-}
+export type { DailyRate } from '../runtime/ledger/success-rate.js';
 
 export interface RunningWorkflow {
   workflowId: string;
@@ -46,6 +40,8 @@ export interface RunningWorkflow {
   startedAt: string;
   /** The worker build (LEARNSYNC_BUILD_ID) that completed its latest workflow task; null before its first. */
   workerBuildId: string | null;
+  /** Nodes retrying after a failure (a backfill's: those of its running dates), read from Temporal. */
+  retrying: RetryingNode[];
 }
 
 /** One live worker build and how many running top-level workflows it ran last (issue 21: during a rollout, two). */
@@ -64,36 +60,37 @@ export interface StatusReport {
   runningBackfillChildren: number | null;
   /** Which worker builds run the running workflows; more than one while a deploy drains. */
   workerVersions: WorkerVersionUse[] | null;
-  alerts: Array<{ job: string; pipeline: string | null; targetDate: string | null; alert: string }> | null;
+  /** The open alerts: the same list as GET /api/alerts?open=true and the dashboard (alerts/view.ts). */
+  alerts: AlertView[] | null;
   sections: Record<string, unknown>;
   unreachable: { warehouse?: string; temporal?: string };
 }
 
-// The final attempt of every job of every workflow run in the last 7 days.
-const FINAL_ATTEMPTS = `
-  SELECT DISTINCT ON (coalesce(workflow_id, ''), coalesce(workflow_run_id, ''), job_name, target_date) *
-    FROM etl_job_runs
-   WHERE started_at >= now() - interval '7 days'
-   ORDER BY coalesce(workflow_id, ''), coalesce(workflow_run_id, ''), job_name, target_date, started_at DESC`;
-
 export async function workflowRuns(pool: Pool, limit: number): Promise<{ runs: WorkflowRunRow[]; skipped: number }> {
   const { rows } = await pool.query<WorkflowRunRow & { skippedJobs: number; runningJobs: number }>(
-    `WITH final AS (${FINAL_ATTEMPTS})
+    `WITH final AS (${FINAL_ATTEMPTS}),
+     -- A run's duration is its workflow run's time: from its first attempt's start to its last end.
+     spans AS (SELECT coalesce(workflow_id, '') AS wf, coalesce(workflow_run_id, '') AS run, target_date,
+                      min(started_at) AS first_start, max(coalesce(completed_at, started_at)) AS last_end
+                 FROM etl_job_runs WHERE started_at >= now() - interval '7 days'
+                GROUP BY coalesce(workflow_id, ''), coalesce(workflow_run_id, ''), target_date)
      SELECT workflow_id AS "workflowId", workflow_run_id AS "runId", max(pipeline) AS pipeline,
-            to_char(target_date, 'YYYY-MM-DD') AS "targetDate",
+            to_char(final.target_date, 'YYYY-MM-DD') AS "targetDate",
             count(*)::int AS jobs,
             count(*) FILTER (WHERE status = 'FAILED')::int AS "failedJobs",
             count(*) FILTER (WHERE status = 'SKIPPED')::int AS "skippedJobs",
             count(*) FILTER (WHERE status = 'RUNNING')::int AS "runningJobs",
             coalesce(sum(rows_processed), 0)::float8 AS rows,
             coalesce(sum(rows_rejected), 0)::float8 AS rejected,
-            (extract(epoch FROM max(coalesce(completed_at, started_at)) - min(started_at)) * 1000)::float8
-              AS "durationMs",
-            min(started_at) AS "startedAt",
-            (array_agg(job_name || ': ' || coalesce(error_message, 'failed') ORDER BY started_at DESC)
+            (extract(epoch FROM max(s.last_end) - min(s.first_start)) * 1000)::float8 AS "durationMs",
+            min(s.first_start) AS "startedAt",
+            (array_agg(job_name || ': ' || coalesce(error_message, 'failed') ORDER BY final.started_at DESC)
                FILTER (WHERE status = 'FAILED'))[1] AS error
-       FROM final GROUP BY workflow_id, workflow_run_id, target_date
-       ORDER BY min(started_at) DESC`,
+       FROM final JOIN spans s ON s.wf = coalesce(final.workflow_id, '')
+                              AND s.run = coalesce(final.workflow_run_id, '')
+                              AND s.target_date IS NOT DISTINCT FROM final.target_date
+       GROUP BY workflow_id, workflow_run_id, final.target_date
+       ORDER BY min(s.first_start) DESC`,
   );
   const all = rows.map((r) => ({
     kind: 'run' as const,
@@ -167,28 +164,15 @@ function groupBackfills(runs: WorkflowRunRow[]): WorkflowRunRow[] {
 /** Which state a group shows: any failure, else anything running, else success if any, else skipped. */
 const rank = (s: WorkflowRunRow['state']) => ({ SKIPPED: 0, SUCCESS: 1, RUNNING: 2, FAILED: 3 })[s];
 
-export async function dailyJobSuccessRate(pool: Pool): Promise<DailyRate[]> {
-  const { rows } = await pool.query<Omit<DailyRate, 'successRatePercent'>>(
-    `WITH final AS (${FINAL_ATTEMPTS})
-     SELECT to_char(run_date, 'YYYY-MM-DD') AS date, count(*)::int AS jobs,
-            count(*) FILTER (WHERE status = 'SUCCESS')::int AS succeeded,
-            count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
-            count(*) FILTER (WHERE status = 'SKIPPED')::int AS skipped
-       FROM final GROUP BY run_date ORDER BY run_date DESC`,
-  );
-  return rows.map((r) => ({
-    ...r,
-    successRatePercent:
-      r.succeeded + r.failed ? Math.round((1000 * r.succeeded) / (r.succeeded + r.failed)) / 10 : null,
-  }));
-}
-
 async function runningWorkflows(client: Client) {
   const top: RunningWorkflow[] = [];
   let children = 0;
+  const childrenOf = new Map<string, string[]>();
   for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
     if (wf.parentExecution) {
       children++;
+      const parent = wf.parentExecution.workflowId ?? '';
+      childrenOf.set(parent, [...(childrenOf.get(parent) ?? []), wf.workflowId]);
       continue;
     }
     if (top.length < 50) {
@@ -199,9 +183,20 @@ async function runningWorkflows(client: Client) {
         targetDate: wf.typedSearchAttributes.get(TARGET_DATE_KEY) ?? null,
         startedAt: wf.startTime.toISOString(),
         workerBuildId: null,
+        retrying: [],
       });
     }
   }
+  // What each run is retrying: its own pending activities, or those of its running children.
+  await Promise.all(
+    top.map(async (w) => {
+      const ids = [w.workflowId, ...(childrenOf.get(w.workflowId) ?? []).slice(0, 20)];
+      const lists = await Promise.all(
+        ids.map(async (id) => retryingNodes(client, id, await quickProgress(client, id, 2000)).catch(() => [])),
+      );
+      w.retrying = lists.flat();
+    }),
+  );
   // The list carries no worker version; describe does (at most 50 calls, side by side).
   const deployments = await Promise.all(top.map((w) => workerVersionOf(client, w)));
   const uses = new Map<string, WorkerVersionUse>();
@@ -282,21 +277,16 @@ export async function buildStatusReport(
   const pool = warehouse.value;
   const [{ runs, skipped }, daily, alerts] = await Promise.all([
     workflowRuns(pool, opts.limit),
-    dailyJobSuccessRate(pool),
-    standingRowDropAlerts(pool),
+    dailySuccessRate(pool),
+    alertList(pool, { openOnly: true, limit: 100 }),
   ]);
   report.recentRuns = runs;
   report.skippedRuns = skipped;
   report.dailySuccessRate = daily;
-  report.alerts = alerts.map((a) => ({
-    job: a.job_name,
-    pipeline: a.pipeline,
-    targetDate: a.target_date,
-    alert: a.alert,
-  }));
+  report.alerts = alerts;
   const readable = { warehouse: async () => pool };
   for (const s of STATUS_SECTIONS) {
-    if (statusSectionKey(s) === 'rowDropAlerts') continue; // already `alerts`, at the top
+    if (statusSectionKey(s) === 'rowDropAlerts') continue; // a rule of the alerts table: in `alerts`
     report.sections[statusSectionKey(s)] = camelKeys(await s.json(readable));
   }
   return report;

@@ -3,7 +3,6 @@
 import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
 import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
-import { listAlerts } from '../pipelines/alerts/store.js';
 import { appDbStatusSection } from '../pipelines/app-db/status.js';
 import type { StatusSection } from '../runtime/status-section.js';
 
@@ -22,25 +21,8 @@ const rowDropAlerts: StatusSection = {
   },
 };
 
-/** The alerts table: open incidents, then the latest resolved ones (the alerts pipeline keeps it). */
-const alertsSection: StatusSection = {
-  title: 'Alerts (open first)',
-  async render(ctx) {
-    const rows = await listAlerts(await ctx.warehouse(), { limit: 20 });
-    if (!rows.length) return ['none'];
-    return rows.map(
-      (a) =>
-        `${a.resolved_at ? 'resolved' : 'OPEN    '}  ${a.opened_at.toISOString().slice(0, 16)}  ` +
-        `${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ${a.message.slice(0, 100)}`,
-    );
-  },
-  async json(ctx) {
-    return listAlerts(await ctx.warehouse(), { limit: 100 });
-  },
-};
-
+// The alerts table is not a section: it is `alerts`, at the top of status (one list, alerts/view.ts).
 export const STATUS_SECTIONS: StatusSection[] = [
-  alertsSection,
   rowDropAlerts,
   apiHitsSection,
   learningRoiStatusSection,

@@ -1,9 +1,15 @@
 // Follows a running pipeline through its `progress` query: prints each node as its state
 // changes and an overall progress line, then the whole DAG as a table with rows and times.
 // Following survives Temporal outages (followWorkflow): the run goes on without us, so we wait.
-import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { NodeProgress, PipelineProgress } from '../pipelines/types.js';
+import { retryingFromDescribe, retryingText, type RetryingNode } from '../runtime/retrying.js';
 import type { PipelineRunResult } from '../workflows/run-dag.js';
 import { progressQuery, runPipeline } from '../workflows/run-dag.js';
 
@@ -42,12 +48,6 @@ export function nodeTable(progress: PipelineProgress): string[] {
   return lines;
 }
 
-export function workflowUrl(uiUrl: string | undefined, namespace: string, workflowId: string): string | undefined {
-  return uiUrl
-    ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
-    : undefined;
-}
-
 export type FollowEnd = 'closed' | 'interrupted' | 'unreachable';
 
 const errorText = (err: unknown) => {
@@ -66,7 +66,8 @@ export async function followWorkflow(
   handle: WorkflowHandle,
   opts: {
     print: (line?: string) => void;
-    onPoll?: () => Promise<void>;
+    /** Called with each description while the workflow runs (its pending activities say what retries). */
+    onPoll?: (described: WorkflowExecutionDescription) => Promise<void>;
     interrupted?: Promise<unknown>;
     intervalMs?: number;
     outageWindowMs?: number;
@@ -90,7 +91,7 @@ export async function followWorkflow(
         downSince = undefined;
       }
       if (d.status.name !== 'RUNNING') return 'closed';
-      await unlessInterrupted(opts.onPoll?.().catch(() => {}) ?? Promise.resolve());
+      await unlessInterrupted(opts.onPoll?.(d).catch(() => {}) ?? Promise.resolve());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw err;
       if (downSince === undefined) {
@@ -128,8 +129,15 @@ export async function closedResult<T>(
   }
 }
 
-/** "12/25 nodes, 1 m 10 s; longest running: school_active for 19 s (at page 12)" */
-export function progressLine(p: PipelineProgress, now: number, startedAt: number, position?: string): string {
+/** "12/25 nodes, 1 m 10 s; longest running: school_active for 19 s (at page 12)", then each
+ * retrying node with its last failure, so a source that is down never looks like a hang. */
+export function progressLine(
+  p: PipelineProgress,
+  now: number,
+  startedAt: number,
+  position?: string,
+  retrying: RetryingNode[] = [],
+): string {
   const done = p.nodes.filter((n) => !['pending', 'running'].includes(n.state)).length;
   const running = p.nodes.filter((n) => n.state === 'running' && n.startedAt !== undefined);
   const longest = running.sort((a, b) => a.startedAt! - b.startedAt!)[0];
@@ -138,15 +146,18 @@ export function progressLine(p: PipelineProgress, now: number, startedAt: number
     (longest
       ? `; longest running: ${longest.id} for ${fmtElapsed(now - longest.startedAt!)}` +
         `${position ? ` (at ${position})` : ''}`
-      : '')
+      : '') +
+    retrying.map((r) => `; ${retryingText(r, now)}`).join('')
   );
 }
 
 /** The heartbeat position of the pending activity that best matches a running node (its type,
  * scheduled when it started). */
-async function heartbeatPosition(handle: WorkflowHandle, node: NodeProgress | undefined): Promise<string | undefined> {
+function heartbeatPosition(
+  raw: WorkflowExecutionDescription['raw'],
+  node: NodeProgress | undefined,
+): string | undefined {
   if (!node?.startedAt) return undefined;
-  const { raw } = await handle.describe();
   const candidates = (raw.pendingActivities ?? []).filter((a) => a.activityType?.name === node.activity);
   const at = (a: (typeof candidates)[number]) => Number(a.scheduledTime?.seconds ?? 0) * 1000;
   const match = candidates.sort((a, b) => Math.abs(at(a) - node.startedAt!) - Math.abs(at(b) - node.startedAt!))[0];
@@ -192,22 +203,37 @@ export async function watchPipelineRun(
   // Node lines say what changed; this line, every progressEveryMs, says where a long run is.
   let lastLine = startedAt;
   let latest: PipelineProgress | undefined;
+  const failuresSeen = new Set<string>();
   const end = await followWorkflow(handle, {
     print,
     interrupted: opts.interrupted,
     intervalMs: opts.intervalMs ?? 400,
     outageWindowMs: opts.outageWindowMs,
-    onPoll: async () => {
+    onPoll: async (described) => {
       latest = await handle.query(progressQuery);
       announce(latest);
       const running = latest.nodes.filter((n) => n.state === 'running');
+      const retrying = retryingFromDescribe(handle.workflowId, described.raw, latest);
+      // A new failed attempt is printed at once, not at the next progress line.
+      const fresh = retrying.filter((r) => !failuresSeen.has(`${r.nodeId ?? r.activity}#${r.attempt}`));
+      for (const r of fresh) failuresSeen.add(`${r.nodeId ?? r.activity}#${r.attempt}`);
+      if (fresh.length) {
+        for (const r of fresh) print(`  ⟳ ${retryingText(r)}`);
+        lastLine = Date.now();
+      }
       if (running.length && Date.now() - lastLine >= (opts.progressEveryMs ?? 10_000)) {
         lastLine = Date.now();
         const longest = [...running].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0))[0];
-        const position = await heartbeatPosition(handle, longest).catch(() => undefined);
+        const position = heartbeatPosition(described.raw, longest);
         const first = Math.min(...latest.nodes.map((n) => n.startedAt ?? Infinity));
         print(
-          progressLine(latest, Date.now(), Number.isFinite(first) ? Math.min(first, startedAt) : startedAt, position),
+          progressLine(
+            latest,
+            Date.now(),
+            Number.isFinite(first) ? Math.min(first, startedAt) : startedAt,
+            position,
+            retrying,
+          ),
         );
       }
     },

@@ -1,10 +1,13 @@
-// Wraps every activity the worker registers with the two things each one needs whatever its
-// family: a heartbeat from its first moment (so a lost worker is noticed within the retry class's
-// heartbeat timeout, even in activities that never report a position), and retry by cause —
-// outages retry for the outage window, configuration/auth/validation errors never, and an error
-// of unknown cause at most UNKNOWN_ERROR_MAX_ATTEMPTS times.
+// The one wrapper around every activity the worker registers, with the three things each one needs
+// whatever its family: a heartbeat from its first moment (so a lost worker is noticed within the
+// retry class's heartbeat timeout, even in activities that never report a position), retry by
+// cause — outages retry for the outage window, configuration/auth/validation errors never, and an
+// error of unknown cause at most UNKNOWN_ERROR_MAX_ATTEMPTS times — and a failure masked by the one
+// masking function (src/secrets.ts) before Temporal records it in workflow history, so a secret
+// inside an upstream error message never reaches the server, the Web UI or `temporal workflow show`.
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import { redactError } from '../secrets.js';
 import { activityContext } from './activity-context.js';
 import { describeFailure, outageKind } from './error-causes.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -26,7 +29,7 @@ export function guardActivities<T extends Record<string, AnyActivity>>(activitie
       try {
         return await fn(...args);
       } catch (err) {
-        throw failureForRetryPolicy(err, activityContext()?.info.attempt ?? 1);
+        throw redactError(failureForRetryPolicy(err, activityContext()?.info.attempt ?? 1));
       } finally {
         hb.stop();
       }

@@ -89,3 +89,9 @@ function messageOf(err: unknown): string {
   const e = err as ErrorShape | undefined;
   return e?.message || String(err);
 }
+
+/** The outage kind a describeFailure message names ("source unavailable: …" → source), for readers
+ * of a recorded failure (Temporal's pending-activity info) that only have its text. */
+export function outageKindOfMessage(message: string): OutageKind | undefined {
+  return (Object.keys(LABELS) as OutageKind[]).find((k) => message.startsWith(`${LABELS[k]}:`));
+}

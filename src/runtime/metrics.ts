@@ -4,7 +4,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const metricsRegistry = new Registry();
-collectDefaultMetrics({ register: metricsRegistry, prefix: 'learnsync_process_' });
+// prom-client's default names already start with process_ or nodejs_: the prefix adds only
+// learnsync_ (learnsync_process_cpu_seconds_total, not learnsync_process_process_…).
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'learnsync_' });
 
 export const jobRows = new Counter({
   name: 'learnsync_job_rows_total',

@@ -77,16 +77,6 @@ export async function rowsPerDay(db: Pool, days = 30) {
   return rows;
 }
 
-/** Share of finished job attempts that succeeded, per run day, last 7 days (the seed's daily success rate). */
-export async function successRatePerDay(db: Pool) {
-  const { rows } = await db.query<{ day: string; succeeded: number; failed: number }>(
-    `SELECT to_char(run_date, 'YYYY-MM-DD') AS day, count(*) FILTER (WHERE status = 'SUCCESS')::int AS succeeded,
-            count(*) FILTER (WHERE status = 'FAILED')::int AS failed
-       FROM etl_job_runs WHERE run_date >= CURRENT_DATE - 6 GROUP BY run_date ORDER BY run_date`,
-  );
-  return rows;
-}
-
 /** Last success per job (the freshness of what the job writes). */
 export async function lastSuccessPerJob(db: Pool) {
   const { rows } = await db.query<{

@@ -32,12 +32,18 @@ export async function createToken(
   if (!TOKEN_ROLES.includes(role)) throw new ValidationError(`role must be read or admin, got "${role}"`);
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
-  const { rows } = await db.query<{ created_at: Date; expires_at: Date | null }>(
-    `INSERT INTO api_tokens (id, name, role, secret_sha256, expires_at)
-     VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))
-     RETURNING created_at, expires_at`,
-    [id, name, role, sha256(secret), opts.ttlMs ?? null],
-  );
+  const { rows } = await db
+    .query<{ created_at: Date; expires_at: Date | null }>(
+      `INSERT INTO api_tokens (id, name, role, secret_sha256, expires_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::double precision / 1000))
+       RETURNING created_at, expires_at`,
+      [id, name, role, sha256(secret), opts.ttlMs ?? null],
+    )
+    .catch((err: Error & { code?: string }) => {
+      if (err.code === '23505')
+        throw new ValidationError(`a token named "${name}" already exists: choose another name or revoke that one`);
+      throw err;
+    });
   return {
     token: `lst_${id}_${secret}`,
     info: {

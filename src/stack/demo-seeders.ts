@@ -16,3 +16,11 @@ export const DEMO_SEEDERS: DemoSeeder[] = [
   schoolApiSeeder,
   learningRoiSeeder,
 ];
+
+/** The seeders a run of `pipeline` needs: the composite nightly reads every family's sample; another
+ * pipeline only its own family's (by name: school-api-nightly → school-api), which may be none
+ * (app-db makes its sample database on first use). */
+export function seedersFor(pipeline: string, composite: boolean): DemoSeeder[] {
+  if (composite) return DEMO_SEEDERS;
+  return DEMO_SEEDERS.filter((s) => pipeline === s.name || pipeline.startsWith(`${s.name}-`));
+}

@@ -6,7 +6,7 @@ import { KustoCluster } from '../connectors/kusto/client.js';
 import { SAMPLE_KUSTO_TOKEN, sampleKustoServer } from '../pipelines/learning-roi/sample/source.js';
 import type { GithubEndpoint, KustoClusterPair, SchoolApiEndpoint, SourceClients } from '../runtime/deps.js';
 import { liveGithub, liveKustoClusters, liveSchoolApi } from '../runtime/live-sources.js';
-import { sampleGithub, sampleSchoolApi } from './sample-servers.js';
+import { sampleGithub, samplePort, sampleSchoolApi } from './sample-servers.js';
 
 /** Memoises a connection; a failed attempt is forgotten so the next call tries again. */
 function once<T>(open: () => Promise<T>): () => Promise<T> {
@@ -21,7 +21,10 @@ function once<T>(open: () => Promise<T>): () => Promise<T> {
 }
 
 async function sampleKusto(config: Config): Promise<KustoClusterPair> {
-  const { server } = await sampleKustoServer(config.learningRoi.sampleScale, config.sampleApi.kustoPort);
+  const { server } = await sampleKustoServer(
+    config.learningRoi.sampleScale,
+    await samplePort(config.sampleApi.kustoPort),
+  );
   const auth = { kind: 'token-provider' as const, token: async () => SAMPLE_KUSTO_TOKEN };
   const cluster = (label: string) =>
     new KustoCluster({ label, url: server.url, auth, queryTimeoutMs: config.kusto.queryTimeoutMs });

@@ -1,9 +1,3 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-
-// Custom search attributes that make runs filterable in the Web UI, e.g.
-//   LearnsyncPipeline = "learning-sample" AND LearnsyncStatus = "FAILED"
-export const PIPELINE_KEY = defineSearchAttributeKey('LearnsyncPipeline', SearchAttributeType.KEYWORD);
-export const TARGET_DATE_KEY = defineSearchAttributeKey('LearnsyncTargetDate', SearchAttributeType.KEYWORD);
-export const STATUS_KEY = defineSearchAttributeKey('LearnsyncStatus', SearchAttributeType.KEYWORD);
-
-export const SEARCH_ATTRIBUTES = [PIPELINE_KEY, TARGET_DATE_KEY, STATUS_KEY] as const;
+// The keys live in src/search-attributes.ts (base), so runtime code that reads running workflows
+// (runtime/retrying.ts) can name them too; workflow code keeps importing them from here.
+export * from '../search-attributes.js';

@@ -234,6 +234,40 @@ it('the dev feed prints one line per run start, finish and failure, with its Web
   expect(lines.filter((l) => l.includes('feed-unknown-pipeline')).at(-1)).toMatch(/✗ runPipeline FAILED in \d+ s/);
 });
 
+it('the dev feed prints one start and one end for a backfill that continues as new, timed from its start', async () => {
+  const lines: string[] = [];
+  const stop = startRunFeed(client, { print: (l) => lines.push(l), namespace: 'default', everyMs: 100 });
+  const workflowId = 'feed-backfill-continues';
+  try {
+    const handle = await client.workflow.start(backfillPipeline, {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      // 3 dates, 1 child per run: two continue-as-new.
+      args: [
+        { pipeline: 'learning-sample', from: '2026-07-01', to: '2026-07-03', concurrency: 1, maxChildrenPerRun: 1 },
+      ],
+    });
+    const result = await handle.result();
+    expect(result.continuedAsNew).toBe(2);
+    for (let i = 0; i < 50 && !lines.some((l) => l.includes(workflowId) && l.includes('succeeded')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await stop();
+  }
+  const mine = lines.filter((l) => l.includes(workflowId));
+  expect(mine).toEqual([
+    expect.stringMatching(/▸ backfill of \w+ started  feed-backfill-continues$/),
+    expect.stringMatching(/✓ backfill of \w+ succeeded in \d+ s  feed-backfill-continues$/),
+  ]);
+  // Timed from the first run's start: at least as long as the whole execution chain.
+  const first = await client.workflow.list({ query: `WorkflowId = "${workflowId}"` });
+  const runs: Array<{ start: number; close: number }> = [];
+  for await (const w of first) runs.push({ start: w.startTime.getTime(), close: w.closeTime?.getTime() ?? 0 });
+  const whole = Math.max(...runs.map((r) => r.close)) - Math.min(...runs.map((r) => r.start));
+  const shown = Number(/in (\d+) s/.exec(mine[1]!)![1]);
+  expect(Math.abs(shown * 1000 - whole)).toBeLessThanOrEqual(1000);
+});
+
 it('a backfill started with an invalid range fails naming the wrong date and why', async () => {
   const err = await client.workflow
     .execute(backfillPipeline, {

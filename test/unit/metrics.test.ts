@@ -19,7 +19,16 @@ describe('metrics', () => {
     expect(text).toMatch(line('/v2/users/:n/projects_users', 'ok'));
     expect(text).toMatch(line('/v2/users/:n/projects_users', 'throttled'));
     expect(text).toMatch(line('/v2/cursus', 'cache_hit'));
-    expect(text).not.toMatch(/12345|678/);
+    // Only the API-call series: process metrics' values may contain any digits.
+    const apiLines = text.split('\n').filter((l) => l.startsWith('learnsync_api_calls_total{'));
+    expect(apiLines.join('\n')).not.toMatch(/12345|678/);
+  });
+
+  it("names the process's default series once: learnsync_process_…, never learnsync_process_process_…", async () => {
+    const text = await metricsRegistry.metrics();
+    expect(text).toMatch(/^learnsync_process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^learnsync_nodejs_heap_size_used_bytes \d/m);
+    expect(text).not.toMatch(/process_process_|process_nodejs_/);
   });
 
   it('caps every label at 500 distinct values', () => {

@@ -7,10 +7,12 @@ import {
   checkBackfillRequest,
   startBackfill,
 } from '../../schedules/start-runs.js';
+import { retryingInBackfill, retryingText } from '../../runtime/retrying.js';
 import { backfillPipeline, backfillProgressQuery, type BackfillResult } from '../../workflows/backfill.js';
 import { learnsyncHint, temporalHint } from '../hints.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
-import { closedResult, fmtInt, followWorkflow, workflowUrl } from '../watch-run.js';
+import { workflowUrl } from '../../runtime/links.js';
+import { closedResult, fmtInt, followWorkflow } from '../watch-run.js';
 import type { CliCommand } from '../types.js';
 
 export function progressBar(p: BackfillProgress, width = 30): string {
@@ -91,6 +93,7 @@ export const command: CliCommand = {
       last = '';
       ctx.print(line);
     };
+    const failuresSeen = new Set<string>();
     let end;
     try {
       end = await followWorkflow(handle, {
@@ -98,7 +101,17 @@ export const command: CliCommand = {
         interrupted,
         intervalMs: 1000,
         // between continue-as-new runs the query can miss: the next poll answers
-        onPoll: async () => show(progressBar(await handle.query(backfillProgressQuery))),
+        onPoll: async () => {
+          const p = await handle.query(backfillProgressQuery);
+          show(progressBar(p));
+          // A date whose node retries says so at once, with its last failure, above the bar.
+          for (const r of await retryingInBackfill(client, workflowId, p.running)) {
+            const key = `${r.workflowId}#${r.nodeId ?? r.activity}#${r.attempt}`;
+            if (failuresSeen.has(key)) continue;
+            failuresSeen.add(key);
+            print(`  ⟳ ${r.workflowId.slice(workflowId.length + 1)} ${retryingText(r)}`);
+          }
+        },
       });
     } finally {
       off();

@@ -1,6 +1,7 @@
 import { appDbIncremental } from '../../pipelines/app-db/definition.js';
 import { formatAppDbStatus, readAppDbStatus } from '../../pipelines/app-db/status.js';
 import { NIGHTLY_PIPELINE } from '../../pipelines/registry.js';
+import { seedersFor } from '../../stack/demo-seeders.js';
 import { requirePipeline } from '../args.js';
 import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
@@ -24,7 +25,8 @@ export const command: CliCommand = {
       describeStack(ctx, stack);
       // The dashboard follows the run while the demo lasts; `learnsync dev` keeps it up afterwards.
       server = await startLocalServe(ctx, stack, 'demo');
-      const { to } = await seedSamples(ctx, stack);
+      // Only the samples this pipeline reads: `--pipeline app-db-incremental` loads none of them.
+      const { to } = await seedSamples(ctx, stack, seedersFor(def.name, def.name === NIGHTLY_PIPELINE));
       ctx.print();
       // Forced: the sample was just rewritten, so yesterday's ledger entries must not skip it.
       let code = await Promise.race([runAndReport(ctx, def, { targetDate: to, force: true }), interrupted]);

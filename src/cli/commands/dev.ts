@@ -1,6 +1,7 @@
 import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { learnsyncHint } from '../hints.js';
+import { cliLogFile } from '../log-file.js';
 import { startRunFeed } from '../run-feed.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
 import type { CliCommand } from '../types.js';
@@ -17,6 +18,7 @@ export const command: CliCommand = {
       if (!values['no-seed']) await seedSamples(ctx, stack);
       ctx.print();
       describeStack(ctx, stack);
+      ctx.print(`Logs:          ${cliLogFile(ctx.config, 'dev')} (kept off this feed)`);
       server = await startLocalServe(ctx, stack, 'dev');
       ctx.print();
       ctx.print(

@@ -6,6 +6,7 @@ import { redactSecrets } from '../../secrets.js';
 import { buildStatusReport, type StatusReport } from '../status-report.js';
 import { statusSectionKey, STATUS_SECTIONS } from '../status-sections.js';
 import { positiveInt } from '../args.js';
+import { retryingText } from '../../runtime/retrying.js';
 import { fmtInt, fmtMs } from '../watch-run.js';
 import type { CliCommand, CliContext } from '../types.js';
 
@@ -13,9 +14,14 @@ const MARK = { SUCCESS: '✓', FAILED: '✗', RUNNING: '▸', SKIPPED: '↷' } a
 
 function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => string): void {
   if (r.alerts) {
-    ctx.print(r.alerts.length ? highlight(`⚠ Alerts (${r.alerts.length})`) : 'Alerts: none');
+    ctx.print(r.alerts.length ? highlight(`⚠ Alerts (${r.alerts.length} open)`) : 'Alerts: none open');
     for (const a of r.alerts)
-      ctx.print(highlight(`  ⚠ ${a.job.padEnd(34)} ${(a.targetDate ?? 'undated').padEnd(10)}  ${a.alert}`));
+      ctx.print(
+        highlight(
+          `  ⚠ ${a.openedAt.slice(0, 16).replace('T', ' ')}  ${a.rule.padEnd(12)} ${a.subject.padEnd(30)} ` +
+            a.message.slice(0, 160),
+        ),
+      );
     ctx.print();
   }
   if (r.recentRuns) {
@@ -52,7 +58,8 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
       const rate = d.successRatePercent === null ? '    -' : `${d.successRatePercent.toFixed(1).padStart(5)}%`;
       const line =
         `  ${d.date}  ${rate}  ${d.succeeded} of ${d.succeeded + d.failed} jobs succeeded, ` +
-        `${d.failed} failed, ${d.skipped} skipped`;
+        `${d.failed} failed, ${d.skipped} skipped` +
+        (d.failedAttempts ? `; ${d.failedAttempts} failed attempts retried (not in the rate)` : '');
       ctx.print(d.failed ? highlight(line) : line);
     }
     ctx.print();
@@ -66,6 +73,10 @@ function render(ctx: CliContext, r: StatusReport, highlight: (s: string) => stri
           `since ${w.startedAt.slice(0, 19).replace('T', ' ')}` +
           (w.workerBuildId ? `  worker build ${w.workerBuildId}` : ''),
       );
+      for (const x of w.retrying) {
+        const child = x.workflowId === w.workflowId ? '' : `${x.workflowId.slice(w.workflowId.length + 1)} `;
+        ctx.print(highlight(`    ⟳ ${child}${retryingText(x)}`));
+      }
     }
     // During a rollout the old and the new build both run workflows: say which runs how many.
     if (r.workerVersions && r.workerVersions.length > 1) {

@@ -30,6 +30,9 @@ export interface BigQueryClientOptions {
 }
 
 export function createBigQueryClient(opts: BigQueryClientOptions): BigQuery {
+  // An emulator (apiEndpoint) is no Google Compute Engine: without this the auth library probes the
+  // GCE metadata server and prints MetadataLookupWarning. A value the user set is left alone.
+  if (opts.apiEndpoint) process.env.METADATA_SERVER_DETECTION ??= 'none';
   const bq = new BigQuery({
     projectId: opts.projectId,
     ...(opts.apiEndpoint && { apiEndpoint: opts.apiEndpoint }),

@@ -3,6 +3,7 @@
 // (b) a job whose latest finished attempt failed, (c) a row drop against the 7-day median,
 // (d) a quality gate whose latest check failed.
 import type { AlertingConfig } from '../../config.js';
+import { retryingText, type RetryingNode } from '../../runtime/retrying.js';
 import type { Pool } from '../../connectors/postgres.js';
 import { standingRowDropAlerts } from '../../runtime/ledger/row-drop-alerts.js';
 import { dayBefore } from '../dates.js';
@@ -11,12 +12,14 @@ import { SCHEDULES } from '../schedules.js';
 import type { PipelineDefinition } from '../types.js';
 import type { AlertRule, Finding } from './store.js';
 
-export const ALL_RULES: readonly AlertRule[] = ['overdue', 'failed_job', 'row_drop', 'quality_gate'];
+export const ALL_RULES: readonly AlertRule[] = ['overdue', 'failed_job', 'row_drop', 'quality_gate', 'retrying'];
 
 /** When a pipeline must have succeeded: nightly by a UTC time for yesterday, incremental within a span. */
-export type Expectation = { def: PipelineDefinition } & (
-  { kind: 'nightly'; deadlineMinutes: number } | { kind: 'incremental'; withinSeconds: number }
-);
+export type Expectation = {
+  def: PipelineDefinition;
+  /** When the pipeline's schedule began (created in Temporal); undefined: unknown, judged as always scheduled. */
+  scheduledSince?: Date;
+} & ({ kind: 'nightly'; deadlineMinutes: number } | { kind: 'incremental'; withinSeconds: number });
 
 /** The first five names, and an ellipsis when there are more. */
 const listed = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
@@ -58,9 +61,12 @@ async function overdue(db: Pool, expectations: Expectation[], now: Date): Promis
       const minutes = now.getUTCHours() * 60 + now.getUTCMinutes();
       // Before today's deadline the run for yesterday may still be going: judge the day before.
       const target = minutes >= e.deadlineMinutes ? dayBefore(now.getTime()) : dayBefore(now.getTime() - 86_400_000);
+      // A schedule created after the day its run for `target` fires had no chance to run it yet.
+      if (e.scheduledSince && e.scheduledSince.getTime() > Date.parse(`${target}T00:00:00Z`) + 86_400_000) continue;
+      // A success for the target or a later date means the pipeline is on time (a run just done counts).
       const { rows } = await db.query<{ job_name: string }>(
         `SELECT DISTINCT job_name FROM etl_job_runs
-          WHERE job_name = ANY($1) AND target_date = $2 AND status IN ('SUCCESS', 'SKIPPED')`,
+          WHERE job_name = ANY($1) AND target_date >= $2 AND status IN ('SUCCESS', 'SKIPPED')`,
         [jobs, target],
       );
       const missing = jobs.filter((j) => !rows.some((r) => r.job_name === j));
@@ -78,6 +84,8 @@ async function overdue(db: Pool, expectations: Expectation[], now: Date): Promis
         });
       }
     } else {
+      // Not yet one window since the schedule began: it has not had the time to be late.
+      if (e.scheduledSince && now.getTime() - e.scheduledSince.getTime() < e.withinSeconds * 1000) continue;
       const { rows } = await db.query<{ job_name: string; last: Date }>(
         `SELECT job_name, max(completed_at) AS last FROM etl_job_runs
           WHERE job_name = ANY($1) AND status = 'SUCCESS' GROUP BY job_name`,
@@ -161,7 +169,33 @@ async function failedGates(db: Pool): Promise<Finding[]> {
   }));
 }
 
-export async function evaluateRules(db: Pool, expectations: Expectation[], now: Date): Promise<Finding[]> {
+/** (e) A node of a running run that has been retrying longer than `afterMs`: a dead source, not a slow one. */
+export function retryingTooLong(retrying: Map<string, RetryingNode[]>, afterMs: number, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  for (const [pipeline, nodes] of retrying) {
+    for (const r of nodes) {
+      const since = r.retryingSince ? Date.parse(r.retryingSince) : undefined;
+      if (since === undefined || now.getTime() - since < afterMs) continue;
+      findings.push({
+        rule: 'retrying',
+        subject: `${r.workflowId}:${r.nodeId ?? r.activity}`,
+        pipeline,
+        severity: 'critical',
+        message:
+          `${pipeline} has been retrying for ${Math.round((now.getTime() - since) / 60_000)} min: ` +
+          retryingText(r, now.getTime()),
+      });
+    }
+  }
+  return findings;
+}
+
+export async function evaluateRules(
+  db: Pool,
+  expectations: Expectation[],
+  now: Date,
+  retrying?: { byPipeline: Map<string, RetryingNode[]>; afterMs: number },
+): Promise<Finding[]> {
   const all = await Promise.all([overdue(db, expectations, now), failedJobs(db), rowDrops(db), failedGates(db)]);
-  return all.flat();
+  return [...all.flat(), ...(retrying ? retryingTooLong(retrying.byPipeline, retrying.afterMs, now) : [])];
 }

@@ -4,7 +4,7 @@
 import { redactSecrets } from '../../secrets.js';
 import type { Pool } from '../../connectors/postgres.js';
 
-export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate';
+export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate' | 'retrying';
 
 export interface Finding {
   rule: AlertRule;

@@ -1,6 +1,6 @@
 // GET /api/alerts: open incidents first, then recently resolved ones (what the alerts pipeline found).
 import type { FastifyInstance } from 'fastify';
-import { listAlerts } from '../../pipelines/alerts/store.js';
+import { alertList } from '../../pipelines/alerts/view.js';
 import type { ServerDeps } from '../deps.js';
 
 export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -19,20 +19,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: ServerDeps): voi
       },
     },
     async (req) => {
-      const rows = await listAlerts(deps.warehouse, { openOnly: req.query.open, limit: req.query.limit });
-      return {
-        alerts: rows.map((a) => ({
-          id: Number(a.id),
-          rule: a.rule,
-          subject: a.subject,
-          pipeline: a.pipeline,
-          severity: a.severity,
-          message: a.message,
-          openedAt: a.opened_at.toISOString(),
-          resolvedAt: a.resolved_at?.toISOString() ?? null,
-          notified: a.notified_at !== null,
-        })),
-      };
+      return { alerts: await alertList(deps.warehouse, { openOnly: req.query.open, limit: req.query.limit }) };
     },
   );
 }

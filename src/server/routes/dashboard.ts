@@ -9,10 +9,11 @@ import type { FastifyInstance } from 'fastify';
 import { buildSyncStatus, roiOutputDir } from '../../pipelines/learning-roi/status.js';
 import { listPipelines } from '../../pipelines/registry.js';
 import { SCHEDULES } from '../../pipelines/schedules.js';
-import { listAlerts } from '../../pipelines/alerts/store.js';
+import { alertList } from '../../pipelines/alerts/view.js';
 import { standingRowDropAlerts } from '../../runtime/ledger/row-drop-alerts.js';
 import type { ServerDeps } from '../deps.js';
-import { lastSuccessPerJob, rowsPerDay, successRatePerDay } from '../queries.js';
+import { lastSuccessPerJob, rowsPerDay } from '../queries.js';
+import { dailySuccessRate } from '../../runtime/ledger/success-rate.js';
 
 const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -67,16 +68,17 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: ServerDeps):
     async () => {
       const [rows, success, fresh, drops, alerts] = await Promise.all([
         rowsPerDay(deps.warehouse, 30),
-        successRatePerDay(deps.warehouse),
+        dailySuccessRate(deps.warehouse),
         lastSuccessPerJob(deps.warehouse),
         standingRowDropAlerts(deps.warehouse),
-        listAlerts(deps.warehouse, { limit: 50 }),
+        alertList(deps.warehouse, { limit: 50 }),
       ]);
       const now = Date.now();
       return {
         generatedAt: new Date(now).toISOString(),
         pipelines: listPipelines().map((p) => ({ name: p.name, kind: p.kind })),
-        successRate7d: success,
+        // Final attempts, as `status` (runtime/ledger/success-rate.ts); oldest first, `day` as before.
+        successRate7d: success.map((d) => ({ day: d.date, ...d })).reverse(),
         rowsPerDay: rows,
         freshness: fresh.map((f) => {
           const age = Math.round((now - f.last_success.getTime()) / 1000);
@@ -91,13 +93,7 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: ServerDeps):
           };
         }),
         rowDropAlerts: drops.map((d) => ({ job: d.job_name, targetDate: d.target_date, alert: d.alert })),
-        alerts: alerts.map((a) => ({
-          rule: a.rule,
-          subject: a.subject,
-          message: a.message,
-          openedAt: a.opened_at.toISOString(),
-          resolvedAt: a.resolved_at?.toISOString() ?? null,
-        })),
+        alerts,
       };
     },
   );

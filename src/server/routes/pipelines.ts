@@ -4,9 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { SCHEDULES } from '../../pipelines/schedules.js';
 import { listPipelines } from '../../pipelines/registry.js';
 import { checkBackfillRequest, checkRunRequest, startBackfill, startPipelineRun } from '../../schedules/start-runs.js';
-import { workflowUrl } from '../../cli/watch-run.js';
+import { workflowUrl } from '../../runtime/links.js';
 import type { ServerDeps } from '../deps.js';
 import { pipelineSummaries } from '../queries.js';
+import { pipelineSuccessRates } from '../../runtime/ledger/success-rate.js';
+import { retryingByPipeline, type RetryingNode } from '../../runtime/retrying.js';
 
 export const PIPELINE_NAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,99}$' } as const;
 const DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
@@ -21,10 +23,19 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
       schema: { summary: 'pipelines, their DAGs, schedules and last runs', tags: ['pipelines'] },
     },
     async () => {
-      const summaries = await pipelineSummaries(deps.warehouse);
+      const [summaries, rates] = await Promise.all([
+        pipelineSummaries(deps.warehouse),
+        pipelineSuccessRates(deps.warehouse),
+      ]);
+      // Temporal down: the ledger's view is still served; `retrying` is then null (unknown), not [].
+      const retrying = await deps
+        .temporal()
+        .then(retryingByPipeline)
+        .catch(() => undefined);
       return {
         pipelines: listPipelines().map((p) => {
           const s = summaries.get(p.name);
+          const rate = rates.get(p.name);
           return {
             name: p.name,
             kind: p.kind,
@@ -45,8 +56,16 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: ServerDeps): 
                   webUrl: s.last_workflow_id ? link(s.last_workflow_id) : undefined,
                 }
               : null,
-            successRate7d: s && s.runs_7d ? s.succeeded_7d / s.runs_7d : null,
-            jobRuns7d: { succeeded: s?.succeeded_7d ?? 0, failed: s?.failed_7d ?? 0 },
+            // Final attempts (runtime/ledger/success-rate.ts, as `status`): a fraction here, a percentage beside it.
+            successRate7d: rate?.successRatePercent == null ? null : rate.successRatePercent / 100,
+            successRatePercent7d: rate?.successRatePercent ?? null,
+            jobRuns7d: {
+              succeeded: rate?.succeeded ?? 0,
+              failed: rate?.failed ?? 0,
+              skipped: rate?.skipped ?? 0,
+              failedAttempts: rate?.failedAttempts ?? 0,
+            },
+            retrying: retrying ? (retrying.get(p.name) ?? ([] as RetryingNode[])) : null,
           };
         }),
       };

@@ -7,8 +7,15 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+import {
+  quickProgress,
+  retryingFromDescribe,
+  retryingInBackfill,
+  retryingNodes,
+  type RetryingNode,
+} from '../../runtime/retrying.js';
 import type { FastifyInstance } from 'fastify';
-import { workflowUrl } from '../../cli/watch-run.js';
+import { workflowUrl } from '../../runtime/links.js';
 import { getPipeline, listPipelines } from '../../pipelines/registry.js';
 import type { BackfillProgress, PipelineProgress } from '../../pipelines/types.js';
 import { PIPELINE_KEY, STATUS_KEY, TARGET_DATE_KEY } from '../../workflows/search-attributes.js';
@@ -40,6 +47,38 @@ function runSummary(w: Omit<WorkflowExecutionInfo, 'raw'>) {
     closeTime: w.closeTime?.toISOString() ?? null,
     durationMs: w.closeTime ? w.closeTime.getTime() - w.startTime.getTime() : null,
   };
+}
+
+/** A backfill's start and duration over all its executions (continue-as-new starts a new one with
+ * its own start time): the workflow's time, not its last segment's. */
+async function wholeRun<T extends ReturnType<typeof runSummary>>(client: Client, run: T): Promise<T> {
+  if (run.kind !== 'backfill' || !/^[\w.:+/-]+$/.test(run.workflowId)) return run;
+  const executions: Array<{ runId: string; start: number; status: string }> = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = "${run.workflowId}"` }))
+    executions.push({ runId: w.runId, start: w.startTime.getTime(), status: w.status.name });
+  executions.sort((a, b) => b.start - a.start);
+  // Walk back from this execution through the ones that continued into it (an earlier backfill of
+  // the same range that ended for good is another run).
+  let i = executions.findIndex((e) => e.runId === run.runId);
+  let first = Date.parse(run.startTime);
+  while (i >= 0 && executions[i + 1]?.status === 'CONTINUED_AS_NEW') first = executions[++i]!.start;
+  const startTime = new Date(first).toISOString();
+  return { ...run, startTime, durationMs: run.closeTime ? Date.parse(run.closeTime) - first : null };
+}
+
+/** A running run's retrying nodes; [] when Temporal or the worker cannot say in time. */
+async function retryingOfRun(client: Client, workflowId: string, kind: string): Promise<RetryingNode[]> {
+  try {
+    if (kind === 'backfill') {
+      const p = await quickQuery(client, () =>
+        client.workflow.getHandle(workflowId).query<BackfillProgress>('progress'),
+      );
+      return p ? await retryingInBackfill(client, workflowId, p.running) : [];
+    }
+    return await retryingNodes(client, workflowId, await quickProgress(client, workflowId, 2000));
+  } catch {
+    return [];
+  }
 }
 
 /** A query answered within a few seconds, or undefined (no worker to answer, or between runs). */
@@ -99,18 +138,29 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       const client = await deps.temporal();
       const runs: ReturnType<typeof runSummary>[] = [];
       for await (const w of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-        runs.push(runSummary(w));
+        // A backfill that continued as new is one run: its newest execution, timed from its first.
+        if (w.status.name === 'CONTINUED_AS_NEW' || runs.some((r) => r.workflowId === w.workflowId)) continue;
+        runs.push(await wholeRun(client, runSummary(w)));
         if (runs.length >= limit) break;
       }
       const totals = await runTotals(
         deps.warehouse,
         runs.map((r) => r.runId),
       );
+      // What each running run is retrying (a backfill: its running dates), as on its own page.
+      const retrying = new Map(
+        await Promise.all(
+          runs
+            .filter((r) => r.status === 'RUNNING')
+            .map(async (r) => [r.workflowId, await retryingOfRun(client, r.workflowId, r.kind)] as const),
+        ),
+      );
       return {
         runs: runs.map((r) => {
           const t = totals.get(r.runId);
           return {
             ...r,
+            retrying: retrying.get(r.workflowId) ?? [],
             rows: t?.rows ?? 0,
             rejected: t?.rejected ?? 0,
             failedJobs: t?.failed_jobs ?? 0,
@@ -149,14 +199,17 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
       const stamp = info.raw.workflowExecutionInfo;
       const workerBuildId =
         stamp?.versioningInfo?.deploymentVersion?.buildId || stamp?.mostRecentWorkerVersionStamp?.buildId || null;
-      const summary = { ...runSummary(info), webUrl: link(info.workflowId), workerBuildId };
+      const summary = { ...(await wholeRun(client, runSummary(info))), webUrl: link(info.workflowId), workerBuildId };
       // The ledger rows of this run (the latest with this id), not of every run the id ever had.
       const jobs = await jobRunsOf(deps.warehouse, info.workflowId, info.runId);
       if (info.type === 'backfillPipeline') {
         const progress = await quickQuery(client, () => handle.query<BackfillProgress>('progress'));
-        return { ...summary, backfill: progress ?? null, jobs };
+        const retrying = progress ? await retryingInBackfill(client, info.workflowId, progress.running) : [];
+        return { ...summary, backfill: progress ?? null, retrying, jobs };
       }
       const progress = await quickQuery(client, () => handle.query<PipelineProgress>('progress'));
+      // Nodes retrying after a failure: last failure, attempt, next retry, give-up time.
+      const retrying = info.status.name === 'RUNNING' ? retryingFromDescribe(info.workflowId, info.raw, progress) : [];
       const def = getPipeline(progress?.pipeline ?? String(summary.pipeline));
       const deps_ = new Map(def?.nodes.map((n) => [n.id, n.dependsOn ?? []]));
       return {
@@ -166,9 +219,14 @@ export function registerRunRoutes(app: FastifyInstance, deps: ServerDeps): void 
         dag: progress
           ? {
               status: progress.status,
-              nodes: progress.nodes.map((n) => ({ ...n, dependsOn: deps_.get(n.id) ?? [] })),
+              nodes: progress.nodes.map((n) => ({
+                ...n,
+                dependsOn: deps_.get(n.id) ?? [],
+                retrying: retrying.find((r) => r.nodeId === n.id) ?? null,
+              })),
             }
           : null,
+        retrying,
         jobs,
       };
     },

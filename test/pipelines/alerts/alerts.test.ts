@@ -141,6 +141,56 @@ describe('alert rules and webhooks', () => {
     expect(received).toHaveLength(4);
   });
 
+  it('judges a schedule only once it has had time to run, and a later success counts as on time', async () => {
+    // Schedule applied on the 9th at 01:00: the run for the 8th fires on the 9th, after it existed
+    // for part of the day only — not due; no run in the ledger at all, still no overdue alert.
+    const applied: Expectation[] = [{ ...nightly[0]!, scheduledSince: new Date('2026-03-09T01:00:00Z') }];
+    await evaluate('2026-03-09T07:00:00Z', applied);
+    expect(await listAlerts(db.warehouse)).toEqual([]);
+    // A day later the run for the 9th was due: now it is overdue.
+    await evaluate('2026-03-10T07:00:00Z', applied);
+    expect((await listAlerts(db.warehouse)).map((a) => [a.rule, a.resolved_at])).toEqual([['overdue', null]]);
+    // It just succeeded (for a later date than judged): on time, resolved.
+    for (const n of learningSample.nodes) await ledgerRow(n.id, 'SUCCESS', '2026-03-10');
+    await evaluate('2026-03-10T07:15:00Z', applied);
+    expect((await listAlerts(db.warehouse, { openOnly: true })).length).toBe(0);
+  });
+
+  it('a node retrying past ALERT_RETRYING_AFTER opens a retrying alert, resolved when retries stop', async () => {
+    const now = new Date('2026-03-09T12:00:00Z');
+    const node = (minutesAgo: number) => ({
+      workflowId: 'learnsync-school-api-incremental-x',
+      nodeId: 'school_reference',
+      activity: 'syncSchoolTables',
+      attempt: 9,
+      maximumAttempts: null,
+      lastFailure: 'the school API: no answer (unreachable after 7 attempts: fetch failed)',
+      cause: 'network',
+      lastAttemptAt: null,
+      nextRetryAt: null,
+      givesUpAt: '2026-03-09T15:00:00.000Z',
+      retryingSince: new Date(now.getTime() - minutesAgo * 60_000).toISOString(),
+    });
+    const run = (minutesAgo: number | undefined) =>
+      runAlerts(
+        { warehouse: db.warehouse, config },
+        {
+          now,
+          expectations: [],
+          backoffMs: 5,
+          retrying: new Map(minutesAgo === undefined ? [] : [['school-api-incremental', [node(minutesAgo)]]]),
+        },
+      );
+    await run(5); // default ALERT_RETRYING_AFTER is 10m: not yet
+    expect(await listAlerts(db.warehouse)).toEqual([]);
+    await run(11);
+    const [open] = await listAlerts(db.warehouse, { openOnly: true });
+    expect(open).toMatchObject({ rule: 'retrying', pipeline: 'school-api-incremental' });
+    expect(open!.message).toMatch(/retrying for 11 min: school_reference retrying \(attempt 9.*unreachable after 7/);
+    await run(undefined);
+    expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
+  });
+
   it('retries a receiver that fails, and keeps an undelivered event for the next evaluation', async () => {
     await ledgerRow('load_dashboard', 'FAILED', null, { error: 'disk full' });
     failNext = 1; // the first POST fails, its retry succeeds

@@ -20,7 +20,6 @@ import { runPipeline } from '../../../src/workflows/run-dag.js';
 import { activityInterceptors } from '../../../src/runtime/activity-interceptor.js';
 import { createErrorReporter, type ErrorReporter } from '../../../src/runtime/error-reporting.js';
 import { guardActivities } from '../../../src/runtime/activity-guard.js';
-import { withRedactedFailures } from '../../../src/runtime/redact-failures.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import { bundledWorkerOptions, createTimeSkippingEnv, Worker } from '../../support/temporal.js';
 import {
@@ -120,15 +119,13 @@ describe.skipIf(!emulatorAvailable)('app-db pipelines on a worker (bqemulator)',
       maxConcurrentActivityTaskExecutions: 4,
       interceptors: { activity: [activityInterceptors(workerReporter)] },
       // Wrapped as the worker wraps them: the retry guard turns an outage into a new failure object.
-      activities: withRedactedFailures(
-        guardActivities(
-          createAppDbActivities({
-            warehouse: db.warehouse,
-            logger: quietLogger,
-            config: f.config,
-            appDb: { ...f.deps, beforeApply: outageAt },
-          }),
-        ),
+      activities: guardActivities(
+        createAppDbActivities({
+          warehouse: db.warehouse,
+          logger: quietLogger,
+          config: f.config,
+          appDb: { ...f.deps, beforeApply: outageAt },
+        }),
       ),
       ...bundledWorkerOptions(),
     });
