@@ -4,21 +4,43 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { AuthError, ConfigError, ValidationError } from '../errors.js';
+import { DEFAULT_LIVENESS, watchLiveness, type LivenessOptions } from './postgres-liveness.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-export function createPool(connectionString: string, opts: { max?: number; applicationName?: string } = {}): pg.Pool {
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+  /** How long opening a connection may take before it fails (and the job retries). */
+  connectTimeoutMs?: number;
+  /** The silent-network watchdog (postgres-liveness.ts); `{ probeEveryMs: 0 }` turns it off. */
+  liveness?: Partial<LivenessOptions>;
+  onLivenessAbort?: (reason: string, aborted: number) => void;
+}
+
+export function createPool(connectionString: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: opts.max ?? 8,
     application_name: opts.applicationName ?? 'learnsync',
+    // A server that accepts TCP but never answers (hung postmaster, blackholed route) must not
+    // hold a job forever at connect time; keepalives find dead peers on idle pooled connections.
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 15_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // A client losing its server emits 'error'; unheard, that kills the process. Idle clients report
   // through the pool, checked-out ones through themselves: their failing query rejects anyway,
   // which is what fails (and retries) the job.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  const stop = watchLiveness(pool, connectionString, { ...DEFAULT_LIVENESS, ...opts.liveness }, opts.onLivenessAbort);
+  const end = pool.end.bind(pool);
+  pool.end = ((cb?: () => void) => {
+    stop();
+    return end(cb as never);
+  }) as typeof pool.end;
   return pool;
 }
 
