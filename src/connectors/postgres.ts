@@ -44,6 +44,19 @@ export function createPool(connectionString: string, opts: PoolOptions = {}): pg
   return pool;
 }
 
+/**
+ * The durability settings that let an acknowledged COMMIT vanish in a crash ("fsync=off,
+ * synchronous_commit=off"), or undefined when the server keeps what it acknowledges. learnsync
+ * reports SUCCESS once its COMMIT returns; only these settings make that report untrue.
+ */
+export async function throwawayDurability(pool: pg.Pool): Promise<string | undefined> {
+  const { rows } = await pool.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit') ORDER BY name`,
+  );
+  const off = rows.filter((r) => r.setting === 'off').map((r) => `${r.name}=off`);
+  return off.length ? off.join(', ') : undefined;
+}
+
 export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

@@ -2,7 +2,7 @@
 // pools (the warehouse migrated) and the source clients, live or sample per source (source-clients.ts).
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createPool } from '../connectors/postgres.js';
+import { createPool, throwawayDurability } from '../connectors/postgres.js';
 import type { ActivityDeps } from '../runtime/deps.js';
 import { migrate } from '../warehouse/migrate.js';
 import { createAppDbDeps } from './app-db.js';
@@ -17,6 +17,13 @@ export async function createActivityDeps(
   const warehouse = createPool(urls.warehouseUrl, { max: poolSize, applicationName: 'learnsync-worker' });
   const oltp = createPool(urls.oltpUrl, { max: poolSize, applicationName: 'learnsync-worker' });
   await migrate(warehouse);
+  const throwaway = await throwawayDurability(warehouse);
+  if (throwaway)
+    logger.warn(
+      `the warehouse runs with ${throwaway}: a Postgres crash can lose commits it acknowledged, and with them ` +
+        'jobs the ledger reports as SUCCESS (test/integration/commit-durability.test.ts measures it); ' +
+        'use the defaults (fsync=on, synchronous_commit=on) for any warehouse whose data matters',
+    );
   return {
     warehouse,
     oltp,

@@ -16,7 +16,6 @@ import {
   markSucceeded,
   ownCommittedResult,
   skipIfDone,
-  confirmCommitted,
   tagTransactionWithRun,
 } from './ledger-rows.js';
 import { redactError } from '../../secrets.js';
@@ -50,7 +49,6 @@ export async function runLedgeredJob(
     const alert = await rowDropAlert(client, spec, counts.processed, spec.rowsDropShare ?? DEFAULT_ROWS_DROP_SHARE);
     const result = await markSucceeded(client, runId, counts, Date.now() - started, alert);
     await client.query('COMMIT');
-    await confirmCommitted(client, runId);
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});

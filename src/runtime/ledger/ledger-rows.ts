@@ -188,20 +188,6 @@ export async function markSucceeded(
   return result;
 }
 
-/**
- * Reads the SUCCESS row back on the same connection after COMMIT. Seen in the chaos benchmark:
- * with the Postgres postmaster SIGKILLed mid-job, an orphaned backend acknowledged a COMMIT that
- * was not there after the restart. A connection that still answers after the commit is the proof
- * we report; when it does not, the activity fails as an outage and its retry either finds its own
- * SUCCESS (and returns it) or does the work again.
- */
-export async function confirmCommitted(db: Db, runId: string): Promise<void> {
-  const { rows } = await db.query<{ status: string }>('SELECT status FROM etl_job_runs WHERE id = $1', [runId]);
-  if (rows[0]?.status !== 'SUCCESS') {
-    throw Object.assign(new Error(`database lost the commit of ledger row ${runId}`), { code: '08006' });
-  }
-}
-
 /** What the workflow gets back: the counts, never the rows; an alert travels in the detail. */
 export function toNodeResult(counts: JobCounts, alert?: string | null): NodeResult {
   return {

@@ -12,7 +12,6 @@ import {
   markSucceeded,
   ownCommittedResult,
   skipIfDone,
-  confirmCommitted,
   tagTransactionWithRun,
 } from './ledger-rows.js';
 import { writeHits, type ApiHitRecorder, type HitRun } from './api-hits.js';
@@ -97,7 +96,6 @@ export async function runPagedLedgeredJob(
       if (taken) await writeHits(client, hitRun(), taken);
       return markSucceeded(client, runId!, counts, Date.now() - started);
     });
-    await confirmCommitted(client, runId);
     return result;
   } catch (err) {
     failed = true;
