@@ -30,7 +30,11 @@ export interface ChaosOptions {
   postgresDownMs: number;
   temporalKillAfter: number;
   temporalDownMs: number;
-  /** Time between a worker's start and its kill: uniform in [min, max]. */
+  /**
+   * Each kill waits for progress — a job finishing since the previous kill — then a delay uniform in
+   * [min, max] (landing inside the next jobs), so a round reaches its planned kills on a fast machine
+   * as on a slow one, and the run always moves between two kills.
+   */
   killEveryMs: [number, number];
   scale: { tenants: number; learners: number; eventsPerDay: number };
   ports: { pg?: number; temporal?: number; temporalUi?: number };
@@ -90,7 +94,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       dataDir: pgDir,
       port: pgPort,
       databases: ['oltp', 'wh_clean', 'wh_chaos'],
-      ephemeral: true,
+      // Production durability (fsync, synchronous_commit, full_page_writes at their defaults): the
+      // throwaway settings let a Postgres kill drop acknowledged commits, which proves nothing.
+      ephemeral: false,
     });
   const startTemporal = () =>
     startTemporalDevServer({
@@ -245,9 +251,28 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         }
       })();
       const kills = { worker: 0, postgres: 0, temporal: 0 };
+      // SUCCESS rows so far (-1 while Postgres is down): what "progress" means for pacing the kills.
+      const successes = () =>
+        pools[warehouse]!.query<{ n: number }>(`SELECT count(*)::int AS n FROM etl_job_runs WHERE status = 'SUCCESS'`)
+          .then((r) => r.rows[0]!.n)
+          .catch(() => -1);
+      let seen = 0;
+      const progressed = async () => {
+        for (;;) {
+          if (done) return;
+          const n = await successes();
+          if (n > seen) {
+            seen = n;
+            return;
+          }
+          await sleep(100);
+        }
+      };
       if (chaos) {
+        seen = Math.max(0, await successes());
         for (let k = 1; k <= opts.workerKills && !done; k++) {
           const [lo, hi] = opts.killEveryMs;
+          await progressed();
           await sleep(lo + rand() * (hi - lo));
           if (done) break;
           killing = true;
@@ -257,6 +282,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           workerProc = await startWorker(warehouse, taskQueue);
           killing = false;
           if (k === opts.postgresKillAfter && !done) {
+            await progressed();
             await sleep(lo + rand() * (hi - lo));
             process.kill(pgHandle.pid!, 'SIGKILL');
             kills.postgres++;
@@ -265,6 +291,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             pgHandle = await restart(startPg, log, 'Postgres');
           }
           if (k === opts.temporalKillAfter && !done) {
+            await progressed();
             await sleep(lo + rand() * (hi - lo));
             process.kill(temporal.pid!, 'SIGKILL');
             await temporal.exited;

@@ -1,4 +1,5 @@
-// The chaos benchmark's small version: a 3-date warehouse-nightly backfill, run clean and then with
+// The chaos benchmark's small version, on a Postgres with production durability and kills paced by
+// progress: a 3-date warehouse-nightly backfill, run clean and then with
 // the standalone worker process SIGKILLed once (and restarted), Postgres SIGKILLed once and the
 // Temporal dev server SIGKILLed once. The warehouse must equal the clean one table by table, with
 // exactly one SUCCESS per job and date and no RUNNING row left. (Speed targets: bench/chaos.ts.)
