@@ -6,6 +6,8 @@
 // (bench/chaos.ts has the 3-minute versions.) Skipped, with a line saying why, where Go is absent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyBetween, createPool, withTransaction, type Pool } from '../../src/connectors/postgres.js';
+import { SchoolApiClient } from '../../src/connectors/school-api/client.js';
+import { startSchoolApiServer, type SchoolApiServer } from '../../src/pipelines/school-api/sample/server.js';
 import { outageKind } from '../../src/runtime/error-causes.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
 import { startToxiproxy, toxiproxyBinary, type ToxiproxyHandle } from '../support/toxiproxy.js';
@@ -159,5 +161,54 @@ describe.skipIf(!bin)('faults on the wire to Postgres (Toxiproxy)', () => {
     await unwatchedQuery;
     expect(unwatchedSettled).toBe(true);
     b.release();
+  });
+});
+
+describe.skipIf(!bin)('faults on the wire to a source API (Toxiproxy)', () => {
+  let toxi: ToxiproxyHandle;
+  let server: SchoolApiServer;
+  let client: SchoolApiClient;
+
+  beforeAll(async () => {
+    toxi = await startToxiproxy(bin!);
+    server = await startSchoolApiServer({ sizes: { cursus: 3 } });
+    const { port } = await toxi.proxy('school', Number(new URL(server.url).port));
+    const base = `http://127.0.0.1:${port}`;
+    client = new SchoolApiClient({
+      baseUrl: base,
+      tokenUrl: `${base}/oauth/token`,
+      clientId: 'sample-client',
+      clientSecret: 'sample-secret',
+      sleepBetweenCallsMs: 0,
+      maxRetries: 1,
+      backoffScale: 0,
+      requestTimeoutMs: 1_000,
+    });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await toxi?.stop();
+  });
+
+  const page = () => client.getPage({ path: '/v2/cursus', endpoint: 'GET /v2/cursus', query: {}, page: 1, size: 100 });
+
+  it('a blackholed source fails the call within its request timeout, then answers again', async () => {
+    const first = await page();
+    expect(first.kind).toBe('ok');
+    const p = await toxi.api.get('school');
+    await p.addToxic({ name: 'hole', type: 'timeout', stream: 'downstream', toxicity: 1, attributes: { timeout: 0 } });
+    const started = Date.now();
+    const outcome = await page().then(
+      () => 'answered',
+      (err: unknown) => err,
+    );
+    const tookMs = Date.now() - started;
+    expect(outcome).toBeInstanceOf(Error);
+    expect(outageKind(outcome), String(outcome)).toBeDefined(); // retryable through the outage window
+    expect(tookMs).toBeLessThan(10_000); // two attempts of 1 s each, not a hang
+    await (await p.getToxic('hole')).remove();
+    const after = await page();
+    expect(after).toEqual(first);
   });
 });
