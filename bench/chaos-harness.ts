@@ -3,7 +3,7 @@
 // src/worker.ts) is SIGKILLed again and again and restarted, Postgres is SIGKILLed once (and
 // brought back after an outage) and the Temporal dev server is SIGKILLed once (and restarted on its
 // state file). It then compares the two warehouses table by table and reads the ledger.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -29,6 +29,12 @@ export interface ChaosOptions {
   postgresKillAfter: number;
   postgresDownMs: number;
   temporalKillAfter: number;
+  /**
+   * After which worker kill Postgres hangs (0: never): the postmaster and every backend SIGSTOPped
+   * for `postgresHangMs`, then SIGCONTed — a server that accepts TCP and answers nothing.
+   */
+  postgresHangAfter?: number;
+  postgresHangMs?: number;
   temporalDownMs: number;
   /**
    * Each kill waits for progress — a job finishing since the previous kill — then a delay uniform in
@@ -48,6 +54,7 @@ export interface ChaosReport {
   chaosMs: number;
   workerKills: number;
   postgresKills: number;
+  postgresHangs: number;
   temporalKills: number;
   workerSelfExits: number;
   extraMsPerKill: number;
@@ -250,7 +257,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           }
         }
       })();
-      const kills = { worker: 0, postgres: 0, temporal: 0 };
+      const kills = { worker: 0, postgres: 0, postgresHang: 0, temporal: 0 };
       // SUCCESS rows so far (-1 while Postgres is down): what "progress" means for pacing the kills.
       const successes = () =>
         pools[warehouse]!.query<{ n: number }>(`SELECT count(*)::int AS n FROM etl_job_runs WHERE status = 'SUCCESS'`)
@@ -289,6 +296,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             log(`Postgres SIGKILLed at ${elapsed()} s; down for ${opts.postgresDownMs / 1000} s`);
             await sleep(opts.postgresDownMs);
             pgHandle = await restart(startPg, log, 'Postgres');
+          }
+          if (k === (opts.postgresHangAfter ?? 0) && !done) {
+            await progressed();
+            await sleep(lo + rand() * (hi - lo));
+            const pids = postgresProcesses(pgHandle.pid!);
+            for (const pid of pids) process.kill(pid, 'SIGSTOP');
+            kills.postgresHang++;
+            const hangS = (opts.postgresHangMs ?? 0) / 1000;
+            log(`Postgres hung (SIGSTOP, ${pids.length} processes) at ${elapsed()} s for ${hangS} s`);
+            await sleep(opts.postgresHangMs ?? 0);
+            for (const pid of pids) process.kill(pid, 'SIGCONT');
+            log(`Postgres resumed (SIGCONT) at ${elapsed()} s`);
           }
           if (k === opts.temporalKillAfter && !done) {
             await progressed();
@@ -329,6 +348,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       chaosMs: chaos.ms,
       workerKills: chaos.kills.worker,
       postgresKills: chaos.kills.postgres,
+      postgresHangs: chaos.kills.postgresHang,
       temporalKills: chaos.kills.temporal,
       workerSelfExits: workerExits,
       extraMsPerKill: allKills ? Math.round(extra / allKills) : 0,
@@ -346,6 +366,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await pgHandle.stop().catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The postmaster and its children (backends, background workers), to stop and resume together. */
+function postgresProcesses(postmaster: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' });
+  return [
+    postmaster,
+    ...out
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0),
+  ];
 }
 
 async function restart<T>(start: () => Promise<T>, log: (l: string) => void, what: string): Promise<T> {

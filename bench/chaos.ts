@@ -1,8 +1,9 @@
 // `npm run bench:chaos`: an 8-date warehouse-nightly backfill at the demo's scale (10,000 learners,
 // 200,000 session events a day), concurrency 2, on a Postgres with production durability, run once
 // clean and once while its only worker process is SIGKILLed (>= 10 times, restarted each time),
-// Postgres is SIGKILLed once and kept down for POSTGRES_DOWN_S, and the Temporal dev server is
-// SIGKILLed once — in `--rounds` rounds (default 3) with different seeds. Kills are paced by progress
+// Postgres hangs once (every process SIGSTOPped) for `--hang-s` (default 180), Postgres is SIGKILLed
+// once and kept down for POSTGRES_DOWN_S, and the Temporal dev server is SIGKILLed once — in
+// `--rounds` rounds (default 3) with different seeds. Kills are paced by progress
 // (a job finished since the previous kill), so every round reaches its planned kills whatever the
 // machine's speed. Per round: per-table checksum equality with the clean run, SUCCESS rows per job
 // and date, RUNNING rows left, extra wall time per kill; medians over the rounds in the JSON.
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     'postgres-down-s': { type: 'string', default: '90' },
+    'hang-s': { type: 'string', default: '180' },
     seed: { type: 'string', default: '10' },
     learners: { type: 'string', default: '10000' },
     'events-per-day': { type: 'string', default: '200000' },
@@ -25,6 +27,7 @@ const { values } = parseArgs({
 });
 const config = loadConfig();
 const POSTGRES_DOWN_S = Number(values['postgres-down-s']);
+const HANG_S = Number(values['hang-s']);
 const TEMPORAL_DOWN_MS = 10_000;
 const ROUNDS = Math.max(1, Number(values.rounds));
 const KILLS = Number(values.kills);
@@ -51,6 +54,8 @@ for (let r = 0; r < ROUNDS; r++) {
     concurrency: 2,
     workerKills: KILLS,
     postgresKillAfter: 5,
+    postgresHangAfter: HANG_S > 0 ? 3 : 0,
+    postgresHangMs: HANG_S * 1000,
     postgresDownMs: POSTGRES_DOWN_S * 1000,
     temporalKillAfter: 8,
     temporalDownMs: TEMPORAL_DOWN_MS,
@@ -65,7 +70,10 @@ for (let r = 0; r < ROUNDS; r++) {
     log: (line) => console.log(`  ${line}`),
   });
   // The Postgres and Temporal outages are waited out on purpose: their downtime is not recovery time.
-  const outageMs = report.postgresKills * POSTGRES_DOWN_S * 1000 + report.temporalKills * TEMPORAL_DOWN_MS;
+  const outageMs =
+    report.postgresKills * POSTGRES_DOWN_S * 1000 +
+    report.postgresHangs * HANG_S * 1000 +
+    report.temporalKills * TEMPORAL_DOWN_MS;
   const extraPerWorkerKill = Math.round((report.chaosMs - report.cleanMs - outageMs) / Math.max(1, report.workerKills));
   const ok = report.successRowsPerJobDate;
   const targets = {
@@ -75,7 +83,10 @@ for (let r = 0; r < ROUNDS; r++) {
     extraPerWorkerKillWithin30s: extraPerWorkerKill <= 30_000,
     noFailedDate: report.failedDates.length === 0,
     plannedKillsReached:
-      report.workerKills >= KILLS && report.postgresKills === 1 && report.temporalKills === (KILLS >= 8 ? 1 : 0),
+      report.workerKills >= KILLS &&
+      report.postgresKills === (KILLS >= 5 ? 1 : 0) &&
+      report.postgresHangs === (HANG_S > 0 && KILLS >= 3 ? 1 : 0) &&
+      report.temporalKills === (KILLS >= 8 ? 1 : 0),
   };
   console.log(`  clean ${s(report.cleanMs)}, chaos ${s(report.chaosMs)}: ${report.workerKills} worker kills, `);
   console.log(
@@ -101,6 +112,7 @@ console.log(
     durability: 'production (fsync, synchronous_commit, full_page_writes on)',
     rounds: rounds.map(({ oddRows: _odd, tables: _tables, ...r }) => r),
     postgresDownMs: POSTGRES_DOWN_S * 1000,
+    postgresHangMs: HANG_S * 1000,
     medians: {
       cleanMs: median(rounds.map((r) => r.cleanMs)),
       chaosMs: median(rounds.map((r) => r.chaosMs)),
