@@ -6,9 +6,9 @@ import { githubLineage } from '../pipelines/github/lineage.js';
 import { learningRoiLineage } from '../pipelines/learning-roi/lineage.js';
 import { learningSampleLineage } from '../pipelines/learning-sample/lineage.js';
 import type { DatasetRef, FamilyLineage, NodeLineage } from '../pipelines/lineage-types.js';
-import { listPipelines } from '../pipelines/registry.js';
+import { getPipeline, listPipelines } from '../pipelines/registry.js';
 import { schoolApiLineage } from '../pipelines/school-api/lineage.js';
-import type { PipelineNode } from '../pipelines/types.js';
+import type { NodeInput, PipelineNode } from '../pipelines/types.js';
 import { warehouseLineage } from '../pipelines/warehouse/lineage.js';
 
 const FAMILIES: FamilyLineage[] = [
@@ -63,4 +63,14 @@ export function datasetGraph(): { datasets: DatasetNode[]; nodes: { id: string; 
     datasets: [...datasets.values()].sort((a, b) => a.key.localeCompare(b.key)),
     nodes: [...nodes].map(([id, ps]) => ({ id, pipelines: [...ps].sort() })),
   };
+}
+
+/** The lineage of the node an activity runs for (its pipeline's node, else any pipeline's node of that id). */
+export function lineageOfInput(input: NodeInput): NodeLineage {
+  const node =
+    getPipeline(input.pipeline)?.nodes.find((n) => n.id === input.nodeId) ??
+    listPipelines()
+      .flatMap((p) => p.nodes)
+      .find((n) => n.id === input.nodeId);
+  return node ? nodeLineage(node) : { inputs: [], outputs: [] };
 }

@@ -18,6 +18,7 @@ import {
   type TemporalHandle,
 } from './temporal-dev-server.js';
 import { temporalCliPath } from './tools.js';
+import { lineageOfInput } from './lineage.js';
 
 export interface LocalStack {
   temporalAddress: string;
@@ -152,7 +153,7 @@ export async function startLocalStack(
       deps = await createActivityDeps(config, pgs, logger);
       const d = deps;
       stoppers.push(() => closeActivityDeps(d));
-      worker = await createWorker(config, connection, createActivities(deps));
+      worker = await createWorker(config, connection, createActivities(deps), lineageOfInput);
       const w = worker;
       workerDone = w.run();
       started.push(`worker on task queue "${config.temporal.taskQueue}"`);
