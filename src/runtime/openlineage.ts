@@ -14,7 +14,9 @@ import type { NodeInput, NodeResult } from '../pipelines/types.js';
 
 export const PRODUCER = 'https://github.com/learnsync/learnsync';
 const SPEC = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
-const FACET = (name: string, version = '1-0-1') => `https://openlineage.io/spec/facets/${version}/${name}.json`;
+/** A facet's schema URL, as the spec's published facet versions spell it. */
+const FACET = (name: string, version: string) =>
+  `https://openlineage.io/spec/facets/${version}/${name}.json#/$defs/${name}`;
 
 const envSchema = z.object({
   OPENLINEAGE_URL: z
@@ -75,7 +77,7 @@ export interface RunEventInput {
   now?: Date;
 }
 
-const facetBase = (name: string, version?: string) => ({ _producer: PRODUCER, _schemaURL: FACET(name, version) });
+const facetBase = (name: string, version: string) => ({ _producer: PRODUCER, _schemaURL: FACET(name, version) });
 
 function dataset(d: DatasetRef) {
   return {
@@ -84,7 +86,7 @@ function dataset(d: DatasetRef) {
     facets: d.fields?.length
       ? {
           schema: {
-            ...facetBase('SchemaDatasetFacet', '1-1-1'),
+            ...facetBase('SchemaDatasetFacet', '1-2-0'),
             fields: d.fields.map((f) => ({ name: f.name, ...(f.type && { type: f.type }) })),
           },
         }
@@ -105,7 +107,7 @@ export function buildRunEvent(i: RunEventInput) {
       runId: stableUuid(`${i.workflowRunId}/${i.node.nodeId}/${i.attempt}`),
       facets: {
         parent: {
-          ...facetBase('ParentRunFacet', '1-1-0'),
+          ...facetBase('ParentRunFacet', '1-2-0'),
           run: { runId: workflowUuid },
           job: { namespace: i.namespace, name: i.node.pipeline },
         },
