@@ -36,7 +36,7 @@ export const ROI_VIEWS = [
 ] as const;
 
 /** Expected seconds between successes of a job, from its pipeline's schedule (nightly: a day). */
-function expectedIntervalSeconds(pipeline: string | null): number {
+export function expectedIntervalSeconds(pipeline: string | null): number {
   const s = SCHEDULES.find((x) => x.pipeline === pipeline);
   const every = s?.every ? /^(\d+)([mh])$/.exec(s.every) : null;
   if (every) return Number(every[1]) * (every[2] === 'h' ? 3600 : 60);
