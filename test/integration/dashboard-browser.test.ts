@@ -167,7 +167,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       const c = (
         window as unknown as { Chart: { getChart(id: string): { data: { datasets: { data: (number | null)[] }[] } } } }
       ).Chart.getChart('success-chart');
-      return c.data.datasets[0].data as (number | null)[];
+      return c.data.datasets[0]!.data;
     });
     expect(rates.filter((r) => r !== null).every((r) => r! >= 0 && r! <= 100)).toBe(true);
     expect(rates.filter((r) => r !== null).length).toBeGreaterThan(0);
