@@ -112,8 +112,9 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   const ready = () => page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   const points = (id: string) => page.locator(`canvas[data-chart="${id}"]`).getAttribute('data-points').then(Number);
   const legend = (id: string) => page.locator(`canvas[data-chart="${id}"]`).getAttribute('data-legend');
+  /** A fresh load of the page (the token stays in the tab's session storage). */
   const go = async (hash: string) => {
-    await page.evaluate(() => (document.body.dataset.ready = 'false'));
+    await page.goto('about:blank');
     await page.goto(`${stack.server.url}/${hash}`);
     await ready();
   };
@@ -306,7 +307,14 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
 
   it('admin token: rejects per node (reason counts and sample rows) and failures', async () => {
     await useToken(stack.admin);
-    await go(`#/runs/${encodeURIComponent(runId)}`);
+    // A run whose ledger has rejects (the sample source plants a few invalid rows a day).
+    const withRejected = await stack.db.warehouse.query<{ workflow_id: string; job: string; date: string }>(
+      `SELECT workflow_id, job_name AS job, to_char(target_date, 'YYYY-MM-DD') AS date FROM etl_job_runs
+        WHERE rows_rejected > 0 AND status = 'SUCCESS' AND pipeline = 'learning-sample' ORDER BY completed_at LIMIT 1`,
+    );
+    expect(withRejected.rows).toHaveLength(1);
+    const { workflow_id: rejectRun, date: rejectDate } = withRejected.rows[0]!;
+    await go(`#/runs/${encodeURIComponent(rejectRun)}`);
     const withRejects = page.locator('button[data-show-rejects]');
     expect(await withRejects.count()).toBeGreaterThan(0);
     const job = (await withRejects.first().getAttribute('data-show-rejects'))!;
@@ -315,7 +323,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await box.locator('table.reject-reasons').waitFor();
     const stored = await stack.db.warehouse.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM etl_rejects WHERE job_name = $1 AND target_date = $2',
-      [job, LAST],
+      [job, rejectDate],
     );
     const shownCounts = await box
       .locator('table.reject-reasons td.num')
@@ -325,10 +333,13 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     expect(await noOverflow()).toBeLessThanOrEqual(1280);
     await shot('run-admin');
     // The API refuses the same rejects to a read token.
-    expect((await stack.api('GET', `/api/dashboard/rejects?job=${job}&date=${LAST}`, stack.reader)).status).toBe(403);
+    expect((await stack.api('GET', `/api/dashboard/rejects?job=${job}&date=${rejectDate}`, stack.reader)).status).toBe(
+      403,
+    );
   });
 
   it('admin token: re-run failed nodes and force re-run start real runs', async () => {
+    await go(`#/runs/${encodeURIComponent(runId)}`);
     const rerun = await act('section', 'rerun-failed');
     expect(rerun.question).toContain(`learning-sample for ${LAST}`);
     expect(rerun.ok).toBe(true);

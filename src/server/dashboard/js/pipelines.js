@@ -154,9 +154,10 @@ export async function pipelinesPage() {
       section('Job success rate per day, last 7 days (final attempts)', chartBox('success-chart')),
       section('Rows per day per job, last 30 days (▲ row-drop alert)', chartBox('rows-chart')),
     ),
+    // Freshness and alerts take the full width: their last columns are never clipped.
     h(
       'div',
-      { class: 'grid' },
+      {},
       section(
         'Freshness',
         table(
