@@ -43,10 +43,10 @@ export async function lineagePage(params) {
       stateLegend(['job', 'source', 'fresh', 'stale']),
     ),
     section(
-      `Datasets (${graph.datasets.length})`,
+      `Datasets of ${pipeline.name} (${used.length} of ${graph.datasets.length} declared)`,
       table(
         ['dataset', 'kind', 'written by', 'read by', 'last written', 'age', ''],
-        graph.datasets.map((d) =>
+        used.map((d) =>
           h(
             'tr',
             { 'data-dataset': d.key },
