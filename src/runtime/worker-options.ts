@@ -13,7 +13,7 @@ import { createErrorReporter } from './error-reporting.js';
 import { activityTimingInterceptor } from './activity-timing.js';
 import type { NodeLineage } from '../pipelines/lineage-types.js';
 import type { NodeInput } from '../pipelines/types.js';
-import { openLineageConfig, openLineageInterceptor, openLineageSink } from './openlineage.js';
+import { openLineageConfig, openLineageInterceptor, openLineageSink, type OpenLineageConfig } from './openlineage.js';
 
 /** TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server. */
 export function temporalSecurity(config: Config): { tls?: boolean; apiKey?: string } {
@@ -60,9 +60,10 @@ export async function createWorker(
   connection: NativeConnection,
   activities: object,
   lineageOf?: (node: NodeInput) => NodeLineage,
+  openLineage: OpenLineageConfig | undefined = openLineageConfig(process.env),
 ): Promise<Worker> {
   const logger = createLogger({ level: config.log.level });
-  const ol = lineageOf && openLineageConfig(process.env);
+  const ol = lineageOf && openLineage;
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
