@@ -95,6 +95,8 @@ export function scheduleText(s) {
       const f = c.trim().split(/\s+/);
       if (f.length === 5 && /^\d+$/.test(f[0]) && /^\d+$/.test(f[1]) && f.slice(2).every((x) => x === '*'))
         return `daily at ${f[1].padStart(2, '0')}:${f[0].padStart(2, '0')} UTC`;
+      const step = f.length === 5 && /^\d+$/.test(f[0]) && /^\*\/(\d+)$/.exec(f[1]);
+      if (step && f.slice(2).every((x) => x === '*')) return `every ${step[1]} h (at :${f[0].padStart(2, '0')} UTC)`;
       return `cron ${c}`;
     })
     .join(', ');
