@@ -10,6 +10,7 @@ import { createLogger } from './logging.js';
 import { createWorker, temporalSecurity } from './runtime/worker-options.js';
 import { sdkMetricsTelemetry, startWorkerMetricsServer } from './runtime/worker-metrics.js';
 import { closeActivityDeps, createActivityDeps } from './stack/activity-deps.js';
+import { lineageOfInput } from './stack/lineage.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const connection = await connectWithRetry(config.temporal.address, temporalSecurity(config), logger);
   const urls = { warehouseUrl: config.postgres.warehouseUrl, oltpUrl: config.postgres.oltpUrl };
   const deps = await createActivityDeps(config, urls, logger);
-  const worker = await createWorker(config, connection, createActivities(deps));
+  const worker = await createWorker(config, connection, createActivities(deps), lineageOfInput);
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,

@@ -11,6 +11,9 @@ import { createLogger } from '../logging.js';
 import { activityInterceptors } from './activity-interceptor.js';
 import { createErrorReporter } from './error-reporting.js';
 import { activityTimingInterceptor } from './activity-timing.js';
+import type { NodeLineage } from '../pipelines/lineage-types.js';
+import type { NodeInput } from '../pipelines/types.js';
+import { openLineageConfig, openLineageInterceptor, openLineageSink, type OpenLineageConfig } from './openlineage.js';
 
 /**
  * TLS and API key for servers that require them (Temporal Cloud); nothing for the local dev server.
@@ -64,7 +67,19 @@ export function workerDeployment(
   return { useWorkerVersioning: false, version: { deploymentName: worker.deploymentName, buildId: worker.buildId } };
 }
 
-export async function createWorker(config: Config, connection: NativeConnection, activities: object): Promise<Worker> {
+/**
+ * lineageOf names a node's datasets (the edge composes the families' lineage.ts); with it and
+ * OPENLINEAGE_URL or OPENLINEAGE_FILE set, every node attempt emits OpenLineage events (openlineage.ts).
+ */
+export async function createWorker(
+  config: Config,
+  connection: NativeConnection,
+  activities: object,
+  lineageOf?: (node: NodeInput) => NodeLineage,
+  openLineage: OpenLineageConfig | undefined = openLineageConfig(process.env),
+): Promise<Worker> {
+  const logger = createLogger({ level: config.log.level });
+  const ol = lineageOf && openLineage;
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -77,7 +92,16 @@ export async function createWorker(config: Config, connection: NativeConnection,
     interceptors: {
       activity: [
         activityTimingInterceptor,
-        activityInterceptors(createErrorReporter(config, createLogger({ level: config.log.level }), 'worker')),
+        activityInterceptors(createErrorReporter(config, logger, 'worker')),
+        ...(ol
+          ? [
+              openLineageInterceptor(
+                openLineageSink(ol, (m) => logger.warn(m)),
+                ol.namespace,
+                lineageOf!,
+              ),
+            ]
+          : []),
       ],
     },
     // Heartbeats reach the server every 5 s (the SDK's default throttle is 80% of the heartbeat

@@ -10,6 +10,7 @@ import { errorBody, sendError } from './http-errors.js';
 import { buildOpenApi, type RouteRecord } from './openapi.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerDashboardOpsRoutes } from './routes/dashboard-ops.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLearnerRoutes } from './routes/learners.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
@@ -146,6 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLearnerRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerDashboardRoutes(app, deps);
+  registerDashboardOpsRoutes(app, deps);
   registerMetricsRoutes(app, deps);
   for (const m of deps.plugins ?? []) {
     await app.register(m.plugin, { prefix: m.prefix, preHandler: requireRole(deps.warehouse, limiter, m.role) });

@@ -19,6 +19,9 @@ import {
   type TemporalHandle,
 } from './temporal-dev-server.js';
 import { temporalCliPath } from './tools.js';
+import { lineageOfInput } from './lineage.js';
+import { openLineageConfig } from '../runtime/openlineage.js';
+import { startLineageReceiver } from './openlineage-receiver.js';
 
 export interface LocalStack {
   temporalAddress: string;
@@ -160,7 +163,16 @@ export async function startLocalStack(
       deps = await createActivityDeps(config, pgs, logger);
       const d = deps;
       stoppers.push(() => closeActivityDeps(d));
-      worker = await createWorker(config, connection, createActivities(deps));
+      // Lineage goes where OPENLINEAGE_URL / OPENLINEAGE_FILE say; without them, to a local receiver
+      // (GET its /api/v1/lineage to see the events), as Marquez would take them.
+      let openLineage = openLineageConfig(process.env);
+      if (!openLineage) {
+        const receiver = await startLineageReceiver();
+        stoppers.push(() => receiver.close());
+        openLineage = { url: receiver.url, namespace: 'learnsync', timeoutMs: 3000 };
+        started.push(`OpenLineage receiver on ${receiver.url}/api/v1/lineage`);
+      }
+      worker = await createWorker(config, connection, createActivities(deps), lineageOfInput, openLineage);
       const w = worker;
       workerDone = w.run();
       started.push(`worker on task queue "${config.temporal.taskQueue}"`);

@@ -1,6 +1,7 @@
 // The dashboard: its page and scripts (open: they hold no data; Chart.js comes from node_modules,
 // so it works offline) and the two JSON feeds it draws from (read tokens): the pipelines overview
 // and the learning-ROI views built from the exported dashboard JSON.
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,10 +20,15 @@ const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(here, 'dashboard', 'index.html'), type: 'text/html; charset=utf-8' },
-  '/assets/dashboard.js': {
-    file: path.join(here, 'dashboard', 'dashboard.js'),
-    type: 'text/javascript; charset=utf-8',
-  },
+  // One module per page (js/*.js), listed once at start-up: nothing else under js/ is served.
+  ...Object.fromEntries(
+    readdirSync(path.join(here, 'dashboard', 'js'))
+      .filter((f) => /^[a-z-]+\.js$/.test(f))
+      .map((f) => [
+        `/assets/js/${f}`,
+        { file: path.join(here, 'dashboard', 'js', f), type: 'text/javascript; charset=utf-8' },
+      ]),
+  ),
   '/assets/dashboard.css': { file: path.join(here, 'dashboard', 'dashboard.css'), type: 'text/css; charset=utf-8' },
   '/assets/chart.umd.js': {
     file: path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'),
@@ -37,7 +43,7 @@ export const ROI_VIEWS = [
 ] as const;
 
 /** Expected seconds between successes of a job, from its pipeline's schedule (nightly: a day). */
-function expectedIntervalSeconds(pipeline: string | null): number {
+export function expectedIntervalSeconds(pipeline: string | null): number {
   const s = SCHEDULES.find((x) => x.pipeline === pipeline);
   const every = s?.every ? /^(\d+)([mh])$/.exec(s.every) : null;
   if (every) return Number(every[1]) * (every[2] === 'h' ? 3600 : 60);
