@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { runChaos, type ChaosReport } from './chaos-harness.js';
+import { recordResult } from './results.js';
 
 const { values } = parseArgs({
   options: {
@@ -106,20 +107,20 @@ const allTargets = Object.fromEntries(
   Object.keys(rounds[0]!.targets).map((k) => [k, rounds.every((r) => r.targets[k])]),
 );
 console.log(`targets over ${ROUNDS} rounds: ${JSON.stringify(allTargets)}`);
-console.log(
-  JSON.stringify({
-    bench: 'chaos',
-    durability: 'production (fsync, synchronous_commit, full_page_writes on)',
-    rounds: rounds.map(({ oddRows: _odd, tables: _tables, ...r }) => r),
-    postgresDownMs: POSTGRES_DOWN_S * 1000,
-    postgresHangMs: HANG_S * 1000,
-    medians: {
-      cleanMs: median(rounds.map((r) => r.cleanMs)),
-      chaosMs: median(rounds.map((r) => r.chaosMs)),
-      workerKills: median(rounds.map((r) => r.workerKills)),
-      extraMsPerWorkerKillNet: median(rounds.map((r) => r.extraMsPerWorkerKillNet)),
-    },
-    targets: allTargets,
-  }),
-);
+const chaosLine = {
+  bench: 'chaos',
+  durability: 'production (fsync, synchronous_commit, full_page_writes on)',
+  rounds: rounds.map(({ oddRows: _odd, tables: _tables, ...r }) => r),
+  postgresDownMs: POSTGRES_DOWN_S * 1000,
+  postgresHangMs: HANG_S * 1000,
+  medians: {
+    cleanMs: median(rounds.map((r) => r.cleanMs)),
+    chaosMs: median(rounds.map((r) => r.chaosMs)),
+    workerKills: median(rounds.map((r) => r.workerKills)),
+    extraMsPerWorkerKillNet: median(rounds.map((r) => r.extraMsPerWorkerKillNet)),
+  },
+  targets: allTargets,
+};
+console.log(JSON.stringify(chaosLine));
+recordResult(chaosLine);
 process.exit(Object.values(allTargets).every(Boolean) ? 0 : 1);

@@ -4,6 +4,7 @@
 // both sides get the same set-up, the order alternates every round, a warm-up round is discarded,
 // at least five rounds are measured, each side reports its median and spread, ratios come from the
 // medians of the same run, and the bench ends with exactly one JSON line.
+import { recordResult } from './results.js';
 
 export interface Side {
   name: string;
@@ -140,6 +141,7 @@ export function finish(bench: string, figures: Record<string, unknown>, targets:
     console.log(`target ${t.name}: ${t.value} ${t.op} ${t.target} → ${met(t) ? 'met' : 'NOT met'}`);
   const line = { bench, ...figures, targets: targets.map((t) => ({ ...t, met: met(t) })), met: targets.every(met) };
   console.log(JSON.stringify(line));
+  recordResult(line);
 }
 
 export const round3 = (x: number) => Math.round(x * 1000) / 1000;
