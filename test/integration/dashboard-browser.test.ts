@@ -5,7 +5,8 @@
 // children grouped), a backfill's dates, a run (layered DAG whose edges cross no node, labels that
 // fit, Gantt timeline, failures, rejects for admins), lineage, learning ROI; and every admin action
 // (run, force, re-run failed nodes, backfill with its date count, pause/unpause) through the API.
-// Screenshots go to docs/dashboard/. Skipped, saying so, where no Chromium is installed.
+// Screenshots go to .data/screenshots/ (LEARNSYNC_SCREENSHOTS=docs refreshes the committed ones in
+// docs/dashboard/, so a test run never rewrites tracked files). Skipped, saying so, where no Chromium is installed.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -28,7 +29,10 @@ const LAST = dayBefore(Date.now());
 const BEFORE_LAST = addDays(LAST, -1);
 const FROM = addDays(LAST, -6);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = path.join(projectRoot, 'docs', 'dashboard');
+const OUT =
+  process.env.LEARNSYNC_SCREENSHOTS === 'docs'
+    ? path.join(projectRoot, 'docs', 'dashboard')
+    : path.join(projectRoot, '.data', 'screenshots');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
