@@ -3,6 +3,7 @@
 // (after BigQuery committed the rows); errors are written on their own, since that transaction is
 // rolled back.
 import type pg from 'pg';
+import { redactSecrets } from '../../secrets.js';
 import type { TableMode } from './definition.js';
 import type { TargetColumn } from './schema-mapping.js';
 
@@ -142,7 +143,8 @@ export async function recordError(
         VALUES ($1, $2, $3, $4, now(), $5)
        ON CONFLICT (dataset, table_name) DO UPDATE SET last_error = EXCLUDED.last_error, last_error_at = now(),
          last_workflow_id = EXCLUDED.last_workflow_id, updated_at = now()`,
-      [dataset, table, mode, message.slice(0, 4000), workflowId],
+      // Stored and shown by status and the admin API: through the one masking function like every stored error.
+      [dataset, table, mode, redactSecrets(message).slice(0, 4000), workflowId],
     )
     .catch(() => {});
 }
