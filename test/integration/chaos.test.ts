@@ -19,10 +19,10 @@ it('a backfill that loses its worker, database and Temporal server once each end
     postgresDownMs: 3000,
     temporalKillAfter: 1,
     temporalDownMs: 2000,
-    // Early enough to land while the first dates are being built: the clean run takes ~1.5 s here when
-    // the machine is idle, and each kill stalls the run (heartbeat timeout, restarts) beyond the next.
-    killEveryMs: [400, 700],
-    scale: { tenants: 2, learners: 300, eventsPerDay: 2000 },
+    // Each kill waits for a job to finish since the previous one, then 0-100 ms: it lands among the
+    // next jobs however fast the machine (a longer delay let a fast machine finish the 3 dates first).
+    killEveryMs: [0, 100],
+    scale: { tenants: 2, learners: 300, eventsPerDay: 6000 },
     ports: {},
     seed: 1,
     log: (l) => lines.push(l),
