@@ -55,9 +55,8 @@ export interface ConsumeSummary {
   lastAppliedLsn: string | null;
 }
 
-/** Microseconds since 2000-01-01 (Postgres epoch) → ISO-8601 with microseconds. */
-export function pgTimeToIso(micros: bigint): string {
-  const unixMicros = micros + 946_684_800_000_000n;
+/** Microseconds since 1970 (the decoder already moved Postgres's 2000 epoch) → ISO-8601 with microseconds. */
+export function microsToIso(unixMicros: bigint): string {
   const ms = unixMicros / 1000n;
   const rest = Number(unixMicros % 1000n);
   const iso = new Date(Number(ms)).toISOString(); // …sss Z
@@ -145,7 +144,7 @@ export async function consumeChanges(
           const tx = open;
           open = null;
           if (!tx) break;
-          tx.commitTime = pgTimeToIso(BigInt(msg.commitTime as unknown as bigint));
+          tx.commitTime = microsToIso(BigInt(msg.commitTime as unknown as bigint));
           tx.endLsn = msg.commitEndLsn!;
           if (lsnToBigInt(tx.endLsn) <= applied) {
             summary.skippedTransactions++;
