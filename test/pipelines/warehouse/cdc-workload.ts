@@ -41,7 +41,7 @@ export class Workload {
   private readonly rand: () => number;
 
   constructor(
-    private readonly db: Pool,
+    public db: Pool,
     seed: number,
     keyCount = 300,
   ) {
