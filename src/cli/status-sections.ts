@@ -5,6 +5,7 @@ import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
 import { listAlerts } from '../pipelines/alerts/store.js';
 import { appDbStatusSection } from '../pipelines/app-db/status.js';
+import { cdcStatusSection } from '../pipelines/warehouse/cdc-status.js';
 import type { StatusSection } from '../runtime/status-section.js';
 
 export type { StatusSection } from '../runtime/status-section.js';
@@ -45,6 +46,7 @@ export const STATUS_SECTIONS: StatusSection[] = [
   apiHitsSection,
   learningRoiStatusSection,
   appDbStatusSection,
+  cdcStatusSection,
 ];
 
 /** The stable key of each section in `status --json`, whatever its display title says. */
@@ -53,6 +55,7 @@ const JSON_KEYS = new Map<StatusSection, string>([
   [apiHitsSection, 'apiHits'],
   [learningRoiStatusSection, 'learningRoi'],
   [appDbStatusSection, 'appDb'],
+  [cdcStatusSection, 'cdc'],
 ]);
 
 export function statusSectionKey(section: StatusSection): string {

@@ -77,7 +77,7 @@ export async function slotInfo(db: Queryable, slot: string): Promise<SlotInfo> {
     wal_status: string | null;
   }>(
     `SELECT active, confirmed_flush_lsn::text AS confirmed, wal_status,
-            pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
+            greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::text AS lag
        FROM pg_replication_slots WHERE slot_name = $1`,
     [ident(slot, 'slot')],
   );

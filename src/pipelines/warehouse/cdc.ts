@@ -155,6 +155,66 @@ export async function cdcLag(warehouse: Pool, oltp: Pool | pg.PoolClient, src: C
   };
 }
 
+export interface CdcStatus {
+  source: string;
+  slot: string;
+  publication: string;
+  appliedLsn: string;
+  appliedCommitTime: string | null;
+  changesApplied: number;
+  batchesApplied: number;
+  initialCopyAt: string | null;
+  lagSeconds: number | null;
+  lagBytes: number | null;
+  lagMeasuredAt: string | null;
+  lagAlertSeconds: number | null;
+  /** Lag over its threshold: said in `status` and raised as an alert line. */
+  alert: string | null;
+}
+
+/** Measures the slot's WAL lag and stores it (status reads only the warehouse). */
+export async function recordLag(warehouse: Pool, oltp: Pool, src: CdcSource, alertSeconds: number): Promise<CdcLag> {
+  const lag = await cdcLag(warehouse, oltp, src);
+  await warehouse.query(
+    `UPDATE cdc_slot_state SET lag_bytes = $2, lag_measured_at = now(), lag_alert_seconds = $3 WHERE source = $1`,
+    [src.name, lag.lagBytes, alertSeconds],
+  );
+  return lag;
+}
+
+export async function readCdcStatus(warehouse: Pool): Promise<CdcStatus[]> {
+  const exists = await warehouse.query("SELECT to_regclass('cdc_slot_state') IS NOT NULL AS ok");
+  if (!exists.rows[0].ok) return [];
+  const { rows } = await warehouse.query(
+    `SELECT source, slot_name, publication, applied_lsn::text AS lsn, applied_commit_time, changes_applied::float8 AS c,
+            batches_applied::float8 AS b, initial_copy_at, lag_seconds, lag_bytes::float8 AS lag_bytes,
+            lag_measured_at, lag_alert_seconds
+       FROM cdc_slot_state ORDER BY source`,
+  );
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return rows.map((r) => {
+    const over = r.lag_alert_seconds !== null && r.lag_seconds !== null && r.lag_seconds > r.lag_alert_seconds;
+    return {
+      source: r.source,
+      slot: r.slot_name,
+      publication: r.publication,
+      appliedLsn: r.lsn,
+      appliedCommitTime: iso(r.applied_commit_time),
+      changesApplied: r.c,
+      batchesApplied: r.b,
+      initialCopyAt: iso(r.initial_copy_at),
+      lagSeconds: r.lag_seconds,
+      lagBytes: r.lag_bytes,
+      lagMeasuredAt: iso(r.lag_measured_at),
+      lagAlertSeconds: r.lag_alert_seconds,
+      alert: over
+        ? `CDC lag ${Math.round(r.lag_seconds)} s over WAREHOUSE_CDC_LAG_ALERT_SECONDS=${r.lag_alert_seconds}: ` +
+          'is the cdc workflow running (learnsync cdc status)?'
+        : null,
+    };
+  });
+}
+
 /** Drops the slot (the source keeps no WAL for it any more) and forgets its position. */
 export async function dropCdc(warehouse: Pool, oltp: Pool, src: CdcSource): Promise<boolean> {
   const dropped = await dropSlot(oltp, src.slot);

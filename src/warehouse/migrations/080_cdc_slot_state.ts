@@ -11,6 +11,12 @@ CREATE TABLE IF NOT EXISTS cdc_slot_state (
   changes_applied     BIGINT NOT NULL DEFAULT 0,
   batches_applied     BIGINT NOT NULL DEFAULT 0,
   initial_copy_at     TIMESTAMPTZ,
+  -- Lag, for status and metrics: seconds from the last applied change's source commit to its apply,
+  -- WAL bytes the slot holds back (measured by the consumer), and the alert threshold it ran with.
+  lag_seconds         DOUBLE PRECISION,
+  lag_bytes           BIGINT,
+  lag_measured_at     TIMESTAMPTZ,
+  lag_alert_seconds   INTEGER,
   updated_at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 `;

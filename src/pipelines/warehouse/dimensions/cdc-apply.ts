@@ -106,7 +106,8 @@ export async function applyCdcBatch(
   counts.appliedLsn = last.endLsn;
   await tx.query(
     `UPDATE cdc_slot_state SET applied_lsn = $2::pg_lsn, applied_commit_time = $3, updated_at = now(),
-            changes_applied = changes_applied + $4, batches_applied = batches_applied + 1
+            changes_applied = changes_applied + $4, batches_applied = batches_applied + 1,
+            lag_seconds = extract(epoch FROM clock_timestamp() - $3::timestamptz)
       WHERE source = $1`,
     [source, last.endLsn, last.commitTime, counts.changes],
   );
