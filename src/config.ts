@@ -85,6 +85,18 @@ const schema = z.object({
   DATABASE_URL: pgUrl,
   WAREHOUSE_DATABASE_URL: pgUrl,
   OLTP_DATABASE_URL: pgUrl,
+  // Issue 18: how the warehouse reads the OLTP dimensions — nightly full snapshots, or change data
+  // capture through logical replication (needs wal_level=logical on the source; README "CDC").
+  WAREHOUSE_OLTP_CAPTURE: z.enum(['cdc', 'snapshot']).default('snapshot'),
+  WAREHOUSE_CDC_PUBLICATION: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier')
+    .default('learnsync_cdc'),
+  WAREHOUSE_CDC_SLOT: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier (slot names allow a-z, 0-9, _)')
+    .default('learnsync_cdc'),
+  WAREHOUSE_CDC_LAG_ALERT_SECONDS: intFromEnv(300),
   // Below the ephemeral range 32768-60999, where an outgoing connection can hold a port at random.
   EMBEDDED_PG_PORT: intFromEnv(15432),
   LEARNSYNC_DATA_DIR: z.string().default(path.join(projectRoot, '.data')),
@@ -227,6 +239,8 @@ export interface Config {
     oltpUrl?: string;
     embeddedPort: number;
   };
+  /** Change data capture of the OLTP dimensions (issue 18). */
+  cdc: { capture: 'cdc' | 'snapshot'; publication: string; slot: string; lagAlertSeconds: number };
   dataDir: string;
   outputDir: string;
   alerts: { rowsDropShare: number };
@@ -392,6 +406,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // One server is enough for a small install: the OLTP source defaults to the warehouse's server.
       oltpUrl: e.OLTP_DATABASE_URL ?? warehouseUrl,
       embeddedPort: e.EMBEDDED_PG_PORT,
+    },
+    cdc: {
+      capture: e.WAREHOUSE_OLTP_CAPTURE,
+      publication: e.WAREHOUSE_CDC_PUBLICATION,
+      slot: e.WAREHOUSE_CDC_SLOT,
+      lagAlertSeconds: e.WAREHOUSE_CDC_LAG_ALERT_SECONDS,
     },
     dataDir: path.resolve(e.LEARNSYNC_DATA_DIR),
     outputDir: path.resolve(e.LEARNSYNC_OUTPUT_DIR),

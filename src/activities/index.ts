@@ -8,6 +8,7 @@ import { createLearningSampleActivities } from '../pipelines/learning-sample/act
 import { createSchoolApiActivities } from '../pipelines/school-api/activities.js';
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
 import { createAppDbActivities } from '../pipelines/app-db/activities.js';
+import { createCdcActivities } from '../pipelines/warehouse/cdc-activities.js';
 import { guardActivities } from '../runtime/activity-guard.js';
 import type { ActivityDeps } from '../runtime/deps.js';
 
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLearningRoiActivities(deps),
     ...createAlertActivities(deps),
     ...createAppDbActivities(deps),
+    ...createCdcActivities(deps),
   });
 }
 

@@ -4,6 +4,7 @@ import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
 import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
 import { appDbStatusSection } from '../pipelines/app-db/status.js';
+import { cdcStatusSection } from '../pipelines/warehouse/cdc-status.js';
 import type { StatusSection } from '../runtime/status-section.js';
 
 export type { StatusSection } from '../runtime/status-section.js';
@@ -27,6 +28,7 @@ export const STATUS_SECTIONS: StatusSection[] = [
   apiHitsSection,
   learningRoiStatusSection,
   appDbStatusSection,
+  cdcStatusSection,
 ];
 
 /** The stable key of each section in `status --json`, whatever its display title says. */
@@ -35,6 +37,7 @@ const JSON_KEYS = new Map<StatusSection, string>([
   [apiHitsSection, 'apiHits'],
   [learningRoiStatusSection, 'learningRoi'],
   [appDbStatusSection, 'appDb'],
+  [cdcStatusSection, 'cdc'],
 ]);
 
 export function statusSectionKey(section: StatusSection): string {

@@ -85,6 +85,13 @@ export async function startEmbeddedPostgres(opts: {
         'unix_socket_directories=',
         '-c',
         'max_connections=200',
+        // Change data capture (issue 18) needs logical decoding; a few slots and senders cost nothing idle.
+        '-c',
+        'wal_level=logical',
+        '-c',
+        'max_replication_slots=20',
+        '-c',
+        'max_wal_senders=20',
         ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
       ],
       onLog: (line: string) => {

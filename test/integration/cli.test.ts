@@ -287,7 +287,7 @@ describe('commands against a live stack', () => {
       ].sort(),
     );
     expect(Array.isArray(s.workerVersions)).toBe(true);
-    expect(Object.keys(s.sections).sort()).toEqual(['apiHits', 'appDb', 'learningRoi']);
+    expect(Object.keys(s.sections).sort()).toEqual(['apiHits', 'appDb', 'cdc', 'learningRoi']);
     const keys = (o: object) => JSON.stringify(o).match(/"[^"]+":/g) ?? [];
     for (const k of keys(s)) expect(k).toMatch(/^"[a-z][A-Za-z0-9]*":$|^"[^"]*[ .@/-][^"]*":$/);
     const run = s.recentRuns.find(

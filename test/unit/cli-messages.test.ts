@@ -1,6 +1,6 @@
 // What the CLI says without a server: help (the main variables, `help config` for all), the reason
 // a date is not one, which end of a backfill range is wrong, and the overall progress line.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/client.js';
 import { progressLine } from '../../src/cli/watch-run.js';
 import { CONFIG_VARIABLES } from '../../src/config.js';
@@ -83,4 +83,22 @@ it('the progress line: nodes done of all, elapsed, the longest-running node and 
   expect(progressLine(p, t0 + 70_000, t0, '{"page":12}')).toBe(
     '  … 1/4 nodes, 1 m 10 s; longest running: b for 19 s (at {"page":12})',
   );
+});
+
+describe('cdc', () => {
+  it('refuses to start while WAREHOUSE_OLTP_CAPTURE is snapshot, and names unknown sources', async () => {
+    const saved = process.env.WAREHOUSE_OLTP_CAPTURE;
+    delete process.env.WAREHOUSE_OLTP_CAPTURE;
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((l: string) => void errors.push(l));
+    try {
+      expect((await run('cdc', 'start', 'oltp')).code).toBe(2);
+      expect(errors.join('\n')).toMatch(/set WAREHOUSE_OLTP_CAPTURE=cdc/);
+      expect((await run('cdc', 'status', 'billing')).code).toBe(2);
+      expect(errors.join('\n')).toMatch(/unknown CDC source "billing": known sources are oltp/);
+    } finally {
+      spy.mockRestore();
+      if (saved !== undefined) process.env.WAREHOUSE_OLTP_CAPTURE = saved;
+    }
+  });
 });

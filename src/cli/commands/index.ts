@@ -1,6 +1,7 @@
 // Every `learnsync` command. One file per command; add new ones here.
 import type { CliCommand } from '../types.js';
 import { command as backfill } from './backfill.js';
+import { command as cdc } from './cdc.js';
 import { command as demo } from './demo.js';
 import { command as dev } from './dev.js';
 import { command as plan } from './plan.js';
@@ -24,4 +25,5 @@ export const COMMANDS: CliCommand[] = [
   profile,
   serve,
   tokens,
+  cdc,
 ];

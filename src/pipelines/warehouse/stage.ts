@@ -49,11 +49,18 @@ export async function stageFromSource(source: pg.PoolClient, tx: pg.PoolClient, 
  * Runs `fn` with one source connection in a read-only REPEATABLE READ transaction, so that every
  * COPY of a job sees the same snapshot (sessions and their events agree with each other).
  */
-export async function withSourceSnapshot<T>(oltp: Pool, fn: (source: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withSourceSnapshot<T>(
+  oltp: Pool,
+  fn: (source: pg.PoolClient) => Promise<T>,
+  /** An exported snapshot to read in (CDC's initial copy: the state its replication slot starts after). */
+  snapshot?: string,
+): Promise<T> {
+  if (snapshot !== undefined && !/^[0-9A-Fa-f-]+$/.test(snapshot)) throw new Error(`not a snapshot name: ${snapshot}`);
   const source = await oltp.connect();
   let broken: Error | undefined;
   try {
     await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    if (snapshot !== undefined) await source.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
     const result = await fn(source);
     await source.query('COMMIT');
     return result;

@@ -20,6 +20,8 @@ export interface SyncOptions {
    */
   asOf?: string;
   heartbeat?: Heartbeat;
+  /** Read the source in this exported snapshot (CDC's initial copy). */
+  sourceSnapshot?: string;
 }
 
 export async function syncDimension(
@@ -35,7 +37,7 @@ export async function syncDimension(
   const asOf = opts.asOf ?? (await tx.query<{ t: string }>('SELECT now()::text AS t')).rows[0]!.t;
 
   opts.heartbeat?.stage(`copy ${spec.stage.table}`);
-  const staged = await withSourceSnapshot(oltp, (src) => stageFromSource(src, tx, spec.stage));
+  const staged = await withSourceSnapshot(oltp, (src) => stageFromSource(src, tx, spec.stage), opts.sourceSnapshot);
   if (staged === 0) {
     const cur = await tx.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table} WHERE ${spec.kind === 'scd2' ? 'is_current' : 'deleted_at IS NULL'}`,
