@@ -28,6 +28,7 @@ import * as m061 from './migrations/061_ledger_per_run.js';
 import * as m065 from './migrations/065_etl_rejects_runs.js';
 import * as m066 from './migrations/066_app_db_privacy_state.js';
 import * as m067 from './migrations/067_app_db_target_rows.js';
+import * as m090 from './migrations/090_identity_work_tables.js';
 
 export interface Migration {
   version: number;
@@ -61,6 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 65, name: 'etl_rejects_runs', sql: m065.sql },
   { version: 66, name: 'app_db_privacy_state', sql: m066.sql },
   { version: 67, name: 'app_db_target_rows', sql: m067.sql },
+  { version: 90, name: 'identity_work_tables', sql: m090.sql },
 ];
 
 const LOCK_KEY = 727_001;
