@@ -12,6 +12,7 @@
 // statements run one after another inside that transaction (tests, small runs).
 import pg from 'pg';
 import type { Pool, PoolClient } from '../../connectors/postgres.js';
+import { emailProblemSql } from '../../warehouse/email-identity.js';
 
 /** Partitions of the scratch tables (migration 090): one statement per partition runs in parallel. */
 export const IDENTITY_PARTITIONS = 2;
@@ -20,8 +21,8 @@ export const LATEST_SNAPSHOT = (source: string) =>
   `(SELECT run_key FROM etl_kusto_runs WHERE source = '${source}' AND finished_at IS NOT NULL
      ORDER BY finished_at DESC LIMIT 1)`;
 
-export const EMAIL_REJECT = (email: string, idCol: string) => `coalesce(
-    learning_roi.email_problem(${email}),
+/** Why an identity row is rejected, or NULL; `email` must be a plain column (emailProblemSql). */
+const REJECT_REASON = (email: string, idCol: string) => `coalesce(${emailProblemSql(email)},
     CASE WHEN ${idCol} IS NULL OR ${idCol} <= 0 THEN 'missing or non-positive account id' END)`;
 
 export const WORK_TABLES = [
@@ -40,9 +41,10 @@ const STAGING = {
 type StagingTable = keyof typeof STAGING;
 
 /** A range of heap blocks [from, to) of each staging table; `to` undefined = to the end. */
-type BlockRanges = Record<StagingTable, { from: number; to?: number }>;
+type BlockRange = { from: number; to?: number };
+type BlockRanges = Record<StagingTable, BlockRange>;
 
-const inRange = (alias: string, r: { from: number; to?: number }) =>
+const inRange = (alias: string, r: BlockRange) =>
   `${alias}.ctid >= '(${r.from},0)'::tid${r.to === undefined ? '' : ` AND ${alias}.ctid < '(${r.to},0)'::tid`}`;
 
 /** Phase 1 for one block range: normalised exam e-mails and every identity row, with its reason if rejected. */
@@ -53,25 +55,25 @@ async function scanRange(c: PoolClient | pg.Client, r: BlockRanges): Promise<voi
     UNION ALL
     SELECT learning_roi.normalize_email(s.candidate_email), NULL, NULL
       FROM ${STAGING.pearson} s WHERE ${inRange('s', r.pearson)}`);
-  // Rank 1: verified e-mails (the primary, then the newest), rank 2: signups (the newest).
+  // Rank 1: verified e-mails (the primary, then the newest), rank 2: signups (the newest). OFFSET 0
+  // keeps each level a subquery of its own, so the normalised e-mail and the reason are columns,
+  // computed once per row, and `raw` (the staging row as JSON) is built for rejected rows only.
+  const identityRows = (table: string, source: string, id: string, snapshot: string, range: BlockRange) => `
+    SELECT *, CASE WHEN reason IS NOT NULL
+                THEN to_jsonb(y) - 'norm' - 'reason' - 'run_key' - 'partition_key' || '{"source":"${source}"}' END
+                AS raw
+      FROM (SELECT *, ${REJECT_REASON('x.norm', `x.${id}`)} AS reason
+              FROM (SELECT s.*, learning_roi.normalize_email(s.email) AS norm FROM ${table} s
+                     WHERE s.run_key = ${LATEST_SNAPSHOT(snapshot)} AND ${inRange('s', range)} OFFSET 0) x
+            OFFSET 0) y`;
   await c.query(`INSERT INTO learning_roi.identity_work_claims (email, dotcom_id, rank, pref1, pref2, is_claim,
       reason, raw)
-    SELECT n.email, s.user_id, 1, CASE WHEN s.is_primary THEN 0 ELSE 1 END,
-      -coalesce(extract(epoch FROM s.updated_at), 0), s.verified IS TRUE AND s.user_id > 0, r.reason,
-      CASE WHEN r.reason IS NOT NULL
-        THEN to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_emails"}' END
-      FROM ${STAGING.emails} s
-      CROSS JOIN LATERAL (SELECT learning_roi.normalize_email(s.email) AS email) n
-      CROSS JOIN LATERAL (SELECT ${EMAIL_REJECT('n.email', 's.user_id')} AS reason) r
-     WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')} AND ${inRange('s', r.emails)}
+    SELECT norm, user_id, 1, CASE WHEN is_primary THEN 0 ELSE 1 END, -coalesce(extract(epoch FROM updated_at), 0),
+      verified IS TRUE AND user_id > 0, reason, raw
+      FROM (${identityRows(STAGING.emails, 'user_emails', 'user_id', 'user_emails', r.emails)}) e
     UNION ALL
-    SELECT n.email, s.actor_id, 2, 0, -coalesce(extract(epoch FROM s.signup_at), 0), s.actor_id > 0, r.reason,
-      CASE WHEN r.reason IS NOT NULL
-        THEN to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_signups"}' END
-      FROM ${STAGING.signups} s
-      CROSS JOIN LATERAL (SELECT learning_roi.normalize_email(s.email) AS email) n
-      CROSS JOIN LATERAL (SELECT ${EMAIL_REJECT('n.email', 's.actor_id')} AS reason) r
-     WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')} AND ${inRange('s', r.signups)}`);
+    SELECT norm, actor_id, 2, 0, -coalesce(extract(epoch FROM signup_at), 0), actor_id > 0, reason, raw
+      FROM (${identityRows(STAGING.signups, 'user_signups', 'actor_id', 'user_signups', r.signups)}) s`);
 }
 
 export interface PartitionOutcome {
@@ -90,7 +92,8 @@ async function resolvePartition(c: PoolClient | pg.Client, p: number): Promise<P
   const learners = `learning_roi.identity_work_learners_p${p}`;
   // Every distinct exam e-mail once, with its exam rows and its problem (valid ones are the learners).
   await c.query(`CREATE TEMP TABLE roi_exam_emails AS
-    SELECT email, count(*)::int AS n, learning_roi.email_problem(email) AS problem FROM ${exams} GROUP BY email`);
+    SELECT email, n, ${emailProblemSql('email')} AS problem
+      FROM (SELECT email, count(*)::int AS n FROM ${exams} GROUP BY email) g`);
   // Every claim on a learner, best per (e-mail, id, rank); exam records claim by their most used id.
   await c.query(`CREATE TEMP TABLE roi_claims AS
     SELECT DISTINCT ON (email, dotcom_id, rank) email, dotcom_id, rank, pref1, pref2 FROM (
