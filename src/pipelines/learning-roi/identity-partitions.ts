@@ -138,6 +138,7 @@ async function resolvePartition(c: PoolClient | pg.Client, p: number): Promise<P
 }
 
 const WORK_MEM = `SET LOCAL work_mem = '256MB'`;
+const TEMP_BUFFERS = '512MB';
 
 /**
  * Fills the scratch tables from staging as `tx` sees it and resolves every partition. With `pool`,
@@ -156,6 +157,9 @@ export async function resolvePartitions(tx: PoolClient, pool: Pool | undefined):
   const clients = Array.from({ length: IDENTITY_PARTITIONS }, () => new pg.Client(pool.options));
   try {
     await Promise.all(clients.map((c) => c.connect()));
+    // A fresh session may still size its temp-table buffers: the partitions' temp tables (a few
+    // hundred MB at 1M learners) stay in memory instead of going through 8 MB of local buffers.
+    await Promise.all(clients.map((c) => c.query(`SET temp_buffers = '${TEMP_BUFFERS}'`)));
     await clients[0]!.query(`TRUNCATE ${WORK_TABLES.join(', ')}`);
     const snapshot = (await tx.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
     const blocks = (
