@@ -180,6 +180,7 @@ async function main(): Promise<void> {
   });
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const dataDir = path.join(root, '.data', `bench-orchestration-${process.pid}`);
+  const temporalDir = path.join(root, '.data', `bench-orchestration-temporal-${process.pid}`);
   const benchPorts = loadConfig().bench;
   const [temporal, temporalFile, pg] = await Promise.all([
     // BENCH_TEMPORAL_PORT / BENCH_TEMPORAL_UI_PORT when set, else free ports.
@@ -192,7 +193,7 @@ async function main(): Promise<void> {
       cliPath: temporalCliPath(root),
       port: await freePort(),
       uiPort: await freePort(),
-      dbFile: path.join(dataDir, 'temporal.sqlite'),
+      dbFile: path.join(temporalDir, 'temporal.sqlite'),
     }),
     startEmbeddedPostgres({
       dataDir,
@@ -210,6 +211,7 @@ async function main(): Promise<void> {
   );
   const connection = await NativeConnection.connect({ address: temporal.address });
   const fileConnection = await NativeConnection.connect({ address: temporalFile.address });
+  const extraConnections: NativeConnection[] = [];
   const workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
   try {
@@ -229,10 +231,16 @@ async function main(): Promise<void> {
       },
       learnsync: { taskQueue: 'bench-orch-learnsync', options: workerTuning(config), eagerStart: true },
     };
-    for (const s of Object.values(setups)) {
+    // Each set-up has its own connection and client, as two deployments would: one worker's long
+    // polls never queue behind the other's on a shared connection.
+    const clients: Record<string, Client> = {};
+    for (const [name, s] of Object.entries(setups)) {
+      const own = name === 'learnsync' ? connection : await NativeConnection.connect({ address: temporal.address });
+      if (own !== connection) extraConnections.push(own);
+      clients[name] = new Client({ connection: own, namespace: 'default' });
       workers.push(
         await Worker.create({
-          connection,
+          connection: own,
           namespace: 'default',
           taskQueue: s.taskQueue,
           activities,
@@ -265,7 +273,8 @@ async function main(): Promise<void> {
           run: async () => {
             const round = runs++;
             const workflowId = `bench-${workflow}-${s.taskQueue}-${round}-${Date.now()}`;
-            const handle = await client.workflow.start(runPipeline, {
+            const own = clients[name]!;
+            const handle = await own.workflow.start(runPipeline, {
               taskQueue: s.taskQueue,
               workflowId,
               args: [input(round)],
@@ -274,7 +283,7 @@ async function main(): Promise<void> {
             const result = await handle.result();
             // the first run of each side is the warm-up round: its latencies are discarded too
             if (round > 0) {
-              await latenciesOf(client, workflowId, def, lat);
+              await latenciesOf(own, workflowId, def, lat);
               for (const n of result.nodes) if (n.activityMs !== undefined) lat.activityMs.push(n.activityMs);
             }
             return result.nodes.length;
@@ -451,9 +460,11 @@ async function main(): Promise<void> {
     await running?.catch(() => {});
     await connection.close();
     await fileConnection.close();
+    for (const c of extraConnections) await c.close();
     await closeActivityDeps(deps);
     await Promise.all([temporal.stop(), temporalFile.stop(), pg.stop()]);
     await rm(dataDir, { recursive: true, force: true });
+    await rm(temporalDir, { recursive: true, force: true });
   }
 }
 
