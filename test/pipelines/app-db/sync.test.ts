@@ -157,7 +157,7 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     expect(rows[0].last_error).toMatch(/column color/);
   });
 
-  it("a crash after an append table's direct load leaves no duplicates, and the next sync repairs the cursor", async () => {
+  it('a crash after a direct append load: no duplicates, and the next sync repairs the cursor', async () => {
     const app = f.app();
     const insert = app.prepare(
       `INSERT INTO task_completions (id, user_id, task_id, question_id, created_at) VALUES (?, 2, 3, NULL,
