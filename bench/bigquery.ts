@@ -4,10 +4,11 @@
 //            converted, streamed as NDJSON into one load job into staging, appended, staging
 //            dropped, cursor committed — vs ONE raw load job of the same NDJSON rows from a file
 //            written beforehand into a table created beforehand. Same rows, same emulator, fresh
-//            dataset each side and round, order alternated, the first round discarded as warm-up.
+//            dataset each side and round, order alternated, the first round discarded as warm-up
+//            (bench/fair.ts compare: ≥ 5 rounds, medians and spreads, the ratio from one run).
 //   incremental: 1% new chat rows after the initial sync: time and rows read against the initial.
 //   memory: peak RSS of a child process syncing chat_history at N/10 and at N rows.
-// Ends with one JSON line.
+// Ends with one JSON line (bench/fair.ts finish), also appended to .data/bench/results.jsonl.
 import { spawn } from 'node:child_process';
 import { createWriteStream, createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -31,16 +32,16 @@ import { generateSampleAppDb } from '../src/pipelines/app-db/sample/generate.js'
 import { sourceColumnsToTarget, toBigQueryValue } from '../src/pipelines/app-db/schema-mapping.js';
 import { startBigQueryEmulator } from '../src/stack/bigquery-emulator.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
-import { freePort } from '../src/stack/temporal-dev-server.js';
+import { configuredOrFreePort } from '../src/stack/ports.js';
+import { compare, finish, round3, spread as spreadOf } from './fair.js';
 import { migrate } from '../src/warehouse/migrate.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const PROJECT = 'learnsync-bench';
 const logger = pino({ level: 'silent' });
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const spread = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
-const round3 = (x: number) => Number(x.toFixed(3));
+const median = (xs: number[]) => spreadOf(xs).median;
+const spread = (xs: number[]) => ({ min: round3(Math.min(...xs)), max: round3(Math.max(...xs)) });
 
 function appDbDeps(endpoint: string, dataset: string, sqlite: string): { deps: AppDbDeps; target: BigQueryTarget } {
   const target: BigQueryTarget = {
@@ -121,12 +122,19 @@ async function main(): Promise<void> {
   const N = Number(process.env.BENCH_CHAT_ROWS ?? 1_000_000);
   const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'learnsync-bench-bq-'));
-  const pgPort = await freePort();
+  // BENCH_PG_PORT and BENCH_BIGQUERY_REST_PORT / BENCH_BIGQUERY_GRPC_PORT when set, else free ports.
+  const ports = loadConfig().bench;
+  const pgPort = await configuredOrFreePort(ports.pgPort);
   // Under .data like the other benches: initdb runs as its own user and cannot enter a 0700 temp folder.
   const pgDir = path.join(root, '.data', `bench-bigquery-${process.pid}`);
   const [pg, emulator] = await Promise.all([
     startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, databases: ['bench_bq'], ephemeral: true }),
-    startBigQueryEmulator({ projectRoot: root, projectId: PROJECT }),
+    startBigQueryEmulator({
+      projectRoot: root,
+      projectId: PROJECT,
+      restPort: await configuredOrFreePort(ports.bigqueryRestPort),
+      grpcPort: await configuredOrFreePort(ports.bigqueryGrpcPort),
+    }),
   ]);
   const warehouse = createPool(pg.url('bench_bq'), { max: 4 });
   try {
@@ -145,39 +153,54 @@ async function main(): Promise<void> {
     const schema = await writeNdjsonFile(sqlite, file);
     console.log(`wrote the raw side's NDJSON file in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-    const pipeline: number[] = [];
-    const raw: number[] = [];
+    // Same set-up for both sides, untimed: a fresh dataset per side and round. The raw side's table
+    // is created beforehand too (its load job is the whole measured work); the pipeline creates its
+    // table, reads, converts, loads and records its cursor inside the timing.
     let lastPipelineDataset = '';
-    for (let r = 0; r <= ROUNDS; r++) {
-      const sides = r % 2 === 0 ? (['pipeline', 'raw'] as const) : (['raw', 'pipeline'] as const);
-      for (const side of sides) {
-        const dataset = `bench_${side}_${r}`;
-        if (side === 'pipeline') {
-          const m = await syncChat(warehouse, emulator.apiEndpoint, dataset, sqlite);
-          if (m.appended !== N) throw new Error(`pipeline appended ${m.appended} of ${N}`);
-          if (r > 0) pipeline.push(m.seconds);
-          lastPipelineDataset = dataset;
-          console.log(`round ${r}${r === 0 ? ' (warm-up)' : ''}: pipeline ${m.seconds.toFixed(2)} s`);
-        } else {
-          const { target } = appDbDeps(emulator.apiEndpoint, dataset, sqlite);
-          await target.bq.createDataset(dataset);
-          await runQuery(
-            target,
-            `CREATE TABLE ${qualifiedName(target, 'chat_history')} ` +
-              `(${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`,
-          );
-          const started = performance.now();
-          const load = await loadNdjson(target, 'chat_history', createReadStream(file), {
-            schema: schema.map((c) => ({ name: c.name, type: c.type })),
-            writeDisposition: 'WRITE_APPEND',
-          });
-          const seconds = (performance.now() - started) / 1000;
-          if (load.outputRows !== N) throw new Error(`raw load loaded ${load.outputRows} of ${N}`);
-          if (r > 0) raw.push(seconds);
-          console.log(`round ${r}${r === 0 ? ' (warm-up)' : ''}: raw load job ${seconds.toFixed(2)} s`);
-        }
-      }
-    }
+    const runs = { pipeline: 0, raw: 0 };
+    let dataset = '';
+    const result = await compare(
+      [
+        {
+          name: 'pipeline',
+          setup: async () => {
+            dataset = `bench_pipeline_${runs.pipeline++}`;
+            await appDbDeps(emulator.apiEndpoint, dataset, sqlite).target.bq.createDataset(dataset);
+          },
+          run: async () => {
+            const m = await syncChat(warehouse, emulator.apiEndpoint, dataset, sqlite);
+            if (m.appended !== N) throw new Error(`pipeline appended ${m.appended} of ${N}`);
+            lastPipelineDataset = dataset;
+            return m.appended;
+          },
+        },
+        {
+          name: 'raw load job',
+          setup: async () => {
+            dataset = `bench_raw_${runs.raw++}`;
+            const { target } = appDbDeps(emulator.apiEndpoint, dataset, sqlite);
+            await target.bq.createDataset(dataset);
+            await runQuery(
+              target,
+              `CREATE TABLE ${qualifiedName(target, 'chat_history')} ` +
+                `(${schema.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`,
+            );
+          },
+          run: async () => {
+            const { target } = appDbDeps(emulator.apiEndpoint, dataset, sqlite);
+            const load = await loadNdjson(target, 'chat_history', createReadStream(file), {
+              schema: schema.map((c) => ({ name: c.name, type: c.type })),
+              writeDisposition: 'WRITE_APPEND',
+            });
+            if (load.outputRows !== N) throw new Error(`raw load loaded ${load.outputRows} of ${N}`);
+            return load.outputRows;
+          },
+        },
+      ],
+      { rounds: ROUNDS },
+    );
+    const pipeline = result.sides.pipeline!.ms.map((ms) => ms / 1000);
+    const raw = result.sides['raw load job']!.ms.map((ms) => ms / 1000);
 
     // Memory before the incremental rounds add rows: N/10 vs N exactly.
     const memSmall = await childPeak(small, emulator.apiEndpoint, pg.url('bench_bq'), 'bench_mem_small');
@@ -225,27 +248,44 @@ async function main(): Promise<void> {
         `${memLarge.maxRssMb} MB at ${memLarge.rows.toLocaleString()} rows: ` +
         `×${(memLarge.maxRssMb / memSmall.maxRssMb).toFixed(2)} (target ≤ 1.2)`,
     );
-    console.log(
-      JSON.stringify({
-        benchmark: 'bigquery',
+    const ratio = round3(p / w);
+    finish(
+      'bigquery',
+      {
+        date: new Date().toISOString(),
         emulator: 'bqemulator 1.4.0',
         chatRows: N,
-        rounds: ROUNDS,
+        rounds: result.rounds,
+        warmup: result.warmup,
         initialPipelineSeconds: { median: round3(p), ...spread(pipeline) },
         initialRawLoadSeconds: { median: round3(w), ...spread(raw) },
-        pipelineToRawRatio: round3(p / w),
+        pipelineToRawRatio: ratio,
         pipelineRowsPerSecond: Math.round(N / p),
         incrementalSeconds: { median: round3(inc), ...spread(incremental) },
         incrementalToInitialTime: round3(inc / p),
         incrementalRowsReadShare: round3(median(incrementalRead) / N),
-        incrementalTargetsMet: inc / p <= 0.05 && median(incrementalRead) / N <= 0.02,
         peakRssMb: {
           small: memSmall.maxRssMb,
           large: memLarge.maxRssMb,
           ratio: round3(memLarge.maxRssMb / memSmall.maxRssMb),
         },
-        memoryTargetMet: memLarge.maxRssMb / memSmall.maxRssMb <= 1.2,
-      }),
+      },
+      [
+        { name: 'initial sync / one raw load job of the same rows', value: ratio, op: '<=', target: 1.5 },
+        { name: 'incremental (1% new rows) / initial sync time', value: round3(inc / p), op: '<=', target: 0.05 },
+        {
+          name: 'incremental rows read / table rows',
+          value: round3(median(incrementalRead) / N),
+          op: '<=',
+          target: 0.02,
+        },
+        {
+          name: 'peak RSS at N / at N/10 rows',
+          value: round3(memLarge.maxRssMb / memSmall.maxRssMb),
+          op: '<=',
+          target: 1.2,
+        },
+      ],
     );
   } finally {
     await warehouse.end();

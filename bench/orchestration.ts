@@ -13,7 +13,14 @@
 //   ready→scheduled          the last dependency's ActivityTaskCompleted (or, for the first wave,
 //                            WorkflowExecutionStarted) → the node's ActivityTaskScheduled
 //   ready→started            the sum: orchestration per node, the target's figure
-// and per run: workflow started → first activity started.
+// ready→scheduled splits at the workflow task that scheduled the node (its ActivityTaskScheduled
+// names it): ready → that task started (server + task matching) and started → completed (the
+// worker's workflow activation and the completion RPC). Per run: workflow started → first activity.
+// Eager activity dispatch is counted by the SDK's own metric (activity_task_received{eager}, read
+// from the worker runtime's Prometheus endpoint) per task queue.
+// Persistence: the same dev server binary in memory (as the bench's main server) and with a SQLite
+// file (--db-filename, as `learnsync dev` keeps it), learnsync's worker on each, the no-op DAG
+// alternating between them.
 // The last line is one JSON object with medians, p95s, spreads, ratios and targets.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,6 +42,7 @@ import { seedSampleSource } from '../src/pipelines/learning-sample/sample/source
 import type { NodeResult, PipelineDefinition, PipelineNode, PipelineRunInput } from '../src/pipelines/types.js';
 import { startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort, startTemporalDevServer } from '../src/stack/temporal-dev-server.js';
+import { configuredOrFreePort } from '../src/stack/ports.js';
 import { temporalCliPath } from '../src/stack/tools.js';
 import { workerTuning, WORKFLOWS_PATH } from '../src/runtime/worker-options.js';
 import { closeActivityDeps, createActivityDeps } from '../src/stack/activity-deps.js';
@@ -67,6 +75,10 @@ const noopDag: PipelineDefinition = {
 
 interface Latencies {
   schedToStart: number[];
+  /** ready → the scheduling workflow task started (server: task created, matched to a poll). */
+  readyToWftStarted: number[];
+  /** the scheduling workflow task: started → completed (worker activation + completion RPC). */
+  wftStartedToCompleted: number[];
   readyToScheduled: number[];
   readyToStarted: number[];
   startToFirstActivity: number[];
@@ -74,6 +86,8 @@ interface Latencies {
 }
 const emptyLatencies = (): Latencies => ({
   schedToStart: [],
+  readyToWftStarted: [],
+  wftStartedToCompleted: [],
   readyToScheduled: [],
   readyToStarted: [],
   startToFirstActivity: [],
@@ -93,12 +107,21 @@ async function latenciesOf(
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
   const wfStart = ms(events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)!.eventTime);
-  const byScheduledId = new Map<string, { node: string; scheduled: number; started?: number; completed?: number }>();
+  const byScheduledId = new Map<
+    string,
+    { node: string; scheduled: number; wftCompletedId: string; started?: number; completed?: number }
+  >();
+  const at = new Map(events.map((e) => [String(e.eventId), e]));
   for (const e of events) {
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-      const payload = e.activityTaskScheduledEventAttributes!.input!.payloads![0]!;
+      const attrs = e.activityTaskScheduledEventAttributes!;
+      const payload = attrs.input!.payloads![0]!;
       const node = (JSON.parse(Buffer.from(payload.data!).toString()) as { nodeId: string }).nodeId;
-      byScheduledId.set(String(e.eventId), { node, scheduled: ms(e.eventTime) });
+      byScheduledId.set(String(e.eventId), {
+        node,
+        scheduled: ms(e.eventTime),
+        wftCompletedId: String(attrs.workflowTaskCompletedEventId),
+      });
     } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
       byScheduledId.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId))!.started = ms(e.eventTime);
     } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
@@ -113,6 +136,10 @@ async function latenciesOf(
     const ready = node.dependsOn?.length ? Math.max(...node.dependsOn.map((d) => byNode.get(d)!.completed!)) : wfStart;
     into.schedToStart.push(a.started - a.scheduled);
     into.readyToScheduled.push(a.scheduled - ready);
+    const wftCompleted = at.get(a.wftCompletedId)!;
+    const wftStarted = at.get(String(wftCompleted.workflowTaskCompletedEventAttributes!.startedEventId))!;
+    into.readyToWftStarted.push(ms(wftStarted.eventTime) - ready);
+    into.wftStartedToCompleted.push(ms(wftCompleted.eventTime) - ms(wftStarted.eventTime));
     into.readyToStarted.push(a.started - ready);
   }
   into.startToFirstActivity.push(Math.min(...[...byNode.values()].map((a) => a.started!)) - wfStart);
@@ -126,17 +153,51 @@ const summary = (xs: number[]) => ({
   n: xs.length,
 });
 
+/** Activity tasks the SDK received per task queue, eagerly (with the workflow task's completion) or by poll. */
+async function activityTasksReceived(metricsUrl: string): Promise<Record<string, { eager: number; polled: number }>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out: Record<string, { eager: number; polled: number }> = {};
+  for (const line of text.split('\n')) {
+    if (!/^temporal_activity_task_received(_total)?\{/.test(line)) continue;
+    const queue = /task_queue="([^"]*)"/.exec(line)?.[1] ?? '?';
+    const eager = /eager="true"/.test(line);
+    const n = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const q = (out[queue] ??= { eager: 0, polled: 0 });
+    if (eager) q.eager += n;
+    else q.polled += n;
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
+  const metricsPort = await freePort();
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    telemetryOptions: {
+      logging: { filter: { core: 'ERROR', other: 'ERROR' } },
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } },
+    },
   });
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const dataDir = path.join(root, '.data', `bench-orchestration-${process.pid}`);
-  const [temporal, pg] = await Promise.all([
-    startTemporalDevServer({ cliPath: temporalCliPath(root), port: await freePort(), uiPort: await freePort() }),
+  const temporalDir = path.join(root, '.data', `bench-orchestration-temporal-${process.pid}`);
+  const benchPorts = loadConfig().bench;
+  const [temporal, temporalFile, pg] = await Promise.all([
+    // BENCH_TEMPORAL_PORT / BENCH_TEMPORAL_UI_PORT when set, else free ports.
+    startTemporalDevServer({
+      cliPath: temporalCliPath(root),
+      port: await configuredOrFreePort(benchPorts.temporalPort),
+      uiPort: await configuredOrFreePort(benchPorts.temporalUiPort),
+    }),
+    startTemporalDevServer({
+      cliPath: temporalCliPath(root),
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: path.join(temporalDir, 'temporal.sqlite'),
+    }),
     startEmbeddedPostgres({
       dataDir,
-      port: await freePort(),
+      port: await configuredOrFreePort(benchPorts.pgPort),
       databases: ['bench_orch_oltp', 'bench_orch_warehouse'],
       ephemeral: true,
     }),
@@ -149,6 +210,8 @@ async function main(): Promise<void> {
     logger,
   );
   const connection = await NativeConnection.connect({ address: temporal.address });
+  const fileConnection = await NativeConnection.connect({ address: temporalFile.address });
+  const extraConnections: NativeConnection[] = [];
   const workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
   try {
@@ -168,10 +231,16 @@ async function main(): Promise<void> {
       },
       learnsync: { taskQueue: 'bench-orch-learnsync', options: workerTuning(config), eagerStart: true },
     };
-    for (const s of Object.values(setups)) {
+    // Each set-up has its own connection and client, as two deployments would: one worker's long
+    // polls never queue behind the other's on a shared connection.
+    const clients: Record<string, Client> = {};
+    for (const [name, s] of Object.entries(setups)) {
+      const own = name === 'learnsync' ? connection : await NativeConnection.connect({ address: temporal.address });
+      if (own !== connection) extraConnections.push(own);
+      clients[name] = new Client({ connection: own, namespace: 'default' });
       workers.push(
         await Worker.create({
-          connection,
+          connection: own,
           namespace: 'default',
           taskQueue: s.taskQueue,
           activities,
@@ -180,7 +249,19 @@ async function main(): Promise<void> {
         }),
       );
     }
+    const fileQueue = 'bench-orch-learnsync-file';
+    workers.push(
+      await Worker.create({
+        connection: fileConnection,
+        namespace: 'default',
+        taskQueue: fileQueue,
+        activities,
+        workflowBundle,
+        ...workerTuning(config),
+      }),
+    );
     running = Promise.all(workers.map((w) => w.run()));
+    const fileClient = new Client({ connection: fileConnection, namespace: 'default' });
 
     const results: Record<string, Record<string, Latencies>> = {};
     const sides = (workflow: string, input: (round: number) => PipelineRunInput, def: PipelineDefinition) =>
@@ -192,7 +273,8 @@ async function main(): Promise<void> {
           run: async () => {
             const round = runs++;
             const workflowId = `bench-${workflow}-${s.taskQueue}-${round}-${Date.now()}`;
-            const handle = await client.workflow.start(runPipeline, {
+            const own = clients[name]!;
+            const handle = await own.workflow.start(runPipeline, {
               taskQueue: s.taskQueue,
               workflowId,
               args: [input(round)],
@@ -201,7 +283,7 @@ async function main(): Promise<void> {
             const result = await handle.result();
             // the first run of each side is the warm-up round: its latencies are discarded too
             if (round > 0) {
-              await latenciesOf(client, workflowId, def, lat);
+              await latenciesOf(own, workflowId, def, lat);
               for (const n of result.nodes) if (n.activityMs !== undefined) lat.activityMs.push(n.activityMs);
             }
             return result.nodes.length;
@@ -228,6 +310,65 @@ async function main(): Promise<void> {
       { rounds: ROUNDS },
     );
 
+    // Persistence: learnsync's worker on the in-memory server vs the same binary with a SQLite file.
+    const persistence: Record<string, Latencies> = {};
+    const onServer = (name: string, c: Client, taskQueue: string) => {
+      const lat = (persistence[name] = emptyLatencies());
+      let runs = 0;
+      return {
+        name,
+        run: async () => {
+          const round = runs++;
+          const workflowId = `bench-persistence-${taskQueue}-${round}-${Date.now()}`;
+          const handle = await c.workflow.start(runPipeline, {
+            taskQueue,
+            workflowId,
+            args: [{ pipeline: noopDag.name, definition: noopDag, force: true }],
+            requestEagerStart: true,
+          });
+          const result = await handle.result();
+          if (round > 0) await latenciesOf(c, workflowId, noopDag, lat);
+          return result.nodes.length;
+        },
+      };
+    };
+    console.log(`dev server persistence, no-op DAG: in memory vs SQLite file, ${ROUNDS} rounds after a warm-up`);
+    const persisted = await compare(
+      [
+        onServer('in-memory server', client, setups.learnsync!.taskQueue),
+        onServer('SQLite-file server', fileClient, fileQueue),
+      ],
+      { rounds: ROUNDS },
+    );
+    const persistenceFigures = Object.fromEntries(
+      Object.entries(persistence).map(([side, l]) => [
+        side,
+        {
+          wallMs: persisted.sides[side]!.msStats,
+          readyToStartedMs: summary(l.readyToStarted),
+          readyToWftStartedMs: summary(l.readyToWftStarted),
+          wftStartedToCompletedMs: summary(l.wftStartedToCompleted),
+          schedToStartMs: summary(l.schedToStart),
+        },
+      ]),
+    );
+    for (const [side, f] of Object.entries(persistenceFigures))
+      console.log(
+        `  ${side.padEnd(19)} wall ${f.wallMs.median} ms · ready→started ${f.readyToStartedMs.median}/` +
+          `${f.readyToStartedMs.p95} ms · ready→workflow task started ${f.readyToWftStartedMs.median}/` +
+          `${f.readyToWftStartedMs.p95} ms · workflow task ${f.wftStartedToCompletedMs.median}/` +
+          `${f.wftStartedToCompletedMs.p95} ms (median/p95)`,
+      );
+    const received = await activityTasksReceived(metricsUrl);
+    const eagerBy = Object.fromEntries(
+      [...Object.values(setups).map((s) => s.taskQueue), fileQueue].map((q) => {
+        const r = received[q] ?? { eager: 0, polled: 0 };
+        return [q, { ...r, eagerShare: r.eager + r.polled ? round3(r.eager / (r.eager + r.polled)) : 0 }];
+      }),
+    );
+    for (const [q, r] of Object.entries(eagerBy))
+      console.log(`  ${q.padEnd(28)} activity tasks: ${r.eager} eager, ${r.polled} polled (SDK metric)`);
+
     const figures: Record<string, unknown> = {};
     for (const [workflow, bySide] of Object.entries(results)) {
       const wall = workflow === 'noop25' ? noop : sample;
@@ -238,6 +379,8 @@ async function main(): Promise<void> {
             wallMs: wall.sides[side]!.msStats,
             schedToStartMs: summary(l.schedToStart),
             readyToScheduledMs: summary(l.readyToScheduled),
+            readyToWftStartedMs: summary(l.readyToWftStarted),
+            wftStartedToCompletedMs: summary(l.wftStartedToCompleted),
             readyToStartedMs: summary(l.readyToStarted),
             startToFirstActivityMs: summary(l.startToFirstActivity),
             ...(l.activityMs.length && { activityMs: summary(l.activityMs) }),
@@ -250,7 +393,9 @@ async function main(): Promise<void> {
         console.log(
           `  ${workflow.padEnd(15)} ${side.padEnd(12)} wall ${f.wallMs!.median} ms · scheduled→started ` +
             `${f.schedToStartMs!.median}/${f.schedToStartMs!.p95} ms · ` +
-            `ready→scheduled ${f.readyToScheduledMs!.median}/${f.readyToScheduledMs!.p95} ms · ` +
+            `ready→scheduled ${f.readyToScheduledMs!.median}/${f.readyToScheduledMs!.p95} ms (ready→workflow task ` +
+            `started ${f.readyToWftStartedMs!.median}/${f.readyToWftStartedMs!.p95}, workflow task ` +
+            `${f.wftStartedToCompletedMs!.median}/${f.wftStartedToCompletedMs!.p95}) · ` +
             `ready→started ${f.readyToStartedMs!.median}/${f.readyToStartedMs!.p95} ms · ` +
             `start→first activity ${f.startToFirstActivityMs!.median}/${f.startToFirstActivityMs!.p95} ms (median/p95)`,
         );
@@ -268,9 +413,14 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         dag: { nodes: noopDag.nodes.length, waves: WAVES, width: WIDTH },
         workflows: figures,
+        activityTasksReceived: eagerBy,
+        persistence: persistenceFigures,
         ratios: {
           noop25WallDefaultsOverLearnsync: wallRatio(noop),
           sampleWallDefaultsOverLearnsync: wallRatio(sample),
+          persistenceNoopWallFileOverMemory: round3(
+            persisted.sides['SQLite-file server']!.msStats.median / persisted.sides['in-memory server']!.msStats.median,
+          ),
           noop25ReadyToStartedP95DefaultsOverLearnsync: round3(
             p95(base('noop25').readyToStarted) / Math.max(p95(ours('noop25').readyToStarted), 0.001),
           ),
@@ -309,9 +459,12 @@ async function main(): Promise<void> {
     for (const w of workers) w.shutdown();
     await running?.catch(() => {});
     await connection.close();
+    await fileConnection.close();
+    for (const c of extraConnections) await c.close();
     await closeActivityDeps(deps);
-    await Promise.all([temporal.stop(), pg.stop()]);
+    await Promise.all([temporal.stop(), temporalFile.stop(), pg.stop()]);
     await rm(dataDir, { recursive: true, force: true });
+    await rm(temporalDir, { recursive: true, force: true });
   }
 }
 

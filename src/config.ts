@@ -77,6 +77,8 @@ const schema = z.object({
   BENCH_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   BENCH_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   BENCH_API_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_BIGQUERY_REST_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  BENCH_BIGQUERY_GRPC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   RETRY_OUTAGE_WINDOW_MINUTES: z.coerce
     .number()
     .min(0)
@@ -230,7 +232,14 @@ export interface Config {
     buildId: string;
   };
   /** Ports the benchmarks use; undefined → a free port. */
-  bench: { pgPort?: number; temporalPort?: number; temporalUiPort?: number; apiPort?: number };
+  bench: {
+    pgPort?: number;
+    temporalPort?: number;
+    temporalUiPort?: number;
+    apiPort?: number;
+    bigqueryRestPort?: number;
+    bigqueryGrpcPort?: number;
+  };
   /** Infrastructure failures retry for this long (handed to workflows in their input). */
   retry: { outageWindowMinutes: number };
   postgres: {
@@ -400,6 +409,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       temporalPort: e.BENCH_TEMPORAL_PORT,
       temporalUiPort: e.BENCH_TEMPORAL_UI_PORT,
       apiPort: e.BENCH_API_PORT,
+      bigqueryRestPort: e.BENCH_BIGQUERY_REST_PORT,
+      bigqueryGrpcPort: e.BENCH_BIGQUERY_GRPC_PORT,
     },
     postgres: {
       warehouseUrl,

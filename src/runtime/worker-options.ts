@@ -45,12 +45,23 @@ export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowBun
  * Latency settings measured by bench/orchestration.ts: a wave of ready nodes goes out with the
  * workflow task's completion (eager activity dispatch, up to the free activity slots) instead of a
  * round-trip through the task queue, and every activity result carries its own execution time.
+ *
+ * Eager dispatch needs a free activity slot at the moment the workflow task completes, and every
+ * outstanding activity poll holds one: with the SDK's default of min(10, slots) pollers all slots
+ * sit in long polls and Core silently drops the eager request (issue 19: 0 of 500 activities were
+ * eager). Two pollers are enough for what is not dispatched eagerly (retries, other workflows'
+ * activities, a full worker); the rest of the slots stay free for eager starts.
  */
+export const ACTIVITY_POLLERS = 2;
+
 export function workerTuning(config: Config): Partial<WorkerOptions> {
+  const slots = config.worker.maxConcurrentActivities;
+  const pollers = Math.max(1, Math.min(ACTIVITY_POLLERS, slots - 1));
   return {
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentActivityTaskExecutions: slots,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-    maxEagerActivityReservationsPerWorkflowTask: config.worker.maxConcurrentActivities,
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: pollers },
+    maxEagerActivityReservationsPerWorkflowTask: Math.max(1, slots - pollers),
     interceptors: { activity: [activityTimingInterceptor] },
   };
 }

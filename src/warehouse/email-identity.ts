@@ -135,6 +135,22 @@ CREATE OR REPLACE FUNCTION ${schema}.is_valid_email(normalized TEXT) RETURNS BOO
 `;
 }
 
+/**
+ * learning_roi.email_problem as one SQL expression over `col`, a plain column (it is read several
+ * times): the same checks in the same order, for bulk statements where a PL/pgSQL call per row is
+ * most of the cost (identity resolution at 1M learners, issue 19). The corpus test runs both.
+ */
+export function emailProblemSql(col: string): string {
+  return `CASE WHEN ${col} IS NULL OR ${col} = '' THEN ${sqlString(EMAIL_PROBLEMS.invalid)}
+    WHEN octet_length(${col}) > ${EMAIL_MAX_OCTETS} THEN ${sqlString(EMAIL_PROBLEMS.tooLong)}
+    WHEN CASE WHEN octet_length(${col}) = length(${col}) THEN ${col} !~ ${sqlString(ASCII_SHAPE)}
+              ELSE ${col} !~ ${sqlString(EMAIL_SHAPE)} END THEN ${sqlString(EMAIL_PROBLEMS.invalid)}
+    WHEN octet_length(split_part(${col}, '@', 1)) > ${EMAIL_LOCAL_MAX_OCTETS}
+      THEN ${sqlString(EMAIL_PROBLEMS.localTooLong)}
+    WHEN left(${col}, 1) IN (${FORMULA_CHARS.map(sqlString).join(', ')}) THEN ${sqlString(EMAIL_PROBLEMS.formula)}
+  END`;
+}
+
 /** The stripping and trimming as a KQL expression (Kusto has no NFC: see README "Identity policy"). */
 export function kqlNormalizeEmail(expr: string): string {
   const re2 = (cps: readonly number[]) => `[${cps.map((cp) => `\\x{${hex(cp)}}`).join('')}]`;

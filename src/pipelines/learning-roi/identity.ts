@@ -14,22 +14,8 @@ import type { NodeInput, NodeResult } from '../types.js';
 import type { ActivityDeps } from '../../runtime/deps.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { requireDate } from '../../runtime/require-date.js';
-import type { PoolClient } from '../../connectors/postgres.js';
-
-/** The e-mail snapshot of the latest extract run that finished (a half-loaded newer one is ignored). */
-const LATEST_SNAPSHOT = (source: string) =>
-  `(SELECT run_key FROM etl_kusto_runs WHERE source = '${source}' AND finished_at IS NOT NULL
-     ORDER BY finished_at DESC LIMIT 1)`;
-
-const EMAIL_REJECT = (emailCol: string, idCol: string) => `coalesce(
-    learning_roi.email_problem(learning_roi.normalize_email(${emailCol})),
-    CASE WHEN ${idCol} IS NULL OR ${idCol} <= 0 THEN 'missing or non-positive account id' END)`;
-
-/** Every exam row with the learner its e-mail names, or why it names none. */
-const EXAM_EMAILS = `
-  SELECT learning_roi.normalize_email(email) AS email FROM staging.kusto_ace_exam_results
-  UNION ALL
-  SELECT learning_roi.normalize_email(candidate_email) FROM staging.kusto_pearson_exam_results`;
+import type { Pool, PoolClient } from '../../connectors/postgres.js';
+import { LATEST_SNAPSHOT, resolvePartitions, WORK_TABLES } from './identity-partitions.js';
 
 export interface ExamRowAccount {
   read: number;
@@ -50,61 +36,37 @@ export interface IdentityCounts {
   bySource: Record<string, number>;
 }
 
-/** Rebuilds learning_roi.learner_identities and identity_conflicts from staging, inside `tx`. */
-export async function resolveLearners(tx: PoolClient, job: string, date: string): Promise<IdentityCounts> {
-  // Serialises rebuilds (backfill children run this stage for several dates at once).
+/**
+ * Rebuilds learning_roi.learner_identities and identity_conflicts from staging, inside `tx`. With
+ * `parallel` (the warehouse pool), the heavy work runs on extra connections at once
+ * (identity-partitions.ts); the results reach the real tables in `tx` either way.
+ */
+export async function resolveLearners(
+  tx: PoolClient,
+  job: string,
+  date: string,
+  opts: { parallel?: Pool } = {},
+): Promise<IdentityCounts> {
+  // Serialises rebuilds (backfill children run this stage for several dates at once); the scratch
+  // tables are shared, so this lock also keeps two rebuilds out of each other's partitions.
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('learning-roi:identities'))`);
   // Sorts and hashes over millions of e-mails stay in memory instead of spilling to disk.
   await tx.query(`SET LOCAL work_mem = '256MB'`);
   await tx.query('DELETE FROM etl_rejects WHERE job_name = $1 AND target_date = $2', [job, date]);
 
-  // Only valid e-mails become learners: over-long ones (RFC 5321 limits) never reach the btree index.
-  await tx.query(`CREATE TEMP TABLE roi_learners ON COMMIT DROP AS
-    SELECT DISTINCT email FROM (${EXAM_EMAILS}) x WHERE learning_roi.is_valid_email(email)`);
-  await tx.query('ALTER TABLE roi_learners ADD PRIMARY KEY (email)');
+  const partitions = await resolvePartitions(tx, opts.parallel);
 
-  const emailsRead = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')}`,
-  );
-  const signupsRead = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')}`,
+  const read = await tx.query<{ emails: number; signups: number }>(
+    `SELECT (SELECT count(*) FROM staging.kusto_user_emails WHERE run_key = ${LATEST_SNAPSHOT('user_emails')})::int
+              AS emails,
+            (SELECT count(*) FROM staging.kusto_user_signups WHERE run_key = ${LATEST_SNAPSHOT('user_signups')})::int
+              AS signups`,
   );
   const rejected = await tx.query(
     `INSERT INTO etl_rejects (job_name, target_date, reason, raw)
-     SELECT $1, $2, reason, raw FROM (
-       SELECT ${EMAIL_REJECT('s.email', 's.user_id')} AS reason,
-         to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_emails"}' AS raw
-         FROM staging.kusto_user_emails s WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')}
-       UNION ALL
-       SELECT ${EMAIL_REJECT('s.email', 's.actor_id')},
-         to_jsonb(s) - 'run_key' - 'partition_key' || '{"source":"user_signups"}'
-         FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')}) r
-     WHERE reason IS NOT NULL`,
+     SELECT $1, $2, reason, raw FROM learning_roi.identity_work_claims WHERE reason IS NOT NULL`,
     [job, date],
   );
-
-  // Every claim on a learner, with its source's rank and the order that breaks ties inside a source.
-  await tx.query(`CREATE TEMP TABLE roi_claims ON COMMIT DROP AS
-    SELECT DISTINCT ON (email, dotcom_id, rank) email, dotcom_id, rank, source, pref1, pref2 FROM (
-      SELECT learning_roi.normalize_email(s.email) AS email, s.user_id AS dotcom_id, 1 AS rank,
-             'verified_email' AS source,
-             CASE WHEN s.is_primary THEN 0 ELSE 1 END::float8 AS pref1,
-               -coalesce(extract(epoch FROM s.updated_at), 0)::float8 AS pref2
-        FROM staging.kusto_user_emails s
-       WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')} AND s.verified IS TRUE AND s.user_id > 0
-      UNION ALL
-      SELECT learning_roi.normalize_email(s.email), s.actor_id, 2, 'signup', 0,
-        -coalesce(extract(epoch FROM s.signup_at), 0)
-        FROM staging.kusto_user_signups s
-       WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')} AND s.actor_id > 0
-      UNION ALL
-      SELECT learning_roi.normalize_email(s.email), s.dotcomid, 3, 'exam_record', -count(*),
-        -extract(epoch FROM max(s.exam_date))
-        FROM staging.kusto_ace_exam_results s WHERE s.dotcomid > 0 GROUP BY 1, 2) c
-    WHERE EXISTS (SELECT 1 FROM roi_learners l WHERE l.email = c.email)
-    ORDER BY email, dotcom_id, rank, pref1, pref2`);
-  await tx.query('CREATE INDEX ON roi_claims (email, rank, pref1, pref2, dotcom_id)');
-  await tx.query('ANALYZE roi_claims');
 
   await tx.query('TRUNCATE learning_roi.learner_identities, learning_roi.identity_conflicts');
   // A bulk rebuild: the indexes are built once after the load instead of maintained row by row
@@ -112,50 +74,39 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
   // table's exclusive lock, and a failure rolls the DDL back with everything else.
   await tx.query('ALTER TABLE learning_roi.learner_identities DROP CONSTRAINT learner_identities_pkey');
   await tx.query('DROP INDEX learning_roi.learner_identities_dotcom');
-  await tx.query(`INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by, candidate_count,
-    has_conflict)
-    SELECT l.email, coalesce(d.dotcom_id, 0), coalesce(d.source, 'unresolved'), coalesce(n.ids, 0),
-      coalesce(n.ids, 0) > 1
-      FROM roi_learners l
-      LEFT JOIN (SELECT DISTINCT ON (email) email, dotcom_id, source FROM roi_claims
-        ORDER BY email, rank, pref1, pref2, dotcom_id) d USING (email)
-      LEFT JOIN (SELECT email, count(DISTINCT dotcom_id)::int AS ids FROM roi_claims GROUP BY email) n USING (email)`);
-  const conflicts =
-    await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id, chosen_source, candidates)
-    SELECT i.email, i.dotcom_id, i.resolved_by,
-           jsonb_agg(jsonb_build_object('dotcom_id', c.dotcom_id, 'source', c.source)
-             ORDER BY c.rank, c.pref1, c.pref2, c.dotcom_id)
-      FROM learning_roi.learner_identities i JOIN roi_claims c USING (email)
-     WHERE i.has_conflict
-     GROUP BY i.email, i.dotcom_id, i.resolved_by`);
+  const loaded = await tx.query(`INSERT INTO learning_roi.learner_identities (email, dotcom_id, resolved_by,
+      candidate_count, has_conflict)
+    SELECT email, dotcom_id, resolved_by, candidate_count, has_conflict FROM learning_roi.identity_work_learners`);
+  const conflicts = await tx.query(`INSERT INTO learning_roi.identity_conflicts (email, chosen_dotcom_id,
+      chosen_source, candidates)
+    SELECT email, chosen_dotcom_id, chosen_source, candidates FROM learning_roi.identity_work_conflicts`);
   await tx.query(`SET LOCAL maintenance_work_mem = '512MB'`);
   await tx.query(
     'ALTER TABLE learning_roi.learner_identities ADD CONSTRAINT learner_identities_pkey PRIMARY KEY (email)',
   );
   await tx.query('CREATE INDEX learner_identities_dotcom ON learning_roi.learner_identities (dotcom_id)');
   await tx.query('ANALYZE learning_roi.learner_identities');
+  // The scratch rows go with this transaction's commit (a rollback keeps them until the next run).
+  await tx.query(`TRUNCATE ${WORK_TABLES.join(', ')}`);
 
-  const by = await tx.query<{ resolved_by: string; n: number }>(
-    'SELECT resolved_by, count(*)::int AS n FROM learning_roi.learner_identities ' +
-      'GROUP BY resolved_by ORDER BY resolved_by',
-  );
-  const bySource = Object.fromEntries(by.rows.map((r) => [r.resolved_by, r.n]));
-  const learners = by.rows.reduce((s, r) => s + r.n, 0);
-  const identityRows = emailsRead.rows[0]!.n + signupsRead.rows[0]!.n;
+  const bySource: Record<string, number> = {};
+  const exam: Record<string, number> = {};
+  let valid = 0;
+  for (const part of partitions) {
+    for (const [k, n] of Object.entries(part.bySource)) bySource[k] = (bySource[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(part.examRows)) exam[k] = (exam[k] ?? 0) + n;
+    valid += part.validIdentityRows;
+  }
+  const learners = Object.values(bySource).reduce((s, n) => s + n, 0);
+  if (learners !== loaded.rowCount)
+    throw new Error(`reconciliation failed: partitions resolved ${learners} learners, ${loaded.rowCount} loaded`);
+  const identityRows = read.rows[0]!.emails + read.rows[0]!.signups;
   const bad = rejected.rowCount ?? 0;
   // read = loaded + rejected: every identity row either became a claim (on a learner or not) or a reject.
-  const valid = await tx.query<{ n: number }>(
-    `SELECT (SELECT count(*) FROM staging.kusto_user_emails s WHERE s.run_key = ${LATEST_SNAPSHOT('user_emails')}
-      AND ${EMAIL_REJECT('s.email', 's.user_id')} IS NULL)::int
-          + (SELECT count(*) FROM staging.kusto_user_signups s WHERE s.run_key = ${LATEST_SNAPSHOT('user_signups')}
-            AND ${EMAIL_REJECT('s.email', 's.actor_id')} IS NULL)::int AS n`,
-  );
-  if (identityRows !== valid.rows[0]!.n + bad) {
-    throw new Error(
-      `reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`,
-    );
+  if (identityRows !== valid + bad) {
+    throw new Error(`reconciliation failed: read ${identityRows} identity rows ≠ valid ${valid} + rejected ${bad}`);
   }
-  const examRows = await accountExamRows(tx);
+  const examRows = accountExamRows(exam);
   return {
     identityRows,
     rejected: bad,
@@ -163,32 +114,22 @@ export async function resolveLearners(tx: PoolClient, job: string, date: string)
     learners,
     resolved: learners - (bySource.unresolved ?? 0),
     conflicts: conflicts.rowCount ?? 0,
-    bySource,
+    bySource: Object.fromEntries(Object.entries(bySource).sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 
 /** Where every exam row went: to a resolved learner, an unresolved one, or a reject (with its reason). */
-async function accountExamRows(tx: PoolClient): Promise<ExamRowAccount> {
-  const { rows } = await tx.query<{ outcome: string; n: number }>(
-    `SELECT coalesce(learning_roi.email_problem(x.email),
-                     CASE WHEN i.dotcom_id > 0 THEN 'resolved' ELSE 'unresolved' END) AS outcome,
-            count(*)::int AS n
-       FROM (${EXAM_EMAILS}) x
-       LEFT JOIN learning_roi.learner_identities i ON i.email = x.email AND learning_roi.is_valid_email(x.email)
-      GROUP BY 1 ORDER BY 1`,
-  );
+function accountExamRows(outcomes: Record<string, number>): ExamRowAccount {
   const account: ExamRowAccount = { read: 0, resolved: 0, unresolved: 0, rejected: 0, rejectedByReason: {} };
-  for (const r of rows) {
-    account.read += r.n;
-    if (r.outcome === 'resolved') account.resolved += r.n;
-    else if (r.outcome === 'unresolved') account.unresolved += r.n;
+  for (const [outcome, n] of Object.entries(outcomes).sort(([a], [b]) => a.localeCompare(b))) {
+    account.read += n;
+    if (outcome === 'resolved') account.resolved += n;
+    else if (outcome === 'unresolved') account.unresolved += n;
     else {
-      account.rejected += r.n;
-      account.rejectedByReason[r.outcome] = r.n;
+      account.rejected += n;
+      account.rejectedByReason[outcome] = n;
     }
   }
-  if (account.read !== account.resolved + account.unresolved + account.rejected)
-    throw new Error(`reconciliation failed: exam rows read ${account.read} ≠ resolved + unresolved + rejected`);
   return account;
 }
 
@@ -200,7 +141,7 @@ export function createLearnerIdentityActivities({ warehouse }: ActivityDeps) {
         warehouse,
         { jobName: input.nodeId, pipeline: input.pipeline, targetDate: date, force: input.force },
         async (tx) => {
-          const c = await resolveLearners(tx, input.nodeId, date);
+          const c = await resolveLearners(tx, input.nodeId, date, { parallel: warehouse });
           return {
             processed: c.identityRows,
             inserted: c.learners,

@@ -157,7 +157,7 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     expect(rows[0].last_error).toMatch(/column color/);
   });
 
-  it('a crash between the load and the MERGE leaves no duplicates and no staging table', async () => {
+  it('a crash after a direct append load: no duplicates, and the next sync repairs the cursor', async () => {
     const app = f.app();
     const insert = app.prepare(
       `INSERT INTO task_completions (id, user_id, task_id, question_id, created_at) VALUES (?, 2, 3, NULL,
@@ -166,34 +166,64 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     for (let i = 1001; i <= 1010; i++) insert.run(i);
     const before = await bqCount(f.target, 'task_completions');
     f.deps.beforeApply = async () => {
-      throw new Error('worker lost between load and MERGE');
+      throw new Error('worker lost after the load');
     };
     await expect(f.sync('task_completions')).rejects.toThrow(/worker lost/);
     f.deps.beforeApply = undefined;
-    expect(await bqCount(f.target, 'task_completions')).toEqual(before);
+    // The load job is atomic: all ten rows landed, none twice, while the cursor stayed where it was.
+    expect(await bqCount(f.target, 'task_completions')).toEqual({ n: before.n + 10, distinct: before.n + 10 });
+    const cursor = async () =>
+      (
+        await db.warehouse.query(
+          `SELECT last_synced_row_id FROM bq_sync_tracking WHERE table_name = 'task_completions'`,
+        )
+      ).rows[0].last_synced_row_id;
+    expect(await cursor()).toBe('200');
+    // The retry reads from above BigQuery's highest id: nothing twice, and the cursor catches up.
+    const r = await f.sync('task_completions');
+    expect(r).toMatchObject({ rows: 0, inserted: 0 });
+    expect(await bqCount(f.target, 'task_completions')).toEqual({ n: before.n + 10, distinct: before.n + 10 });
+    expect(await cursor()).toBe('1010');
     const tables = await f.target.bq.dataset(f.target.datasetId).getTables();
-    expect(tables[0].map((t) => t.id)).not.toContain(stagingTableName('task_completions'));
-    const { rows } = await db.warehouse.query(
-      `SELECT last_synced_row_id FROM bq_sync_tracking WHERE table_name = 'task_completions'`,
-    );
-    expect(rows[0].last_synced_row_id).toBe('200'); // cursor not advanced past rows BigQuery did not get
+    expect(tables[0].map((t) => t.id).filter((id) => id?.startsWith('_learnsync_stg_'))).toEqual([]);
+  });
+
+  it('a crash between the staging load and the MERGE leaves BigQuery as it was and no staging table', async () => {
+    const app = f.app();
+    app.prepare(`UPDATE users SET first_name = 'Crashed', updated_at = '2026-02-01 00:00:00' WHERE id = 6`).run();
+    const before = await bqSnapshot(f.target, 'users');
+    f.deps.beforeApply = async () => {
+      throw new Error('worker lost between load and MERGE');
+    };
+    await expect(f.sync('users')).rejects.toThrow(/worker lost/);
+    f.deps.beforeApply = undefined;
+    expect(await bqSnapshot(f.target, 'users')).toBe(before);
+    const tables = await f.target.bq.dataset(f.target.datasetId).getTables();
+    expect(tables[0].map((t) => t.id)).not.toContain(stagingTableName('users'));
 
     // A worker killed outright leaves its staging table behind: the next sync replaces and drops it.
-    await bqRows(f.target, `CREATE TABLE $DS.${stagingTableName('task_completions')} (id INT64)`);
-    const r = await f.sync('task_completions');
-    expect(r.inserted).toBe(10);
-    expect(await bqCount(f.target, 'task_completions')).toEqual({ n: before.n + 10, distinct: before.n + 10 });
+    await bqRows(f.target, `CREATE TABLE $DS.${stagingTableName('users')} (id INT64)`);
+    const r = await f.sync('users');
+    expect(r.updated).toBeGreaterThanOrEqual(1);
+    const [u] = await bqRows<{ first_name: string }>(f.target, 'SELECT first_name FROM $DS.users WHERE id = 6');
+    expect(u!.first_name).toBe('Crashed');
+    expect((await bqCount(f.target, 'users')).n).toBe(sourceCount('users'));
     const after = await f.target.bq.dataset(f.target.datasetId).getTables();
     expect(after[0].map((t) => t.id).filter((id) => id?.startsWith('_learnsync_stg_'))).toEqual([]);
   });
 
   it('re-running the same window gives the same table', async () => {
     const first = await bqSnapshot(f.target, 'chat_history');
-    // Forget the cursor, as if the tracking commit had been lost after BigQuery got the rows.
+    // Forget the cursor, as if the tracking commit had been lost after BigQuery got the rows: the
+    // sync reads from above BigQuery's highest id (nothing), adds nothing and repairs the cursor.
     await db.warehouse.query(`UPDATE bq_sync_tracking SET last_synced_row_id = 1500 WHERE table_name = 'chat_history'`);
     const r = await f.sync('chat_history');
-    expect(r.rows).toBe(550);
+    expect(r.rows).toBe(0);
     expect(r.inserted).toBe(0);
+    const { rows } = await db.warehouse.query(
+      `SELECT last_synced_row_id FROM bq_sync_tracking WHERE table_name = 'chat_history'`,
+    );
+    expect(rows[0].last_synced_row_id).toBe('2050');
     expect(await bqSnapshot(f.target, 'chat_history')).toBe(first);
     await db.warehouse.query(`UPDATE bq_sync_tracking SET last_cursor = NULL WHERE table_name = 'users'`);
     const users = await bqSnapshot(f.target, 'users');

@@ -146,4 +146,29 @@ describe('learner identity resolution', () => {
         .rows[0].n,
     ).toBe(3);
   });
+
+  it('writes the same rows, conflicts, rejects and counts with the partitions on parallel connections', async () => {
+    const everything = async () =>
+      (
+        await db.warehouse.query(
+          `SELECT (SELECT json_agg(i ORDER BY email) FROM learning_roi.learner_identities i) AS identities,
+                  (SELECT json_agg(c ORDER BY email) FROM learning_roi.identity_conflicts c) AS conflicts,
+                  (SELECT json_agg(json_build_array(reason, raw) ORDER BY reason, raw::text) FROM etl_rejects
+                    WHERE job_name = 'roi_resolve_identities') AS rejects,
+                  (SELECT count(*)::int FROM learning_roi.identity_work_learners)
+                    + (SELECT count(*)::int FROM learning_roi.identity_work_claims) AS scratch`,
+        )
+      ).rows[0];
+    const inTx = await withTransaction(db.warehouse, (tx) =>
+      resolveLearners(tx, 'roi_resolve_identities', '2026-01-01'),
+    );
+    const sequential = await everything();
+    const parallel = await withTransaction(db.warehouse, (tx) =>
+      resolveLearners(tx, 'roi_resolve_identities', '2026-01-01', { parallel: db.warehouse }),
+    );
+    expect(parallel).toEqual(inTx);
+    expect(await everything()).toEqual(sequential);
+    expect(sequential.identities).toHaveLength(6);
+    expect(sequential.scratch).toBe(0); // the scratch rows went with the commit
+  });
 });
