@@ -135,23 +135,9 @@ export interface Target {
 
 export const met = (t: Target) => (t.op === '>=' ? t.value >= t.target : t.value <= t.target);
 
-/** Where every bench appends its JSON line; `npm run bench:report` builds the README's table from it. */
-export const RESULTS_FILE = path.resolve(import.meta.dirname, '..', '.data', 'bench', 'results.jsonl');
-
-/** The machine a figure was measured on: shared 2-core machines make absolute times meaningless without it. */
-export function machine(): { cores: number; node: string; platform: string; loadAverage: number[] } {
-  return {
-    cores: os.availableParallelism(),
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
-  };
-}
-
 /**
  * Prints the targets readably, then the bench's one JSON line (figures, targets, met, and the
- * machine with its load average at the end of the run), and appends that line to RESULTS_FILE
- * (BENCH_RESULTS_FILE overrides; `none` skips).
+ * machine with its load average at the end of the run), and records it (bench/results.ts).
  */
 export function finish(bench: string, figures: Record<string, unknown>, targets: Target[]): void {
   for (const t of targets)
