@@ -5,6 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { metricsRegistry } from '../../src/runtime/metrics.js';
+// The worker's CDC gauges (set by the capture activity, served by the worker's /metrics).
+import '../../src/pipelines/warehouse/cdc-status.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
@@ -18,6 +20,8 @@ describe('deploy monitoring', () => {
       'LearnsyncJobOverdue',
       'LearnsyncJobFailed',
       'LearnsyncRowsDropped',
+      'LearnsyncCdcLagHigh',
+      'LearnsyncCdcWalRetained',
       'LearnsyncServeDown',
     ]);
     expect(rules(read('deploy/k8s/monitoring/prometheusrule.yaml'))).toEqual(plain);
