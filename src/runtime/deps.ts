@@ -68,6 +68,9 @@ export interface AppDbDeps {
   errorReporter?: TableFailureReporter;
   /** Test seam: runs between the load job and the MERGE of every table. */
   beforeApply?: (table: string) => Promise<void>;
+  /** Test seams of a direct load: its rows per load job, and a call after each job (see bigquery-sync.ts). */
+  directLoadRowsPerJob?: number;
+  afterLoadJob?: (table: string, job: number) => Promise<void>;
   close(): Promise<void>;
 }
 

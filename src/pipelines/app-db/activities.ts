@@ -69,6 +69,8 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 onProgress: (rows) => hb.report({ rows }),
                 rejects: appDbRejectSink(tx, { jobName: input.nodeId, dataset, table: spec.name, mode: spec.mode }),
                 beforeApply: appDb.beforeApply,
+                directLoadRowsPerJob: appDb.directLoadRowsPerJob,
+                afterLoadJob: appDb.afterLoadJob,
               },
               spec,
             );

@@ -2,17 +2,19 @@
 //   1. schema: create the BigQuery table from the source's columns, ADD COLUMN for new ones, stop
 //      (naming the column) when a column's type changed;
 //   2. read the rows after the stored cursor (all of them in a full sync) and stream them as NDJSON
-//      into ONE load job (secret columns hashed, dropped columns left out):
+//      (secret columns hashed, dropped columns left out):
 //      - straight into the table when nothing has to be merged (issue 19: the staging copy and its
 //        INSERT … SELECT cost twice the load): an append table's new rows, read from above the
 //        highest id BigQuery already has, and any table whose BigQuery copy is empty (the first
-//        sync, a refill). A load job is atomic, so a retry finds either none of the rows or all of
-//        them (and then reads from above them, or merges through staging);
-//      - otherwise into a staging table, then applied with one statement: merge tables MERGE
+//        sync, a refill), in load jobs of 100,000 rows run one after another while the next
+//        job's rows are read (loadInJobs). Each job is atomic, so a retry finds a prefix of the
+//        read and reads from above it (append) or merges through staging (a non-empty table);
+//      - otherwise in ONE load job into a staging table, then applied with one statement: merge tables MERGE
 //        (UPDATE + INSERT), and a full sync MERGEs with DELETE for keys the source no longer has;
 //   3. drop the staging table, whatever happened.
 // Every step is idempotent, so a re-run of the same window (after a crash anywhere) gives the same
 // table. The caller commits the returned cursor only after this resolves, i.e. after BigQuery has the rows.
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import {
   dropTable,
@@ -56,6 +58,10 @@ export interface TableSyncContext {
   rejects?: RejectSink;
   /** Test seam: runs after the load job, before the MERGE (a crash there must leave nothing behind). */
   beforeApply?: (table: string) => Promise<void>;
+  /** Rows per load job of a direct load (default DIRECT_LOAD_ROWS_PER_JOB; tests use fewer). */
+  directLoadRowsPerJob?: number;
+  /** Test seam: runs after each load job of a direct load (a crash there leaves a prefix loaded). */
+  afterLoadJob?: (table: string, job: number) => Promise<void>;
 }
 
 export interface TableSyncOutcome {
@@ -95,6 +101,53 @@ export const stagingTableName = (table: string) => `_learnsync_stg_${table}`;
 const REJECTED_KEY = '_learnsync_rejected';
 
 const LINES_PER_CHUNK = 500;
+
+/** Rows per load job of a direct load: big enough for few jobs (BigQuery counts load jobs per table
+ * and day), small enough that reading the next job's rows overlaps most of the previous job's load. */
+export const DIRECT_LOAD_ROWS_PER_JOB = 100_000;
+
+/**
+ * A direct load as a sequence of load jobs of about DIRECT_LOAD_ROWS_PER_JOB rows each, in read
+ * order: the next job's rows are read and converted (into memory, one job's worth) while the
+ * previous job loads — BigQuery starts a load job only once its upload is complete, so one job
+ * would read everything first and load after. Jobs run one after another, never two at once, so the
+ * table always holds a prefix of the read: a crash between jobs leaves rows the next sync reads past
+ * (an append table's highest id) or merges through staging (a table no longer empty). No rows at
+ * all is still one (empty) load job, as before.
+ */
+async function loadInJobs(
+  lines: AsyncIterable<string>,
+  rowsWritten: () => number,
+  rowsPerJob: number,
+  load: (parts: string[], rows: number, loadedBefore: number, job: number) => Promise<void>,
+): Promise<void> {
+  const it = lines[Symbol.asyncIterator]();
+  let exhausted = false;
+  const fill = async (): Promise<{ parts: string[]; rows: number }> => {
+    const parts: string[] = [];
+    const start = rowsWritten();
+    while (!exhausted && rowsWritten() - start < rowsPerJob) {
+      const next = await it.next();
+      if (next.done) exhausted = true;
+      else parts.push(next.value);
+    }
+    return { parts, rows: rowsWritten() - start };
+  };
+  try {
+    let loaded = 0;
+    let batch = await fill();
+    for (let job = 0; ; job++) {
+      if (job > 0 && batch.rows === 0) break;
+      const following = exhausted ? Promise.resolve({ parts: [], rows: 0 }) : fill();
+      following.catch(() => {}); // awaited below; a failing read must not surface as unhandled first
+      await load(batch.parts, batch.rows, loaded, job);
+      loaded += batch.rows;
+      batch = await following;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
 
 /** A rejected row's key as BigQuery holds it, or null when the key itself is what is wrong. */
 function keyValue(v: unknown, type: BigQueryType): unknown {
@@ -440,12 +493,26 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
   await ctx.rejects?.beginWindow(after);
   const startedLoad = Date.now();
   if (plan.direct) {
-    const load = await loadNdjson(target, spec.name, ndjson(), { schema, writeDisposition: 'WRITE_APPEND' });
-    // Real BigQuery reports the rows the job loaded; the emulator, the table's rows after an append.
     const before = plan.rowsBefore;
-    if (load.outputRows !== written && (before === null || load.outputRows !== before + written)) {
-      throw new Error(`load job ${load.jobId} loaded ${load.outputRows} rows of ${spec.name} but ${written} were sent`);
-    }
+    await loadInJobs(
+      ndjson(),
+      () => written,
+      ctx.directLoadRowsPerJob ?? DIRECT_LOAD_ROWS_PER_JOB,
+      async (parts, rows, loadedBefore, job) => {
+        const load = await loadNdjson(target, spec.name, Readable.from(parts), {
+          schema,
+          writeDisposition: 'WRITE_APPEND',
+        });
+        // Real BigQuery reports the rows the job loaded; the emulator, the table's rows after an append.
+        const tableRows = before === null ? null : before + loadedBefore + rows;
+        if (load.outputRows !== rows && load.outputRows !== tableRows) {
+          throw new Error(
+            `load job ${load.jobId} loaded ${load.outputRows} rows of ${spec.name} but ${rows} were sent`,
+          );
+        }
+        await ctx.afterLoadJob?.(spec.name, job);
+      },
+    );
     outcome.loadMs = Date.now() - startedLoad;
     // Counted as the staged path counts them: an append table's rows appended, a merge table's merged.
     if (spec.mode === 'append') outcome.appended = written;

@@ -188,6 +188,44 @@ describe.skipIf(!emulatorAvailable)('app-db → BigQuery sync (bqemulator)', () 
     expect(tables[0].map((t) => t.id).filter((id) => id?.startsWith('_learnsync_stg_'))).toEqual([]);
   });
 
+  it('a direct load runs in load jobs one after another; a crash between two leaves a prefix, then exact', async () => {
+    const source = sourceCount('chat_history');
+    const jobs: number[] = [];
+    await f.sync('chat_history'); // the dataset and the tracking row exist, as after any earlier run
+    await bqRows(f.target, 'DROP TABLE $DS.chat_history');
+    f.deps.directLoadRowsPerJob = 500; // one read chunk (500 lines) per job
+    f.deps.afterLoadJob = async (_table, job) => {
+      jobs.push(job);
+      if (job === 1) throw new Error('worker lost between two load jobs');
+    };
+    try {
+      await expect(f.sync('chat_history')).rejects.toThrow(/between two load jobs/);
+      // Jobs 0 and 1 committed, in read (id) order: the lowest 1,000 ids, nothing else.
+      expect(jobs).toEqual([0, 1]);
+      expect(await bqCount(f.target, 'chat_history')).toEqual({ n: 1000, distinct: 1000 });
+      const [top] = await bqRows<{ m: number }>(f.target, 'SELECT MAX(id) AS m FROM $DS.chat_history');
+      const ids = f.app().prepare('SELECT id FROM chat_history ORDER BY id LIMIT 1 OFFSET 999').get() as {
+        id: number;
+      };
+      expect(Number(top!.m)).toBe(ids.id);
+      // The retry: BigQuery holds fewer rows than were sent before, so the table is read again and merged.
+      f.deps.afterLoadJob = async (_table, job) => {
+        jobs.push(job);
+      };
+      await f.sync('chat_history');
+      expect(await bqCount(f.target, 'chat_history')).toEqual({ n: source, distinct: source });
+      // A fresh copy of the same table takes ceil(rows / 500) jobs.
+      jobs.length = 0;
+      await bqRows(f.target, 'DROP TABLE $DS.chat_history');
+      await f.sync('chat_history');
+      expect(jobs).toEqual(Array.from({ length: Math.ceil(source / 500) }, (_, i) => i));
+      expect(await bqCount(f.target, 'chat_history')).toEqual({ n: source, distinct: source });
+    } finally {
+      f.deps.directLoadRowsPerJob = undefined;
+      f.deps.afterLoadJob = undefined;
+    }
+  });
+
   it('a crash between the staging load and the MERGE leaves BigQuery as it was and no staging table', async () => {
     const app = f.app();
     app.prepare(`UPDATE users SET first_name = 'Crashed', updated_at = '2026-02-01 00:00:00' WHERE id = 6`).run();
