@@ -7,14 +7,21 @@
 //        INSERT … SELECT cost twice the load): an append table's new rows, read from above the
 //        highest id BigQuery already has, and any table whose BigQuery copy is empty (the first
 //        sync, a refill), in load jobs of 100,000 rows run one after another while the next
-//        job's rows are read (loadInJobs). Each job is atomic, so a retry finds a prefix of the
-//        read and reads from above it (append) or merges through staging (a non-empty table);
-//      - otherwise in ONE load job into a staging table, then applied with one statement: merge tables MERGE
+//        job's rows are read and spooled to a private temporary file (loadInJobs). Each job is
+//        atomic, so a retry finds a prefix of the read and reads from above it (append) or merges
+//        through staging (a non-empty table);
+//      - otherwise in ONE load job into a staging table, then applied with one statement: merge
+//        tables MERGE
 //        (UPDATE + INSERT), and a full sync MERGEs with DELETE for keys the source no longer has;
 //   3. drop the staging table, whatever happened.
 // Every step is idempotent, so a re-run of the same window (after a crash anywhere) gives the same
 // table. The caller commits the returned cursor only after this resolves, i.e. after BigQuery has the rows.
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import {
   dropTable,
@@ -106,46 +113,77 @@ const LINES_PER_CHUNK = 500;
  * and day), small enough that reading the next job's rows overlaps most of the previous job's load. */
 export const DIRECT_LOAD_ROWS_PER_JOB = 100_000;
 
+/** Spool file buffers: large, so an upload needs few event-loop turns while the next job is read. */
+const SPOOL_BUFFER_BYTES = 1 << 20;
+
 /**
- * A direct load as a sequence of load jobs of about DIRECT_LOAD_ROWS_PER_JOB rows each, in read
- * order: the next job's rows are read and converted (into memory, one job's worth) while the
- * previous job loads — BigQuery starts a load job only once its upload is complete, so one job
- * would read everything first and load after. Jobs run one after another, never two at once, so the
- * table always holds a prefix of the read: a crash between jobs leaves rows the next sync reads past
- * (an append table's highest id) or merges through staging (a table no longer empty). No rows at
- * all is still one (empty) load job, as before.
+ * A direct load as a sequence of load jobs of about `rowsPerJob` rows each, in read order. BigQuery
+ * starts a load job only once its upload is complete, so one job would read everything first and
+ * load after: here the first job streams straight from the read (a small table is one job, as
+ * before), and from its end on, each following job's rows are read, converted and spooled to a
+ * private temporary file (0600 in a 0700 folder, removed after its job; memory stays flat) while the
+ * previous job loads. Jobs run one after another, never two at once, so the table always holds a
+ * prefix of the read: a crash between jobs leaves rows the next sync reads past (an append table's
+ * highest id) or merges through staging (a table no longer empty).
  */
 async function loadInJobs(
   lines: AsyncIterable<string>,
   rowsWritten: () => number,
   rowsPerJob: number,
-  load: (parts: string[], rows: number, loadedBefore: number, job: number) => Promise<void>,
+  load: (body: Readable, rows: () => number, loadedBefore: number, job: number) => Promise<void>,
 ): Promise<void> {
   const it = lines[Symbol.asyncIterator]();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'learnsync-bq-load-'));
   let exhausted = false;
-  const fill = async (): Promise<{ parts: string[]; rows: number }> => {
-    const parts: string[] = [];
+  let spooled = 0;
+  const spool = async (): Promise<{ file: string; rows: number }> => {
+    const file = path.join(dir, `job-${spooled++}.ndjson`);
+    const out = createWriteStream(file, { mode: 0o600, highWaterMark: SPOOL_BUFFER_BYTES });
+    const start = rowsWritten();
+    try {
+      while (!exhausted && rowsWritten() - start < rowsPerJob) {
+        const next = await it.next();
+        if (next.done) exhausted = true;
+        else if (!out.write(next.value)) await once(out, 'drain');
+      }
+    } finally {
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    }
+    return { file, rows: rowsWritten() - start };
+  };
+  const spoolNext = () => {
+    const p = spool();
+    p.catch(() => {}); // awaited later; a failing read must not surface as unhandled first
+    return p;
+  };
+  let following: Promise<{ file: string; rows: number }> | undefined;
+  let firstRows = 0;
+  async function* firstJob(): AsyncIterable<string> {
     const start = rowsWritten();
     while (!exhausted && rowsWritten() - start < rowsPerJob) {
       const next = await it.next();
       if (next.done) exhausted = true;
-      else parts.push(next.value);
+      else yield next.value;
     }
-    return { parts, rows: rowsWritten() - start };
-  };
+    firstRows = rowsWritten() - start;
+    // The upload is complete: read the next job's rows while BigQuery loads this one.
+    if (!exhausted) following = spoolNext();
+  }
   try {
-    let loaded = 0;
-    let batch = await fill();
-    for (let job = 0; ; job++) {
-      if (job > 0 && batch.rows === 0) break;
-      const following = exhausted ? Promise.resolve({ parts: [], rows: 0 }) : fill();
-      following.catch(() => {}); // awaited below; a failing read must not surface as unhandled first
-      await load(batch.parts, batch.rows, loaded, job);
+    await load(Readable.from(firstJob()), () => firstRows, 0, 0);
+    let loaded = firstRows;
+    for (let job = 1; following; job++) {
+      const batch = await following;
+      if (batch.rows === 0) break;
+      following = exhausted ? undefined : spoolNext();
+      const body = createReadStream(batch.file, { highWaterMark: SPOOL_BUFFER_BYTES });
+      await load(body, () => batch.rows, loaded, job);
+      await rm(batch.file, { force: true });
       loaded += batch.rows;
-      batch = await following;
     }
   } finally {
     await it.return?.();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -498,11 +536,9 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
       ndjson(),
       () => written,
       ctx.directLoadRowsPerJob ?? DIRECT_LOAD_ROWS_PER_JOB,
-      async (parts, rows, loadedBefore, job) => {
-        const load = await loadNdjson(target, spec.name, Readable.from(parts), {
-          schema,
-          writeDisposition: 'WRITE_APPEND',
-        });
+      async (body, sent, loadedBefore, job) => {
+        const load = await loadNdjson(target, spec.name, body, { schema, writeDisposition: 'WRITE_APPEND' });
+        const rows = sent();
         // Real BigQuery reports the rows the job loaded; the emulator, the table's rows after an append.
         const tableRows = before === null ? null : before + loadedBefore + rows;
         if (load.outputRows !== rows && load.outputRows !== tableRows) {
