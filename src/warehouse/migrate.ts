@@ -28,6 +28,7 @@ import * as m061 from './migrations/061_ledger_per_run.js';
 import * as m065 from './migrations/065_etl_rejects_runs.js';
 import * as m066 from './migrations/066_app_db_privacy_state.js';
 import * as m067 from './migrations/067_app_db_target_rows.js';
+import * as m068 from './migrations/068_app_db_change_seq.js';
 import * as m080 from './migrations/080_cdc_slot_state.js';
 import * as m090 from './migrations/090_identity_work_tables.js';
 import * as m100 from './migrations/100_api_token_names.js';
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 65, name: 'etl_rejects_runs', sql: m065.sql },
   { version: 66, name: 'app_db_privacy_state', sql: m066.sql },
   { version: 67, name: 'app_db_target_rows', sql: m067.sql },
+  { version: 68, name: 'app_db_change_seq', sql: m068.sql },
   { version: 80, name: 'cdc_slot_state', sql: m080.sql },
   { version: 90, name: 'identity_work_tables', sql: m090.sql },
   { version: 100, name: 'api_token_names', sql: m100.sql },

@@ -3,6 +3,7 @@
 // a stream of rows after a cursor. Readers stream (SQLite `.iterate()`, a Postgres cursor), so
 // memory stays flat however large a table is.
 import { ValidationError } from '../../errors.js';
+import type { SqliteChangeLog } from './sqlite-changes.js';
 
 export type SourceDialect = 'sqlite' | 'postgres';
 
@@ -52,6 +53,8 @@ export interface SourceReader {
   columns(table: string): Promise<SourceColumn[]>;
   count(table: string, after?: RowsAfter): Promise<number>;
   rows(table: string, req: ReadRequest): AsyncIterable<Record<string, unknown>>;
+  /** SQLite only: the change log of APP_DB_CAPTURE=cdc (sqlite-changes.ts). */
+  readonly changeLog?: SqliteChangeLog;
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import { ConfigError } from '../../errors.js';
 import { openSqlite, type SqliteDatabase } from '../sqlite-binding.js';
 import type { Statement } from 'better-sqlite3';
 import { instantMs, SQLITE_INSTANT_FUNCTION } from './instant.js';
+import { sqliteChangeLog } from './sqlite-changes.js';
 import {
   InvalidUtf8,
   sourceIdent,
@@ -59,9 +60,10 @@ export function openSqliteSource(file: string): SourceReader {
       );
     throw err;
   }
-  return {
+  const reader: SourceReader = {
     dialect: 'sqlite',
     description: `sqlite:${file}`,
+    changeLog: sqliteChangeLog(file, (table) => reader.columns(table)),
     async columns(table: string): Promise<SourceColumn[]> {
       const rows = meta
         .prepare(`SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?) ORDER BY cid`)
@@ -112,7 +114,9 @@ export function openSqliteSource(file: string): SourceReader {
       }
     },
     async close() {
+      await reader.changeLog?.close();
       meta.close();
     },
   };
+  return reader;
 }

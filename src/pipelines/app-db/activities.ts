@@ -69,6 +69,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 onProgress: (rows) => hb.report({ rows }),
                 rejects: appDbRejectSink(tx, { jobName: input.nodeId, dataset, table: spec.name, mode: spec.mode }),
                 beforeApply: appDb.beforeApply,
+                capture: config.appDb.capture,
                 directLoadRowsPerJob: appDb.directLoadRowsPerJob,
                 afterLoadJob: appDb.afterLoadJob,
               },
@@ -94,6 +95,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
               secretColumns: o.secretColumns,
               targetRows: o.targetRows,
               reset: o.reset,
+              lastChangeSeq: o.lastChangeSeq,
             });
             logger.info(
               {
@@ -129,6 +131,7 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 ...(o.columnsDropped.length > 0 && { columnsDropped: o.columnsDropped.join(',') }),
                 ...(o.columnsReset.length > 0 && { columnsReset: o.columnsReset.join(',') }),
                 ...(o.reset && { reset: o.reset.slice(0, 300) }),
+                ...(o.lastChangeSeq !== null && { changeSeq: o.lastChangeSeq }),
                 ...(o.rejectReason && { firstReject: o.rejectReason.slice(0, 200) }),
                 loadMs: o.loadMs,
                 applyMs: o.applyMs,

@@ -36,7 +36,8 @@ import {
 } from '../../connectors/bigquery/client.js';
 import type { RowsAfter, SourceReader } from '../../connectors/app-db/source.js';
 import { instantMs, instantText } from '../../connectors/app-db/instant.js';
-import { ValidationError } from '../../errors.js';
+import { ConfigError, ValidationError } from '../../errors.js';
+import { syncChanges } from './change-sync.js';
 import { applyPrivacy, keyedHash, type PrivacyRules } from './privacy.js';
 import {
   compareSchemas,
@@ -65,6 +66,8 @@ export interface TableSyncContext {
   rejects?: RejectSink;
   /** Test seam: runs after the load job, before the MERGE (a crash there must leave nothing behind). */
   beforeApply?: (table: string) => Promise<void>;
+  /** cdc: incremental syncs read the SQLite change log (change-sync.ts); snapshot (default): cursors. */
+  capture?: 'snapshot' | 'cdc';
   /** Rows per load job of a direct load (default DIRECT_LOAD_ROWS_PER_JOB; tests use fewer). */
   directLoadRowsPerJob?: number;
   /** Test seam: runs after each load job of a direct load (a crash there leaves a prefix loaded). */
@@ -84,6 +87,8 @@ export interface TableSyncOutcome {
   lastCursor: string | null;
   /** Rows at exactly lastCursor: the next run skips the table when nothing is newer and this has not grown. */
   lastCursorRows: number | null;
+  /** The change-log position this sync covers (APP_DB_CAPTURE=cdc), else null. */
+  lastChangeSeq: number | null;
   schema: TargetColumn[];
   columnsAdded: string[];
   /** Columns dropped from BigQuery because APP_DB_DROP_COLUMNS lists them now. */
@@ -187,8 +192,57 @@ async function loadInJobs(
   }
 }
 
+/** One source row as BigQuery takes it (secret columns hashed), or the column it fails on and why. */
+export function convertRow(
+  desired: readonly TargetColumn[],
+  secret: ReadonlySet<string>,
+  hashKey: string,
+  key: string,
+  row: Record<string, unknown>,
+): { out: Record<string, unknown> } | { column: string | null; reason: string } {
+  const out: Record<string, unknown> = {};
+  let column: string | null = null;
+  try {
+    for (const c of desired) {
+      column = c.name;
+      const v = row[c.name];
+      out[c.name] = secret.has(c.name) ? keyedHash(hashKey, v) : toBigQueryValue(v, c.type);
+    }
+    column = key;
+    if (out[key] === null) throw new Error(`${key} is null`);
+  } catch (err) {
+    return { column, reason: `${column}: ${(err as Error).message}` };
+  }
+  return { out };
+}
+
+/** A row that cannot leave: counted, its first reason kept, and the row itself to the reject sink. */
+export async function rejectRow(
+  ctx: TableSyncContext,
+  spec: AppDbTable,
+  outcome: TableSyncOutcome,
+  row: Record<string, unknown>,
+  failed: { column: string | null; reason: string },
+  cursorMs: number | null,
+  columns: readonly string[],
+  privacy: { secret: ReadonlySet<string> },
+): Promise<void> {
+  outcome.rejected++;
+  outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${failed.reason}`;
+  const hashKey = ctx.privacy.hashKey;
+  await ctx.rejects?.add({
+    key: row[spec.key] ?? null,
+    cursorMs,
+    column: failed.column,
+    reason: failed.reason,
+    value: failed.column === null ? null : row[failed.column],
+    // As it would have left: secret columns hashed (dropped ones were never read).
+    row: Object.fromEntries(columns.map((n) => [n, privacy.secret.has(n) ? keyedHash(hashKey, row[n]) : row[n]])),
+  });
+}
+
 /** A rejected row's key as BigQuery holds it, or null when the key itself is what is wrong. */
-function keyValue(v: unknown, type: BigQueryType): unknown {
+export function keyValue(v: unknown, type: BigQueryType): unknown {
   try {
     return toBigQueryValue(v, type);
   } catch {
@@ -196,7 +250,7 @@ function keyValue(v: unknown, type: BigQueryType): unknown {
   }
 }
 
-function laterKey(a: unknown, b: unknown): unknown {
+export function laterKey(a: unknown, b: unknown): unknown {
   if (a === null || a === undefined) return b;
   if (b === null || b === undefined) return a;
   if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as bigint) >= BigInt(b as bigint) ? a : b;
@@ -299,7 +353,7 @@ async function reconcileSchema(
   };
 }
 
-const countRows = async (ctx: TableSyncContext, table: string): Promise<number> =>
+export const countRows = async (ctx: TableSyncContext, table: string): Promise<number> =>
   Number(
     (
       await runQuery<{ n: number }>(
@@ -436,6 +490,22 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
     ctx = { ...ctx, syncMode: 'full' };
   }
 
+  // Change capture: the triggers are in place before the position is taken, the log is trimmed up
+  // to the committed position, and an incremental sync with a position reads the log instead.
+  const log = ctx.capture === 'cdc' ? source.changeLog : undefined;
+  if (ctx.capture === 'cdc' && !log)
+    throw new ConfigError(
+      `APP_DB_CAPTURE=cdc reads a SQLite change log; ${source.description} is ${source.dialect}: ` +
+        'set APP_DB_CAPTURE=snapshot for it',
+    );
+  const storedSeq = ctx.tracking?.last_change_seq != null ? Number(ctx.tracking.last_change_seq) : null;
+  let changesUpto: number | null = null;
+  if (log) {
+    await log.install(spec.name, spec.key);
+    if (storedSeq !== null) await log.trim(spec.name, storedSeq);
+    changesUpto = await log.highest();
+  }
+
   const plan = await planLoad(ctx, spec, created);
   const after = plan.after;
   const outcome: TableSyncOutcome = {
@@ -460,7 +530,13 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
     reset: lost ? `cursor reset: ${lost}` : null,
     loadMs: 0,
     applyMs: 0,
+    lastChangeSeq: changesUpto,
   };
+  if (log && storedSeq !== null && ctx.syncMode === 'incremental') {
+    await syncChanges(ctx, spec, log, desired, privacy.secret, storedSeq, changesUpto!, outcome);
+    outcome.lastChangeSeq = Math.max(storedSeq, changesUpto!);
+    return outcome;
+  }
   if (ctx.syncMode === 'incremental' && (await nothingNew(ctx, spec, after))) return outcome;
 
   const staging = stagingTableName(spec.name);
@@ -486,29 +562,9 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
         if (cursorAt === maxCursor) rowsAtMaxCursor++;
         else if (maxCursor === null || cursorAt > maxCursor) [maxCursor, rowsAtMaxCursor] = [cursorAt, 1];
       }
-      const out: Record<string, unknown> = {};
-      let column: string | null = null;
-      try {
-        for (const c of desired) {
-          column = c.name;
-          const v = row[c.name];
-          out[c.name] = privacy.secret.has(c.name) ? keyedHash(hashKey, v) : toBigQueryValue(v, c.type);
-        }
-        column = spec.key;
-        if (out[spec.key] === null) throw new Error(`${spec.key} is null`);
-      } catch (err) {
-        outcome.rejected++;
-        const reason = `${column}: ${(err as Error).message}`;
-        outcome.rejectReason ??= `${spec.key}=${String(row[spec.key])}: ${reason}`;
-        await ctx.rejects?.add({
-          key: row[spec.key] ?? null,
-          cursorMs: spec.mode === 'merge' ? cursorAt : null,
-          column,
-          reason,
-          value: column === null ? null : row[column],
-          // As it would have left: secret columns hashed (dropped ones were never read).
-          row: Object.fromEntries(columns.map((n) => [n, privacy.secret.has(n) ? keyedHash(hashKey, row[n]) : row[n]])),
-        });
+      const converted = convertRow(desired, privacy.secret, hashKey, spec.key, row);
+      if ('reason' in converted) {
+        await rejectRow(ctx, spec, outcome, row, converted, spec.mode === 'merge' ? cursorAt : null, columns, privacy);
         const key = ctx.syncMode === 'full' && !plan.direct ? keyValue(row[spec.key], keyType) : null;
         if (key !== null) {
           written++;
@@ -517,7 +573,7 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
         continue;
       }
       written++;
-      chunk.push(JSON.stringify(out));
+      chunk.push(JSON.stringify(converted.out));
       if (chunk.length >= LINES_PER_CHUNK) {
         yield chunk.join('\n') + '\n';
         chunk = [];

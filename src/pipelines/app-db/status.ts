@@ -20,6 +20,10 @@ export interface AppDbTableStatus {
   /** The last time the cursor was reset because BigQuery lost the table or rows, and why. */
   lastReset: string | null;
   lastResetAt: string | null;
+  /** How the last sync found changes: `cdc` (the SQLite change log, APP_DB_CAPTURE=cdc) or `snapshot` (cursors). */
+  capture: 'cdc' | 'snapshot' | null;
+  /** The change-log position the last cdc sync covered. */
+  changeSeq: number | null;
 }
 
 export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppDbTableStatus[]> {
@@ -46,6 +50,8 @@ export async function readAppDbStatus(pool: Pool, dataset: string): Promise<AppD
       lastErrorAt: r?.last_error_at?.toISOString() ?? null,
       lastReset: r?.last_reset ?? null,
       lastResetAt: r?.last_reset_at?.toISOString() ?? null,
+      capture: !r?.last_sync_at ? null : r.last_change_seq != null ? 'cdc' : 'snapshot',
+      changeSeq: r?.last_change_seq != null ? Number(r.last_change_seq) : null,
     };
   });
 }
@@ -62,6 +68,7 @@ export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
     'deleted',
     'rejected',
     'cursor / last id',
+    'capture',
     'error / last reset',
   ];
   const body = rows.map((r) => [
@@ -74,6 +81,7 @@ export function formatAppDbStatus(rows: readonly AppDbTableStatus[]): string[] {
     String(r.rows.deleted),
     String(r.rows.rejected),
     r.mode === 'append' ? String(r.lastRowId ?? '—') : (r.cursor ?? '—'),
+    r.capture === 'cdc' ? `cdc @${r.changeSeq}` : (r.capture ?? ''),
     r.lastError ? r.lastError.slice(0, 60) : r.lastReset ? `${r.lastReset.slice(0, 60)}` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

@@ -36,6 +36,8 @@ export interface TrackingRow {
   target_rows: string | null;
   last_reset: string | null;
   last_reset_at: Date | null;
+  /** The SQLite change-log position the last sync covered (APP_DB_CAPTURE=cdc); null before migration 68. */
+  last_change_seq: string | null;
 }
 
 /** The tracking rows' dataset column: `project.dataset`, so two projects' datasets of one name never share cursors. */
@@ -79,6 +81,8 @@ export interface SyncRecord {
   targetRows: number | null;
   /** Why this sync reset the table's cursor, or null. */
   reset: string | null;
+  /** The change-log position covered (cdc), or null (snapshot). */
+  lastChangeSeq?: number | null;
 }
 
 export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
@@ -88,9 +92,9 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
         last_full_sync_at, last_rows_read, last_rows_appended, last_rows_merged, last_rows_deleted,
           last_rows_rejected, last_reject_reason,
         last_columns_added, last_error, last_error_at, last_workflow_id, last_cursor_rows, secret_columns,
-        target_rows, last_reset, last_reset_at, updated_at)
+        target_rows, last_reset, last_reset_at, last_change_seq, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, now(), $7, CASE WHEN $7 = 'full' THEN now() END, $8, $9, $10, $11, $12, $13,
-       $14, NULL, NULL, $15, $16, $17, $18, $19, CASE WHEN $19::text IS NOT NULL THEN now() END, now())
+       $14, NULL, NULL, $15, $16, $17, $18, $19, CASE WHEN $19::text IS NOT NULL THEN now() END, $20, now())
      ON CONFLICT (dataset, table_name) DO UPDATE SET
         mode = EXCLUDED.mode, last_synced_row_id = EXCLUDED.last_synced_row_id, last_cursor = EXCLUDED.last_cursor,
         believed_schema = EXCLUDED.believed_schema, last_sync_at = now(), last_sync_mode = EXCLUDED.last_sync_mode,
@@ -103,7 +107,8 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
         last_cursor_rows = EXCLUDED.last_cursor_rows, secret_columns = EXCLUDED.secret_columns,
         target_rows = EXCLUDED.target_rows,
         last_reset = COALESCE(EXCLUDED.last_reset, bq_sync_tracking.last_reset),
-        last_reset_at = COALESCE(EXCLUDED.last_reset_at, bq_sync_tracking.last_reset_at), updated_at = now()`,
+        last_reset_at = COALESCE(EXCLUDED.last_reset_at, bq_sync_tracking.last_reset_at),
+        last_change_seq = EXCLUDED.last_change_seq, updated_at = now()`,
     [
       r.dataset,
       r.table,
@@ -124,6 +129,7 @@ export async function recordSync(db: Db, r: SyncRecord): Promise<void> {
       r.secretColumns,
       r.targetRows,
       r.reset,
+      r.lastChangeSeq ?? null,
     ],
   );
 }
