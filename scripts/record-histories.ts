@@ -55,7 +55,7 @@ const behaviourOf = (workflowId: string): Behaviour =>
 /** The first node of learning-sample is the one that fails in the failing shapes. */
 const FAILING_NODE = 'extract_exam_results';
 
-function stubActivities(): Record<string, (input: NodeInput) => Promise<NodeResult>> {
+function stubActivities(): Record<string, (input: NodeInput) => Promise<unknown>> {
   const names = new Set(listPipelines().flatMap((p) => p.nodes.map((n) => n.activity)));
   const stub = async (input: NodeInput): Promise<NodeResult> => {
     const info = Context.current().info;
@@ -68,7 +68,25 @@ function stubActivities(): Record<string, (input: NodeInput) => Promise<NodeResu
       throw ApplicationFailure.nonRetryable('source rejected the credentials (recorded)', 'AuthError');
     return { rows: 10, rejected: 1, activityMs: 1 };
   };
-  return Object.fromEntries([...names].map((n) => [n, stub]));
+  return {
+    ...Object.fromEntries([...names].map((n) => [n, stub])),
+    // The capture workflow's two activities (src/workflows/cdc.ts): small summaries, as the real ones return.
+    cdcStart: async () => ({ created: true }),
+    cdcConsume: async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      return {
+        batches: 1,
+        transactions: 3,
+        changes: 12,
+        opened: 7,
+        closed: 4,
+        rejected: 1,
+        lastAppliedLsn: '0/16B3748',
+        lagBytes: 0,
+        lagSeconds: 0.2,
+      };
+    },
+  };
 }
 
 interface Recorded {
@@ -246,8 +264,33 @@ async function recordAll(client: Client): Promise<Recorded[]> {
   }
   out.push({ name: 'outage-wait', shape: 'run in flight, a node retrying through an outage', handle: outage });
 
-  // Slot: the capture (CDC) workflow (issue 22) records here once it is registered in
-  // src/workflows/index.ts, e.g. started, a few batches applied, then recorded in flight.
+  // The capture (CDC) workflow: a first run that continued as new after its slices, and the next
+  // run stopped by the `stop` signal (what `learnsync cdc stop` sends).
+  const capture = await client.workflow.start('cdcCapture', {
+    taskQueue,
+    workflowId: 'record-cdc-oltp',
+    args: [{ source: 'oltp', sliceSeconds: 1, slicesPerRun: 3 }],
+  });
+  const captureFirstRunId = capture.firstExecutionRunId;
+  for (let i = 0; i < 150; i++) {
+    const d = await capture.describe();
+    if (d.runId !== captureFirstRunId) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const latest = client.workflow.getHandle('record-cdc-oltp');
+  await latest.signal('stop');
+  await latest.result();
+  out.push({
+    name: 'cdc-capture-first-run',
+    shape: 'CDC capture: start, slices, continued as new',
+    handle: capture,
+    runId: captureFirstRunId,
+  });
+  out.push({
+    name: 'cdc-capture-stopped',
+    shape: 'CDC capture run after continue-as-new, stopped by signal',
+    handle: latest,
+  });
 
   return out;
 }

@@ -86,7 +86,7 @@ export class KustoCluster {
 
   private connect(): Promise<KustoClient> {
     this.client ??= buildConnection(this.options.url, this.options.auth).then((kcsb) => {
-      kcsb.setConnectorDetails('learnsync', '0.1.0');
+      kcsb.setConnectorDetails('learnsync', '0.2.0');
       const client = new KustoClient(kcsb);
       // The body as text: axios's JSON.parse would round every long above 2^53 before we see it;
       // frames.ts parses it keeping their digits (and error bodies are parsed from text too).
