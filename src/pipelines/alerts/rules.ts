@@ -1,7 +1,7 @@
 // The four alert rules of seed 004 (and issue 12), each a query over the ledger that returns the
 // incidents standing now: (a) a pipeline that has not succeeded within its expected window,
 // (b) a job whose latest finished attempt failed, (c) a row drop against the 7-day median,
-// (d) a quality gate whose latest check failed.
+// (d) a quality gate whose latest check failed; and (e) a node retrying too long, (f) CDC behind.
 import type { AlertingConfig } from '../../config.js';
 import { retryingText, type RetryingNode } from '../../runtime/retrying.js';
 import type { Pool } from '../../connectors/postgres.js';
@@ -12,7 +12,14 @@ import { SCHEDULES } from '../schedules.js';
 import type { PipelineDefinition } from '../types.js';
 import type { AlertRule, Finding } from './store.js';
 
-export const ALL_RULES: readonly AlertRule[] = ['overdue', 'failed_job', 'row_drop', 'quality_gate', 'retrying'];
+export const ALL_RULES: readonly AlertRule[] = [
+  'overdue',
+  'failed_job',
+  'row_drop',
+  'quality_gate',
+  'retrying',
+  'cdc_lag',
+];
 
 /** When a pipeline must have succeeded: nightly by a UTC time for yesterday, incremental within a span. */
 export type Expectation = {
@@ -169,6 +176,57 @@ async function failedGates(db: Pool): Promise<Finding[]> {
   }));
 }
 
+/** No lag measurement for this long: the capture is not running while its slot keeps WAL on the source. */
+export const CDC_STALE_SECONDS = 600;
+
+/**
+ * (f) Change data capture behind or abandoned: the applied changes' lag over the threshold the
+ * consumer ran with (WAREHOUSE_CDC_LAG_ALERT_SECONDS), or no measurement for CDC_STALE_SECONDS —
+ * a stopped capture whose slot holds WAL on the source until its disk fills.
+ */
+async function cdcLag(db: Pool, now: Date): Promise<Finding[]> {
+  const { rows: exists } = await db.query<{ ok: boolean }>("SELECT to_regclass('cdc_slot_state') IS NOT NULL AS ok");
+  if (!exists[0]?.ok) return [];
+  const { rows } = await db.query<{
+    source: string;
+    slot_name: string;
+    lag_seconds: number | null;
+    lag_bytes: string | null;
+    lag_alert_seconds: number | null;
+    measured: Date | null;
+  }>(
+    `SELECT source, slot_name, lag_seconds, lag_bytes, lag_alert_seconds,
+            COALESCE(lag_measured_at, initial_copy_at, updated_at) AS measured
+       FROM cdc_slot_state ORDER BY source`,
+  );
+  const findings: Finding[] = [];
+  for (const r of rows) {
+    const silentFor = r.measured ? (now.getTime() - r.measured.getTime()) / 1000 : Infinity;
+    const held = r.lag_bytes === null ? '' : ` (the slot holds ${Math.round(Number(r.lag_bytes) / 1048576)} MB of WAL)`;
+    if (silentFor > CDC_STALE_SECONDS) {
+      findings.push({
+        rule: 'cdc_lag',
+        subject: r.source,
+        severity: 'critical',
+        message:
+          `CDC of ${r.source} has not run for ${Math.round(silentFor / 60)} min while slot ${r.slot_name} ` +
+          `keeps WAL on the source${held}: \`learnsync cdc start ${r.source}\`, ` +
+          `or \`learnsync cdc drop-slot ${r.source}\` if abandoned`,
+      });
+    } else if (r.lag_seconds !== null && r.lag_seconds > (r.lag_alert_seconds ?? 300)) {
+      findings.push({
+        rule: 'cdc_lag',
+        subject: r.source,
+        severity: 'warning',
+        message:
+          `CDC of ${r.source} is ${Math.round(r.lag_seconds)} s behind its source (over ` +
+          `WAREHOUSE_CDC_LAG_ALERT_SECONDS=${r.lag_alert_seconds ?? 300})${held}`,
+      });
+    }
+  }
+  return findings;
+}
+
 /** (e) A node of a running run that has been retrying longer than `afterMs`: a dead source, not a slow one. */
 export function retryingTooLong(retrying: Map<string, RetryingNode[]>, afterMs: number, now: Date): Finding[] {
   const findings: Finding[] = [];
@@ -196,6 +254,12 @@ export async function evaluateRules(
   now: Date,
   retrying?: { byPipeline: Map<string, RetryingNode[]>; afterMs: number },
 ): Promise<Finding[]> {
-  const all = await Promise.all([overdue(db, expectations, now), failedJobs(db), rowDrops(db), failedGates(db)]);
+  const all = await Promise.all([
+    overdue(db, expectations, now),
+    failedJobs(db),
+    rowDrops(db),
+    failedGates(db),
+    cdcLag(db, now),
+  ]);
   return [...all.flat(), ...(retrying ? retryingTooLong(retrying.byPipeline, retrying.afterMs, now) : [])];
 }

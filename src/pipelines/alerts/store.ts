@@ -4,7 +4,7 @@
 import { redactSecrets } from '../../secrets.js';
 import type { Pool } from '../../connectors/postgres.js';
 
-export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate' | 'retrying';
+export type AlertRule = 'overdue' | 'failed_job' | 'row_drop' | 'quality_gate' | 'retrying' | 'cdc_lag';
 
 export interface Finding {
   rule: AlertRule;

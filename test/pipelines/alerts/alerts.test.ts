@@ -191,6 +191,39 @@ describe('alert rules and webhooks', () => {
     expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
   });
 
+  it('CDC behind its threshold warns, a stopped capture is critical, both resolve when it catches up', async () => {
+    const now = new Date('2026-03-09T12:00:00Z');
+    const state = (lagSeconds: number, measuredMinutesAgo: number) =>
+      db.warehouse.query(
+        `INSERT INTO cdc_slot_state (source, slot_name, publication, applied_lsn, lag_seconds, lag_bytes,
+                                     lag_measured_at, lag_alert_seconds)
+         VALUES ('oltp', 'learnsync_oltp', 'learnsync_cdc', '0/0', $1, 52428800, $2, 60)
+         ON CONFLICT (source) DO UPDATE SET lag_seconds = $1, lag_measured_at = $2`,
+        [lagSeconds, new Date(now.getTime() - measuredMinutesAgo * 60_000)],
+      );
+    const run = () =>
+      runAlerts({ warehouse: db.warehouse, config }, { now, expectations: [], backoffMs: 5, retrying: new Map() });
+    try {
+      await state(30, 1);
+      await run();
+      expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
+      await state(95, 1);
+      await run();
+      const [behind] = await listAlerts(db.warehouse, { openOnly: true });
+      expect(behind).toMatchObject({ rule: 'cdc_lag', subject: 'oltp', severity: 'warning' });
+      expect(behind!.message).toMatch(/95 s behind .*WAREHOUSE_CDC_LAG_ALERT_SECONDS=60.*holds 50 MB of WAL/);
+      await state(95, 30);
+      await run();
+      const [stopped] = await listAlerts(db.warehouse, { openOnly: true });
+      expect(stopped!.message).toMatch(/has not run for 30 min .*learnsync cdc start oltp/);
+      await state(2, 0);
+      await run();
+      expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
+    } finally {
+      await db.warehouse.query('DELETE FROM cdc_slot_state');
+    }
+  });
+
   it('retries a receiver that fails, and keeps an undelivered event for the next evaluation', async () => {
     await ledgerRow('load_dashboard', 'FAILED', null, { error: 'disk full' });
     failNext = 1; // the first POST fails, its retry succeeds
