@@ -6,6 +6,7 @@ import { requirePipeline } from '../args.js';
 import { startLocalServe } from '../local-serve.js';
 import { describeStack, seedSamples, startLocalSession } from '../local-session.js';
 import { runAndReport } from '../start-run.js';
+import { showCdc } from '../cdc-showcase.js';
 import { learnsyncHint } from '../hints.js';
 import { exitCodeFor, onInterrupt } from '../signals.js';
 import type { CliCommand } from '../types.js';
@@ -44,6 +45,11 @@ export const command: CliCommand = {
           await readAppDbStatus(stack.deps!.warehouse, `${b.projectId}.${b.datasetId}`),
         ))
           ctx.print(`  ${line}`);
+      }
+      // Change data capture of the OLTP dimensions, after the nightly run copied them as snapshots.
+      if (def.name === NIGHTLY_PIPELINE && code === 0) {
+        ctx.print();
+        code = Math.max(code, await Promise.race([showCdc(ctx), interrupted]));
       }
       if (stack.started.some((s) => s.startsWith('Temporal'))) {
         ctx.print(
