@@ -5,6 +5,12 @@ import { cliLogFile } from '../log-file.js';
 import { startRunFeed } from '../run-feed.js';
 import { exitCodeFor, onInterrupt, type StopSignal } from '../signals.js';
 import type { CliCommand } from '../types.js';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { startSampleOltpChanges } from '../../stack/sample-oltp-changes.js';
+import { cdcCapture, cdcWorkflowId } from '../../workflows/cdc.js';
+
+/** Sample OLTP changes a minute while `dev` captures with CDC. */
+const SAMPLE_OLTP_CHANGES_PER_MINUTE = 30;
 
 export const command: CliCommand = {
   name: 'dev',
@@ -26,6 +32,26 @@ export const command: CliCommand = {
           .map((c) => `\`${learnsyncHint(c)}\``)
           .join(', ')}`,
       );
+      let stopChanges = () => {};
+      if (ctx.config.cdc.capture === 'cdc') {
+        // CDC in dev: the capture runs, and the sample source keeps changing so lag and versions move.
+        await (
+          await ctx.temporal()
+        ).workflow
+          .start(cdcCapture, {
+            taskQueue: ctx.config.temporal.taskQueue,
+            workflowId: cdcWorkflowId('oltp'),
+            args: [{ source: 'oltp', sliceSeconds: 10 }],
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          });
+        stopChanges = startSampleOltpChanges(await ctx.oltp(), SAMPLE_OLTP_CHANGES_PER_MINUTE);
+        ctx.print(
+          `CDC:           ${cdcWorkflowId('oltp')} captures the OLTP source; the sample changes ` +
+            `${SAMPLE_OLTP_CHANGES_PER_MINUTE} learners a minute (\`${learnsyncHint('cdc status oltp')}\`)`,
+        );
+      }
       ctx.print('Ctrl-C stops everything this command started. Runs as they start and end:');
       const stopFeed = startRunFeed(await ctx.temporal(), {
         print: ctx.print,
@@ -41,6 +67,7 @@ export const command: CliCommand = {
         void stack.supervise((line) => ctx.print(line)).then((gaveUp) => resolve({ gaveUp }));
       }).finally(() => off());
       await stopFeed();
+      stopChanges();
       if (end.gaveUp) {
         ctx.print(`learnsync dev: ${end.gaveUp}`);
         return 1;
