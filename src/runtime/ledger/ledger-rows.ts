@@ -185,6 +185,14 @@ export async function markSucceeded(
       JSON.stringify(result),
     ],
   );
+  // The job's failed-job alert stands while its latest finished attempt failed: this one succeeded,
+  // so it resolves now, with the success, not at the next alerts evaluation (announced by that one).
+  await db.query(
+    `UPDATE alerts SET resolved_at = now()
+      WHERE resolved_at IS NULL AND rule = 'failed_job'
+        AND subject = (SELECT job_name FROM etl_job_runs WHERE id = $1)`,
+    [runId],
+  );
   return result;
 }
 

@@ -141,6 +141,24 @@ describe('alert rules and webhooks', () => {
     expect(received).toHaveLength(4);
   });
 
+  it("a failed job's alert resolves with the job's next success, before any evaluation", async () => {
+    await ledgerRow('extract_exam_results', 'FAILED', '2026-03-08', { error: 'connection refused by the source' });
+    await evaluate(new Date().toISOString(), []);
+    expect(await listAlerts(db.warehouse, { openOnly: true })).toMatchObject([{ rule: 'failed_job' }]);
+    // A later attempt succeeds through the ledger, the way every node's activity records it.
+    const { runLedgeredJob } = await import('../../../src/runtime/ledger/job-runner.js');
+    await runLedgeredJob(
+      db.warehouse,
+      { jobName: 'extract_exam_results', pipeline: 'learning-sample', targetDate: '2026-03-08', force: true },
+      async () => ({ processed: 3 }),
+    );
+    expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
+    // The next evaluation announces it as resolved, once, and does not open it again.
+    await evaluate(new Date(Date.now() + 60_000).toISOString(), []);
+    expect(calls('/generic', 'resolved')).toHaveLength(1);
+    expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
+  });
+
   it('judges a schedule only once it has had time to run, and a later success counts as on time', async () => {
     // Schedule applied on the 9th at 01:00: the run for the 8th fires on the 9th, after it existed
     // for part of the day only — not due; no run in the ledger at all, still no overdue alert.
