@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { runChaos, type ChaosReport } from './chaos-harness.js';
 import { recordResult } from './results.js';
+import { runSourceScenarios, type SourceScenarioReport } from './chaos-sources.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '10' },
     learners: { type: 'string', default: '10000' },
     'events-per-day': { type: 'string', default: '200000' },
+    // Kills inside a Kusto window (learning-roi) and inside app-db MERGEs, per scenario; 0 skips them.
+    'source-kills': { type: 'string', default: '4' },
   },
 });
 const config = loadConfig();
@@ -103,9 +106,39 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.push({ ...report, seed, extraMsPerWorkerKillNet: extraPerWorkerKill, targets });
 }
 
-const allTargets = Object.fromEntries(
+const allTargets: Record<string, boolean> = Object.fromEntries(
   Object.keys(rounds[0]!.targets).map((k) => [k, rounds.every((r) => r.targets[k])]),
 );
+const SOURCE_KILLS = Number(values['source-kills']);
+let sourceScenarios: SourceScenarioReport[] = [];
+if (SOURCE_KILLS > 0) {
+  console.log(`kills inside source stages (${SOURCE_KILLS} per scenario): Kusto windows, app-db MERGEs`);
+  sourceScenarios = await runSourceScenarios({
+    projectRoot: path.resolve(import.meta.dirname, '..'),
+    kills: SOURCE_KILLS,
+    seed: Number(values.seed),
+    log: (line) => console.log(`  ${line}`),
+  });
+  for (const r of sourceScenarios) {
+    const unequal = Object.entries(r.compared)
+      .filter(([, eq]) => !eq)
+      .map(([k]) => k);
+    const compared = Object.keys(r.compared).length;
+    const outputs = `${compared} outputs compared, ${unequal.length ? `UNEQUAL: ${unequal}` : 'all equal'}`;
+    console.log(
+      `  ${r.scenario}: clean ${s(r.cleanMs)}, chaos ${s(r.chaosMs)}, ` +
+        `${r.kills}/${r.plannedKills} kills; ${outputs}; ` +
+        `SUCCESS per job ${r.successPerJob.min}..${r.successPerJob.max} over ${r.successPerJob.jobs} jobs, ` +
+        `RUNNING left ${r.runningRowsLeft}${r.runFailed ? `; run failed: ${r.runFailed}` : ''}`,
+    );
+  }
+  allTargets.sourceOutputsEqual = sourceScenarios.every((r) => r.equal);
+  allTargets.sourceExactlyOneSuccess = sourceScenarios.every(
+    (r) => r.successPerJob.min === 1 && r.successPerJob.max === 1 && !r.runFailed,
+  );
+  allTargets.sourceNoRunningRows = sourceScenarios.every((r) => r.runningRowsLeft === 0);
+  allTargets.sourceKillsReached = sourceScenarios.every((r) => r.kills >= 1);
+}
 console.log(`targets over ${ROUNDS} rounds: ${JSON.stringify(allTargets)}`);
 const chaosLine = {
   bench: 'chaos',
@@ -119,6 +152,7 @@ const chaosLine = {
     workerKills: median(rounds.map((r) => r.workerKills)),
     extraMsPerWorkerKillNet: median(rounds.map((r) => r.extraMsPerWorkerKillNet)),
   },
+  sourceScenarios,
   targets: allTargets,
 };
 console.log(JSON.stringify(chaosLine));

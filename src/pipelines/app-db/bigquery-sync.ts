@@ -630,6 +630,8 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
       outcome.loadMs = Date.now() - startedLoad;
       await ctx.beforeApply?.(spec.name);
       const startedApply = Date.now();
+      // Marks the stage for bench:chaos's kills inside a MERGE (LOG_LEVEL=debug).
+      ctx.logger?.debug({ table: spec.name }, 'applying the staged rows to the BigQuery table');
       await applyStaged(ctx, spec, staging, desired, outcome);
       outcome.applyMs = Date.now() - startedApply;
       outcome.targetRows = await countRows(ctx, spec.name);

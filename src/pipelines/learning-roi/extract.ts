@@ -243,6 +243,8 @@ export function createKustoExtractActivities(deps: ActivityDeps, opts: KustoExtr
     let rows = 0;
     for (const w of windows) {
       ctx?.cancellationSignal.throwIfAborted();
+      // Marks the stage for bench:chaos's kills inside a window (LOG_LEVEL=debug).
+      if (!committed.has(w.key)) logger.debug({ source: spec.name, window: w.key }, 'extracting a Kusto window');
       rows += (
         await loadWindow(cluster, spec, job, date, runKey, w, committed, () =>
           beat({ windowsDone: done, windowsPlanned: windows.length, lastWindow: w.key, rows }),
