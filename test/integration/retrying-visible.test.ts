@@ -1,7 +1,10 @@
 // A failing source never looks like a hang: with the school API pointed at a closed port, the
 // node's last failure (message, attempt, next retry, give-up time) shows in the run follower,
-// `status --json`, the API (run and pipelines routes) and /metrics within one retry, read from
+// `status --json`, the API (run and pipelines routes), the dashboard (in Chromium) and /metrics within
+// one retry, read from
 // Temporal's pending-activity info while the activity keeps retrying through its outage window.
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../src/client.js';
 import { watchPipelineRun } from '../../src/cli/watch-run.js';
@@ -14,6 +17,7 @@ import { startServeStack, type ServeStack } from '../support/serve-stack.js';
 let stack: ServeStack;
 let closed: number;
 const PIPELINE = 'school-api-incremental';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 beforeAll(async () => {
   closed = await freePort(); // free now and nobody listens: connection refused
@@ -96,6 +100,29 @@ it('shows the failure text in the follower, status --json, the API and /metrics 
     const pipelines = await stack.api('GET', '/api/pipelines', stack.reader);
     const p = pipelines.body.pipelines.find((x: { name: string }) => x.name === PIPELINE);
     expect(p.retrying.map((r: RetryingNode) => r.lastFailure)).toEqual([fromStatus.lastFailure]);
+
+    // The dashboard's run page, in a real browser: the node's retry line with the same failure.
+    if (existsSync(CHROMIUM)) {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.goto(`${stack.server.url}/`);
+        await page.fill('#token', stack.reader);
+        await page.click('#login button[type=submit]');
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        await page.goto('about:blank');
+        await page.goto(`${stack.server.url}/#/runs/${encodeURIComponent(workflowId)}`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        const body = (await page.textContent('body')) ?? '';
+        expect(body).toMatch(/retrying: attempt \d+.*unreachable after 2 attempts/);
+        expect(body).not.toContain('not-a-real-secret');
+      } finally {
+        await browser.close();
+      }
+    } else console.warn(`retrying test: dashboard part skipped, no Chromium at ${CHROMIUM}`);
 
     // /metrics: one retrying node, by cause.
     const metrics = await stack.api('GET', '/metrics');
