@@ -1,8 +1,8 @@
 // A failing source never looks like a hang: with the school API pointed at a closed port, the
 // node's last failure (message, attempt, next retry, give-up time) shows in the run follower,
 // `status --json`, the API (run and pipelines routes), the dashboard (in Chromium) and /metrics within
-// one retry, read from
-// Temporal's pending-activity info while the activity keeps retrying through its outage window.
+// one retry, read from Temporal's pending-activity info while the activity keeps retrying through its
+// outage window.
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
