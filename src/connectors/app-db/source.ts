@@ -3,7 +3,6 @@
 // a stream of rows after a cursor. Readers stream (SQLite `.iterate()`, a Postgres cursor), so
 // memory stays flat however large a table is.
 import { ValidationError } from '../../errors.js';
-import type { SqliteChangeLog } from './sqlite-changes.js';
 
 export type SourceDialect = 'sqlite' | 'postgres';
 
@@ -55,6 +54,33 @@ export interface SourceReader {
   rows(table: string, req: ReadRequest): AsyncIterable<Record<string, unknown>>;
   /** SQLite only: the change log of APP_DB_CAPTURE=cdc (sqlite-changes.ts). */
   readonly changeLog?: SqliteChangeLog;
+  close(): Promise<void>;
+}
+
+/** The change log of APP_DB_CAPTURE=cdc on SQLite (implemented in sqlite-changes.ts). */
+/** A changed key and the row it has now; `row` is null when the key no longer exists (deleted). */
+export interface ChangedRow {
+  key: unknown;
+  row: Record<string, unknown> | null;
+}
+
+export interface SqliteChangeLog {
+  /** Creates the log and the table's three triggers if missing (needs write access to the file). */
+  install(table: string, key: string): Promise<void>;
+  /** The highest seq in the log (0 when empty): a sync covers the changes up to it. */
+  highest(): Promise<number>;
+  /** Every key of `table` changed in (afterSeq, uptoSeq], once, in key order, with its current row. */
+  changedRows(
+    table: string,
+    key: string,
+    columns: string[],
+    afterSeq: number,
+    uptoSeq: number,
+  ): AsyncIterable<ChangedRow>;
+  /** Deletes the table's log rows at or below a committed position; returns how many. */
+  trim(table: string, uptoSeq: number): Promise<number>;
+  /** Whether the table's triggers are in place (status). */
+  installed(table: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

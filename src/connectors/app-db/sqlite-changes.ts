@@ -7,35 +7,10 @@
 // up (absent: deleted) and trims only what a committed position covers.
 import { ConfigError } from '../../errors.js';
 import { openSqlite, type SqliteDatabase } from '../sqlite-binding.js';
-import { sourceIdent, type SourceColumn } from './source.js';
+import { sourceIdent, type SourceColumn, type SqliteChangeLog } from './source.js';
 
 export const CHANGE_LOG_TABLE = 'learnsync_changes';
-
-/** A changed key and the row it has now; `row` is null when the key no longer exists (deleted). */
-export interface ChangedRow {
-  key: unknown;
-  row: Record<string, unknown> | null;
-}
-
-export interface SqliteChangeLog {
-  /** Creates the log and the table's three triggers if missing (needs write access to the file). */
-  install(table: string, key: string): Promise<void>;
-  /** The highest seq in the log (0 when empty): a sync covers the changes up to it. */
-  highest(): Promise<number>;
-  /** Every key of `table` changed in (afterSeq, uptoSeq], once, in key order, with its current row. */
-  changedRows(
-    table: string,
-    key: string,
-    columns: string[],
-    afterSeq: number,
-    uptoSeq: number,
-  ): AsyncIterable<ChangedRow>;
-  /** Deletes the table's log rows at or below a committed position; returns how many. */
-  trim(table: string, uptoSeq: number): Promise<number>;
-  /** Whether the table's triggers are in place (status). */
-  installed(table: string): Promise<boolean>;
-  close(): Promise<void>;
-}
+export type { ChangedRow, SqliteChangeLog } from './source.js';
 
 const triggerName = (table: string, op: string) => `learnsync_cdc_${table}_${op}`;
 

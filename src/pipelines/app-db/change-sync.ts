@@ -21,7 +21,7 @@ import {
   stagingTableName,
   type TableSyncContext,
   type TableSyncOutcome,
-} from './bigquery-sync.js';
+} from './sync-parts.js';
 
 /** The staging column that carries each key's operation: 'U' (upsert its current row) or 'D'. */
 export const OP_COLUMN = '_learnsync_op';
