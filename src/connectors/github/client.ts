@@ -6,10 +6,14 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { classifyHttpFailure } from '../http-errors.js';
+import { stallGuardedFetch } from '../stall-fetch.js';
 import type { ApiCallEvent } from '../school-api/client.js';
 import { sleep } from '../school-api/wait.js';
 
 export type { ApiCallEvent };
+
+/** Every GitHub request is abandoned after REQUEST_STALL_MS of silence (see stall-fetch.ts). */
+const stallFetch = stallGuardedFetch();
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 export type GithubOctokit = InstanceType<typeof ThrottledOctokit>;
@@ -148,7 +152,7 @@ export class GithubClient {
       const retry = sent++ > 0;
       let res: Response;
       try {
-        res = await fetch(input, { ...init, signal });
+        res = await stallFetch(input, { ...init, signal });
       } catch (err) {
         this.opts.onCall?.({
           endpoint,

@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { announcedWaitMs, classifyHttpFailure } from '../http-errors.js';
+import { stallGuardedFetch } from '../stall-fetch.js';
 import type { GithubClient } from './client.js';
 
 export type CopilotReport = 'organization-1-day' | 'users-1-day' | 'organization-28-day' | 'users-28-day';
@@ -135,7 +136,8 @@ async function downloadLines(
   let res: Response;
   try {
     // No Authorization header: the link is signed, and the token stays with api.github.com.
-    res = await fetch(link, {
+    // Abandoned after REQUEST_STALL_MS of silence: a large file on a slow link keeps going, a silent one does not.
+    res = await stallGuardedFetch()(link, {
       headers: { accept: 'application/x-ndjson, application/json' },
       signal,
       redirect: 'follow',

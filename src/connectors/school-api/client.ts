@@ -4,6 +4,7 @@
 // and retries included — is reported through onCall, so a run can account for what it spent.
 import { AuthError } from '../../errors.js';
 import { announcedWaitMs, classifyHttpFailure } from '../http-errors.js';
+import { stallGuardedFetch } from '../stall-fetch.js';
 import { backoffMs, retryAfterSeconds, sleep } from './wait.js';
 
 export interface ApiCallEvent {
@@ -110,7 +111,7 @@ export class SchoolApiClient {
   }
 
   private authorizedFetch(url: URL, token: string): Promise<Response> {
-    return fetch(url, {
+    return this.fetch(url, {
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       signal: this.signal(),
     });
@@ -127,7 +128,7 @@ export class SchoolApiClient {
     const res = await this.send(
       TOKEN_ENDPOINT,
       () =>
-        fetch(this.opts.tokenUrl, {
+        this.fetch(this.opts.tokenUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           body,
@@ -271,6 +272,9 @@ export class SchoolApiClient {
   private scale(): number {
     return this.opts.backoffScale ?? 1;
   }
+
+  /** Abandons a request on REQUEST_STALL_MS of silence, whatever its total timeout. */
+  private readonly fetch = stallGuardedFetch();
 
   private signal(): AbortSignal {
     const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000);
