@@ -87,7 +87,8 @@ export async function consumeChanges(
   let batch: CommittedTransaction[] = [];
   let batchChanges = 0;
   let batchSince = 0;
-  let busy = false;
+  /** Messages being handled: handlers are async and the emitter does not wait for them, so several may be. */
+  let busy = 0;
   let failure: unknown;
   let chain: Promise<void> = Promise.resolve();
 
@@ -113,7 +114,7 @@ export async function consumeChanges(
 
   service.on('data', async (_lsn: string, msg: Pgoutput.Message) => {
     if (failure !== undefined) return;
-    busy = true;
+    busy++;
     try {
       switch (msg.tag) {
         case 'begin':
@@ -160,7 +161,7 @@ export async function consumeChanges(
           break; // relation/type/origin: the library keeps the relation cache itself
       }
     } finally {
-      busy = false;
+      busy--;
     }
   });
   // Keepalives: when nothing is pending, everything before the server's position is applied (or not
@@ -170,7 +171,8 @@ export async function consumeChanges(
     const idle = !busy && !open && !batch.length;
     if (idle && summary.lastAppliedLsn && lsnToBigInt(lsn) > lsnToBigInt(summary.lastAppliedLsn)) {
       await chain;
-      if (!busy && !open && !batch.length) await service.acknowledge(lsn);
+      // Never past a batch whose apply failed: its transactions must come again.
+      if (failure === undefined && !busy && !open && !batch.length) await service.acknowledge(lsn);
     } else if (shouldRespond && summary.lastAppliedLsn) {
       await service.acknowledge(summary.lastAppliedLsn);
     }
