@@ -54,6 +54,8 @@ export async function startTemporalDevServer(opts: {
   dbFile?: string;
   namespace?: string;
   onLog?: (line: string) => void;
+  /** How long to wait for it to answer (default 60 s; a restart on a loaded machine may need more). */
+  readyTimeoutMs?: number;
 }): Promise<TemporalHandle> {
   const address = `127.0.0.1:${opts.port}`;
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
@@ -121,7 +123,7 @@ export async function startTemporalDevServer(opts: {
   });
   earlyExit.catch(() => {});
   try {
-    await Promise.race([waitForTemporal(address), earlyExit]);
+    await Promise.race([waitForTemporal(address, opts.readyTimeoutMs), earlyExit]);
   } catch (err) {
     await stop();
     throw err;
