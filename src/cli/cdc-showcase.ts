@@ -4,12 +4,14 @@
 // versions they became, each valid from its commit time, with the measured lag; then the workflow
 // is stopped by its signal. Everything goes through the production path (workflow, slot, apply).
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { readCdcStatus } from '../pipelines/warehouse/cdc.js';
+import { lsnToBigInt } from '../connectors/postgres-cdc/index.js';
+import { cdcSource } from '../pipelines/warehouse/cdc-activities.js';
+import { dropCdc, readCdcStatus } from '../pipelines/warehouse/cdc.js';
 import { cdcCapture, cdcStopSignal, cdcWorkflowId } from '../workflows/cdc.js';
 import type { CliContext } from './types.js';
 
 const SOURCE = 'oltp';
-const WAIT_MS = 60_000;
+const WAIT_MS = 90_000;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + WAIT_MS;
@@ -27,6 +29,16 @@ export async function showCdc(ctx: CliContext): Promise<number> {
   const oltp = await ctx.oltp();
   const workflowId = cdcWorkflowId(SOURCE);
   ctx.print(`change data capture of ${SOURCE} (logical replication → SCD2 dimensions), workflow ${workflowId}:`);
+  const src = cdcSource(ctx.config, oltp, SOURCE);
+  const stopCapture = async () => {
+    const h = client.workflow.getHandle(workflowId);
+    await h.signal(cdcStopSignal).catch(() => {});
+    await Promise.race([h.result().catch(() => {}), new Promise((r) => setTimeout(r, 15_000))]);
+  };
+  // A fresh slot every time: a capture left by an earlier run (or by `dev`) is stopped and its slot
+  // dropped, so no backlog of the demo's own re-seeding comes first and no WAL is kept afterwards.
+  await stopCapture();
+  await dropCdc(warehouse, oltp, src);
   try {
     await client.workflow.start(cdcCapture, {
       taskQueue: ctx.config.temporal.taskQueue,
@@ -36,9 +48,8 @@ export async function showCdc(ctx: CliContext): Promise<number> {
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  const handle = client.workflow.getHandle(workflowId);
   try {
-    const started = await waitFor('the initial copy', async () =>
+    await waitFor('the initial copy', async () =>
       (await readCdcStatus(warehouse)).find((s) => s.source === SOURCE && s.initialCopyAt),
     );
     const { rows } = await oltp.query<{ learner_id: string; grade_level: number | null }>(
@@ -51,15 +62,27 @@ export async function showCdc(ctx: CliContext): Promise<number> {
     }
     // Three transactions, three grades: three versions, where a nightly snapshot would keep the last.
     const grade = learner.grade_level ?? 1;
-    for (const step of [1, 2, 3]) {
-      await oltp.query('UPDATE platform.learners SET grade_level = $2, updated_at = now() WHERE learner_id = $1', [
-        learner.learner_id,
-        ((grade + step - 1) % 12) + 1,
-      ]);
+    let target = 0n;
+    const conn = await oltp.connect();
+    try {
+      for (const step of [1, 2, 3]) {
+        await conn.query('BEGIN');
+        await conn.query('UPDATE platform.learners SET grade_level = $2, updated_at = now() WHERE learner_id = $1', [
+          learner.learner_id,
+          ((grade + step - 1) % 12) + 1,
+        ]);
+        // A position before this COMMIT: the commit ends after it, so an applied position past it
+        // means this transaction is applied.
+        const { rows: at } = await conn.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+        target = lsnToBigInt(at[0]!.lsn);
+        await conn.query('COMMIT');
+      }
+    } finally {
+      conn.release();
     }
     const applied = await waitFor('applying the changes', async () => {
       const s = (await readCdcStatus(warehouse)).find((x) => x.source === SOURCE);
-      return s && s.changesApplied >= started.changesApplied + 3 ? s : undefined;
+      return s && lsnToBigInt(s.appliedLsn) > target ? s : undefined;
     });
     const versions = await warehouse.query<{ grade_level: number | null; from: string; to: string | null }>(
       `SELECT grade_level, to_char(effective_from, 'YYYY-MM-DD HH24:MI:SS.MS') AS from,
@@ -73,11 +96,11 @@ export async function showCdc(ctx: CliContext): Promise<number> {
     ctx.print(
       `  ${applied.changesApplied} changes applied in ${applied.batchesApplied} batches, ` +
         `lag ${applied.lagSeconds === null ? '?' : `${applied.lagSeconds.toFixed(2)} s`} ` +
-        `(\`learnsync cdc status ${SOURCE}\`; \`learnsync cdc start ${SOURCE}\` keeps it running in dev)`,
+        '(then stopped, and its slot dropped; `learnsync dev` with WAREHOUSE_OLTP_CAPTURE=cdc keeps one running)',
     );
     return 0;
   } finally {
-    await handle.signal(cdcStopSignal).catch(() => {});
-    await Promise.race([handle.result().catch(() => {}), new Promise((r) => setTimeout(r, 15_000))]);
+    await stopCapture();
+    await dropCdc(warehouse, oltp, src).catch(() => {});
   }
 }
