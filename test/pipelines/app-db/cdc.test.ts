@@ -4,6 +4,7 @@
 // SQLite tables; a crash between the MERGE and the commit applies nothing twice; the change log is
 // trimmed only up to a committed position.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../../../src/stack/sample-kit/random.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
 import type { BigQueryEmulatorHandle } from '../../../src/stack/bigquery-emulator.js';
 import { appDbFixture, bqRows, emulatorAvailable, startEmulator, type AppDbFixture } from './support.js';
@@ -12,17 +13,6 @@ const COMPARED: Record<string, string[]> = {
   users: ['id', 'email', 'first_name', 'last_name'],
   chat_history: ['id', 'user_id', 'role', 'content'],
 };
-
-/** Deterministic PRNG (mulberry32): the same workload on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!emulatorAvailable)('app-db change capture (SQLite change log â†’ BigQuery)', () => {
   let db: TestDatabases;
@@ -65,7 +55,7 @@ describe.skipIf(!emulatorAvailable)('app-db change capture (SQLite change log â†
     for (const t of Object.keys(COMPARED)) await f.sync(t); // the first sync: a copy, and the triggers
     expect(await storedSeq('users')).not.toBeNull();
     const app = f.app();
-    const random = rng(18);
+    const random = prng(18); // the same workload on every run
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
     let changes = 0;
     let nextUser = 100_000;

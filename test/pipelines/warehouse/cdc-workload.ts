@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { Pool } from '../../../src/connectors/postgres.js';
 import { slotInfo, lsnToBigInt } from '../../../src/connectors/postgres-cdc/index.js';
 import { runCdc, type CdcSource } from '../../../src/pipelines/warehouse/cdc.js';
+import { prng } from '../../../src/stack/sample-kit/random.js';
 
 export interface TenantState {
   name: string;
@@ -21,18 +22,6 @@ interface LoggedTx {
   finals: Map<string, TenantState | null>;
 }
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Workload {
   readonly log: LoggedTx[] = [];
   readonly live = new Map<string, TenantState>();
@@ -45,7 +34,7 @@ export class Workload {
     seed: number,
     keyCount = 300,
   ) {
-    this.rand = rng(seed);
+    this.rand = prng(seed); // a failure replays from its seed
     this.keys = Array.from({ length: keyCount }, () => randomUUID());
   }
 
