@@ -14,6 +14,9 @@ export type { ChangedRow, SqliteChangeLog } from './source.js';
 
 const triggerName = (table: string, op: string) => `learnsync_cdc_${table}_${op}`;
 
+const logExists = (d: SqliteDatabase) =>
+  Boolean(d.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(CHANGE_LOG_TABLE));
+
 export function sqliteChangeLog(file: string, columnsOf: (table: string) => Promise<SourceColumn[]>): SqliteChangeLog {
   let db: SqliteDatabase | undefined;
   const writable = () => {
@@ -53,8 +56,7 @@ export function sqliteChangeLog(file: string, columnsOf: (table: string) => Prom
     },
     async highest() {
       const d = writable();
-      const exists = d.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(CHANGE_LOG_TABLE);
-      if (!exists) return 0;
+      if (!logExists(d)) return 0;
       return Number((d.prepare(`SELECT COALESCE(MAX(seq), 0) AS m FROM ${T}`).get() as { m: number }).m);
     },
     async *changedRows(table, key, columns, afterSeq, uptoSeq) {
@@ -76,7 +78,7 @@ export function sqliteChangeLog(file: string, columnsOf: (table: string) => Prom
     },
     async trim(table, uptoSeq) {
       const d = writable();
-      if (!(await this.highest())) return 0;
+      if (!logExists(d)) return 0;
       return d.prepare(`DELETE FROM ${T} WHERE tbl = ? AND seq <= ?`).run(table, uptoSeq).changes;
     },
     async installed(table) {

@@ -39,6 +39,7 @@ import { syncChanges } from './change-sync.js';
 import {
   convertRow,
   countRows,
+  LINES_PER_CHUNK,
   keyValue,
   laterKey,
   rejectRow,
@@ -58,8 +59,6 @@ export { stagingTableName, type SyncMode, type TableSyncContext, type TableSyncO
  * deletes that key, so BigQuery keeps the row's last good version while the source still has it.
  */
 const REJECTED_KEY = '_learnsync_rejected';
-
-const LINES_PER_CHUNK = 500;
 
 /** Rows per load job of a direct load: big enough for few jobs (BigQuery counts load jobs per table
  * and day), small enough that reading the next job's rows overlaps most of the previous job's load. */
@@ -371,7 +370,8 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
   const storedSeq = ctx.tracking?.last_change_seq != null ? Number(ctx.tracking.last_change_seq) : null;
   let changesUpto: number | null = null;
   if (log) {
-    await log.install(spec.name, spec.key);
+    // The write lock on the app's file only when a trigger is missing, not on every sync.
+    if (!(await log.installed(spec.name))) await log.install(spec.name, spec.key);
     if (storedSeq !== null) await log.trim(spec.name, storedSeq);
     changesUpto = await log.highest();
   }

@@ -15,6 +15,7 @@ import type { AppDbTable } from './definition.js';
 import {
   convertRow,
   countRows,
+  LINES_PER_CHUNK,
   keyValue,
   laterKey,
   rejectRow,
@@ -25,7 +26,6 @@ import {
 
 /** The staging column that carries each key's operation: 'U' (upsert its current row) or 'D'. */
 export const OP_COLUMN = '_learnsync_op';
-const LINES_PER_CHUNK = 500;
 
 export async function syncChanges(
   ctx: TableSyncContext,

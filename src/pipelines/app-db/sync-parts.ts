@@ -12,6 +12,9 @@ import type { RejectSink } from './rejects.js';
 
 export type SyncMode = 'incremental' | 'full';
 
+/** NDJSON lines per string handed to a load job's upload (and per progress report). */
+export const LINES_PER_CHUNK = 500;
+
 export interface TableSyncContext {
   target: BigQueryTarget;
   source: SourceReader;
