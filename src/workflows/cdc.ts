@@ -26,17 +26,11 @@ export interface CdcCaptureInput {
   totals?: CdcTotals;
 }
 
-export interface CdcTotals {
-  runs: number;
-  slices: number;
-  changes: number;
-  opened: number;
-  closed: number;
-  rejected: number;
-  lastAppliedLsn: string | null;
-  lagBytes: number | null;
-  lagSeconds: number | null;
-}
+/** Running totals across slices and continue-as-new: the slices' summed counts, the last position and lag. */
+export type CdcTotals = { runs: number; slices: number } & Pick<
+  CdcConsumeResult,
+  'changes' | 'opened' | 'closed' | 'rejected' | 'lastAppliedLsn' | 'lagBytes' | 'lagSeconds'
+>;
 
 export const cdcProgressQuery = defineQuery<CdcTotals>('cdcProgress');
 export const cdcStopSignal = defineSignal('stop');
