@@ -36,7 +36,8 @@ const FAMILY_ZONES = new Set(['family', 'definition', 'sample']);
 const EDGE_ZONES = new Set(['wiring', 'cli', 'server', 'sample']);
 /** What each inner zone may import besides itself. */
 const MAY_IMPORT = {
-  activities: ['family', 'runtime'],
+  // The registry binds families to their dependencies (e.g. CDC sources to their databases).
+  activities: ['family', 'runtime', 'connectors', 'base'],
   // Starts and manages workflows and schedules for the CLI and the server.
   control: ['workflows', 'engine', 'definition', 'runtime', 'connectors', 'base'],
   family: ['definition', 'runtime', 'connectors', 'engine', 'warehouse', 'base'],

@@ -28,8 +28,16 @@ export const APP_DB_ENV = {
   APP_DB_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   APP_DB_SECRET_COLUMNS: columnList,
   APP_DB_DROP_COLUMNS: columnList,
-  /** cdc: SQLite triggers write a change log that incremental syncs read (README, "App database CDC"). */
+  /** cdc: incremental syncs read a change log — SQLite triggers, or Postgres logical replication (README). */
   APP_DB_CAPTURE: z.enum(['snapshot', 'cdc']).default('snapshot'),
+  APP_DB_CDC_PUBLICATION: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier')
+    .default('learnsync_app_db'),
+  APP_DB_CDC_SLOT: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier (slot names allow a-z, 0-9, _)')
+    .default('learnsync_app_db'),
   APP_DB_SAMPLE_CHAT_ROWS: z.coerce.number().int().min(10).default(20_000),
   BIGQUERY_PROJECT: z
     .string()
@@ -70,8 +78,10 @@ export interface AppDbConfig {
   secretColumns: Record<string, string[]>;
   /** table → columns that never leave. */
   dropColumns: Record<string, string[]>;
-  /** How incremental syncs find changes: cursors (snapshot) or the SQLite change log (cdc). */
+  /** How incremental syncs find changes: cursors (snapshot) or a change log (cdc: SQLite triggers, Postgres slot). */
   capture: 'snapshot' | 'cdc';
+  /** Postgres app databases in cdc mode: the publication and logical slot of the capture source app_db. */
+  cdc: { publication: string; slot: string };
   bigquery: {
     /** live: Google's API (or BIGQUERY_API_ENDPOINT); emulator: the provisioned bqemulator, started by the stack. */
     mode: 'live' | 'emulator';
@@ -117,12 +127,6 @@ export function appDbSection(e: AppDbEnv, dataDir: string): AppDbConfig {
           path: path.join(dataDir, 'app-db', 'sample-app.sqlite'),
           chatRows: e.APP_DB_SAMPLE_CHAT_ROWS,
         };
-  if (e.APP_DB_CAPTURE === 'cdc' && source.kind === 'postgres') {
-    throw new ConfigError(
-      'APP_DB_CAPTURE=cdc works with SQLite app databases (change-log triggers); for APP_DB_POSTGRES_URL ' +
-        'set APP_DB_CAPTURE=snapshot (logical replication of app databases is not built yet)',
-    );
-  }
   if (source.kind !== 'sample' && !e.APP_DB_HASH_KEY) {
     throw new ConfigError(
       'APP_DB_HASH_KEY (or APP_DB_HASH_KEY_FILE) is required with a real application database: ' +
@@ -138,6 +142,7 @@ export function appDbSection(e: AppDbEnv, dataDir: string): AppDbConfig {
     secretColumns: parseColumnList(e.APP_DB_SECRET_COLUMNS ?? 'org_api_keys.key'),
     dropColumns: parseColumnList(e.APP_DB_DROP_COLUMNS),
     capture: e.APP_DB_CAPTURE,
+    cdc: { publication: e.APP_DB_CDC_PUBLICATION, slot: e.APP_DB_CDC_SLOT },
     bigquery: {
       mode: live ? 'live' : 'emulator',
       projectId: e.BIGQUERY_PROJECT ?? LOCAL_BIGQUERY_PROJECT,

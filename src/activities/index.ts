@@ -8,8 +8,9 @@ import { createLearningSampleActivities } from '../pipelines/learning-sample/act
 import { createSchoolApiActivities } from '../pipelines/school-api/activities.js';
 import { createWarehouseActivities } from '../pipelines/warehouse/activities.js';
 import { createAppDbActivities } from '../pipelines/app-db/activities.js';
-import { createCdcActivities } from '../pipelines/warehouse/cdc-activities.js';
 import { guardActivities } from '../runtime/activity-guard.js';
+import { createCdcActivities } from '../runtime/cdc/activities.js';
+import { captureBindings } from './cdc-sources.js';
 import type { ActivityDeps } from '../runtime/deps.js';
 
 export type { ActivityDeps } from '../runtime/deps.js';
@@ -25,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLearningRoiActivities(deps),
     ...createAlertActivities(deps),
     ...createAppDbActivities(deps),
-    ...createCdcActivities(deps),
+    ...createCdcActivities(deps, captureBindings(deps.config, deps.oltp)),
   });
 }
 

@@ -5,8 +5,9 @@
 // is stopped by its signal. Everything goes through the production path (workflow, slot, apply).
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { lsnToBigInt } from '../connectors/postgres-cdc/index.js';
-import { cdcSource } from '../pipelines/warehouse/cdc-activities.js';
-import { dropCdc, readCdcStatus } from '../pipelines/warehouse/cdc.js';
+import { captureBindings } from '../activities/cdc-sources.js';
+import { readCaptureStatus } from '../runtime/cdc/status.js';
+import { dropCapture } from '../runtime/cdc/capture.js';
 import { cdcCapture, cdcStopSignal, cdcWorkflowId } from '../workflows/cdc.js';
 import type { CliContext } from './types.js';
 
@@ -29,7 +30,7 @@ export async function showCdc(ctx: CliContext): Promise<number> {
   const oltp = await ctx.oltp();
   const workflowId = cdcWorkflowId(SOURCE);
   ctx.print(`change data capture of ${SOURCE} (logical replication → SCD2 dimensions), workflow ${workflowId}:`);
-  const src = cdcSource(ctx.config, oltp, SOURCE);
+  const src = captureBindings(ctx.config, oltp)[SOURCE]!().source;
   const stopCapture = async () => {
     const h = client.workflow.getHandle(workflowId);
     await h.signal(cdcStopSignal).catch(() => {});
@@ -38,7 +39,7 @@ export async function showCdc(ctx: CliContext): Promise<number> {
   // A fresh slot every time: a capture left by an earlier run (or by `dev`) is stopped and its slot
   // dropped, so no backlog of the demo's own re-seeding comes first and no WAL is kept afterwards.
   await stopCapture();
-  await dropCdc(warehouse, oltp, src);
+  await dropCapture(warehouse, oltp, src);
   try {
     await client.workflow.start(cdcCapture, {
       taskQueue: ctx.config.temporal.taskQueue,
@@ -50,7 +51,7 @@ export async function showCdc(ctx: CliContext): Promise<number> {
   }
   try {
     await waitFor('the initial copy', async () =>
-      (await readCdcStatus(warehouse)).find((s) => s.source === SOURCE && s.initialCopyAt),
+      (await readCaptureStatus(warehouse)).find((s) => s.source === SOURCE && s.initialCopyAt),
     );
     const { rows } = await oltp.query<{ learner_id: string; grade_level: number | null }>(
       'SELECT learner_id, grade_level FROM platform.learners ORDER BY student_number LIMIT 1',
@@ -81,7 +82,7 @@ export async function showCdc(ctx: CliContext): Promise<number> {
       conn.release();
     }
     const applied = await waitFor('applying the changes', async () => {
-      const s = (await readCdcStatus(warehouse)).find((x) => x.source === SOURCE);
+      const s = (await readCaptureStatus(warehouse)).find((x) => x.source === SOURCE);
       return s && lsnToBigInt(s.appliedLsn) > target ? s : undefined;
     });
     const versions = await warehouse.query<{ grade_level: number | null; from: string; to: string | null }>(
@@ -101,6 +102,6 @@ export async function showCdc(ctx: CliContext): Promise<number> {
     return 0;
   } finally {
     await stopCapture();
-    await dropCdc(warehouse, oltp, src).catch(() => {});
+    await dropCapture(warehouse, oltp, src).catch(() => {});
   }
 }

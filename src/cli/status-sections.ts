@@ -4,7 +4,7 @@ import { standingRowDropAlerts } from '../runtime/ledger/row-drop-alerts.js';
 import { apiHitsSection } from '../runtime/ledger/api-hits-status.js';
 import { learningRoiStatusSection } from '../pipelines/learning-roi/status.js';
 import { appDbStatusSection } from '../pipelines/app-db/status.js';
-import { cdcStatusSection } from '../pipelines/warehouse/cdc-status.js';
+import { cdcStatusSection } from '../runtime/cdc/status.js';
 import type { StatusSection } from '../runtime/status-section.js';
 
 export type { StatusSection } from '../runtime/status-section.js';

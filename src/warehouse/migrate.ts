@@ -32,6 +32,7 @@ import * as m068 from './migrations/068_app_db_change_seq.js';
 import * as m080 from './migrations/080_cdc_slot_state.js';
 import * as m090 from './migrations/090_identity_work_tables.js';
 import * as m100 from './migrations/100_api_token_names.js';
+import * as m110 from './migrations/110_cdc_app_db.js';
 
 export interface Migration {
   version: number;
@@ -69,6 +70,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 80, name: 'cdc_slot_state', sql: m080.sql },
   { version: 90, name: 'identity_work_tables', sql: m090.sql },
   { version: 100, name: 'api_token_names', sql: m100.sql },
+  { version: 110, name: 'cdc_app_db', sql: m110.sql },
 ];
 
 const LOCK_KEY = 727_001;

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
-import type { CdcConsumeInput, CdcConsumeResult } from '../pipelines/warehouse/cdc-activities.js';
+import type { CdcConsumeInput, CdcConsumeResult } from '../runtime/cdc/activities.js';
 import { DEFAULT_OUTAGE_WINDOW_MINUTES, RETRY_BACKOFF } from './retry-classes.js';
 
 export interface CdcCaptureInput {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { metricsRegistry } from '../../src/runtime/metrics.js';
 // The worker's CDC gauges (set by the capture activity, served by the worker's /metrics).
-import '../../src/pipelines/warehouse/cdc-status.js';
+import '../../src/runtime/cdc/status.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
@@ -22,6 +22,7 @@ describe('deploy monitoring', () => {
       'LearnsyncRowsDropped',
       'LearnsyncCdcLagHigh',
       'LearnsyncCdcWalRetained',
+      'LearnsyncCdcWalNearLimit',
       'LearnsyncServeDown',
     ]);
     expect(rules(read('deploy/k8s/monitoring/prometheusrule.yaml'))).toEqual(plain);

@@ -3,8 +3,10 @@
 // the applied position and the lag; drop-slot refuses while the workflow runs.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { slotInfo } from '../../connectors/postgres-cdc/index.js';
-import { cdcSource, CDC_SOURCE_NAMES } from '../../pipelines/warehouse/cdc-activities.js';
-import { dropCdc, readCdcStatus } from '../../pipelines/warehouse/cdc.js';
+import { captureBindings, captureEnabled, CAPTURE_SOURCE_NAMES } from '../../activities/cdc-sources.js';
+import { bindCapture, type CaptureBinding } from '../../runtime/cdc/activities.js';
+import { dropCapture } from '../../runtime/cdc/capture.js';
+import { readCaptureStatus } from '../../runtime/cdc/status.js';
 import { cdcCapture, cdcStopSignal, cdcWorkflowId } from '../../workflows/cdc.js';
 import { UsageError, type CliCommand, type CliContext } from '../types.js';
 
@@ -20,18 +22,28 @@ async function workflowRunning(ctx: CliContext, source: string): Promise<boolean
 
 export const command: CliCommand = {
   name: 'cdc',
-  summary: 'change data capture of the OLTP dimensions into SCD2: start, status, stop, drop-slot',
+  summary:
+    'change data capture (OLTP dimensions → SCD2, Postgres app database → BigQuery): start, status, stop, drop-slot',
   usage: 'learnsync cdc start|status|stop|drop-slot <source> [--json] [--slice-seconds N]',
   options: { json: { type: 'boolean' }, 'slice-seconds': { type: 'string' } },
   async run(ctx, { positionals, values }) {
     const [action, source = 'oltp'] = positionals;
-    if (!(CDC_SOURCE_NAMES as readonly string[]).includes(source))
-      throw new UsageError(`unknown CDC source "${source}": known sources are ${CDC_SOURCE_NAMES.join(', ')}`);
+    if (!(CAPTURE_SOURCE_NAMES as readonly string[]).includes(source))
+      throw new UsageError(`unknown CDC source "${source}": known sources are ${CAPTURE_SOURCE_NAMES.join(', ')}`);
+    const bound = async <T>(f: (b: CaptureBinding) => Promise<T>): Promise<T> => {
+      const b = bindCapture(captureBindings(ctx.config, await ctx.oltp()), source);
+      try {
+        return await f(b);
+      } finally {
+        await b.release();
+      }
+    };
+    const enabled = captureEnabled(ctx.config, source);
     switch (action) {
       case 'start': {
-        if (ctx.config.cdc.capture !== 'cdc') {
+        if (!enabled.on) {
           throw new UsageError(
-            'CDC is off: set WAREHOUSE_OLTP_CAPTURE=cdc ' +
+            `CDC of ${source} is off: set ${enabled.setting} ` +
               '(the source needs wal_level=logical; README "Change data capture")',
           );
         }
@@ -45,7 +57,10 @@ export const command: CliCommand = {
             workflowId: cdcWorkflowId(source),
             args: [{ source, sliceSeconds: slice, outageWindowMinutes: ctx.config.retry.outageWindowMinutes }],
           });
-          ctx.print(`started ${cdcWorkflowId(source)}: capturing ${source} into the SCD2 dimensions`);
+          ctx.print(
+            `started ${cdcWorkflowId(source)}: capturing ${source} ` +
+              (source === 'oltp' ? 'into the SCD2 dimensions' : 'into the change log its BigQuery syncs read'),
+          );
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           ctx.print(`${cdcWorkflowId(source)} is already running`);
@@ -54,17 +69,15 @@ export const command: CliCommand = {
       }
       case 'status': {
         const warehouse = await ctx.warehouse();
-        const oltp = await ctx.oltp();
-        const src = cdcSource(ctx.config, oltp, source);
-        const stored = (await readCdcStatus(warehouse)).find((s) => s.source === source) ?? null;
-        const slot = await slotInfo(oltp, src.slot);
+        const { src, slot } = await bound(async (b) => ({ src: b.source, slot: await slotInfo(b.db, b.source.slot) }));
+        const stored = (await readCaptureStatus(warehouse)).find((s) => s.source === source) ?? null;
         const running = await workflowRunning(ctx, source).catch(() => null);
-        const report = { source, capture: ctx.config.cdc.capture, workflowRunning: running, slot, stored };
+        const report = { source, capture: enabled.on ? 'cdc' : 'snapshot', workflowRunning: running, slot, stored };
         if (values.json) {
           ctx.print(JSON.stringify(report, null, 2));
           return 0;
         }
-        ctx.print(`source ${source} (WAREHOUSE_OLTP_CAPTURE=${ctx.config.cdc.capture})`);
+        ctx.print(`source ${source} (${enabled.on ? enabled.setting : `capture off: ${enabled.setting} turns it on`})`);
         ctx.print(
           `  workflow ${cdcWorkflowId(source)}: ${running === null ? 'unknown' : running ? 'running' : 'not running'}`,
         );
@@ -78,7 +91,7 @@ export const command: CliCommand = {
           stored
             ? `  applied ${stored.appliedLsn}, ${stored.changesApplied} changes in ${stored.batchesApplied} batches, ` +
                 `lag ${stored.lagSeconds?.toFixed(1) ?? '?'} s${stored.alert ? `  ALERT ${stored.alert}` : ''}`
-            : '  never started (learnsync cdc start)',
+            : `  never started (learnsync cdc start ${source})`,
         );
         return stored?.alert ? 1 : 0;
       }
@@ -91,8 +104,8 @@ export const command: CliCommand = {
       case 'drop-slot': {
         if (await workflowRunning(ctx, source))
           throw new UsageError(`${cdcWorkflowId(source)} is running: learnsync cdc stop ${source} first`);
-        const oltp = await ctx.oltp();
-        const dropped = await dropCdc(await ctx.warehouse(), oltp, cdcSource(ctx.config, oltp, source));
+        const warehouse = await ctx.warehouse();
+        const dropped = await bound((b) => dropCapture(warehouse, b.db, b.source));
         ctx.print(
           dropped
             ? `dropped the slot of ${source}; the next start copies the tables afresh`

@@ -1,6 +1,7 @@
 // Postgres application databases: rows stream through a server-side cursor (DECLARE … FETCH) in
 // a read-only REPEATABLE READ transaction, so memory stays flat and the stream is one snapshot.
 import { createPool, type Pool, type PoolClient } from '../postgres.js';
+import { ValidationError } from '../../errors.js';
 import { sourceIdent, type ReadRequest, type RowsAfter, type SourceColumn, type SourceReader } from './source.js';
 
 const FETCH_ROWS = 5000;
@@ -89,6 +90,23 @@ export function postgresSource(
         if (open) await client.query('ROLLBACK').catch(() => {});
         client.release();
       }
+    },
+    async rowsWithKeys(t: string, key: string, columns: string[], keys: readonly string[]) {
+      const types = await queryable.query<{ type: string }>(
+        `SELECT format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped`,
+        [schema, t, key],
+      );
+      const type = types.rows[0]?.type;
+      if (!type || !/^[a-z][a-z0-9 _(),]*$/.test(type))
+        throw new ValidationError(`app-db table ${t} has no key column ${key} of a type the sync can look up`);
+      const cols = columns.map(sourceIdent).join(', ');
+      const { rows } = await queryable.query(
+        `SELECT ${cols} FROM ${table(t)} WHERE ${sourceIdent(key)} = ANY($1::text[]::${type}[])`,
+        [keys],
+      );
+      return rows as Record<string, unknown>[];
     },
     async close() {
       await end();

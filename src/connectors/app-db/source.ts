@@ -54,16 +54,29 @@ export interface SourceReader {
   rows(table: string, req: ReadRequest): AsyncIterable<Record<string, unknown>>;
   /** SQLite only: the change log of APP_DB_CAPTURE=cdc (sqlite-changes.ts). */
   readonly changeLog?: SqliteChangeLog;
+  /**
+   * Postgres only: the current rows of `keys` (the key column's values as text; a key with no row
+   * is absent from the result), for the change log that logical replication fills.
+   */
+  rowsWithKeys?(
+    table: string,
+    key: string,
+    columns: string[],
+    keys: readonly string[],
+  ): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
-/** The change log of APP_DB_CAPTURE=cdc on SQLite (implemented in sqlite-changes.ts). */
 /** A changed key and the row it has now; `row` is null when the key no longer exists (deleted). */
 export interface ChangedRow {
   key: unknown;
   row: Record<string, unknown> | null;
 }
 
+/**
+ * The change log of APP_DB_CAPTURE=cdc: SQLite triggers (sqlite-changes.ts), or the keys Postgres
+ * logical replication delivered (pipelines/app-db/postgres-change-log.ts).
+ */
 export interface SqliteChangeLog {
   /** Creates the log and the table's three triggers if missing (needs write access to the file). */
   install(table: string, key: string): Promise<void>;
@@ -81,6 +94,11 @@ export interface SqliteChangeLog {
   trim(table: string, uptoSeq: number): Promise<number>;
   /** Whether the table's triggers are in place (status). */
   installed(table: string): Promise<boolean>;
+  /**
+   * Why the changes in (afterSeq, uptoSeq] cannot be applied key by key (a TRUNCATE, a fresh
+   * replication slot), so the table needs a full sync; null when they can.
+   */
+  needsFullSync?(table: string, afterSeq: number, uptoSeq: number): Promise<string | null>;
   close(): Promise<void>;
 }
 

@@ -20,13 +20,13 @@ export async function walLevel(db: Queryable): Promise<string> {
 }
 
 /** Refuses CDC, naming the fix, unless the source decodes WAL logically. */
-export async function assertLogicalWal(db: Queryable): Promise<void> {
+export async function assertLogicalWal(db: Queryable, setting = 'WAREHOUSE_OLTP_CAPTURE'): Promise<void> {
   const level = await walLevel(db);
   if (level !== 'logical') {
     throw new ConfigError(
-      `change data capture needs wal_level=logical on the OLTP source, but it is "${level}": set ` +
+      `change data capture (${setting}=cdc) needs wal_level=logical on its source, but it is "${level}": set ` +
         "wal_level = 'logical' (and max_replication_slots, max_wal_senders ≥ 1) in postgresql.conf and restart " +
-        'Postgres, or set WAREHOUSE_OLTP_CAPTURE=snapshot',
+        `Postgres, or set ${setting}=snapshot`,
     );
   }
 }
@@ -67,6 +67,8 @@ export interface SlotInfo {
   /** WAL the slot holds back: bytes between the server's current position and what the consumer confirmed. */
   lagBytes: number | null;
   walStatus: string | null;
+  /** Bytes of WAL that can still be written before the slot is invalidated; null: no max_slot_wal_keep_size. */
+  safeWalBytes: number | null;
 }
 
 export async function slotInfo(db: Queryable, slot: string): Promise<SlotInfo> {
@@ -75,20 +77,30 @@ export async function slotInfo(db: Queryable, slot: string): Promise<SlotInfo> {
     confirmed: string | null;
     lag: string | null;
     wal_status: string | null;
+    safe: string | null;
   }>(
-    `SELECT active, confirmed_flush_lsn::text AS confirmed, wal_status,
+    `SELECT active, confirmed_flush_lsn::text AS confirmed, wal_status, safe_wal_size::text AS safe,
             greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::text AS lag
        FROM pg_replication_slots WHERE slot_name = $1`,
     [ident(slot, 'slot')],
   );
   const r = rows[0];
-  if (!r) return { exists: false, active: false, confirmedFlushLsn: null, lagBytes: null, walStatus: null };
+  if (!r)
+    return {
+      exists: false,
+      active: false,
+      confirmedFlushLsn: null,
+      lagBytes: null,
+      walStatus: null,
+      safeWalBytes: null,
+    };
   return {
     exists: true,
     active: r.active,
     confirmedFlushLsn: r.confirmed,
     lagBytes: r.lag === null ? null : Number(r.lag),
     walStatus: r.wal_status,
+    safeWalBytes: r.safe === null ? null : Number(r.safe),
   };
 }
 

@@ -2,6 +2,7 @@
 // incidents standing now: (a) a pipeline that has not succeeded within its expected window,
 // (b) a job whose latest finished attempt failed, (c) a row drop against the 7-day median,
 // (d) a quality gate whose latest check failed; and (e) a node retrying too long, (f) CDC behind.
+import { readCaptureStatus, WAL_RETAINED_ALERT_SHARE } from '../../runtime/cdc/status.js';
 import type { AlertingConfig } from '../../config.js';
 import { retryingText, type RetryingNode } from '../../runtime/retrying.js';
 import type { Pool } from '../../connectors/postgres.js';
@@ -182,45 +183,40 @@ export const CDC_STALE_SECONDS = 600;
 /**
  * (f) Change data capture behind or abandoned: the applied changes' lag over the threshold the
  * consumer ran with (WAREHOUSE_CDC_LAG_ALERT_SECONDS), or no measurement for CDC_STALE_SECONDS —
- * a stopped capture whose slot holds WAL on the source until its disk fills.
+ * a stopped capture whose slot holds WAL on the source until its disk fills — or retained WAL near
+ * the source's max_slot_wal_keep_size, past which Postgres invalidates the slot (critical).
  */
 async function cdcLag(db: Pool, now: Date): Promise<Finding[]> {
-  const { rows: exists } = await db.query<{ ok: boolean }>("SELECT to_regclass('cdc_slot_state') IS NOT NULL AS ok");
-  if (!exists[0]?.ok) return [];
-  const { rows } = await db.query<{
-    source: string;
-    slot_name: string;
-    lag_seconds: number | null;
-    lag_bytes: string | null;
-    lag_alert_seconds: number | null;
-    measured: Date | null;
-  }>(
-    `SELECT source, slot_name, lag_seconds, lag_bytes, lag_alert_seconds,
-            COALESCE(lag_measured_at, initial_copy_at, updated_at) AS measured
-       FROM cdc_slot_state ORDER BY source`,
-  );
   const findings: Finding[] = [];
-  for (const r of rows) {
-    const silentFor = r.measured ? (now.getTime() - r.measured.getTime()) / 1000 : Infinity;
-    const held = r.lag_bytes === null ? '' : ` (the slot holds ${Math.round(Number(r.lag_bytes) / 1048576)} MB of WAL)`;
+  for (const r of await readCaptureStatus(db)) {
+    const measured = r.lagMeasuredAt ?? r.initialCopyAt;
+    const silentFor = measured ? (now.getTime() - Date.parse(measured)) / 1000 : Infinity;
+    const held = r.lagBytes === null ? '' : ` (the slot holds ${Math.round(r.lagBytes / 1048576)} MB of WAL)`;
     if (silentFor > CDC_STALE_SECONDS) {
       findings.push({
         rule: 'cdc_lag',
         subject: r.source,
         severity: 'critical',
         message:
-          `CDC of ${r.source} has not run for ${Math.round(silentFor / 60)} min while slot ${r.slot_name} ` +
+          `CDC of ${r.source} has not run for ${Math.round(silentFor / 60)} min while slot ${r.slot} ` +
           `keeps WAL on the source${held}: \`learnsync cdc start ${r.source}\`, ` +
           `or \`learnsync cdc drop-slot ${r.source}\` if abandoned`,
       });
-    } else if (r.lag_seconds !== null && r.lag_seconds > (r.lag_alert_seconds ?? 300)) {
+    } else if (r.walRetainedShare !== null && r.walRetainedShare >= WAL_RETAINED_ALERT_SHARE) {
+      findings.push({
+        rule: 'cdc_lag',
+        subject: r.source,
+        severity: 'critical',
+        message: `CDC of ${r.source}: ${r.alert}`,
+      });
+    } else if (r.lagSeconds !== null && r.lagSeconds > (r.lagAlertSeconds ?? 300)) {
       findings.push({
         rule: 'cdc_lag',
         subject: r.source,
         severity: 'warning',
         message:
-          `CDC of ${r.source} is ${Math.round(r.lag_seconds)} s behind its source (over ` +
-          `WAREHOUSE_CDC_LAG_ALERT_SECONDS=${r.lag_alert_seconds ?? 300})${held}`,
+          `CDC of ${r.source} is ${Math.round(r.lagSeconds)} s behind its source (over ` +
+          `WAREHOUSE_CDC_LAG_ALERT_SECONDS=${r.lagAlertSeconds ?? 300})${held}`,
       });
     }
   }

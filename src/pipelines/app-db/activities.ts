@@ -16,6 +16,7 @@ import { publishTable } from './publish.js';
 import type { AppDbDeps } from '../../runtime/deps.js';
 import { appDbTable, type AppDbTable } from './definition.js';
 import { appDbRejectSink } from './rejects.js';
+import { postgresChangeLog } from './postgres-change-log.js';
 import { readTracking, recordError, recordSync, trackingDataset } from './tracking.js';
 
 export interface AppDbActivityDeps {
@@ -70,6 +71,10 @@ export function createAppDbActivities({ warehouse, logger, config, appDb }: AppD
                 rejects: appDbRejectSink(tx, { jobName: input.nodeId, dataset, table: spec.name, mode: spec.mode }),
                 beforeApply: appDb.beforeApply,
                 capture: config.appDb.capture,
+                changeLog:
+                  config.appDb.capture === 'cdc' && source.dialect === 'postgres'
+                    ? postgresChangeLog(warehouse, source)
+                    : undefined,
                 directLoadRowsPerJob: appDb.directLoadRowsPerJob,
                 afterLoadJob: appDb.afterLoadJob,
               },

@@ -361,19 +361,29 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
 
   // Change capture: the triggers are in place before the position is taken, the log is trimmed up
   // to the committed position, and an incremental sync with a position reads the log instead.
-  const log = ctx.capture === 'cdc' ? source.changeLog : undefined;
+  const log = ctx.capture === 'cdc' ? (ctx.changeLog ?? source.changeLog) : undefined;
   if (ctx.capture === 'cdc' && !log)
     throw new ConfigError(
-      `APP_DB_CAPTURE=cdc reads a SQLite change log; ${source.description} is ${source.dialect}: ` +
+      `APP_DB_CAPTURE=cdc needs a change log; ${source.description} (${source.dialect}) has none: ` +
         'set APP_DB_CAPTURE=snapshot for it',
     );
   const storedSeq = ctx.tracking?.last_change_seq != null ? Number(ctx.tracking.last_change_seq) : null;
   let changesUpto: number | null = null;
+  let fullBecause: string | null = null;
   if (log) {
     // The write lock on the app's file only when a trigger is missing, not on every sync.
     if (!(await log.installed(spec.name))) await log.install(spec.name, spec.key);
     if (storedSeq !== null) await log.trim(spec.name, storedSeq);
     changesUpto = await log.highest();
+    const why =
+      storedSeq !== null && ctx.syncMode !== 'full'
+        ? await log.needsFullSync?.(spec.name, storedSeq, changesUpto)
+        : null;
+    if (why) {
+      fullBecause = why;
+      ctx.logger?.warn({ table: spec.name, reason: why }, 'change log: reading the whole table into BigQuery again');
+      ctx = { ...ctx, syncMode: 'full' };
+    }
   }
 
   const plan = await planLoad(ctx, spec, created);
@@ -397,7 +407,7 @@ export async function syncTable(given: TableSyncContext, spec: AppDbTable): Prom
     columnsReset: reset,
     secretColumns: [...privacy.secret],
     targetRows: ctx.tracking?.target_rows != null ? Number(ctx.tracking.target_rows) : null,
-    reset: lost ? `cursor reset: ${lost}` : null,
+    reset: lost ? `cursor reset: ${lost}` : fullBecause ? `full sync: ${fullBecause}` : null,
     loadMs: 0,
     applyMs: 0,
     lastChangeSeq: changesUpto,

@@ -3,7 +3,7 @@
 // recording a reject, and small BigQuery helpers. Its own module so neither path imports the other.
 import type { Logger } from 'pino';
 import { qualifiedName, runQuery, type BigQueryTarget } from '../../connectors/bigquery/client.js';
-import type { SourceReader } from '../../connectors/app-db/source.js';
+import type { SourceReader, SqliteChangeLog } from '../../connectors/app-db/source.js';
 import { keyedHash, type PrivacyRules } from './privacy.js';
 import { toBigQueryValue, type BigQueryType, type TargetColumn } from './schema-mapping.js';
 import type { AppDbTable } from './definition.js';
@@ -28,8 +28,10 @@ export interface TableSyncContext {
   rejects?: RejectSink;
   /** Test seam: runs after the load job, before the MERGE (a crash there must leave nothing behind). */
   beforeApply?: (table: string) => Promise<void>;
-  /** cdc: incremental syncs read the SQLite change log (change-sync.ts); snapshot (default): cursors. */
+  /** cdc: incremental syncs read a change log (change-sync.ts); snapshot (default): cursors. */
   capture?: 'snapshot' | 'cdc';
+  /** cdc on Postgres: the log its capture fills (postgres-change-log.ts); SQLite readers bring their own. */
+  changeLog?: SqliteChangeLog;
   /** Rows per load job of a direct load (default DIRECT_LOAD_ROWS_PER_JOB; tests use fewer). */
   directLoadRowsPerJob?: number;
   /** Test seam: runs after each load job of a direct load (a crash there leaves a prefix loaded). */

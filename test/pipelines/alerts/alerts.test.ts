@@ -237,6 +237,17 @@ describe('alert rules and webhooks', () => {
       await state(2, 0);
       await run();
       expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
+      // 50 MB held with 10 MB left before max_slot_wal_keep_size: 83% of the limit, critical
+      await db.warehouse.query(
+        "UPDATE cdc_slot_state SET safe_wal_bytes = 10485760, wal_status = 'extended' WHERE source = 'oltp'",
+      );
+      await run();
+      const [near] = await listAlerts(db.warehouse, { openOnly: true });
+      expect(near).toMatchObject({ rule: 'cdc_lag', subject: 'oltp', severity: 'critical' });
+      expect(near!.message).toMatch(/retains 83% of max_slot_wal_keep_size .*learnsync cdc status oltp/);
+      await db.warehouse.query("UPDATE cdc_slot_state SET safe_wal_bytes = 1073741824 WHERE source = 'oltp'");
+      await run();
+      expect(await listAlerts(db.warehouse, { openOnly: true })).toEqual([]);
     } finally {
       await db.warehouse.query('DELETE FROM cdc_slot_state');
     }

@@ -137,15 +137,4 @@ describe.skipIf(!emulatorAvailable)('app-db change capture (SQLite change log â†
     expect(status.find((t) => t.table === 'courses')).toMatchObject({ capture: null });
     expect(formatAppDbStatus(status).find((l) => l.startsWith('users '))).toMatch(/cdc @\d+/);
   });
-
-  it('a Postgres app database refuses cdc at start-up, naming the setting', async () => {
-    const { loadConfig } = await import('../../../src/config.js');
-    expect(() =>
-      loadConfig({
-        APP_DB_POSTGRES_URL: 'postgresql://u@127.0.0.1:1/app',
-        APP_DB_HASH_KEY: 'k'.repeat(20),
-        APP_DB_CAPTURE: 'cdc',
-      }),
-    ).toThrow(/APP_DB_CAPTURE=snapshot/);
-  });
 });

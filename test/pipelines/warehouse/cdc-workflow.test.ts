@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createActivities } from '../../../src/activities/index.js';
 import { dropSlot, slotInfo } from '../../../src/connectors/postgres-cdc/index.js';
-import { readCdcStatus } from '../../../src/pipelines/warehouse/cdc.js';
+import { readCaptureStatus as readCdcStatus } from '../../../src/runtime/cdc/status.js';
 import { createOltpSchema } from '../../../src/pipelines/warehouse/sample/schema.js';
 import { cdcCapture, cdcProgressQuery, cdcStopSignal, cdcWorkflowId } from '../../../src/workflows/cdc.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';

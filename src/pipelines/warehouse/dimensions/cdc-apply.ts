@@ -12,8 +12,8 @@
 // Relations that gain columns are fine: only the mapped columns are read; a mapped column a
 // relation lacks is treated like an unchanged value.
 import type pg from 'pg';
-import { lsnToBigInt, type CommittedTransaction } from '../../../connectors/postgres-cdc/index.js';
-import { ConfigError } from '../../../errors.js';
+import type { CommittedTransaction } from '../../../connectors/postgres-cdc/index.js';
+import { applyWithPosition, type BatchCounts, type FamilyCounts } from '../../../runtime/cdc/capture.js';
 import { DIM_LEARNER, DIM_TENANT, type DimensionSpec } from './specs.js';
 
 export interface CdcTable {
@@ -53,16 +53,8 @@ export const CDC_TABLES: readonly CdcTable[] = [
   },
 ];
 
-export interface ApplyCounts {
-  transactions: number;
-  /** Transactions at or below the stored position (a resend after a crash before the acknowledgement). */
-  skipped: number;
-  changes: number;
-  opened: number;
-  closed: number;
-  rejected: number;
+export interface ApplyCounts extends BatchCounts {
   toastFilled: number;
-  appliedLsn: string | null;
 }
 
 type Row = Record<string, unknown>;
@@ -73,44 +65,30 @@ type Event =
 const norm = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 const UTC_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
-/** Applies `batch` inside `tx` (the caller commits, then acknowledges the slot). */
+/** Applies `batch` inside `tx` with the stored position (the caller commits, then acknowledges the slot). */
 export async function applyCdcBatch(
   tx: pg.PoolClient,
   source: string,
   batch: readonly CommittedTransaction[],
   tables: readonly CdcTable[] = CDC_TABLES,
 ): Promise<ApplyCounts> {
-  const state = await tx.query<{ lsn: string }>(
-    'SELECT applied_lsn::text AS lsn FROM cdc_slot_state WHERE source = $1 FOR UPDATE',
-    [source],
-  );
-  if (!state.rowCount) {
-    throw new ConfigError(`CDC source ${source} has no stored position: start it first (learnsync cdc start)`);
-  }
-  const applied = lsnToBigInt(state.rows[0]!.lsn);
-  const fresh = batch.filter((t) => lsnToBigInt(t.endLsn) > applied);
-  const counts: ApplyCounts = {
-    transactions: fresh.length,
-    skipped: batch.length - fresh.length,
-    changes: 0,
-    opened: 0,
-    closed: 0,
-    rejected: 0,
-    toastFilled: 0,
-    appliedLsn: null,
-  };
-  if (!fresh.length) return counts;
+  let toastFilled = 0;
+  const counts = await applyWithPosition(tx, source, batch, async (fresh) => {
+    const c = await applyDimensions(tx, fresh, tables);
+    toastFilled = c.toastFilled;
+    return c;
+  });
+  return { ...counts, toastFilled };
+}
+
+/** The dimension versions of transactions after the stored position (applyWithPosition filtered them). */
+export async function applyDimensions(
+  tx: pg.PoolClient,
+  fresh: readonly CommittedTransaction[],
+  tables: readonly CdcTable[] = CDC_TABLES,
+): Promise<FamilyCounts & { toastFilled: number }> {
+  const counts = { opened: 0, closed: 0, rejected: 0, toastFilled: 0 };
   for (const table of tables) await applyTable(tx, table, fresh, counts);
-  const last = fresh[fresh.length - 1]!;
-  counts.changes = fresh.reduce((n, t) => n + t.changes.length, 0);
-  counts.appliedLsn = last.endLsn;
-  await tx.query(
-    `UPDATE cdc_slot_state SET applied_lsn = $2::pg_lsn, applied_commit_time = $3, updated_at = now(),
-            changes_applied = changes_applied + $4, batches_applied = batches_applied + 1,
-            lag_seconds = extract(epoch FROM clock_timestamp() - $3::timestamptz)
-      WHERE source = $1`,
-    [source, last.endLsn, last.commitTime, counts.changes],
-  );
   return counts;
 }
 
@@ -118,7 +96,7 @@ async function applyTable(
   tx: pg.PoolClient,
   t: CdcTable,
   batch: readonly CommittedTransaction[],
-  counts: ApplyCounts,
+  counts: FamilyCounts & { toastFilled: number },
 ): Promise<void> {
   const { spec } = t;
   const bk = spec.businessKey;
