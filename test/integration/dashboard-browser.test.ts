@@ -143,6 +143,14 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   };
 
   it('asks for a token once, then shows the pipelines with charts drawn from the warehouse', async () => {
+    // A capture source as its consumer stores it: 60 MiB held with 15 MiB left before max_slot_wal_keep_size.
+    await stack.db.warehouse.query(
+      `INSERT INTO cdc_slot_state (source, slot_name, publication, applied_lsn, applied_commit_time, changes_applied,
+                                   initial_copy_at, lag_seconds, lag_bytes, lag_measured_at, lag_alert_seconds,
+                                   wal_status, safe_wal_bytes)
+       VALUES ('oltp', 'learnsync_cdc', 'learnsync_cdc', '0/3A000F0', now(), 12345, now(), 0.4, 62914560, now(), 300,
+               'extended', 15728640)`,
+    );
     await page.goto(`${stack.server.url}/`);
     expect(await page.locator('#login').isVisible()).toBe(true);
     await page.fill('#token', stack.reader);
@@ -155,6 +163,10 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     expect(await points('success-chart')).toBeGreaterThan(0);
     expect(await points('rows-chart')).toBeGreaterThanOrEqual(7); // seven backfilled dates at least
     expect([await legend('success-chart'), await legend('rows-chart')]).toEqual(['shown', 'shown']);
+    // The capture's card: position, lag, WAL held and its share of the limit, and why to act.
+    const cdc = await page.locator('tr[data-cdc="oltp"]').textContent();
+    expect(cdc).toMatch(/0\/3A000F0.*12345.*0\.4 s.*60 MiB.*80%/);
+    expect(cdc).toMatch(/OPEN.*retains 80% of max_slot_wal_keep_size/);
     // A read token is offered no action.
     expect(await page.locator('button.action').count()).toBe(0);
     // One schedule format: the cron line is spelled like "every 15 min".

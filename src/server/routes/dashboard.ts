@@ -15,6 +15,7 @@ import { standingRowDropAlerts } from '../../runtime/ledger/row-drop-alerts.js';
 import type { ServerDeps } from '../deps.js';
 import { lastSuccessPerJob, rowsPerDay } from '../queries.js';
 import { dailySuccessRate } from '../../runtime/ledger/success-rate.js';
+import { readCaptureStatus } from '../../runtime/cdc/status.js';
 
 const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -67,17 +68,18 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: ServerDeps):
     {
       config: { access: 'read' },
       schema: {
-        summary: 'what the dashboard draws: success rate, rows per day, freshness, alerts',
+        summary: 'what the dashboard draws: success rate, rows per day, freshness, alerts, CDC captures',
         tags: ['dashboard'],
       },
     },
     async () => {
-      const [rows, success, fresh, drops, alerts] = await Promise.all([
+      const [rows, success, fresh, drops, alerts, cdc] = await Promise.all([
         rowsPerDay(deps.warehouse, 30),
         dailySuccessRate(deps.warehouse),
         lastSuccessPerJob(deps.warehouse),
         standingRowDropAlerts(deps.warehouse),
         alertList(deps.warehouse, { limit: 50 }),
+        readCaptureStatus(deps.warehouse),
       ]);
       const now = Date.now();
       return {
@@ -100,6 +102,8 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: ServerDeps):
         }),
         rowDropAlerts: drops.map((d) => ({ job: d.job_name, targetDate: d.target_date, alert: d.alert })),
         alerts,
+        // Each change data capture source: position, lag, WAL held and its share of the source's limit.
+        cdc,
       };
     },
   );

@@ -77,6 +77,51 @@ function actionsCell(p) {
   );
 }
 
+const fmtBytes = (n) =>
+  n === null || n === undefined
+    ? '?'
+    : n < 1024 * 1024
+      ? `${Math.round(n / 1024)} KiB`
+      : `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MiB`;
+
+/** One row per capture source: what it applied, how far behind, the WAL its slot holds, and why to act. */
+function cdcSection(sources) {
+  return section(
+    'Change data capture',
+    table(
+      ['source', 'slot', 'applied', 'changes', 'lag', 'WAL held', 'of limit', 'measured', ''],
+      sources.map((s) =>
+        h(
+          'tr',
+          { 'data-cdc': s.source },
+          h('td', {}, s.source),
+          h('td', {}, s.slot),
+          h(
+            'td',
+            {},
+            s.appliedLsn,
+            s.appliedCommitTime ? h('div', { class: 'muted' }, fmtTime(s.appliedCommitTime)) : null,
+          ),
+          h('td', { class: 'num' }, String(s.changesApplied)),
+          h('td', { class: 'num' }, s.lagSeconds === null ? '?' : `${s.lagSeconds.toFixed(1)} s`),
+          h('td', { class: 'num' }, fmtBytes(s.lagBytes)),
+          h(
+            'td',
+            { class: 'num' },
+            s.walRetainedShare === null ? 'no limit' : `${Math.round(s.walRetainedShare * 100)}%`,
+          ),
+          h('td', {}, s.lagMeasuredAt ? fmtTime(s.lagMeasuredAt) : 'never'),
+          h(
+            'td',
+            { class: 'wrap' },
+            s.alert ? [badge('OPEN'), ' ', h('span', { class: 'muted' }, s.alert)] : badge('fresh'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 export async function pipelinesPage() {
   const [pipelines, overview, me, schedules] = await Promise.all([
     api('/api/pipelines'),
@@ -181,6 +226,7 @@ export async function pipelinesPage() {
           { class: 'freshness' },
         ),
       ),
+      overview.cdc?.length ? cdcSection(overview.cdc) : null,
       section(
         'Alerts',
         overview.alerts.length
