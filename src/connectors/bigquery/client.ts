@@ -12,12 +12,29 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BigQuery, type Job, type Table } from '@google-cloud/bigquery';
 import { AuthError, ConfigError, ValidationError } from '../../errors.js';
+import { withLiveness, type HttpLivenessOptions } from '../http-liveness.js';
 
 export interface BigQueryTarget {
   bq: BigQuery;
   projectId: string;
   datasetId: string;
   location?: string;
+  /** The silent-network watchdog of every call (http-liveness.ts); tests probe faster. */
+  liveness?: HttpLivenessOptions;
+}
+
+/** Every call to BigQuery is watched: a silent endpoint fails it in seconds as an outage, never a hang. */
+function watched<T>(
+  t: Pick<BigQueryTarget, 'bq' | 'liveness'>,
+  what: string,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const endpoint = (t.bq as unknown as { apiEndpoint?: string }).apiEndpoint ?? 'https://bigquery.googleapis.com';
+  return withLiveness(endpoint, what, call, t.liveness).catch((err: unknown) => {
+    // Errors the call classified itself carry `what` already.
+    if (err instanceof Error && err.message.startsWith(`${what}: `)) throw err;
+    throw classifyBigQueryError(err, what);
+  });
 }
 
 export interface BigQueryClientOptions {
@@ -106,10 +123,19 @@ export interface QueryOutcome<T> {
 
 /** Runs one statement as a job, waits for it and throws whatever error the job reports. */
 export async function runQuery<T = Record<string, unknown>>(
-  t: Pick<BigQueryTarget, 'bq' | 'location'>,
+  t: Pick<BigQueryTarget, 'bq' | 'location' | 'liveness'>,
   sql: string,
   params?: Record<string, unknown>,
   what = 'BigQuery query',
+): Promise<QueryOutcome<T>> {
+  return watched(t, what, () => runQueryJob<T>(t, sql, params, what));
+}
+
+async function runQueryJob<T>(
+  t: Pick<BigQueryTarget, 'bq' | 'location'>,
+  sql: string,
+  params: Record<string, unknown> | undefined,
+  what: string,
 ): Promise<QueryOutcome<T>> {
   let job: Job;
   try {
@@ -168,6 +194,17 @@ export async function loadNdjson(
   opts: LoadOptions,
 ): Promise<{ outputRows: number; jobId: string }> {
   const what = `load job into ${t.datasetId}.${table}`;
+  return watched(t, what, (signal) => runLoadJob(t, table, lines, opts, what, signal));
+}
+
+async function runLoadJob(
+  t: BigQueryTarget,
+  table: string,
+  lines: AsyncIterable<string> | Readable,
+  opts: LoadOptions,
+  what: string,
+  signal: AbortSignal,
+): Promise<{ outputRows: number; jobId: string }> {
   const dest: Table = t.bq.dataset(t.datasetId, { ...(t.location && { location: t.location }) }).table(table);
   const ws = dest.createWriteStream({
     sourceFormat: 'NEWLINE_DELIMITED_JSON',
@@ -183,7 +220,8 @@ export async function loadNdjson(
   const source = lines instanceof Readable ? lines : Readable.from(lines);
   let uploadError: unknown;
   try {
-    await pipeline(source, ws);
+    // A silent endpoint stops the upload too (its request has no timeout of its own).
+    await pipeline(source, ws, { signal });
   } catch (err) {
     uploadError = err;
   }
@@ -213,31 +251,29 @@ export async function loadNdjson(
 
 export async function ensureDataset(t: BigQueryTarget): Promise<void> {
   const ds = t.bq.dataset(t.datasetId, { ...(t.location && { location: t.location }) });
-  try {
-    const [exists] = await ds.exists();
-    if (!exists) await ds.create({ ...(t.location && { location: t.location }) });
-  } catch (err) {
-    if ((err as { code?: number }).code === 409) return; // created by a concurrent attempt
-    throw classifyBigQueryError(err, `dataset ${t.datasetId}`);
-  }
+  await watched(t, `dataset ${t.datasetId}`, async () => {
+    try {
+      const [exists] = await ds.exists();
+      if (!exists) await ds.create({ ...(t.location && { location: t.location }) });
+    } catch (err) {
+      if ((err as { code?: number }).code === 409) return; // created by a concurrent attempt
+      throw err;
+    }
+  });
 }
 
 export async function tableExists(t: BigQueryTarget, table: string): Promise<boolean> {
-  try {
+  return watched(t, `table ${t.datasetId}.${table}`, async () => {
     const [exists] = await t.bq.dataset(t.datasetId).table(table).exists();
     return exists;
-  } catch (err) {
-    throw classifyBigQueryError(err, `table ${t.datasetId}.${table}`);
-  }
+  });
 }
 
 export async function listTables(t: BigQueryTarget): Promise<string[]> {
-  try {
+  return watched(t, `tables of ${t.datasetId}`, async () => {
     const [tables] = await t.bq.dataset(t.datasetId).getTables();
     return tables.map((x) => x.id ?? '').filter(Boolean);
-  } catch (err) {
-    throw classifyBigQueryError(err, `tables of ${t.datasetId}`);
-  }
+  });
 }
 
 export async function dropTable(t: BigQueryTarget, table: string): Promise<void> {

@@ -9,6 +9,7 @@ import {
   KustoConnectionStringBuilder,
 } from 'azure-kusto-data';
 import { classifyHttpFailure, RetryableError } from '../http-errors.js';
+import { withLiveness, type HttpLivenessOptions } from '../http-liveness.js';
 import type { KustoConfig } from '../../config.js';
 import { classifyKustoError, KUSTO_HINTS, KustoQueryError } from './errors.js';
 import { readPrimaryResult, type KustoTable } from './frames.js';
@@ -39,6 +40,8 @@ export interface KustoClusterOptions {
   url: string;
   auth: KustoAuth;
   queryTimeoutMs: number;
+  /** The silent-network watchdog of every query (http-liveness.ts); tests probe faster. */
+  liveness?: HttpLivenessOptions;
 }
 
 async function buildConnection(url: string, auth: KustoAuth): Promise<KustoConnectionStringBuilder> {
@@ -110,7 +113,13 @@ export class KustoCluster {
     await this.lookUpCloudInfo(where);
     try {
       const client = await this.connect();
-      raw = await client.execute(q.database, q.text, props);
+      // A query may compute for minutes in silence; a cluster that stops answering at all is left in seconds.
+      raw = await withLiveness(
+        this.options.url,
+        where,
+        () => client.execute(q.database, q.text, props),
+        this.options.liveness,
+      );
     } catch (err) {
       throw classifyKustoError(err, where);
     }

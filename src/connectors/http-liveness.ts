@@ -1,0 +1,113 @@
+// Why: a call to an HTTP service on a silent network — a blackholed route, a hung proxy, a half-open
+// connection — waits for its own timeout (the BigQuery client's 60 s per try and four tries; none at
+// all for a load job's upload; a Kusto query's server timeout plus 30 s), while the activity's
+// heartbeat timer keeps it looking alive. Those services may also be silent for good reasons (a
+// Kusto query computing, a BigQuery job running), so silence alone cannot be cut, as stall-fetch.ts
+// does for the REST sources. Instead, like postgres-liveness.ts: while calls to an origin are
+// outstanding, the origin is asked on a fresh connection whether it answers at all — any HTTP status
+// is an answer — and after `failuresToAbort` probes in a row without one, every outstanding call to
+// it is abandoned with a PeerSilentError (an outage: the connector's retry policy takes over).
+import { PeerSilentError } from './stall-fetch.js';
+
+export interface HttpLivenessOptions {
+  /** How often to probe while a call is outstanding (ms); 0 turns the watchdog off. */
+  probeEveryMs: number;
+  /** How long one probe may take (ms). */
+  probeTimeoutMs: number;
+  /** Probes in a row with no answer before the outstanding calls are abandoned. */
+  failuresToAbort: number;
+}
+
+/** A silent origin is left in about 16 s: below every retry class's heartbeat timeout in spirit. */
+export const DEFAULT_HTTP_LIVENESS: HttpLivenessOptions = {
+  probeEveryMs: 4_000,
+  probeTimeoutMs: 4_000,
+  failuresToAbort: 3,
+};
+
+interface Watch {
+  calls: Set<(err: Error) => void>;
+  timer: NodeJS.Timeout;
+  failures: number;
+  probing: boolean;
+}
+
+const watches = new Map<string, Watch>();
+
+/** Undefined when the origin answered (any status), else why not. */
+async function probe(origin: string, timeoutMs: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${origin}/`, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel().catch(() => {});
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function watchOrigin(origin: string, opts: HttpLivenessOptions, what: string): Watch {
+  const key = `${origin}|${opts.probeEveryMs}|${opts.probeTimeoutMs}|${opts.failuresToAbort}`;
+  const existing = watches.get(key);
+  if (existing) return existing;
+  const watch: Watch = {
+    calls: new Set(),
+    failures: 0,
+    probing: false,
+    timer: setInterval(() => {
+      if (watch.probing) return;
+      watch.probing = true;
+      void probe(origin, opts.probeTimeoutMs).then((noAnswer) => {
+        watch.probing = false;
+        if (noAnswer === undefined) {
+          watch.failures = 0;
+          return;
+        }
+        if (++watch.failures < opts.failuresToAbort) return;
+        watch.failures = 0;
+        const err = new PeerSilentError(
+          `${what}: ${origin} did not answer ${opts.failuresToAbort} liveness probes in a row ` +
+            `(${opts.probeTimeoutMs} ms each; last: ${noAnswer}): call abandoned so the job can retry`,
+        );
+        for (const abandon of [...watch.calls]) abandon(err);
+      });
+    }, opts.probeEveryMs),
+  };
+  watch.timer.unref();
+  watches.set(key, watch);
+  return watch;
+}
+
+/**
+ * Runs `call` while its origin is watched (see the file comment). `call` gets a signal that aborts
+ * when the origin is declared silent, to stop what it can (an upload); the returned promise rejects
+ * then, whether or not `call` settles.
+ */
+export async function withLiveness<T>(
+  url: string,
+  what: string,
+  call: (signal: AbortSignal) => Promise<T>,
+  opts: HttpLivenessOptions = DEFAULT_HTTP_LIVENESS,
+): Promise<T> {
+  if (opts.probeEveryMs <= 0) return call(new AbortController().signal);
+  const origin = new URL(url).origin;
+  const watch = watchOrigin(origin, opts, what);
+  const controller = new AbortController();
+  let abandon!: (err: Error) => void;
+  const abandoned = new Promise<never>((_, reject) => {
+    abandon = (err) => {
+      controller.abort(err);
+      reject(err);
+    };
+  });
+  abandoned.catch(() => {});
+  watch.calls.add(abandon);
+  try {
+    return await Promise.race([call(controller.signal), abandoned]);
+  } finally {
+    watch.calls.delete(abandon);
+    if (watch.calls.size === 0) {
+      clearInterval(watch.timer);
+      for (const [k, w] of watches) if (w === watch) watches.delete(k);
+    }
+  }
+}
