@@ -4,7 +4,6 @@
 // runs once clean and once under kills, on a durable Postgres, the sample Kusto server the worker
 // starts and one BigQuery emulator (a dataset per run); then compares: learning-roi's CSV files, the
 // app-db's BigQuery tables row by row, exactly one SUCCESS per job of the run and nothing RUNNING.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,11 +16,11 @@ import { openSqlite } from '../src/connectors/sqlite-binding.js';
 import { APP_DB_TABLES } from '../src/pipelines/app-db/definition.js';
 import { generateSampleAppDb } from '../src/pipelines/app-db/sample/generate.js';
 import { startBigQueryEmulator } from '../src/stack/bigquery-emulator.js';
-import { watchChild } from '../src/stack/child-watchdog.js';
 import { embeddedUrl, startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/ports.js';
 import { startTemporalDevServer } from '../src/stack/temporal-dev-server.js';
 import { temporalCliPath } from '../src/stack/tools.js';
+import { benchWorker } from './chaos-worker.js';
 
 export interface SourceScenarioReport {
   scenario: string;
@@ -78,42 +77,8 @@ export async function runSourceScenarios(opts: {
   const bq = createBigQueryClient({ projectId: PROJECT, apiEndpoint: emulator.apiEndpoint });
   const target = (dataset: string): BigQueryTarget => ({ bq, projectId: PROJECT, datasetId: dataset });
 
-  let worker: ChildProcess | undefined;
-  const startWorker = async (env: Record<string, string>, onLine: (line: string) => void) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(opts.projectRoot, 'src/worker.ts')], {
-      cwd: opts.projectRoot,
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: temporal.address,
-        WORKFLOW_BUNDLE_PATH: bundlePath,
-        WORKER_SHUTDOWN_GRACE_SECONDS: '1',
-        LOG_LEVEL: 'debug',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    watchChild(child.pid, 'SIGKILL');
-    let buffered = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const l of lines) onLine(l);
-    });
-    child.stderr!.resume();
-    await new Promise<void>((resolve, reject) => {
-      const started = (l: string) => l.includes('worker started') && resolve();
-      child.stdout!.on('data', (d: Buffer) => started(d.toString()));
-      child.once('exit', (code) => reject(new Error(`worker exited before it started (code ${code})`)));
-    });
-    return child;
-  };
-  const kill = async () => {
-    if (!worker || worker.exitCode !== null || worker.signalCode !== null) return;
-    const gone = new Promise((r) => worker!.once('exit', r));
-    worker.kill('SIGKILL');
-    await gone;
-  };
+  const worker = benchWorker({ projectRoot: opts.projectRoot, temporalAddress: temporal.address, bundlePath });
+  const kill = () => worker.kill();
 
   /** One run of `pipeline` on its own task queue; under chaos, a kill 0-400 ms after each stage line. */
   const run = async (
@@ -129,7 +94,7 @@ export async function runSourceScenarios(opts: {
     const onLine = (l: string) => {
       if (stageLine?.test(l) && seen < kills && !pendingKill) pendingKill = true;
     };
-    worker = await startWorker({ ...env, TEMPORAL_TASK_QUEUE: taskQueue }, onLine);
+    await worker.start({ ...env, TEMPORAL_TASK_QUEUE: taskQueue }, onLine);
     const started = Date.now();
     const workflowId = `${taskQueue}-${process.pid}`;
     const handle = await client.workflow.start('runPipeline', {
@@ -154,7 +119,7 @@ export async function runSourceScenarios(opts: {
         await kill();
         seen++;
         opts.log(`${name}: kill ${seen} at ${((Date.now() - started) / 1000).toFixed(1)} s, inside ${stageLine}`);
-        worker = await startWorker({ ...env, TEMPORAL_TASK_QUEUE: taskQueue }, onLine);
+        await worker.start({ ...env, TEMPORAL_TASK_QUEUE: taskQueue }, onLine);
         pendingKill = false;
       }
       await sleep(50);

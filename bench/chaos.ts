@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js';
 import { runChaos, type ChaosReport } from './chaos-harness.js';
 import { recordResult } from './results.js';
 import { runSourceScenarios, type SourceScenarioReport } from './chaos-sources.js';
+import { runWireScenarios, type WireScenarioReport } from './chaos-wire.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     'events-per-day': { type: 'string', default: '200000' },
     // Kills inside a Kusto window (learning-roi) and inside app-db MERGEs, per scenario; 0 skips them.
     'source-kills': { type: 'string', default: '4' },
+    // Faults on the wire through Toxiproxy (bench/chaos-wire.ts): the sources' blackhole length; 0 skips them.
+    'wire-blackhole-s': { type: 'string', default: '180' },
   },
 });
 const config = loadConfig();
@@ -139,6 +142,45 @@ if (SOURCE_KILLS > 0) {
   allTargets.sourceNoRunningRows = sourceScenarios.every((r) => r.runningRowsLeft === 0);
   allTargets.sourceKillsReached = sourceScenarios.every((r) => r.kills >= 1);
 }
+const WIRE_BLACKHOLE_S = Number(values['wire-blackhole-s']);
+let wireScenarios: WireScenarioReport[] | { skipped: string } = { skipped: '--wire-blackhole-s 0' };
+if (WIRE_BLACKHOLE_S > 0) {
+  console.log(`faults on the wire (Toxiproxy): latency, bandwidth, ${WIRE_BLACKHOLE_S} s blackholes, resets`);
+  wireScenarios = await runWireScenarios({
+    projectRoot: path.resolve(import.meta.dirname, '..'),
+    blackholeS: WIRE_BLACKHOLE_S,
+    log: (line) => console.log(`  ${line}`),
+  });
+  if ('skipped' in wireScenarios) console.log(`  skipped: ${wireScenarios.skipped}`);
+  const wire = 'skipped' in wireScenarios ? [] : wireScenarios;
+  for (const r of wire) {
+    const unequal = Object.entries(r.compared)
+      .filter(([, eq]) => !eq)
+      .map(([k]) => k);
+    const verdict = unequal.length ? `UNEQUAL: ${unequal}` : 'all equal';
+    const outputs = `${Object.keys(r.compared).length} outputs compared, ${verdict}`;
+    const abandoned = r.firstAbandonMs === null ? 'never' : s(r.firstAbandonMs);
+    const longest = r.maxFailedAttemptMs === null ? '?' : s(r.maxFailedAttemptMs);
+    console.log(
+      `  ${r.scenario}: clean ${s(r.cleanMs)}, under faults ${s(r.wireMs)}; blackhole ${s(r.blackholeMs)}: ` +
+        `first call abandoned after ${abandoned}, ${r.failedAttempts} attempts failed, the longest ${longest}; ` +
+        `${outputs}; SUCCESS per job ${r.successPerJob.min}..${r.successPerJob.max}, ` +
+        `RUNNING left ${r.runningRowsLeft}` +
+        (r.runFailed ? `; run failed: ${r.runFailed}` : ''),
+    );
+  }
+  allTargets.wireRan = wire.length > 0;
+  allTargets.wireOutputsEqual = wire.length > 0 && wire.every((r) => r.equal);
+  allTargets.wireExactlyOneSuccess = wire.every(
+    (r) => r.successPerJob.min === 1 && r.successPerJob.max === 1 && !r.runFailed,
+  );
+  allTargets.wireNoRunningRows = wire.every((r) => r.runningRowsLeft === 0);
+  // No attempt hangs through the blackhole: the first is abandoned, and every failed one ends, within
+  // the longest heartbeat timeout (30 s) — while its heartbeat timer would have kept it alive for good.
+  allTargets.wireNoAttemptStuckPast30s = wire.every(
+    (r) => r.firstAbandonMs !== null && r.firstAbandonMs <= 30_000 && (r.maxFailedAttemptMs ?? 0) <= 30_000,
+  );
+}
 console.log(`targets over ${ROUNDS} rounds: ${JSON.stringify(allTargets)}`);
 const chaosLine = {
   bench: 'chaos',
@@ -153,6 +195,7 @@ const chaosLine = {
     extraMsPerWorkerKillNet: median(rounds.map((r) => r.extraMsPerWorkerKillNet)),
   },
   sourceScenarios,
+  wireScenarios,
   targets: allTargets,
 };
 console.log(JSON.stringify(chaosLine));

@@ -53,6 +53,12 @@ export const APP_DB_ENV = {
     .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
     .optional(),
   BIGQUERY_EMULATOR_PATH: z.string().optional(),
+  /**
+   * Seconds BigQuery may answer nothing at all (not even a probe on a fresh connection) before a
+   * call is abandoned as an outage; default 16 for Google's endpoint, 60 for BIGQUERY_API_ENDPOINT
+   * (the emulator answers nothing while it executes a statement).
+   */
+  BIGQUERY_SILENCE_SECONDS: z.coerce.number().int().min(8).max(3600).optional(),
   BIGQUERY_EMULATOR_REST_PORT: optionalPort,
   BIGQUERY_EMULATOR_GRPC_PORT: optionalPort,
   BUGSNAG_API_KEY: z.string().optional(),
@@ -92,6 +98,8 @@ export interface AppDbConfig {
     emulatorPath?: string;
     emulatorRestPort?: number;
     emulatorGrpcPort?: number;
+    /** How long the endpoint may stay silent before a call is abandoned (connectors/http-liveness.ts). */
+    silenceSeconds: number;
   };
   errorTracker: { kind: 'none' } | { kind: 'bugsnag'; apiKey: string; notifyUrl: string };
 }
@@ -152,6 +160,7 @@ export function appDbSection(e: AppDbEnv, dataDir: string): AppDbConfig {
       emulatorPath: e.BIGQUERY_EMULATOR_PATH,
       emulatorRestPort: e.BIGQUERY_EMULATOR_REST_PORT,
       emulatorGrpcPort: e.BIGQUERY_EMULATOR_GRPC_PORT,
+      silenceSeconds: e.BIGQUERY_SILENCE_SECONDS ?? (live && !e.BIGQUERY_API_ENDPOINT ? 16 : 60),
     },
     errorTracker: e.BUGSNAG_API_KEY
       ? { kind: 'bugsnag', apiKey: e.BUGSNAG_API_KEY, notifyUrl: e.BUGSNAG_NOTIFY_URL.replace(/\/+$/, '') }

@@ -32,7 +32,22 @@ interface Watch {
   probing: boolean;
 }
 
+/** Probes every 4 s with 4 s each, as many in a row as fit in `silenceSeconds` without an answer. */
+export function livenessAfterSilence(silenceSeconds: number): HttpLivenessOptions {
+  return {
+    probeEveryMs: 4_000,
+    probeTimeoutMs: 4_000,
+    failuresToAbort: Math.max(1, Math.round(silenceSeconds / 4) - 1),
+  };
+}
+
 const watches = new Map<string, Watch>();
+/**
+ * Origins declared silent and not heard from since: a call to one (a clean-up after the abandoned
+ * call, the next step) is tried only after one probe answers, so an attempt meets the silence once
+ * rather than once per call.
+ */
+const silentOrigins = new Set<string>();
 
 /** Undefined when the origin answered (any status), else why not. */
 async function probe(origin: string, timeoutMs: number): Promise<string | undefined> {
@@ -60,6 +75,7 @@ function watchOrigin(origin: string, opts: HttpLivenessOptions, what: string): W
         watch.probing = false;
         if (noAnswer === undefined) {
           watch.failures = 0;
+          silentOrigins.delete(origin);
           return;
         }
         if (++watch.failures < opts.failuresToAbort) return;
@@ -68,6 +84,7 @@ function watchOrigin(origin: string, opts: HttpLivenessOptions, what: string): W
           `${what}: ${origin} did not answer ${opts.failuresToAbort} liveness probes in a row ` +
             `(${opts.probeTimeoutMs} ms each; last: ${noAnswer}): call abandoned so the job can retry`,
         );
+        silentOrigins.add(origin);
         for (const abandon of [...watch.calls]) abandon(err);
       });
     }, opts.probeEveryMs),
@@ -90,6 +107,12 @@ export async function withLiveness<T>(
 ): Promise<T> {
   if (opts.probeEveryMs <= 0) return call(new AbortController().signal);
   const origin = new URL(url).origin;
+  if (silentOrigins.has(origin)) {
+    const noAnswer = await probe(origin, opts.probeTimeoutMs);
+    if (noAnswer !== undefined)
+      throw new PeerSilentError(`${what}: ${origin} still answers nothing (${noAnswer}): call not attempted`);
+    silentOrigins.delete(origin);
+  }
   const watch = watchOrigin(origin, opts, what);
   const controller = new AbortController();
   let abandon!: (err: Error) => void;

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { openPostgresSource } from '../connectors/app-db/postgres.js';
 import { openSqliteSource } from '../connectors/app-db/sqlite.js';
 import { createBigQueryClient, type BigQueryTarget } from '../connectors/bigquery/client.js';
+import { livenessAfterSilence } from '../connectors/http-liveness.js';
 import type { AppDbDeps } from '../runtime/deps.js';
 import { tableFailureReporter } from '../pipelines/app-db/error-reporter.js';
 import { createErrorReporter } from '../runtime/error-reporting.js';
@@ -25,6 +26,7 @@ export function createAppDbDeps(config: Config, logger: Logger): AppDbDeps {
         projectId: bq.projectId,
         datasetId: bq.datasetId,
         location: bq.location,
+        liveness: livenessAfterSilence(bq.silenceSeconds),
       };
     }
     emulator ??= startBigQueryEmulator({
@@ -41,6 +43,7 @@ export function createAppDbDeps(config: Config, logger: Logger): AppDbDeps {
       bq: createBigQueryClient({ projectId: e.projectId, apiEndpoint: e.apiEndpoint }),
       projectId: e.projectId,
       datasetId: bq.datasetId,
+      liveness: livenessAfterSilence(bq.silenceSeconds),
     };
   };
   return {

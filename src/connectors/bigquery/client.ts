@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BigQuery, type Job, type Table } from '@google-cloud/bigquery';
 import { AuthError, ConfigError, ValidationError } from '../../errors.js';
-import { withLiveness, type HttpLivenessOptions } from '../http-liveness.js';
+import { livenessAfterSilence, withLiveness, type HttpLivenessOptions } from '../http-liveness.js';
 
 export interface BigQueryTarget {
   bq: BigQuery;
@@ -30,7 +30,8 @@ function watched<T>(
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const endpoint = (t.bq as unknown as { apiEndpoint?: string }).apiEndpoint ?? 'https://bigquery.googleapis.com';
-  return withLiveness(endpoint, what, call, t.liveness).catch((err: unknown) => {
+  // Unset: the tolerant 60 s, since the emulator answers nothing while it runs a statement.
+  return withLiveness(endpoint, what, call, t.liveness ?? livenessAfterSilence(60)).catch((err: unknown) => {
     // Errors the call classified itself carry `what` already.
     if (err instanceof Error && err.message.startsWith(`${what}: `)) throw err;
     throw classifyBigQueryError(err, what);

@@ -8,6 +8,7 @@ import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { requireDate } from '../../runtime/require-date.js';
 import { DIM_LEARNER, DIM_SKILL, DIM_SUBJECT, DIM_TENANT, DIM_USER, type DimensionSpec } from './dimensions/specs.js';
 import { syncDimension } from './dimensions/sync.js';
+import { CDC_TABLES } from './dimensions/cdc-apply.js';
 import { buildFact } from './facts/build.js';
 import { FACT_FOCUS_EVENTS } from './facts/focus-events.js';
 import { FACT_HOMEWORK_EVENTS } from './facts/homework-events.js';
@@ -22,6 +23,13 @@ export function createWarehouseActivities(deps: ActivityDeps) {
   const { warehouse, oltp, logger, config } = deps;
   const rowsDropShare = config.alerts.rowsDropShare;
 
+  /** A dimension the OLTP capture keeps (WAREHOUSE_OLTP_CAPTURE=cdc, started): its snapshot job only compares. */
+  const capturedByCdc = async (spec: DimensionSpec): Promise<boolean> => {
+    if (config.cdc.capture !== 'cdc' || !CDC_TABLES.some((t) => t.spec.table === spec.table)) return false;
+    const started = await warehouse.query("SELECT 1 FROM cdc_slot_state WHERE source = 'oltp'");
+    return (started.rowCount ?? 0) > 0;
+  };
+
   const dimensionJob =
     (spec: DimensionSpec) =>
     async (input: NodeInput): Promise<NodeResult> => {
@@ -31,11 +39,20 @@ export function createWarehouseActivities(deps: ActivityDeps) {
         throw new ValidationError(`${input.nodeId}: invalid target date "${targetDate}"`);
       const hb = startHeartbeat({ job: input.nodeId, date: targetDate });
       try {
-        return await runLedgeredJob(
+        const checkOnly = await capturedByCdc(spec);
+        const result = await runLedgeredJob(
           warehouse,
           { jobName: input.nodeId, pipeline: input.pipeline, targetDate, force: input.force, rowsDropShare },
-          (tx) => syncDimension(oltp, tx, spec, { jobName: input.nodeId, targetDate, heartbeat: hb }),
+          (tx) => syncDimension(oltp, tx, spec, { jobName: input.nodeId, targetDate, heartbeat: hb, checkOnly }),
         );
+        const differing = Number(result.detail?.keysDiffering ?? 0);
+        if (checkOnly && differing > 0)
+          logger.warn(
+            { job: input.nodeId, table: spec.table, keysDiffering: differing },
+            'the dimension follows the source through CDC and was only compared: keys differ (capture lag, ' +
+              'or a change the capture missed — learnsync cdc status oltp)',
+          );
+        return result;
       } finally {
         hb.stop();
       }

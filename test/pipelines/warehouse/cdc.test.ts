@@ -10,6 +10,9 @@ import { applyCdcBatch } from '../../../src/pipelines/warehouse/dimensions/cdc-a
 import { runCdc, startCdc, type CdcSource } from '../../../src/pipelines/warehouse/cdc.js';
 import { createOltpSchema } from '../../../src/pipelines/warehouse/sample/schema.js';
 import { createTestDatabases, type TestDatabases } from '../../support/databases.js';
+import { pino } from 'pino';
+import { loadConfig } from '../../../src/config.js';
+import { createWarehouseActivities } from '../../../src/pipelines/warehouse/activities.js';
 import { drain, expectHistoryMatches, Workload } from './cdc-workload.js';
 
 let dbs: TestDatabases;
@@ -189,5 +192,45 @@ describe('postgres CDC into SCD2 dimensions', () => {
     expect(work.changes).toBeGreaterThanOrEqual(10_000);
     const n = await expectHistoryMatches(dbs.warehouse, work.log);
     expect(n).toBeGreaterThan(1000);
+  });
+  it('with CDC on, the snapshot job of a captured dimension compares and never writes versions', async () => {
+    const src = { name: 'oltp', oltpUrl: dbs.oltpUrl, publication: `pub_${suffix}`, slot: `s_nightly_${suffix}` };
+    sources.push(src);
+    await startCdc(dbs.warehouse, dbs.oltp, src);
+    const config = loadConfig({ WAREHOUSE_OLTP_CAPTURE: 'cdc', LOG_LEVEL: 'silent' });
+    const acts = createWarehouseActivities({
+      warehouse: dbs.warehouse,
+      oltp: dbs.oltp,
+      logger: pino({ level: 'silent' }),
+      config,
+    } as never);
+    const job = () =>
+      acts.syncDimTenant({ pipeline: 'warehouse-dimensions', nodeId: 'sync_dim_tenant', force: true, params: {} });
+    const allVersions = async () =>
+      (await dbs.warehouse.query('SELECT count(*)::int AS n FROM dw.dim_tenant')).rows[0].n as number;
+    const before = await allVersions();
+    const first = await job();
+    expect(first.detail).toMatchObject({ checkedAgainstCdc: true });
+    expect(first.rows).toBeGreaterThan(0);
+    // A change the capture has not applied yet: the snapshot sees it, counts it, and leaves it to the capture.
+    await tenant(T(999_999), 'Not Captured Yet');
+    const second = await job();
+    expect(Number(second.detail!.keysDiffering)).toBe(Number(first.detail!.keysDiffering) + 1);
+    expect(await allVersions()).toBe(before);
+    // With capture off the same job merges the snapshot, as before.
+    const snapshot = createWarehouseActivities({
+      warehouse: dbs.warehouse,
+      oltp: dbs.oltp,
+      logger: pino({ level: 'silent' }),
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+    } as never);
+    const merged = await snapshot.syncDimTenant({
+      pipeline: 'warehouse-dimensions',
+      nodeId: 'sync_dim_tenant',
+      force: true,
+      params: {},
+    });
+    expect(merged.detail).not.toHaveProperty('checkedAgainstCdc');
+    expect(await allVersions()).toBeGreaterThan(before);
   });
 });

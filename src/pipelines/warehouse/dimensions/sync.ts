@@ -22,6 +22,12 @@ export interface SyncOptions {
   heartbeat?: Heartbeat;
   /** Read the source in this exported snapshot (CDC's initial copy). */
   sourceSnapshot?: string;
+  /**
+   * The dimension follows the source through CDC: read, validate and compare only. A snapshot
+   * merge would time versions at the sync and, ahead of a lagging capture, put them before changes
+   * the capture applies later; the comparison says how many keys differ from the source instead.
+   */
+  checkOnly?: boolean;
 }
 
 export async function syncDimension(
@@ -76,6 +82,20 @@ export async function syncDimension(
   if (staged !== valid.rows[0]!.n + bad)
     throw new Error(`${job}: reconciliation failed: read ${staged} ≠ valid ${valid.rows[0]!.n} + rejected ${bad}`);
 
+  if (opts.checkOnly) {
+    const live = spec.kind === 'scd2' ? 'is_current' : 'deleted_at IS NULL';
+    const diff = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n
+         FROM (SELECT ${bk}, row_hash FROM ${spec.stage.table}_in WHERE reject_reason IS NULL) s
+         FULL JOIN (SELECT ${bk}, row_hash FROM ${table} WHERE ${live}) d ON d.${bk} = s.${bk}
+        WHERE s.row_hash IS DISTINCT FROM d.row_hash`,
+    );
+    return {
+      processed: staged,
+      rejected: bad,
+      detail: { table, checkedAgainstCdc: true, keysDiffering: diff.rows[0]!.n },
+    };
+  }
   const { futureTimesClamped, ...merged } =
     spec.kind === 'scd2' ? await mergeScd2(tx, spec, asOf) : await mergeType1(tx, spec, asOf);
   return {
