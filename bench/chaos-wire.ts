@@ -51,7 +51,7 @@ export interface WireScenarioReport {
 const PROJECT = 'learnsync-chaos';
 const HASH_KEY = 'chaos-bench-hash-key-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ABANDONED = /liveness probes|no answer from .* for \d+ s/;
+const ABANDONED = /liveness probes|still answers nothing|no answer from .* for \d+ s/;
 
 export async function runWireScenarios(opts: {
   projectRoot: string;

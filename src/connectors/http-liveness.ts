@@ -7,6 +7,8 @@
 // outstanding, the origin is asked on a fresh connection whether it answers at all — any HTTP status
 // is an answer — and after `failuresToAbort` probes in a row without one, every outstanding call to
 // it is abandoned with a PeerSilentError (an outage: the connector's retry policy takes over).
+import http from 'node:http';
+import https from 'node:https';
 import { PeerSilentError } from './stall-fetch.js';
 
 export interface HttpLivenessOptions {
@@ -49,15 +51,22 @@ const watches = new Map<string, Watch>();
  */
 const silentOrigins = new Set<string>();
 
-/** Undefined when the origin answered (any status), else why not. */
-async function probe(origin: string, timeoutMs: number): Promise<string | undefined> {
-  try {
-    const res = await fetch(`${origin}/`, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel().catch(() => {});
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+/**
+ * Undefined when the origin answered (any status), else why not. A connection of its own (no
+ * agent, no keep-alive): a pooled socket the network already broke would fail the probe, not
+ * the origin.
+ */
+function probe(origin: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const get = origin.startsWith('https:') ? https.get : http.get;
+    const req = get(`${origin}/`, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      req.destroy();
+      resolve(undefined);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err) => resolve(err.message));
+  });
 }
 
 function watchOrigin(origin: string, opts: HttpLivenessOptions, what: string): Watch {

@@ -110,16 +110,13 @@ export class KustoCluster {
     // Raw frames: the SDK's parser folds every failure into one string; we classify them ourselves.
     props.raw = true;
     let raw: unknown;
-    await this.lookUpCloudInfo(where);
+    // A query may compute for minutes in silence; a cluster that stops answering at all is left in
+    // seconds — the auth-metadata lookup of a fresh process included.
+    const watched = <T>(call: () => Promise<T>) => withLiveness(this.options.url, 'Kusto', call, this.options.liveness);
     try {
+      await watched(() => this.lookUpCloudInfo(where));
       const client = await this.connect();
-      // A query may compute for minutes in silence; a cluster that stops answering at all is left in seconds.
-      raw = await withLiveness(
-        this.options.url,
-        where,
-        () => client.execute(q.database, q.text, props),
-        this.options.liveness,
-      );
+      raw = await watched(() => client.execute(q.database, q.text, props));
     } catch (err) {
       throw classifyKustoError(err, where);
     }
