@@ -69,9 +69,29 @@ function targetsText(l: RecordedLine): { figures: string; met: string } {
   return { figures: '(no targets recorded)', met: '—' };
 }
 
+/**
+ * The rows of the table now between the markers, by bench: a bench with no line recorded on this
+ * machine (a fresh clone records none) keeps the row an earlier run printed.
+ */
+export function existingRows(readme: string): Map<string, string> {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  const rows = new Map<string, string>();
+  if (a < 0 || b < a) return rows;
+  for (const line of readme.slice(a, b).split('\n')) {
+    const m = /^\| `bench:([a-z0-9-]+)` \|/.exec(line);
+    if (m) rows.set(m[1]!, line);
+  }
+  return rows;
+}
+
 /** Markdown: one row per bench with when, machine, load, figures against targets, and whether met. */
-export function renderTable(lines: RecordedLine[]): string {
-  const rows = latestPerBench(lines).map((l) => {
+export function renderTable(lines: RecordedLine[], kept: ReadonlyMap<string, string> = new Map()): string {
+  const recorded = new Map(latestPerBench(lines).map((l) => [l.bench, l]));
+  const names = [...new Set([...recorded.keys(), ...kept.keys()])].sort((x, y) => x.localeCompare(y));
+  const rows = names.map((name) => {
+    const l = recorded.get(name);
+    if (!l) return kept.get(name)!;
     const m = l.machine;
     const where = m ? `${m.cores} cores, Node ${m.node}, load ${m.load1}` : 'unknown';
     const { figures, met } = targetsText(l);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RESULTS_FILE } from './results.js';
-import { parseResults, renderTable, replaceBetweenMarkers } from './report-table.js';
+import { existingRows, parseResults, renderTable, replaceBetweenMarkers } from './report-table.js';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
@@ -13,7 +13,8 @@ const sources = files.length ? files : [RESULTS_FILE];
 const lines = sources.flatMap((f) => (existsSync(f) ? parseResults(readFileSync(f, 'utf8')) : []));
 const readmePath = path.resolve(import.meta.dirname, '..', 'README.md');
 const readme = readFileSync(readmePath, 'utf8');
-const next = replaceBetweenMarkers(readme, renderTable(lines));
+// Benches without a recorded line here keep their row (a fresh clone has recorded none).
+const next = replaceBetweenMarkers(readme, renderTable(lines, existingRows(readme)));
 if (check) {
   if (next !== readme) {
     console.error('README.md figures are not what the recorded bench lines give: run npm run bench:report');

@@ -1,7 +1,14 @@
 // bench:report builds the README's figures only from what benches recorded: the latest line per
 // bench, its targets as printed, when and on what machine — and refuses a README without markers.
 import { expect, it } from 'vitest';
-import { END, parseResults, renderTable, replaceBetweenMarkers, START } from '../../bench/report-table.js';
+import {
+  END,
+  existingRows,
+  parseResults,
+  renderTable,
+  replaceBetweenMarkers,
+  START,
+} from '../../bench/report-table.js';
 
 const machine = { cores: 2, memoryGiB: 24, node: 'v20.20.2', load1: 1.25 };
 const lines = [
@@ -53,4 +60,15 @@ it('marks unmet targets and replaces only the text between the markers', () => {
   const readme = `# x\n${START}\nold figures\n${END}\nrest`;
   expect(replaceBetweenMarkers(readme, table)).toBe(`# x\n${START}\n${table}\n${END}\nrest`);
   expect(() => replaceBetweenMarkers('# no markers', table)).toThrow(/bench-report:start/);
+});
+
+it('keeps the row of a bench with no line recorded here, and replaces the rows of those that have one', () => {
+  const old = renderTable(parseResults(text));
+  const readme = `# x\n${START}\n${old.replace('chaos', 'peer')}\n${END}\n`;
+  const kept = existingRows(readme);
+  expect([...kept.keys()].sort()).toEqual(['identity', 'peer']);
+  const table = renderTable(parseResults(JSON.stringify(lines[lines.length - 1])), kept);
+  const rows = table.split('\n').slice(2);
+  expect(rows.map((r) => /`bench:([a-z]+)`/.exec(r)![1])).toEqual(['chaos', 'identity', 'peer']);
+  expect(rows[1]).toBe(kept.get('identity')); // no identity line recorded: the old row stays
 });
