@@ -20,7 +20,7 @@ import { embeddedUrl, startEmbeddedPostgres } from '../src/stack/embedded-postgr
 import { freePort } from '../src/stack/ports.js';
 import { startTemporalDevServer } from '../src/stack/temporal-dev-server.js';
 import { temporalCliPath } from '../src/stack/tools.js';
-import { benchWorker } from './chaos-worker.js';
+import { benchWorker, startPipelineRun } from './chaos-worker.js';
 
 export interface SourceScenarioReport {
   scenario: string;
@@ -96,26 +96,12 @@ export async function runSourceScenarios(opts: {
     };
     await worker.start({ ...env, TEMPORAL_TASK_QUEUE: taskQueue }, onLine);
     const started = Date.now();
-    const workflowId = `${taskQueue}-${process.pid}`;
-    const handle = await client.workflow.start('runPipeline', {
-      taskQueue,
-      workflowId,
-      args: [{ pipeline, targetDate: '2026-03-01', force: true, outageWindowMinutes: 30 }],
-    });
-    let done = false;
-    let runFailed: string | null = null;
-    const result = handle
-      .result()
-      .catch((err: Error) => {
-        runFailed = err.message;
-      })
-      .finally(() => {
-        done = true;
-      });
-    while (!done) {
+    const pipelineRun = await startPipelineRun(client, taskQueue, pipeline);
+    const { workflowId } = pipelineRun;
+    while (!pipelineRun.done()) {
       if (pendingKill) {
         await sleep(rand() * 400);
-        if (done) break;
+        if (pipelineRun.done()) break;
         await kill();
         seen++;
         opts.log(`${name}: kill ${seen} at ${((Date.now() - started) / 1000).toFixed(1)} s, inside ${stageLine}`);
@@ -124,7 +110,7 @@ export async function runSourceScenarios(opts: {
       }
       await sleep(50);
     }
-    await result;
+    const runFailed = await pipelineRun.outcome;
     const ms = Date.now() - started;
     await kill();
     return { ms, kills: seen, runFailed, workflowId };

@@ -26,8 +26,15 @@ import { embeddedUrl, startEmbeddedPostgres } from '../src/stack/embedded-postgr
 import { freePort } from '../src/stack/ports.js';
 import { startTemporalDevServer } from '../src/stack/temporal-dev-server.js';
 import { temporalCliPath } from '../src/stack/tools.js';
-import { startToxiproxy, toxiproxyBinary, type ToxiproxyHandle } from '../test/support/toxiproxy.js';
-import { benchWorker } from './chaos-worker.js';
+import {
+  blackhole,
+  cutAfter,
+  slowLink,
+  startToxiproxy,
+  toxiproxyBinary,
+  type ToxiproxyProxy,
+} from '../test/support/toxiproxy.js';
+import { benchWorker, startPipelineRun } from './chaos-worker.js';
 
 export interface WireScenarioReport {
   scenario: string;
@@ -98,32 +105,15 @@ export async function runWireScenarios(opts: {
   const bq = createBigQueryClient({ projectId: PROJECT, apiEndpoint: emulator.apiEndpoint });
   const worker = benchWorker({ projectRoot: opts.projectRoot, temporalAddress: temporal.address, bundlePath });
 
-  type Proxy = Awaited<ReturnType<ToxiproxyHandle['api']['get']>>;
-  const proxy = (name: keyof typeof proxies): Promise<Proxy> => toxi.api.get(name);
+  const proxy = (name: keyof typeof proxies): Promise<ToxiproxyProxy> => toxi.api.get(name);
+  let unslow: Array<() => Promise<void>> = [];
   const slowAll = async () => {
-    for (const name of Object.keys(proxies) as (keyof typeof proxies)[]) {
-      const p = await proxy(name);
-      await p.addToxic({
-        name: 'lag',
-        type: 'latency',
-        stream: 'downstream',
-        toxicity: 1,
-        attributes: { latency: 20, jitter: 15 },
-      });
-      await p.addToxic({
-        name: 'thin',
-        type: 'bandwidth',
-        stream: 'downstream',
-        toxicity: 1,
-        attributes: { rate: 4096 },
-      });
-    }
+    for (const name of Object.keys(proxies) as (keyof typeof proxies)[])
+      unslow.push(await slowLink(await proxy(name), { latencyMs: 20, jitterMs: 15, rateKBps: 4096 }));
   };
   const clearAll = async () => {
-    for (const name of Object.keys(proxies) as (keyof typeof proxies)[]) {
-      const p = await proxy(name);
-      for (const t of ['lag', 'thin']) await (await p.getToxic(t)).remove();
-    }
+    for (const undo of unslow) await undo();
+    unslow = [];
   };
 
   /**
@@ -162,64 +152,28 @@ export async function runWireScenarios(opts: {
     };
     await worker.start({ ...env, TEMPORAL_TASK_QUEUE: taskQueue }, onLine);
     const started = Date.now();
-    const workflowId = `${taskQueue}-${process.pid}`;
-    const handle = await client.workflow.start('runPipeline', {
-      taskQueue,
-      workflowId,
-      args: [{ pipeline, targetDate: '2026-03-01', force: true, outageWindowMinutes: 30 }],
-    });
-    let done = false;
-    let runFailed: string | null = null;
-    const result = handle
-      .result()
-      .catch((err: Error) => {
-        runFailed = err.message;
-      })
-      .finally(() => {
-        done = true;
-      });
-    while (!done) {
+    const pipelineRun = await startPipelineRun(client, taskQueue, pipeline);
+    const { workflowId } = pipelineRun;
+    while (!pipelineRun.done()) {
       if (trigger && fault && holeAt === undefined) {
-        const p = await proxy(fault.source);
-        await p.addToxic({
-          name: 'hole-down',
-          type: 'timeout',
-          stream: 'downstream',
-          toxicity: 1,
-          attributes: { timeout: 0 },
-        });
-        await p.addToxic({
-          name: 'hole-up',
-          type: 'timeout',
-          stream: 'upstream',
-          toxicity: 1,
-          attributes: { timeout: 0 },
-        });
+        const reopen = await blackhole(await proxy(fault.source));
         holeAt = Date.now();
         opts.log(
           `${name}: ${fault.source} blackholed at ${((holeAt - started) / 1000).toFixed(1)} s for ${opts.blackholeS} s`,
         );
         void (async () => {
           await sleep(opts.blackholeS * 1000);
-          await (await p.getToxic('hole-down')).remove();
-          await (await p.getToxic('hole-up')).remove();
+          await reopen();
           holeEnd = Date.now();
           opts.log(`${name}: ${fault.source} answers again; Postgres connections reset for 3 s`);
-          const db = await proxy('pg');
-          await db.addToxic({
-            name: 'reset',
-            type: 'limit_data',
-            stream: 'upstream',
-            toxicity: 1,
-            attributes: { bytes: 1 },
-          });
+          const uncut = await cutAfter(await proxy('pg'), 1, 'upstream');
           await sleep(3_000);
-          await (await db.getToxic('reset')).remove();
+          await uncut();
         })();
       }
       await sleep(100);
     }
-    await result;
+    const runFailed = await pipelineRun.outcome;
     const ms = Date.now() - started;
     await worker.kill();
     return {

@@ -4,6 +4,7 @@
 // the caller (stage lines to time kills by, the SDK's "Activity failed … durationMs" lines).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { watchChild } from '../src/stack/child-watchdog.js';
 
 export interface BenchWorker {
@@ -59,4 +60,33 @@ export function benchWorker(opts: { projectRoot: string; temporalAddress: string
       await gone;
     },
   };
+}
+
+export interface PipelineRun {
+  workflowId: string;
+  /** True once the run ended, either way. */
+  done(): boolean;
+  /** Resolves when it ended: null, or the failure's message. */
+  outcome: Promise<string | null>;
+}
+
+/** Starts `pipeline` for 2026-03-01 (forced, 30-minute outage window) on `taskQueue`. */
+export async function startPipelineRun(client: Client, taskQueue: string, pipeline: string): Promise<PipelineRun> {
+  const workflowId = `${taskQueue}-${process.pid}`;
+  const handle = await client.workflow.start('runPipeline', {
+    taskQueue,
+    workflowId,
+    args: [{ pipeline, targetDate: '2026-03-01', force: true, outageWindowMinutes: 30 }],
+  });
+  let ended = false;
+  const outcome = handle
+    .result()
+    .then(
+      () => null,
+      (err: Error) => err.message,
+    )
+    .finally(() => {
+      ended = true;
+    });
+  return { workflowId, done: () => ended, outcome };
 }

@@ -23,7 +23,15 @@ import { outageKind } from '../../src/runtime/error-causes.js';
 import type { BigQueryEmulatorHandle } from '../../src/stack/bigquery-emulator.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../src/errors.js';
 import { emulatorAvailable, startEmulator, PROJECT } from '../pipelines/app-db/support.js';
-import { startToxiproxy, toxiproxyBinary, type ToxiproxyHandle } from '../support/toxiproxy.js';
+import {
+  blackhole,
+  cutAfter,
+  slowLink,
+  startToxiproxy,
+  toxiproxyBinary,
+  type ToxiproxyHandle,
+  type ToxiproxyProxy,
+} from '../support/toxiproxy.js';
 
 const bin = toxiproxyBinary();
 if (!bin)
@@ -32,35 +40,8 @@ if (!bin)
 /** Probes fast, so a blackhole is declared in about a second rather than the production 16 s. */
 const FAST: HttpLivenessOptions = { probeEveryMs: 250, probeTimeoutMs: 500, failuresToAbort: 2 };
 
-type Proxy = Awaited<ReturnType<ToxiproxyHandle['api']['get']>>;
-const lagged = async (p: Proxy) => {
-  await p.addToxic({
-    name: 'lag',
-    type: 'latency',
-    stream: 'downstream',
-    toxicity: 1,
-    attributes: { latency: 30, jitter: 25 },
-  });
-  await p.addToxic({ name: 'thin', type: 'bandwidth', stream: 'downstream', toxicity: 1, attributes: { rate: 512 } });
-  return async () => {
-    await (await p.getToxic('lag')).remove();
-    await (await p.getToxic('thin')).remove();
-  };
-};
-const blackholed = async (p: Proxy) => {
-  await p.addToxic({
-    name: 'hole-down',
-    type: 'timeout',
-    stream: 'downstream',
-    toxicity: 1,
-    attributes: { timeout: 0 },
-  });
-  await p.addToxic({ name: 'hole-up', type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { timeout: 0 } });
-  return async () => {
-    await (await p.getToxic('hole-down')).remove();
-    await (await p.getToxic('hole-up')).remove();
-  };
-};
+const lagged = (p: ToxiproxyProxy) => slowLink(p, { latencyMs: 30, jitterMs: 25, rateKBps: 512 });
+
 /** The call's failure and how long it took; a call that answers is a test failure. */
 async function failureOf(call: () => Promise<unknown>): Promise<{ err: Error; ms: number }> {
   const started = Date.now();
@@ -139,17 +120,11 @@ describe.skipIf(!bin)('faults on the wire to Kusto and GitHub (Toxiproxy)', () =
       await unlag();
     }
     // The answer cut after 60 kB: a broken frame list, never a shorter table.
-    await p.addToxic({
-      name: 'cut',
-      type: 'limit_data',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { bytes: 60_000 },
-    });
+    const uncut = await cutAfter(p, 60_000, 'downstream');
     const cut = await failureOf(query);
-    await (await p.getToxic('cut')).remove();
+    await uncut();
     expect(retryable(cut.err), String(cut.err)).toBe(true);
-    const reopen = await blackholed(p);
+    const reopen = await blackhole(p);
     const hole = await failureOf(query);
     await reopen();
     expect(hole.err.name).toBe('KustoQueryError');
@@ -169,7 +144,7 @@ describe.skipIf(!bin)('faults on the wire to Kusto and GitHub (Toxiproxy)', () =
     } finally {
       await unlag();
     }
-    const reopen = await blackholed(p);
+    const reopen = await blackhole(p);
     const hole = await failureOf(repos);
     await reopen();
     expect(outageKind(hole.err), String(hole.err)).toBeDefined();
@@ -228,16 +203,10 @@ describe.skipIf(!bin || !emulatorAvailable)('faults on the wire to BigQuery (Tox
     }
     const full = { n: N, s: (N * (N + 1)) / 2 };
     expect(await summary()).toEqual(full);
-    // The upload cut after 200 kB of its ~1 MB: the load job never runs, the table keeps what it had.
-    await p.addToxic({
-      name: 'cut',
-      type: 'limit_data',
-      stream: 'upstream',
-      toxicity: 1,
-      attributes: { bytes: 200_000 },
-    });
+    // The upload cut after 200 kB of its ~1 MB.
+    const uncut = await cutAfter(p, 200_000, 'upstream');
     const cut = await failureOf(() => loadNdjson(t, 'loaded', lines(), { schema, writeDisposition: 'WRITE_TRUNCATE' }));
-    await (await p.getToxic('cut')).remove();
+    await uncut();
     expect(retryable(cut.err), String(cut.err)).toBe(true);
     // Real BigQuery creates no job from an incomplete upload (the table keeps its rows); bqemulator
     // runs one on what arrived, so the table may hold a prefix of the lines (none, some, or all) —
@@ -252,7 +221,7 @@ describe.skipIf(!bin || !emulatorAvailable)('faults on the wire to BigQuery (Tox
     expect(Number(prefix!.top ?? 0)).toBe(Number(prefix!.n));
     expect((await loadNdjson(t, 'loaded', lines(), { schema, writeDisposition: 'WRITE_TRUNCATE' })).outputRows).toBe(N);
     expect(await summary()).toEqual(full);
-    const reopen = await blackholed(p);
+    const reopen = await blackhole(p);
     const hole = await failureOf(() =>
       loadNdjson(t, 'loaded', lines(), { schema, writeDisposition: 'WRITE_TRUNCATE' }),
     );

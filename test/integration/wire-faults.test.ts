@@ -10,7 +10,14 @@ import { SchoolApiClient } from '../../src/connectors/school-api/client.js';
 import { startSchoolApiServer, type SchoolApiServer } from '../../src/pipelines/school-api/sample/server.js';
 import { outageKind } from '../../src/runtime/error-causes.js';
 import { createTestDatabases, type TestDatabases } from '../support/databases.js';
-import { startToxiproxy, toxiproxyBinary, type ToxiproxyHandle } from '../support/toxiproxy.js';
+import {
+  blackhole,
+  cutAfter,
+  slowLink,
+  startToxiproxy,
+  toxiproxyBinary,
+  type ToxiproxyHandle,
+} from '../support/toxiproxy.js';
 
 const bin = toxiproxyBinary();
 if (!bin) console.log('wire-faults: skipped — no .tools/toxiproxy-v2.5.0 (scripts/provision.sh builds it with Go)');
@@ -69,27 +76,12 @@ describe.skipIf(!bin)('faults on the wire to Postgres (Toxiproxy)', () => {
     });
 
   it('latency with jitter and a bandwidth limit: every row arrives once', async () => {
-    const p = await proxy();
-    await p.addToxic({
-      name: 'lag',
-      type: 'latency',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { latency: 40, jitter: 30 },
-    });
-    await p.addToxic({
-      name: 'thin',
-      type: 'bandwidth',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { rate: 2048 },
-    });
+    const unslow = await slowLink(await proxy(), { latencyMs: 40, jitterMs: 30, rateKBps: 2048 });
     try {
       expect(await load(proxied())).toBe(60000);
       expect(await targetSummary()).toEqual(await sourceSummary());
     } finally {
-      await (await p.getToxic('lag')).remove();
-      await (await p.getToxic('thin')).remove();
+      await unslow();
     }
   });
 
@@ -98,13 +90,7 @@ describe.skipIf(!bin)('faults on the wire to Postgres (Toxiproxy)', () => {
     await db.warehouse.query('INSERT INTO wire_target VALUES (-1, $1)', ['before']);
     const p = await proxy();
     // The server's answer is cut after 400 kB: mid-stream of the ~2.6 MB COPY, every time.
-    await p.addToxic({
-      name: 'cut',
-      type: 'limit_data',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { bytes: 400_000 },
-    });
+    const uncut = await cutAfter(p, 400_000, 'downstream');
     const source = proxied();
     const failure = await load(source).then(
       () => undefined,
@@ -116,7 +102,7 @@ describe.skipIf(!bin)('faults on the wire to Postgres (Toxiproxy)', () => {
     expect((await db.warehouse.query('SELECT id, payload FROM wire_target')).rows).toEqual([
       { id: -1, payload: 'before' },
     ]);
-    await (await p.getToxic('cut')).remove();
+    await uncut();
     expect(await load(source)).toBe(60000);
     expect(await targetSummary()).toEqual(await sourceSummary());
   });
@@ -127,15 +113,7 @@ describe.skipIf(!bin)('faults on the wire to Postgres (Toxiproxy)', () => {
     const unwatched = proxied({ liveness: { probeEveryMs: 0 } });
     const [a, b] = [await watched.connect(), await unwatched.connect()];
     const p = await proxy();
-    // timeout 0: data stops in both directions and the connection stays open — a silent network.
-    await p.addToxic({
-      name: 'hole-down',
-      type: 'timeout',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { timeout: 0 },
-    });
-    await p.addToxic({ name: 'hole-up', type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { timeout: 0 } });
+    const reopen = await blackhole(p);
     const started = Date.now();
     const watchedResult = a.query('SELECT 1 AS one').then(
       () => 'answered',
@@ -154,8 +132,7 @@ describe.skipIf(!bin)('faults on the wire to Postgres (Toxiproxy)', () => {
     // The control: the same query without the watchdog is still waiting — the hang was real.
     expect(unwatchedSettled).toBe(false);
     a.release(true);
-    await (await p.getToxic('hole-down')).remove();
-    await (await p.getToxic('hole-up')).remove();
+    await reopen();
     expect((await watched.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
     // The unwatched query answers once the network does: nothing was lost on its side either.
     await unwatchedQuery;
@@ -197,7 +174,7 @@ describe.skipIf(!bin)('faults on the wire to a source API (Toxiproxy)', () => {
     const first = await page();
     expect(first.kind).toBe('ok');
     const p = await toxi.api.get('school');
-    await p.addToxic({ name: 'hole', type: 'timeout', stream: 'downstream', toxicity: 1, attributes: { timeout: 0 } });
+    const reopen = await blackhole(p);
     const started = Date.now();
     const outcome = await page().then(
       () => 'answered',
@@ -207,7 +184,7 @@ describe.skipIf(!bin)('faults on the wire to a source API (Toxiproxy)', () => {
     expect(outcome).toBeInstanceOf(Error);
     expect(outageKind(outcome), String(outcome)).toBeDefined(); // retryable through the outage window
     expect(tookMs).toBeLessThan(10_000); // two attempts of 1 s each, not a hang
-    await (await p.getToxic('hole')).remove();
+    await reopen();
     const after = await page();
     expect(after).toEqual(first);
   });

@@ -55,3 +55,37 @@ export async function startToxiproxy(bin: string): Promise<ToxiproxyHandle> {
     },
   };
 }
+
+export type ToxiproxyProxy = Awaited<ReturnType<Toxiproxy['get']>>;
+
+/** Adds toxics to `p`; the returned function removes exactly those. */
+async function withToxics(
+  p: ToxiproxyProxy,
+  toxics: Array<{ name: string; type: string; stream: 'upstream' | 'downstream'; attributes: object }>,
+): Promise<() => Promise<void>> {
+  for (const t of toxics) await p.addToxic({ ...t, toxicity: 1 } as Parameters<ToxiproxyProxy['addToxic']>[0]);
+  return async () => {
+    for (const t of toxics) await (await p.getToxic(t.name)).remove();
+  };
+}
+
+/** Latency with jitter and a bandwidth limit (KB/s) on what the peer sends back. */
+export function slowLink(p: ToxiproxyProxy, o: { latencyMs: number; jitterMs: number; rateKBps: number }) {
+  return withToxics(p, [
+    { name: 'lag', type: 'latency', stream: 'downstream', attributes: { latency: o.latencyMs, jitter: o.jitterMs } },
+    { name: 'thin', type: 'bandwidth', stream: 'downstream', attributes: { rate: o.rateKBps } },
+  ]);
+}
+
+/** timeout 0 both ways: data stops and the connections stay open — a silent network, no RST. */
+export function blackhole(p: ToxiproxyProxy) {
+  return withToxics(p, [
+    { name: 'hole-down', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } },
+    { name: 'hole-up', type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } },
+  ]);
+}
+
+/** Every connection is closed once it has carried `bytes` in `stream`: a reset in mid-transfer. */
+export function cutAfter(p: ToxiproxyProxy, bytes: number, stream: 'upstream' | 'downstream') {
+  return withToxics(p, [{ name: 'cut', type: 'limit_data', stream, attributes: { bytes } }]);
+}
