@@ -73,7 +73,7 @@ export async function runWireScenarios(opts: {
   const pgPort = await freePort();
   const dbs = ['roi_clean', 'roi_wire', 'app_clean', 'app_wire'];
   const scale = loadConfig({}).learningRoi.sampleScale;
-  const [pg, temporal, emulator, bundle, kusto, toxi] = await Promise.all([
+  const [pg, temporal, emulator, bundle, kusto] = await Promise.all([
     startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, databases: dbs, ephemeral: false }),
     startTemporalDevServer({
       cliPath: temporalCliPath(opts.projectRoot),
@@ -86,8 +86,9 @@ export async function runWireScenarios(opts: {
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
     }),
     sampleKustoServer(scale),
-    startToxiproxy(bin),
   ]);
+  // After the others: its free port is chosen once theirs are taken, not alongside them.
+  const toxi = await startToxiproxy(bin);
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
   const proxies = {
