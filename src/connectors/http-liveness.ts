@@ -20,15 +20,10 @@ export interface HttpLivenessOptions {
   failuresToAbort: number;
 }
 
-/** A silent origin is left in about 16 s: below every retry class's heartbeat timeout in spirit. */
-export const DEFAULT_HTTP_LIVENESS: HttpLivenessOptions = {
-  probeEveryMs: 4_000,
-  probeTimeoutMs: 4_000,
-  failuresToAbort: 3,
-};
-
 interface Watch {
-  calls: Set<(err: Error) => void>;
+  key: string;
+  /** Each outstanding call's abandon, given why the origin was declared silent. */
+  calls: Set<(reason: string) => void>;
   timer: NodeJS.Timeout;
   failures: number;
   probing: boolean;
@@ -42,6 +37,9 @@ export function livenessAfterSilence(silenceSeconds: number): HttpLivenessOption
     failuresToAbort: Math.max(1, Math.round(silenceSeconds / 4) - 1),
   };
 }
+
+/** A silent origin is left in about 16 s: below every retry class's heartbeat timeout in spirit. */
+export const DEFAULT_HTTP_LIVENESS: HttpLivenessOptions = livenessAfterSilence(16);
 
 const watches = new Map<string, Watch>();
 /**
@@ -69,11 +67,12 @@ function probe(origin: string, timeoutMs: number): Promise<string | undefined> {
   });
 }
 
-function watchOrigin(origin: string, opts: HttpLivenessOptions, what: string): Watch {
+function watchOrigin(origin: string, opts: HttpLivenessOptions): Watch {
   const key = `${origin}|${opts.probeEveryMs}|${opts.probeTimeoutMs}|${opts.failuresToAbort}`;
   const existing = watches.get(key);
   if (existing) return existing;
   const watch: Watch = {
+    key,
     calls: new Set(),
     failures: 0,
     probing: false,
@@ -89,12 +88,11 @@ function watchOrigin(origin: string, opts: HttpLivenessOptions, what: string): W
         }
         if (++watch.failures < opts.failuresToAbort) return;
         watch.failures = 0;
-        const err = new PeerSilentError(
-          `${what}: ${origin} did not answer ${opts.failuresToAbort} liveness probes in a row ` +
-            `(${opts.probeTimeoutMs} ms each; last: ${noAnswer}): call abandoned so the job can retry`,
-        );
+        const reason =
+          `${origin} did not answer ${opts.failuresToAbort} liveness probes in a row ` +
+          `(${opts.probeTimeoutMs} ms each; last: ${noAnswer}): call abandoned so the job can retry`;
         silentOrigins.add(origin);
-        for (const abandon of [...watch.calls]) abandon(err);
+        for (const abandon of [...watch.calls]) abandon(reason);
       });
     }, opts.probeEveryMs),
   };
@@ -122,11 +120,13 @@ export async function withLiveness<T>(
       throw new PeerSilentError(`${what}: ${origin} still answers nothing (${noAnswer}): call not attempted`);
     silentOrigins.delete(origin);
   }
-  const watch = watchOrigin(origin, opts, what);
+  const watch = watchOrigin(origin, opts);
   const controller = new AbortController();
-  let abandon!: (err: Error) => void;
+  let abandon!: (reason: string) => void;
   const abandoned = new Promise<never>((_, reject) => {
-    abandon = (err) => {
+    abandon = (reason) => {
+      // Named by this call, not by whichever call started the origin's watch.
+      const err = new PeerSilentError(`${what}: ${reason}`);
       controller.abort(err);
       reject(err);
     };
@@ -139,7 +139,7 @@ export async function withLiveness<T>(
     watch.calls.delete(abandon);
     if (watch.calls.size === 0) {
       clearInterval(watch.timer);
-      for (const [k, w] of watches) if (w === watch) watches.delete(k);
+      watches.delete(watch.key);
     }
   }
 }

@@ -4,7 +4,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { slotInfo } from '../../connectors/postgres-cdc/index.js';
 import { captureBindings, captureEnabled, CAPTURE_SOURCE_NAMES } from '../../activities/cdc-sources.js';
-import { bindCapture, type CaptureBinding } from '../../runtime/cdc/activities.js';
+import { withCapture, type CaptureBinding } from '../../runtime/cdc/activities.js';
 import { dropCapture } from '../../runtime/cdc/capture.js';
 import { readCaptureStatus } from '../../runtime/cdc/status.js';
 import { cdcCapture, cdcStopSignal, cdcWorkflowId } from '../../workflows/cdc.js';
@@ -30,14 +30,8 @@ export const command: CliCommand = {
     const [action, source = 'oltp'] = positionals;
     if (!(CAPTURE_SOURCE_NAMES as readonly string[]).includes(source))
       throw new UsageError(`unknown CDC source "${source}": known sources are ${CAPTURE_SOURCE_NAMES.join(', ')}`);
-    const bound = async <T>(f: (b: CaptureBinding) => Promise<T>): Promise<T> => {
-      const b = bindCapture(captureBindings(ctx.config, await ctx.oltp()), source);
-      try {
-        return await f(b);
-      } finally {
-        await b.release();
-      }
-    };
+    const bound = async <T>(f: (b: CaptureBinding) => Promise<T>): Promise<T> =>
+      withCapture(captureBindings(ctx.config, await ctx.oltp()), source, f);
     const enabled = captureEnabled(ctx.config, source);
     switch (action) {
       case 'start': {

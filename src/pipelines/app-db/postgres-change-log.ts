@@ -15,7 +15,7 @@ import type { CommittedTransaction } from '../../connectors/postgres-cdc/index.j
 import type { Pool } from '../../connectors/postgres.js';
 import type { SourceReader, SqliteChangeLog } from '../../connectors/app-db/source.js';
 import { ConfigError } from '../../errors.js';
-import type { CaptureSource } from '../../runtime/cdc/capture.js';
+import { captureStarted, type CaptureSource } from '../../runtime/cdc/capture.js';
 import { APP_DB_TABLES, type AppDbTable } from './definition.js';
 
 /** The capture source's name: cdc_slot_state.source, workflow cdc-app_db, `learnsync cdc start app_db`. */
@@ -109,8 +109,6 @@ export function appDbCaptureSource(opts: {
 export function postgresChangeLog(warehouse: Pool, reader: SourceReader): SqliteChangeLog {
   if (!reader.rowsWithKeys) throw new ConfigError(`${reader.description} cannot look rows up by key`);
   const lookup = reader.rowsWithKeys.bind(reader);
-  const started = async () =>
-    (await warehouse.query('SELECT 1 FROM cdc_slot_state WHERE source = $1', [APP_DB_CAPTURE_SOURCE])).rowCount! > 0;
   return {
     async install() {
       throw new ConfigError(
@@ -119,7 +117,7 @@ export function postgresChangeLog(warehouse: Pool, reader: SourceReader): Sqlite
           'the replication slot, and keeps the change log filled), or set APP_DB_CAPTURE=snapshot',
       );
     },
-    installed: () => started(),
+    installed: () => captureStarted(warehouse, APP_DB_CAPTURE_SOURCE),
     async highest() {
       const r = await warehouse.query<{ m: string }>(
         'SELECT COALESCE(MAX(seq), 0)::text AS m FROM app_db_change_log WHERE source = $1',

@@ -4,6 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { isValidDate } from '../dates.js';
 import type { NodeInput, NodeResult } from '../types.js';
 import type { ActivityDeps } from '../../runtime/deps.js';
+import { captureStarted } from '../../runtime/cdc/capture.js';
 import { runLedgeredJob } from '../../runtime/ledger/job-runner.js';
 import { requireDate } from '../../runtime/require-date.js';
 import { DIM_LEARNER, DIM_SKILL, DIM_SUBJECT, DIM_TENANT, DIM_USER, type DimensionSpec } from './dimensions/specs.js';
@@ -26,8 +27,7 @@ export function createWarehouseActivities(deps: ActivityDeps) {
   /** A dimension the OLTP capture keeps (WAREHOUSE_OLTP_CAPTURE=cdc, started): its snapshot job only compares. */
   const capturedByCdc = async (spec: DimensionSpec): Promise<boolean> => {
     if (config.cdc.capture !== 'cdc' || !CDC_TABLES.some((t) => t.spec.table === spec.table)) return false;
-    const started = await warehouse.query("SELECT 1 FROM cdc_slot_state WHERE source = 'oltp'");
-    return (started.rowCount ?? 0) > 0;
+    return captureStarted(warehouse, 'oltp');
   };
 
   const dimensionJob =

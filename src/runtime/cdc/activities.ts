@@ -22,7 +22,7 @@ export interface CaptureBinding {
 /** Capture source name → how to bind it (throws a ConfigError naming the setting when it is off). */
 export type CaptureBindings = Readonly<Record<string, () => CaptureBinding>>;
 
-export function bindCapture(bindings: CaptureBindings, name: string): CaptureBinding {
+function bindCapture(bindings: CaptureBindings, name: string): CaptureBinding {
   const bind = Object.hasOwn(bindings, name) ? bindings[name] : undefined;
   if (!bind)
     throw new ValidationError(`unknown CDC source "${name}": known sources are ${Object.keys(bindings).join(', ')}`);
@@ -48,7 +48,13 @@ export interface CdcConsumeResult {
   lagSeconds: number | null;
 }
 
-async function using<T>(b: CaptureBinding, f: (b: CaptureBinding) => Promise<T>): Promise<T> {
+/** Binds capture source `name`, runs `f` with it and releases its connection, whatever happened. */
+export async function withCapture<T>(
+  bindings: CaptureBindings,
+  name: string,
+  f: (b: CaptureBinding) => Promise<T>,
+): Promise<T> {
+  const b = bindCapture(bindings, name);
   try {
     return await f(b);
   } finally {
@@ -60,11 +66,11 @@ export function createCdcActivities(deps: ActivityDeps, bindings: CaptureBinding
   const { warehouse, config } = deps;
   return {
     async cdcStart(input: { source: string }): Promise<StartResult> {
-      return using(bindCapture(bindings, input.source), (b) => startCapture(warehouse, b.db, b.source));
+      return withCapture(bindings, input.source, (b) => startCapture(warehouse, b.db, b.source));
     },
 
     async cdcConsume(input: CdcConsumeInput): Promise<CdcConsumeResult> {
-      return using(bindCapture(bindings, input.source), async ({ source: src, db }) => {
+      return withCapture(bindings, input.source, async ({ source: src, db }) => {
         const hb = startHeartbeat({ source: src.name, slot: src.slot });
         const signal = activityContext()?.cancellationSignal;
         try {
@@ -75,11 +81,7 @@ export function createCdcActivities(deps: ActivityDeps, bindings: CaptureBinding
             onBatch: (c) => hb.report({ appliedLsn: c.appliedLsn, changes: c.changes }),
           });
           const lag = await recordLag(warehouse, db, src, config.cdc.lagAlertSeconds);
-          const stored = await warehouse.query<{ s: number | null }>(
-            'SELECT lag_seconds AS s FROM cdc_slot_state WHERE source = $1',
-            [src.name],
-          );
-          const lagSeconds = stored.rows[0]?.s ?? null;
+          const lagSeconds = lag.appliedLagSeconds;
           if (lagSeconds !== null) cdcLagSeconds.set({ source: src.name }, lagSeconds);
           if (lag.lagBytes !== null) cdcLagBytes.set({ source: src.name }, lag.lagBytes);
           const share = walRetainedShare(lag.lagBytes, lag.safeWalBytes, lag.walStatus);
@@ -102,7 +104,7 @@ export function createCdcActivities(deps: ActivityDeps, bindings: CaptureBinding
     },
 
     async cdcDropSlot(input: { source: string }): Promise<boolean> {
-      return using(bindCapture(bindings, input.source), (b) => dropCapture(warehouse, b.db, b.source));
+      return withCapture(bindings, input.source, (b) => dropCapture(warehouse, b.db, b.source));
     },
   };
 }

@@ -216,20 +216,29 @@ export async function captureLag(
   };
 }
 
-/** Measures the slot's WAL lag and stores it (status reads only the warehouse). */
+/**
+ * Measures the slot's WAL lag and stores it (status reads only the warehouse); also returns the
+ * stored lag of the last applied change (its source commit to its apply), which the batches keep.
+ */
 export async function recordLag(
   warehouse: Pool,
   sourceDb: Pool,
   src: Pick<CaptureSource, 'name' | 'slot'>,
   alertSeconds: number,
-): Promise<CaptureLag> {
+): Promise<CaptureLag & { appliedLagSeconds: number | null }> {
   const lag = await captureLag(warehouse, sourceDb, src);
-  await warehouse.query(
+  const stored = await warehouse.query<{ s: number | null }>(
     `UPDATE cdc_slot_state SET lag_bytes = $2, lag_measured_at = now(), lag_alert_seconds = $3,
-            wal_status = $4, safe_wal_bytes = $5 WHERE source = $1`,
+            wal_status = $4, safe_wal_bytes = $5 WHERE source = $1 RETURNING lag_seconds AS s`,
     [src.name, lag.lagBytes, alertSeconds, lag.walStatus, lag.safeWalBytes],
   );
-  return lag;
+  return { ...lag, appliedLagSeconds: stored.rows[0]?.s ?? null };
+}
+
+/** Whether `source` has been started (a stored position): its slot exists and its consumer owns it. */
+export async function captureStarted(warehouse: Pool, source: string): Promise<boolean> {
+  const r = await warehouse.query('SELECT 1 FROM cdc_slot_state WHERE source = $1', [source]);
+  return (r.rowCount ?? 0) > 0;
 }
 
 /** Drops the slot (the source keeps no WAL for it any more) and forgets its position. */
