@@ -4,41 +4,40 @@
 // runs once clean and once under kills, on a durable Postgres, the sample Kusto server the worker
 // starts and one BigQuery emulator (a dataset per run); then compares: learning-roi's CSV files, the
 // app-db's BigQuery tables row by row, exactly one SUCCESS per job of the run and nothing RUNNING.
-import { createHash } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createBigQueryClient, runQuery, type BigQueryTarget } from '../src/connectors/bigquery/client.js';
+import { createBigQueryClient } from '../src/connectors/bigquery/client.js';
 import { createPool, type Pool } from '../src/connectors/postgres.js';
-import { openSqlite } from '../src/connectors/sqlite-binding.js';
-import { APP_DB_TABLES } from '../src/pipelines/app-db/definition.js';
 import { generateSampleAppDb } from '../src/pipelines/app-db/sample/generate.js';
 import { startBigQueryEmulator } from '../src/stack/bigquery-emulator.js';
 import { embeddedUrl, startEmbeddedPostgres } from '../src/stack/embedded-postgres.js';
 import { freePort } from '../src/stack/ports.js';
 import { startTemporalDevServer } from '../src/stack/temporal-dev-server.js';
 import { temporalCliPath } from '../src/stack/tools.js';
-import { benchWorker, startPipelineRun } from './chaos-worker.js';
+import {
+  appDbDatasetsEqual,
+  benchWorker,
+  changeSampleAppDb,
+  HASH_KEY,
+  outcomeOf,
+  PROJECT,
+  roiCsvHashes,
+  sameOnBoth,
+  sleep,
+  startPipelineRun,
+  type ScenarioOutcome,
+} from './chaos-scenario.js';
 
-export interface SourceScenarioReport {
+export interface SourceScenarioReport extends ScenarioOutcome {
   scenario: string;
   cleanMs: number;
   chaosMs: number;
   kills: number;
   plannedKills: number;
-  /** Per compared file or table: equal to the clean run's. */
-  compared: Record<string, boolean>;
-  equal: boolean;
-  successPerJob: { min: number; max: number; jobs: number };
-  runningRowsLeft: number;
-  runFailed: string | null;
 }
-
-const PROJECT = 'learnsync-chaos';
-const HASH_KEY = 'chaos-bench-hash-key-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runSourceScenarios(opts: {
   projectRoot: string;
@@ -75,7 +74,6 @@ export async function runSourceScenarios(opts: {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const bq = createBigQueryClient({ projectId: PROJECT, apiEndpoint: emulator.apiEndpoint });
-  const target = (dataset: string): BigQueryTarget => ({ bq, projectId: PROJECT, datasetId: dataset });
 
   const worker = benchWorker({ projectRoot: opts.projectRoot, temporalAddress: temporal.address, bundlePath });
   const kill = () => worker.kill();
@@ -116,37 +114,9 @@ export async function runSourceScenarios(opts: {
     return { ms, kills: seen, runFailed, workflowId };
   };
 
-  const ledger = async (db: Pool, workflowId: string) => {
-    const { rows } = await db.query<{ job_name: string; ok: number; running: number }>(
-      `SELECT job_name, count(*) FILTER (WHERE status = 'SUCCESS')::int AS ok,
-              count(*) FILTER (WHERE status = 'RUNNING')::int AS running
-         FROM etl_job_runs WHERE workflow_id = $1 GROUP BY job_name`,
-      [workflowId],
-    );
-    const oks = rows.map((r) => r.ok);
-    return {
-      successPerJob: { min: Math.min(...oks), max: Math.max(...oks), jobs: rows.length },
-      running: rows.reduce((n, r) => n + r.running, 0),
-    };
-  };
-
   const reports: SourceScenarioReport[] = [];
   try {
     // ── learning-roi: kills inside Kusto windows; its CSV files compared ──
-    const csvs = async (out: string) => {
-      const folder = path.join(out, 'learning-roi');
-      const files = (await readdir(folder)).filter((f) => f.endsWith('.csv')).sort();
-      return Object.fromEntries(
-        await Promise.all(
-          files.map(async (f) => [
-            f,
-            createHash('sha256')
-              .update(await readFile(path.join(folder, f)))
-              .digest('hex'),
-          ]),
-        ),
-      ) as Record<string, string>;
-    };
     const roiEnv = (db: string) => ({
       WAREHOUSE_DATABASE_URL: embeddedUrl(pgPort, db),
       OLTP_DATABASE_URL: embeddedUrl(pgPort, db),
@@ -160,20 +130,22 @@ export async function runSourceScenarios(opts: {
       /extracting a Kusto window/,
       opts.kills,
     );
-    const [a, b] = [await csvs(path.join(dir, 'out-roi_clean')), await csvs(path.join(dir, 'out-roi_chaos'))];
-    const roiCompared = Object.fromEntries(Object.keys({ ...a, ...b }).map((f) => [f, a[f] === b[f]]));
-    const roiLedger = await ledger(pools.roi_chaos!, roiChaos.workflowId);
+    const roiCompared = sameOnBoth(
+      await roiCsvHashes(path.join(dir, 'out-roi_clean')),
+      await roiCsvHashes(path.join(dir, 'out-roi_chaos')),
+    );
     reports.push({
       scenario: 'learning-roi, kills inside Kusto windows',
       cleanMs: roiClean.ms,
       chaosMs: roiChaos.ms,
       kills: roiChaos.kills,
       plannedKills: opts.kills,
-      compared: roiCompared,
-      equal: Object.keys(roiCompared).length > 0 && Object.values(roiCompared).every(Boolean),
-      successPerJob: roiLedger.successPerJob,
-      runningRowsLeft: roiLedger.running,
-      runFailed: roiClean.runFailed ?? roiChaos.runFailed,
+      ...(await outcomeOf(
+        roiCompared,
+        pools.roi_chaos!,
+        roiChaos.workflowId,
+        roiClean.runFailed ?? roiChaos.runFailed,
+      )),
     });
 
     // ── app-db: a first sync, the same changes on both copies, then kills inside the MERGEs ──
@@ -190,21 +162,10 @@ export async function runSourceScenarios(opts: {
       LEARNSYNC_OUTPUT_DIR: path.join(dir, `out-${db}`),
     });
     // Every merge table's even rows move past its cursor (some with a changed value): one MERGE per table.
-    const change = (file: string) => {
-      const d = openSqlite(file);
-      try {
-        for (const t of APP_DB_TABLES.filter((x) => x.mode === 'merge'))
-          d.exec(`UPDATE ${t.name} SET ${t.cursorColumn} = '2030-01-01 00:00:00' WHERE id % 2 = 0`);
-        d.exec(`UPDATE users SET first_name = first_name || ' changed' WHERE id % 2 = 0;
-                UPDATE code_drafts SET code = 'x' WHERE id % 2 = 0;`);
-      } finally {
-        d.close();
-      }
-    };
     for (const db of ['app_clean', 'app_chaos']) {
       copyFileSync(source, path.join(dir, `${db}.sqlite`));
       await run(`${db}-first`, 'app-db-incremental', appEnv(db), undefined, 0);
-      change(path.join(dir, `${db}.sqlite`));
+      changeSampleAppDb(path.join(dir, `${db}.sqlite`));
     }
     const appClean = await run('app-clean', 'app-db-incremental', appEnv('app_clean'), undefined, 0);
     const appChaos = await run(
@@ -214,28 +175,18 @@ export async function runSourceScenarios(opts: {
       /applying the staged rows to the BigQuery table/,
       opts.kills,
     );
-    const tableHash = async (dataset: string, table: string) => {
-      const r = await runQuery<Record<string, unknown>>(
-        target(dataset),
-        `SELECT * FROM \`${PROJECT}.${dataset}.${table}\` ORDER BY id`,
-      );
-      return createHash('sha256').update(JSON.stringify(r.rows)).digest('hex');
-    };
-    const appCompared: Record<string, boolean> = {};
-    for (const t of APP_DB_TABLES)
-      appCompared[t.name] = (await tableHash('app_clean', t.name)) === (await tableHash('app_chaos', t.name));
-    const appLedger = await ledger(pools.app_chaos!, appChaos.workflowId);
     reports.push({
       scenario: 'app-db-incremental, kills inside MERGEs',
       cleanMs: appClean.ms,
       chaosMs: appChaos.ms,
       kills: appChaos.kills,
       plannedKills: opts.kills,
-      compared: appCompared,
-      equal: Object.values(appCompared).every(Boolean),
-      successPerJob: appLedger.successPerJob,
-      runningRowsLeft: appLedger.running,
-      runFailed: appClean.runFailed ?? appChaos.runFailed,
+      ...(await outcomeOf(
+        await appDbDatasetsEqual(bq, 'app_clean', 'app_chaos'),
+        pools.app_chaos!,
+        appChaos.workflowId,
+        appClean.runFailed ?? appChaos.runFailed,
+      )),
     });
     return reports;
   } finally {

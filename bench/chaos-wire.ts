@@ -8,17 +8,14 @@
 // nothing RUNNING, and how the blackhole was met: when the first call was abandoned (the liveness
 // watchdog), how many attempts failed, and the longest failed attempt — none may hang for the
 // blackhole's length while its heartbeat timer keeps it looking alive.
-import { createHash } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config.js';
-import { createBigQueryClient, runQuery } from '../src/connectors/bigquery/client.js';
+import { createBigQueryClient } from '../src/connectors/bigquery/client.js';
 import { createPool, type Pool } from '../src/connectors/postgres.js';
-import { openSqlite } from '../src/connectors/sqlite-binding.js';
-import { APP_DB_TABLES } from '../src/pipelines/app-db/definition.js';
 import { generateSampleAppDb } from '../src/pipelines/app-db/sample/generate.js';
 import { SAMPLE_KUSTO_TOKEN, sampleKustoServer } from '../src/pipelines/learning-roi/sample/source.js';
 import { startBigQueryEmulator } from '../src/stack/bigquery-emulator.js';
@@ -34,9 +31,21 @@ import {
   toxiproxyBinary,
   type ToxiproxyProxy,
 } from '../test/support/toxiproxy.js';
-import { benchWorker, startPipelineRun } from './chaos-worker.js';
+import {
+  appDbDatasetsEqual,
+  benchWorker,
+  changeSampleAppDb,
+  HASH_KEY,
+  outcomeOf,
+  PROJECT,
+  roiCsvHashes,
+  sameOnBoth,
+  sleep,
+  startPipelineRun,
+  type ScenarioOutcome,
+} from './chaos-scenario.js';
 
-export interface WireScenarioReport {
+export interface WireScenarioReport extends ScenarioOutcome {
   scenario: string;
   cleanMs: number;
   wireMs: number;
@@ -48,16 +57,8 @@ export interface WireScenarioReport {
   failedAttempts: number;
   /** The longest of those attempts, as the SDK logged it. */
   maxFailedAttemptMs: number | null;
-  compared: Record<string, boolean>;
-  equal: boolean;
-  successPerJob: { min: number; max: number; jobs: number };
-  runningRowsLeft: number;
-  runFailed: string | null;
 }
 
-const PROJECT = 'learnsync-chaos';
-const HASH_KEY = 'chaos-bench-hash-key-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ABANDONED = /liveness probes|still answers nothing|no answer from .* for \d+ s/;
 
 export async function runWireScenarios(opts: {
@@ -188,19 +189,6 @@ export async function runWireScenarios(opts: {
     };
   };
 
-  const ledger = async (db: Pool, workflowId: string) => {
-    const { rows } = await db.query<{ ok: number; running: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'SUCCESS')::int AS ok,
-              count(*) FILTER (WHERE status = 'RUNNING')::int AS running
-         FROM etl_job_runs WHERE workflow_id = $1 GROUP BY job_name`,
-      [workflowId],
-    );
-    const oks = rows.map((r) => r.ok);
-    return {
-      successPerJob: { min: Math.min(...oks), max: Math.max(...oks), jobs: rows.length },
-      running: rows.reduce((n, r) => n + r.running, 0),
-    };
-  };
   const faults = [
     'latency 20±15 ms and 4 MB/s on every proxy',
     `${opts.blackholeS} s blackhole of the source`,
@@ -213,7 +201,6 @@ export async function runWireScenarios(opts: {
     compared: Record<string, boolean>,
     db: Pool,
   ): Promise<WireScenarioReport> => {
-    const l = await ledger(db, wire.workflowId);
     return {
       scenario,
       cleanMs: clean.ms,
@@ -223,11 +210,7 @@ export async function runWireScenarios(opts: {
       firstAbandonMs: wire.firstAbandonMs,
       failedAttempts: wire.failedAttempts,
       maxFailedAttemptMs: wire.maxFailedAttemptMs,
-      compared,
-      equal: Object.keys(compared).length > 0 && Object.values(compared).every(Boolean),
-      successPerJob: l.successPerJob,
-      runningRowsLeft: l.running,
-      runFailed: clean.runFailed ?? wire.runFailed,
+      ...(await outcomeOf(compared, db, wire.workflowId, clean.runFailed ?? wire.runFailed)),
     };
   };
 
@@ -243,18 +226,6 @@ export async function runWireScenarios(opts: {
       KUSTO_AUTH: 'access-token',
       KUSTO_ACCESS_TOKEN: SAMPLE_KUSTO_TOKEN,
     });
-    const csvs = async (db: string) => {
-      const folder = path.join(dir, `out-${db}`, 'learning-roi');
-      const files = (await readdir(folder)).filter((f) => f.endsWith('.csv')).sort();
-      const hash = async (f: string) =>
-        createHash('sha256')
-          .update(await readFile(path.join(folder, f)))
-          .digest('hex');
-      return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await hash(f)]))) as Record<
-        string,
-        string
-      >;
-    };
     const roiClean = await run('roi-clean', 'learning-roi', roiEnv('roi_clean'));
     await slowAll();
     const roiWire = await run('roi-wire', 'learning-roi', roiEnv('roi_wire'), {
@@ -262,8 +233,10 @@ export async function runWireScenarios(opts: {
       source: 'kusto',
     });
     await clearAll();
-    const [a, b] = [await csvs('roi_clean'), await csvs('roi_wire')];
-    const roiCompared = Object.fromEntries(Object.keys({ ...a, ...b }).map((f) => [f, a[f] === b[f]]));
+    const roiCompared = sameOnBoth(
+      await roiCsvHashes(path.join(dir, 'out-roi_clean')),
+      await roiCsvHashes(path.join(dir, 'out-roi_wire')),
+    );
     reports.push(await report('learning-roi, Kusto blackholed', roiClean, roiWire, roiCompared, pools.roi_wire!));
 
     // ── app-db: a first sync, the same changes on both copies, BigQuery blackholed at the first MERGE ──
@@ -285,14 +258,7 @@ export async function runWireScenarios(opts: {
     for (const db of ['app_clean', 'app_wire']) {
       copyFileSync(source, path.join(dir, `${db}.sqlite`));
       await run(`${db}-first`, 'app-db-incremental', appEnv(db));
-      const d = openSqlite(path.join(dir, `${db}.sqlite`));
-      try {
-        for (const t of APP_DB_TABLES.filter((x) => x.mode === 'merge'))
-          d.exec(`UPDATE ${t.name} SET ${t.cursorColumn} = '2030-01-01 00:00:00' WHERE id % 2 = 0`);
-        d.exec(`UPDATE users SET first_name = first_name || ' changed' WHERE id % 2 = 0`);
-      } finally {
-        d.close();
-      }
+      changeSampleAppDb(path.join(dir, `${db}.sqlite`));
     }
     const appClean = await run('app-clean', 'app-db-incremental', appEnv('app_clean'));
     await slowAll();
@@ -301,16 +267,7 @@ export async function runWireScenarios(opts: {
       source: 'bq',
     });
     await clearAll();
-    const tableHash = async (dataset: string, table: string) => {
-      const r = await runQuery<Record<string, unknown>>(
-        { bq },
-        `SELECT * FROM \`${PROJECT}.${dataset}.${table}\` ORDER BY id`,
-      );
-      return createHash('sha256').update(JSON.stringify(r.rows)).digest('hex');
-    };
-    const appCompared: Record<string, boolean> = {};
-    for (const t of APP_DB_TABLES)
-      appCompared[t.name] = (await tableHash('app_clean', t.name)) === (await tableHash('app_wire', t.name));
+    const appCompared = await appDbDatasetsEqual(bq, 'app_clean', 'app_wire');
     reports.push(
       await report('app-db-incremental, BigQuery blackholed', appClean, appWire, appCompared, pools.app_wire!),
     );
